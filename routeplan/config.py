@@ -1,0 +1,408 @@
+"""Configuration: one validated, frozen object loaded from TOML.
+
+Every key has a default, a unit in its name or docstring, and is checked when
+the object is built. ``load_config`` reads a ``routeplan.toml``; unknown keys
+are errors (a typo must not silently fall back to a default).
+
+Example ``routeplan.toml``::
+
+    jurisdiction = "CN"
+
+    [eligibility]
+    min_days_past_due = 90
+    min_balance = 10000
+
+    [solver]
+    time_limit_s = 30
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from routeplan.errors import ConfigError
+
+# --- jurisdictions ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    """Legal visiting hours and days in the debtor's local time.
+
+    ``start_min``/``end_min`` are minutes after local midnight; a whole visit
+    (arrival to end of service) must lie inside them.
+    """
+
+    code: str
+    start_min: int
+    end_min: int
+    no_sundays: bool = False
+    no_public_holidays: bool = False
+    holiday_country: str | None = None
+    basis: str = ""
+
+    def allows_day(self, day: dt.date) -> tuple[bool, str]:
+        """Return whether visits are lawful on ``day`` and, if not, why."""
+        if self.no_sundays and day.weekday() == 6:
+            return False, f"{self.code}: no visits on Sundays"
+        if self.no_public_holidays and self.holiday_country:
+            import holidays  # local: only needed for the profiles that use it
+
+            cal = holidays.country_holidays(self.holiday_country, years=day.year)
+            if day in cal:
+                return False, f"{self.code}: public holiday ({cal.get(day)})"
+        return True, ""
+
+
+JURISDICTIONS: dict[str, Jurisdiction] = {
+    "CN": Jurisdiction("CN", 8 * 60, 22 * 60, basis="CBA 2026 guideline; GB/T 45251-2025"),
+    "IN": Jurisdiction("IN", 8 * 60, 19 * 60, basis="RBI 2022 recovery agents"),
+    "US": Jurisdiction("US", 8 * 60, 21 * 60, basis="FDCPA 1692c(a)(1), Regulation F"),
+    "UK": Jurisdiction("UK", 8 * 60, 21 * 60, basis="usual policy under FCA CONC 7"),
+    "IE": Jurisdiction(
+        "IE",
+        9 * 60,
+        21 * 60,
+        no_sundays=True,
+        no_public_holidays=True,
+        holiday_country="IE",
+        basis="Central Bank of Ireland consumer protection code",
+    ),
+    "AU": Jurisdiction(
+        "AU",
+        9 * 60,
+        21 * 60,
+        no_public_holidays=True,
+        holiday_country="AU",
+        basis="ASIC/ACCC debt collection guideline",
+    ),
+}
+
+
+# --- sections -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EligibilityConfig:
+    """Rules that decide who may be visited today (all inclusive bounds)."""
+
+    min_days_past_due: int = 90
+    min_balance: float = 10000.0
+    min_contact_attempts_30d: int = 3
+    #: an account visited fewer than this many days ago is not visited again
+    min_days_since_visit: int = 7
+    #: field visits in the last 90 days must stay below this
+    max_visits_90d: int = 3
+    #: ``visit_with_relief`` keeps hardship accounts (their stop carries the
+    #: relief offer); ``exclude`` leaves them out
+    hardship_policy: str = "visit_with_relief"
+
+    def __post_init__(self) -> None:
+        _check_nonneg(self, "min_days_past_due", "min_balance", "min_contact_attempts_30d")
+        _check_nonneg(self, "min_days_since_visit", "max_visits_90d")
+        if self.hardship_policy not in ("visit_with_relief", "exclude"):
+            raise ConfigError(
+                "eligibility.hardship_policy must be 'visit_with_relief' or 'exclude', "
+                f"got {self.hardship_policy!r}"
+            )
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """Points table behind the probability of payment after a visit.
+
+    Points are percentage points added to ``base_points``; the probability is
+    ``clamp(total / 100, min_probability, max_probability)`` and the expected
+    recovery is ``balance * probability``. Bands are ``[lower_bound, points]``
+    pairs: the last band whose lower bound is <= the value applies.
+    """
+
+    base_points: float = 30.0
+    #: days past due -> points (older debts pay less often)
+    days_past_due_bands: tuple[tuple[float, float], ...] = (
+        (0, 0.0),
+        (180, -5.0),
+        (365, -10.0),
+        (730, -18.0),
+    )
+    #: points per broken promise (a visit firms up a debtor who once agreed)
+    broken_promise_points: float = 4.0
+    broken_promise_cap: int = 3
+    #: days since the last payment -> points
+    last_payment_bands: tuple[tuple[float, float], ...] = (
+        (0, 12.0),
+        (31, 6.0),
+        (91, 0.0),
+        (181, -6.0),
+    )
+    #: points when no payment was ever recorded
+    never_paid_points: float = -8.0
+    #: last remote contact outcome -> points (unknown outcomes score 0)
+    contact_outcome_points: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "ptp": 6.0,
+            "no_answer": 0.0,
+            "refused": -4.0,
+            "unreachable": -6.0,
+            "wrong_number": -10.0,
+        }
+    )
+    hardship_points: float = -10.0
+    min_probability: float = 0.02
+    max_probability: float = 0.9
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_probability <= self.max_probability <= 1:
+            raise ConfigError(
+                "scoring: need 0 <= min_probability <= max_probability <= 1, got "
+                f"{self.min_probability} and {self.max_probability}"
+            )
+        for name in ("days_past_due_bands", "last_payment_bands"):
+            bands = getattr(self, name)
+            try:
+                pairs = tuple((float(lo), float(pts)) for lo, pts in bands)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(
+                    f"scoring.{name} must be a list of [lower_bound, points] pairs"
+                ) from exc
+            if not pairs or list(p[0] for p in pairs) != sorted(p[0] for p in pairs):
+                raise ConfigError(f"scoring.{name} must be non-empty and sorted by lower bound")
+            object.__setattr__(self, name, pairs)
+        object.__setattr__(
+            self,
+            "contact_outcome_points",
+            {str(k): float(v) for k, v in dict(self.contact_outcome_points).items()},
+        )
+        _check_nonneg(self, "broken_promise_cap")
+
+
+@dataclass(frozen=True)
+class TravelConfig:
+    """Travel model: great-circle distance x circuity at a speed."""
+
+    circuity: float = 1.35
+    speed_kmh: float = 25.0
+
+    def __post_init__(self) -> None:
+        if not 1.0 <= self.circuity <= 5.0:
+            raise ConfigError(f"travel.circuity must be in [1, 5], got {self.circuity}")
+        if not 1.0 <= self.speed_kmh <= 200.0:
+            raise ConfigError(f"travel.speed_kmh must be in [1, 200], got {self.speed_kmh}")
+
+
+@dataclass(frozen=True)
+class VisitConfig:
+    """What a visit needs."""
+
+    #: minutes spent with the debtor
+    service_min: int = 30
+    #: balances at or above this need an agent with ``senior_skill``
+    senior_balance: float = 100000.0
+    senior_skill: str = "senior"
+    #: visits per agent and day when ``max_visits`` is empty
+    default_max_visits: int = 10
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.service_min <= 480:
+            raise ConfigError(f"visits.service_min must be in [1, 480], got {self.service_min}")
+        if self.default_max_visits < 1:
+            raise ConfigError("visits.default_max_visits must be >= 1")
+
+
+@dataclass(frozen=True)
+class SolverConfig:
+    """Search settings and the objective's exchange rate.
+
+    The objective minimised is ``travel seconds + sum of skip penalties``, where
+    a visit's skip penalty is its expected recovery converted to seconds at
+    ``value_of_hour`` (money one agent-hour of travel is worth).
+    """
+
+    time_limit_s: float = 30.0
+    #: stop after this many improving solutions (None = only the time limit)
+    solution_limit: int | None = None
+    value_of_hour: float = 200.0
+    #: OR-Tools local search metaheuristic
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    #: areas larger than this many visits are split and solved one by one
+    max_area_visits: int = 400
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.time_limit_s <= 86400:
+            raise ConfigError(f"solver.time_limit_s must be in (0, 86400], got {self.time_limit_s}")
+        if self.solution_limit is not None and self.solution_limit < 1:
+            raise ConfigError("solver.solution_limit must be >= 1")
+        if self.value_of_hour <= 0:
+            raise ConfigError("solver.value_of_hour must be > 0")
+        allowed = ("GUIDED_LOCAL_SEARCH", "SIMULATED_ANNEALING", "TABU_SEARCH", "GREEDY_DESCENT")
+        if self.metaheuristic not in allowed:
+            raise ConfigError(f"solver.metaheuristic must be one of {', '.join(allowed)}")
+        if self.max_area_visits < 10:
+            raise ConfigError("solver.max_area_visits must be >= 10")
+
+
+@dataclass(frozen=True)
+class HistoryConfig:
+    """How recorded outcomes shape the next plans (with ``--db``)."""
+
+    ptp_grace_days: int = 3
+    not_home_max_attempts: int = 3
+    not_home_window_days: int = 14
+    #: contacted visits (anything but not_home) at most one per this many days
+    contacted_gap_days: int = 30
+    hardship_pause_days: int = 30
+
+    def __post_init__(self) -> None:
+        _check_nonneg(self, *(f.name for f in dataclasses.fields(self)))
+
+
+@dataclass(frozen=True)
+class GeocodeConfig:
+    """Geocoding of accounts without coordinates (geopy)."""
+
+    #: ``nominatim`` (default) or ``none`` (never geocode; rows are rejected)
+    provider: str = "nominatim"
+    user_agent: str = "routeplan"
+    #: Nominatim's host; change to use a self-hosted server
+    domain: str = "nominatim.openstreetmap.org"
+    scheme: str = "https"
+    #: seconds between two requests (Nominatim's policy asks for >= 1)
+    min_delay_s: float = 1.0
+    timeout_s: float = 10.0
+    #: persistent cache file (SQLite), relative to the working directory
+    cache_path: str = "routeplan-geocode.sqlite"
+    #: appended to addresses that do not already end with it, e.g. "深圳市, 中国"
+    region_hint: str = ""
+
+    def __post_init__(self) -> None:
+        if self.provider not in ("nominatim", "none"):
+            raise ConfigError(f"geocode.provider must be 'nominatim' or 'none', got {self.provider!r}")
+        _check_nonneg(self, "min_delay_s", "timeout_s")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration of one run."""
+
+    jurisdiction: str = "CN"
+    eligibility: EligibilityConfig = field(default_factory=EligibilityConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    travel: TravelConfig = field(default_factory=TravelConfig)
+    visits: VisitConfig = field(default_factory=VisitConfig)
+    solver: SolverConfig = field(default_factory=SolverConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
+    geocode: GeocodeConfig = field(default_factory=GeocodeConfig)
+
+    def __post_init__(self) -> None:
+        code = str(self.jurisdiction).upper()
+        if code not in JURISDICTIONS:
+            raise ConfigError(
+                f"jurisdiction must be one of {', '.join(JURISDICTIONS)}, got {self.jurisdiction!r}"
+            )
+        object.__setattr__(self, "jurisdiction", code)
+
+    @property
+    def legal(self) -> Jurisdiction:
+        """The jurisdiction profile in force."""
+        return JURISDICTIONS[self.jurisdiction]
+
+    def replace(self, **changes: Any) -> Config:
+        """Return a copy with top-level fields or ``section__key`` values changed.
+
+        ``cfg.replace(jurisdiction="IN", solver__time_limit_s=5)``
+        """
+        top: dict[str, Any] = {}
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in changes.items():
+            if "__" in key:
+                section, sub = key.split("__", 1)
+                nested.setdefault(section, {})[sub] = value
+            else:
+                top[key] = value
+        for section, values in nested.items():
+            current = getattr(self, section)
+            top[section] = dataclasses.replace(current, **values)
+        return dataclasses.replace(self, **top)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as plain data (for the history store)."""
+        return dataclasses.asdict(self)
+
+
+_SECTIONS: dict[str, type] = {
+    "eligibility": EligibilityConfig,
+    "scoring": ScoringConfig,
+    "travel": TravelConfig,
+    "visits": VisitConfig,
+    "solver": SolverConfig,
+    "history": HistoryConfig,
+    "geocode": GeocodeConfig,
+}
+
+
+def config_from_dict(data: Mapping[str, Any], *, source: str = "config") -> Config:
+    """Build a validated ``Config`` from nested plain data (e.g. parsed TOML)."""
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "jurisdiction":
+            kwargs[key] = value
+        elif key in _SECTIONS:
+            cls = _SECTIONS[key]
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{source}: [{key}] must be a table")
+            known = {f.name: f for f in dataclasses.fields(cls)}
+            unknown = sorted(set(value) - set(known))
+            if unknown:
+                raise ConfigError(
+                    f"{source}: unknown key(s) in [{key}]: {', '.join(unknown)}; "
+                    f"allowed: {', '.join(known)}"
+                )
+            try:
+                kwargs[key] = cls(**{k: _coerce(v) for k, v in value.items()})
+            except TypeError as exc:
+                raise ConfigError(f"{source}: [{key}]: {exc}") from exc
+        else:
+            raise ConfigError(
+                f"{source}: unknown key {key!r}; allowed: jurisdiction, {', '.join(_SECTIONS)}"
+            )
+    try:
+        return Config(**kwargs)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read ``routeplan.toml`` (or return the defaults when ``path`` is None)."""
+    if path is None:
+        return Config()
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{p}: config file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    return config_from_dict(data, source=str(p))
+
+
+def _coerce(value: Any) -> Any:
+    """Turn TOML arrays into tuples so frozen configs stay hashable-ish."""
+    if isinstance(value, list):
+        return tuple(_coerce(v) for v in value)
+    return value
+
+
+def _check_nonneg(obj: object, *names: str) -> None:
+    section = type(obj).__name__.removesuffix("Config").lower()
+    for name in names:
+        value = getattr(obj, name)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{section}.{name} must be a number >= 0, got {value!r}")

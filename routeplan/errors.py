@@ -1,0 +1,59 @@
+"""Errors a planner can act on.
+
+``RouteplanError`` and its subclasses carry a one-line message naming the
+file, row, column, value and what is allowed. The CLI turns them into
+``click.ClickException`` (exit 1, no traceback).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RouteplanError(Exception):
+    """Base class for expected failures (bad input, bad config, failed check)."""
+
+
+class ConfigError(RouteplanError):
+    """The configuration is invalid."""
+
+
+class InputError(RouteplanError):
+    """An input file cannot be used at all (file-level problem).
+
+    ``problems`` holds every problem found, so that one run reports them all.
+    """
+
+    def __init__(self, problems: list[RowProblem] | str) -> None:
+        if isinstance(problems, str):
+            self.problems: list[RowProblem] = []
+            message = problems
+        else:
+            self.problems = list(problems)
+            message = "; ".join(p.message() for p in self.problems)
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One refused row (or file-level problem when ``row`` is None).
+
+    ``row`` is the 1-based line number in the file as a spreadsheet shows it
+    (the header is row 1, the first data row is row 2).
+    """
+
+    file: str
+    row: int | None
+    column: str
+    problem: str
+
+    def message(self) -> str:
+        """Return the one-line human message."""
+        where = self.file if self.row is None else f"{self.file}, row {self.row}"
+        col = f", column {self.column}" if self.column else ""
+        return f"{where}{col}: {self.problem}"
+
+    def as_record(self) -> dict[str, object]:
+        """Return the ``rejected.csv`` row."""
+        return {"file": self.file, "row": self.row if self.row is not None else "",
+                "column": self.column, "problem": self.problem}
