@@ -1,0 +1,111 @@
+"""routeplan: plan lawful, efficient field debt-collection visits.
+
+The pipeline, stage by stage (each a function over plain data)::
+
+    inputs = load_inputs("accounts.csv", "agents.csv")        # read + validate + geocode
+    plan = plan_day(inputs, date(2026, 12, 1), Config())       # eligibility..solve..outputs
+    plan.itineraries, plan.dropped, plan.excluded, plan.summary
+    plan.map()                                                 # folium map (inline in Jupyter)
+    plan.write("plans/today")                                  # the same folder as the CLI
+
+Stages on their own: :func:`determine_eligibility`, :func:`score_accounts`,
+:func:`build_problem` (travel matrix and structural checks), :func:`solve`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from routeplan.build import agent_status, build_problem
+    from routeplan.check import check_plan
+    from routeplan.checklist import build_checklist
+    from routeplan.config import JURISDICTIONS, Config, config_from_dict, load_config
+    from routeplan.eligibility import determine_eligibility, eligibility_funnel
+    from routeplan.errors import ConfigError, InputError, RouteplanError, RowProblem
+    from routeplan.io.readers import read_accounts, read_agents
+    from routeplan.plan import Inputs, Plan, load_inputs, plan_day
+    from routeplan.scoring import score_accounts
+    from routeplan.solver import solve
+    from routeplan.solver.model import Problem, Result, SolveParams
+    from routeplan.travel import haversine_m, road_distance_m, travel_time_s
+
+__version__ = "0.1.0"
+
+# Names are imported on first use so that ``import routeplan`` (and the CLI)
+# stays fast and a stage's dependencies load only when that stage is used.
+_LAZY: dict[str, str] = {
+    "agent_status": "routeplan.build",
+    "build_problem": "routeplan.build",
+    "check_plan": "routeplan.check",
+    "build_checklist": "routeplan.checklist",
+    "JURISDICTIONS": "routeplan.config",
+    "Config": "routeplan.config",
+    "config_from_dict": "routeplan.config",
+    "load_config": "routeplan.config",
+    "determine_eligibility": "routeplan.eligibility",
+    "eligibility_funnel": "routeplan.eligibility",
+    "ConfigError": "routeplan.errors",
+    "InputError": "routeplan.errors",
+    "RouteplanError": "routeplan.errors",
+    "RowProblem": "routeplan.errors",
+    "read_accounts": "routeplan.io.readers",
+    "read_agents": "routeplan.io.readers",
+    "Inputs": "routeplan.plan",
+    "Plan": "routeplan.plan",
+    "load_inputs": "routeplan.plan",
+    "plan_day": "routeplan.plan",
+    "score_accounts": "routeplan.scoring",
+    "solve": "routeplan.solver",
+    "Problem": "routeplan.solver.model",
+    "Result": "routeplan.solver.model",
+    "SolveParams": "routeplan.solver.model",
+    "haversine_m": "routeplan.travel",
+    "road_distance_m": "routeplan.travel",
+    "travel_time_s": "routeplan.travel",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'routeplan' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = [
+    "JURISDICTIONS",
+    "Config",
+    "ConfigError",
+    "InputError",
+    "Inputs",
+    "Plan",
+    "Problem",
+    "Result",
+    "RouteplanError",
+    "RowProblem",
+    "SolveParams",
+    "agent_status",
+    "build_checklist",
+    "build_problem",
+    "check_plan",
+    "config_from_dict",
+    "determine_eligibility",
+    "eligibility_funnel",
+    "haversine_m",
+    "load_config",
+    "load_inputs",
+    "plan_day",
+    "read_accounts",
+    "read_agents",
+    "road_distance_m",
+    "score_accounts",
+    "solve",
+    "travel_time_s",
+]

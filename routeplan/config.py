@@ -207,12 +207,25 @@ class VisitConfig:
     senior_skill: str = "senior"
     #: visits per agent and day when ``max_visits`` is empty
     default_max_visits: int = 10
+    #: language of the standard printed materials; a visit in any other
+    #: language adds "materials in the debtor's language" to its checklist
+    materials_language: str = "zh"
+    #: instalment plans offered at the door (months)
+    instalment_months: tuple[int, ...] = (3, 6, 12)
+    #: term extension offered at the door (months)
+    extension_months: int = 24
+    #: longer term offered on the hardship relief path (months)
+    hardship_term_months: int = 36
 
     def __post_init__(self) -> None:
         if not 1 <= self.service_min <= 480:
             raise ConfigError(f"visits.service_min must be in [1, 480], got {self.service_min}")
         if self.default_max_visits < 1:
             raise ConfigError("visits.default_max_visits must be >= 1")
+        months = (*self.instalment_months, self.extension_months, self.hardship_term_months)
+        if any(not isinstance(n, int) or n < 1 or n > 120 for n in months):
+            raise ConfigError("visits: instalment/extension/hardship months must be in [1, 120]")
+        object.__setattr__(self, "instalment_months", tuple(self.instalment_months))
 
 
 @dataclass(frozen=True)
@@ -283,7 +296,9 @@ class GeocodeConfig:
 
     def __post_init__(self) -> None:
         if self.provider not in ("nominatim", "none"):
-            raise ConfigError(f"geocode.provider must be 'nominatim' or 'none', got {self.provider!r}")
+            raise ConfigError(
+                f"geocode.provider must be 'nominatim' or 'none', got {self.provider!r}"
+            )
         _check_nonneg(self, "min_delay_s", "timeout_s")
 
 

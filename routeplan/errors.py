@@ -55,5 +55,9 @@ class RowProblem:
 
     def as_record(self) -> dict[str, object]:
         """Return the ``rejected.csv`` row."""
-        return {"file": self.file, "row": self.row if self.row is not None else "",
-                "column": self.column, "problem": self.problem}
+        return {
+            "file": self.file,
+            "row": self.row if self.row is not None else "",
+            "column": self.column,
+            "problem": self.problem,
+        }

@@ -1,0 +1,344 @@
+"""Turn today's eligible accounts and usable agents into a solver problem.
+
+Structural reasons a visit cannot be planned (no agent with the skill, no
+window inside the shifts and legal hours, cannot be reached and returned
+from within any shift) are diagnosed here, before solving, so that the
+solver only sees visits that can be planned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from routeplan import schema as S
+from routeplan.config import Config
+from routeplan.io.readers import format_clock, format_windows
+from routeplan.solver.model import Problem, Vehicle, Visit
+from routeplan.travel import road_distance_m, travel_time_s
+
+DAY_MIN = 24 * 60
+
+
+@dataclass(frozen=True)
+class AgentStatus:
+    """Whether an agent can be given visits on the plan date, and why not."""
+
+    usable: pd.DataFrame
+    unusable: pd.DataFrame  # agent_id, reason
+
+
+def agent_status(agents: pd.DataFrame, plan_date: dt.date, config: Config) -> AgentStatus:
+    """Split agents into usable ones and those that get no visits today.
+
+    An agent gets no visits without a credential id, with a credential that
+    expired before ``plan_date``, or with ``max_visits`` of 0.
+    """
+    reasons: list[str] = []
+    for row in agents.itertuples(index=False):
+        cred = str(getattr(row, S.CREDENTIAL_ID) or "").strip()
+        expiry = getattr(row, S.CREDENTIAL_EXPIRY)
+        max_visits = getattr(row, S.MAX_VISITS)
+        if not cred:
+            reasons.append("no credential_id: cannot show a collector ID")
+        elif expiry is not None and not _isna(expiry) and expiry < plan_date:
+            reasons.append(f"credential {cred} expired on {expiry.isoformat()}")
+        elif max_visits is not None and not _isna(max_visits) and int(max_visits) == 0:
+            reasons.append("max_visits is 0")
+        else:
+            reasons.append("")
+    mask = pd.Series([r == "" for r in reasons], index=agents.index, dtype=bool)
+    unusable = pd.DataFrame(
+        {S.AGENT_ID: agents.loc[~mask, S.AGENT_ID], "reason": [r for r in reasons if r]}
+    )
+    return AgentStatus(agents[mask].reset_index(drop=True), unusable.reset_index(drop=True))
+
+
+@dataclass(frozen=True)
+class BuiltProblem:
+    """A solver problem plus what is needed to read its result back.
+
+    ``visit_accounts[i]`` is the account of visit ``i``; ``vehicle_agents[k]``
+    the agent of vehicle ``k``; ``windows_min`` the account's effective visit
+    windows (minutes, after legal hours); ``dropped`` the structural drops.
+    """
+
+    problem: Problem
+    visit_accounts: tuple[str, ...]
+    vehicle_agents: tuple[str, ...]
+    windows_min: Mapping[str, tuple[tuple[int, int], ...]]
+    dropped: pd.DataFrame
+
+
+def effective_windows(
+    windows: tuple[tuple[int, int], ...], legal: tuple[int, int]
+) -> tuple[tuple[int, int], ...]:
+    """Intersect an account's visit windows (empty = any time) with legal hours."""
+    base = windows or ((0, DAY_MIN),)
+    lo_l, hi_l = legal
+    out = []
+    for lo, hi in base:
+        a, b = max(lo, lo_l), min(hi, hi_l)
+        if a < b:
+            out.append((a, b))
+    return tuple(out)
+
+
+def _subtract(
+    windows: tuple[tuple[int, int], ...], avoid: tuple[int, int]
+) -> tuple[tuple[int, int], ...]:
+    x, y = avoid
+    out: list[tuple[int, int]] = []
+    for lo, hi in windows:
+        if hi <= x or lo >= y:
+            out.append((lo, hi))
+            continue
+        if lo < x:
+            out.append((lo, x))
+        if hi > y:
+            out.append((y, hi))
+    return tuple(out)
+
+
+def required_skills(account: pd.Series | object, config: Config) -> tuple[str, ...]:
+    """Return the skills an agent needs for this account (language, seniority)."""
+    need: list[str] = []
+    lang = str(getattr(account, S.LANGUAGE, "") or "").strip().lower()
+    if lang:
+        need.append(lang)
+    if float(getattr(account, S.BALANCE)) >= config.visits.senior_balance:
+        need.append(config.visits.senior_skill)
+    return tuple(need)
+
+
+def build_problem(
+    eligible: pd.DataFrame,
+    agents: pd.DataFrame,
+    config: Config,
+    *,
+    avoid_windows: Mapping[str, tuple[int, int]] | None = None,
+) -> BuiltProblem:
+    """Build the routing problem for ``eligible`` accounts and usable ``agents``.
+
+    Parameters
+    ----------
+    eligible
+        Eligible accounts with coordinates and an ``expected_recovery`` column.
+    agents
+        Usable agents (see :func:`agent_status`).
+    config
+        Service time, seniority rule, travel model, legal hours and the
+        objective's ``value_of_hour``.
+    avoid_windows
+        ``account_id -> (start_min, end_min)`` times of day to avoid (the last
+        unanswered attempt); ignored when nothing else would remain.
+    """
+    avoid = avoid_windows or {}
+    legal = (config.legal.start_min, config.legal.end_min)
+    service_s = config.visits.service_min * 60
+    n_acc = len(eligible)
+    m = len(agents)
+
+    # --- nodes and matrices ----------------------------------------------------------
+    depot_points: dict[tuple[float, float], int] = {}
+    for row in agents.itertuples(index=False):
+        for lat, lon in (
+            (getattr(row, S.BASE_LAT), getattr(row, S.BASE_LON)),
+            (getattr(row, S.END_LAT), getattr(row, S.END_LON)),
+        ):
+            depot_points.setdefault((float(lat), float(lon)), n_acc + len(depot_points))
+    lats = np.concatenate([eligible[S.LAT].to_numpy(float), [p[0] for p in depot_points]])
+    lons = np.concatenate([eligible[S.LON].to_numpy(float), [p[1] for p in depot_points]])
+    dist = road_distance_m(lats, lons, circuity=config.travel.circuity)
+    speeds: list[float] = []
+    profiles: list[int] = []
+    for row in agents.itertuples(index=False):
+        sp = getattr(row, S.SPEED_KMH)
+        speed = float(sp) if sp is not None and not _isna(sp) else config.travel.speed_kmh
+        if speed not in speeds:
+            speeds.append(speed)
+        profiles.append(speeds.index(speed))
+    durations = tuple(travel_time_s(dist, speed_kmh=s) for s in speeds)
+
+    # --- vehicles ------------------------------------------------------------------------
+    vehicles: list[Vehicle] = []
+    skills: list[frozenset[str]] = []
+    for k, row in enumerate(agents.itertuples(index=False)):
+        start = depot_points[(float(getattr(row, S.BASE_LAT)), float(getattr(row, S.BASE_LON)))]
+        end = depot_points[(float(getattr(row, S.END_LAT)), float(getattr(row, S.END_LON)))]
+        mv = getattr(row, S.MAX_VISITS)
+        max_visits = (
+            int(mv) if mv is not None and not _isna(mv) else config.visits.default_max_visits
+        )
+        bm = getattr(row, S.BREAK_MINUTES)
+        brk = None
+        brk_s = 0
+        if bm is not None and not _isna(bm) and int(bm) > 0:
+            bs, be = int(getattr(row, S.BREAK_START)), int(getattr(row, S.BREAK_END))
+            brk = (bs * 60, (be - int(bm)) * 60)
+            brk_s = int(bm) * 60
+        vehicles.append(
+            Vehicle(
+                id=str(getattr(row, S.AGENT_ID)),
+                start_node=start,
+                end_node=end,
+                shift_start_s=int(getattr(row, S.SHIFT_START)) * 60,
+                shift_end_s=int(getattr(row, S.SHIFT_END)) * 60,
+                max_visits=max_visits,
+                profile=profiles[k],
+                break_window=brk,
+                break_s=brk_s,
+            )
+        )
+        skills.append(frozenset(getattr(row, S.SKILLS) or ()))
+
+    # --- visits, with structural diagnosis -----------------------------------------------
+    shift_lo = np.array([v.shift_start_s for v in vehicles], dtype=np.int64)
+    shift_hi = np.array([v.shift_end_s for v in vehicles], dtype=np.int64)
+    starts = np.array([v.start_node for v in vehicles], dtype=np.int64)
+    ends = np.array([v.end_node for v in vehicles], dtype=np.int64)
+    prof = np.array(profiles, dtype=np.int64)
+    to_visit = np.zeros((n_acc, m), dtype=np.int64)
+    from_visit = np.zeros((n_acc, m), dtype=np.int64)
+    for p, dur in enumerate(durations):
+        cols = np.flatnonzero(prof == p)
+        if len(cols) and n_acc:
+            to_visit[:, cols] = dur[starts[cols]][:, :n_acc].T
+            from_visit[:, cols] = dur[:n_acc][:, ends[cols]]
+    earliest = shift_lo[None, :] + to_visit  # earliest service start per (visit, vehicle)
+    latest = shift_hi[None, :] - service_s - from_visit
+
+    visits: list[Visit] = []
+    visit_accounts: list[str] = []
+    windows_min: dict[str, tuple[tuple[int, int], ...]] = {}
+    dropped: list[dict[str, object]] = []
+    value_per_s = config.solver.value_of_hour / 3600.0
+    for i, row in enumerate(eligible.itertuples(index=False)):
+        acc = str(getattr(row, S.ACCOUNT_ID))
+        raw = tuple(row.windows or ())
+        wins = effective_windows(raw, legal)
+        if acc in avoid and wins:
+            rest = _subtract(wins, avoid[acc])
+            if any(b - a >= config.visits.service_min for a, b in rest):
+                wins = rest
+        windows_min[acc] = wins
+        start_wins = tuple(
+            (a * 60, b * 60 - service_s) for a, b in wins if b * 60 - service_s >= a * 60
+        )
+        need = required_skills(row, config)
+        skilled = np.array([set(need) <= sk for sk in skills], dtype=bool)
+        if not start_wins:
+            shown = format_windows(raw) or "any time"
+            dropped.append(
+                _drop(
+                    acc,
+                    S.DR_NO_WINDOW,
+                    f"windows {shown} leave no {config.visits.service_min}-min visit "
+                    f"inside legal hours {format_clock(legal[0])}-"
+                    f"{format_clock(legal[1])}",
+                )
+            )
+            continue
+        if not skilled.any():
+            dropped.append(
+                _drop(acc, S.DR_NO_SKILL, f"needs {' + '.join(need)}; no usable agent has it")
+            )
+            continue
+        shift_meet = np.zeros(m, dtype=bool)
+        reach = np.zeros(m, dtype=bool)
+        for lo, hi in start_wins:
+            shift_meet |= (lo <= shift_hi - service_s) & (hi >= shift_lo)
+            reach |= (lo <= latest[i]) & (hi >= earliest[i])
+        ok = skilled & reach
+        if not ok.any():
+            if not (skilled & shift_meet).any():
+                dropped.append(
+                    _drop(
+                        acc,
+                        S.DR_NO_WINDOW,
+                        f"windows {format_windows(wins)} do not meet the shift of "
+                        "any agent with the needed skills",
+                    )
+                )
+            else:
+                dropped.append(
+                    _drop(
+                        acc,
+                        S.DR_UNREACHABLE,
+                        "no agent with the skills can travel there, visit and "
+                        "return within the shift",
+                    )
+                )
+            continue
+        allowed = None if ok.all() else tuple(int(k) for k in np.flatnonzero(ok))
+        er = float(row.expected_recovery)
+        visits.append(
+            Visit(
+                id=acc,
+                node=i,
+                service_s=service_s,
+                windows=start_wins,
+                prize=max(0, math.floor(er / value_per_s)) if value_per_s > 0 else 0,
+                allowed_vehicles=allowed,
+            )
+        )
+        visit_accounts.append(acc)
+
+    problem = _compact(dist, durations, visits, vehicles)
+    return BuiltProblem(
+        problem=problem,
+        visit_accounts=tuple(visit_accounts),
+        vehicle_agents=tuple(v.id for v in vehicles),
+        windows_min=windows_min,
+        dropped=pd.DataFrame(dropped, columns=list(S.DROPPED_COLUMNS)),
+    )
+
+
+def _compact(
+    dist: np.ndarray,
+    durations: tuple[np.ndarray, ...],
+    visits: list[Visit],
+    vehicles: list[Vehicle],
+) -> Problem:
+    """Keep only the matrix nodes a visit or vehicle uses (dropped accounts go)."""
+    used = sorted(
+        {v.node for v in visits} | {k.start_node for k in vehicles} | {k.end_node for k in vehicles}
+    )
+    remap = {old: new for new, old in enumerate(used)}
+    idx = np.array(used, dtype=np.int64)
+    return Problem(
+        distance_m=np.ascontiguousarray(dist[np.ix_(idx, idx)]),
+        durations_s=tuple(np.ascontiguousarray(d[np.ix_(idx, idx)]) for d in durations),
+        visits=tuple(dataclasses.replace(v, node=remap[v.node]) for v in visits),
+        vehicles=tuple(
+            dataclasses.replace(k, start_node=remap[k.start_node], end_node=remap[k.end_node])
+            for k in vehicles
+        ),
+    )
+
+
+def _drop(account_id: str, reason: str, detail: str) -> dict[str, object]:
+    return {S.ACCOUNT_ID: account_id, "reason": reason, "detail": detail}
+
+
+def _isna(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
+
+
+__all__ = [
+    "AgentStatus",
+    "BuiltProblem",
+    "agent_status",
+    "build_problem",
+    "effective_windows",
+    "required_skills",
+]
