@@ -1,0 +1,85 @@
+"""Build the dispatch CSV exports: per-agent itineraries and the outcomes template.
+
+These are plain frames; :func:`routeplan.present.write_dispatch_outputs`
+writes them through :func:`routeplan.io.safe.write_csv_atomic`, which
+neutralises formula-like cells and adds the byte-order mark Excel needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from routeplan import schema
+
+#: Columns of ``outcomes_template.csv``: the contract's outcomes format, then
+#: helper columns for the person filling it in (ignored by ``routeplan record``).
+OUTCOME_TEMPLATE_COLUMNS = (*schema.OUTCOME_COLUMNS, "stop_no", "debtor_name", "address")
+_INT_COLUMNS = ("stop_no", "days_past_due", "travel_min")
+
+
+def agent_itinerary(itineraries: pd.DataFrame, agent_id: str) -> pd.DataFrame:
+    """Return one agent's itinerary rows in stop order, contract columns first.
+
+    Whole-number columns (``stop_no``, ``days_past_due``, ``travel_min``) become nullable
+    integers so they print as ``184``, not ``184.0``; numbers stay numeric so
+    a negative longitude is never mistaken for a formula.
+    """
+    rows = itineraries[itineraries["agent_id"] == agent_id].copy()
+    rows["stop_no"] = pd.to_numeric(rows["stop_no"], errors="coerce")
+    rows = rows.sort_values("stop_no", kind="stable")
+    extra = [c for c in schema.ITINERARY_EXTRA if c in rows.columns]
+    rest = [c for c in rows.columns if c not in schema.ITINERARY_COLUMNS and c not in extra]
+    rows = rows.loc[:, [*schema.ITINERARY_COLUMNS, *extra, *rest]]
+    for column in _INT_COLUMNS:
+        values = pd.to_numeric(rows[column], errors="coerce")
+        if (values.dropna() % 1 == 0).all():
+            rows[column] = values.round().astype("Int64")
+    return rows.reset_index(drop=True)
+
+
+def outcomes_template(itineraries: pd.DataFrame) -> pd.DataFrame:
+    """Return ``outcomes_template.csv``: one row per planned visit, outcome left empty.
+
+    ``account_id``, ``agent_id`` and ``visit_date`` (the plan date) are filled;
+    ``outcome``, ``amount_paid``, ``ptp_date``, ``ptp_amount`` and ``notes`` are
+    for the agent. Rows follow the agents' visit order.
+    """
+    visits = itineraries[itineraries["kind"] == schema.KIND_VISIT].copy()
+    visits["stop_no"] = pd.to_numeric(visits["stop_no"], errors="coerce")
+    order = {a: i for i, a in enumerate(dict.fromkeys(itineraries["agent_id"]))}
+    visits["_rank"] = visits["agent_id"].map(order)
+    visits = visits.sort_values(["_rank", "stop_no"], kind="stable")
+    out = pd.DataFrame(
+        {
+            schema.ACCOUNT_ID: visits[schema.ACCOUNT_ID].astype(str).to_numpy(),
+            schema.AGENT_ID: visits[schema.AGENT_ID].astype(str).to_numpy(),
+            schema.VISIT_DATE: visits["date"].astype(str).to_numpy(),
+            schema.OUTCOME: "",
+            schema.AMOUNT_PAID: "",
+            schema.PTP_DATE: "",
+            schema.PTP_AMOUNT: "",
+            schema.NOTES: "",
+            "stop_no": visits["stop_no"].round().astype("Int64").to_numpy(),
+            "debtor_name": visits[schema.DEBTOR_NAME].to_numpy(),
+            "address": visits[schema.ADDRESS].to_numpy(),
+        },
+        columns=list(OUTCOME_TEMPLATE_COLUMNS),
+    )
+    return out
+
+
+def inside(folder: Path, path: Path) -> Path:
+    """Return ``path`` after checking it resolves inside ``folder`` (defence in depth).
+
+    Raises
+    ------
+    ValueError
+        When ``path`` would leave ``folder`` (for example through ``..``).
+    """
+    base = folder.resolve()
+    target = path.resolve()
+    if target != base and base not in target.parents:
+        raise ValueError(f"{path} is outside {folder}")
+    return path

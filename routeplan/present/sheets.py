@@ -1,0 +1,510 @@
+"""Build the printable route sheet of each agent and the index page.
+
+A sheet is one self-contained A4 HTML page (no scripts, no web fonts): the
+agent and credential at the top, the conduct reminder, the day's timeline,
+then one block per stop that never splits across pages, with the address, a
+navigation link, the debtor, the money, the settlement options, the evidence
+checklist with tick boxes and an outcome box to fill in by hand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import pandas as pd
+
+from routeplan import schema
+from routeplan.present.common import (
+    checklist_by_account,
+    checklist_for,
+    esc,
+    file_stems,
+    integer,
+    is_missing,
+    is_settlement_item,
+    money,
+    number,
+    text,
+)
+
+#: Reminders printed on every sheet (from the domain primer's conduct rules).
+CONDUCT = (
+    "Identify yourself, the creditor and the purpose of the visit.",
+    "Confirm you are speaking to the debtor before disclosing anything about the debt.",
+    "Show your collector ID and the creditor's authorization letter.",
+    "Do not enter without an invitation; leave as soon as you are asked to.",
+    "No threats, no public notices, no fees of any kind.",
+    "If the debtor declares hardship or disputes the debt: record it and stop the collection "
+    "conversation.",
+    "Visit only inside the legal hours; workplaces only with the debtor's consent.",
+    "Record every outcome the same day.",
+)
+
+FONT_STACK = (
+    '"Noto Sans", "Helvetica Neue", Arial, "Noto Sans CJK SC", "Source Han Sans SC", '
+    '"PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif'
+)
+
+_CSS = """
+@page { size: A4; margin: 11mm 11mm 13mm 11mm; }
+* { box-sizing: border-box; }
+html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+body { font-family: FONTS; font-size: 10pt; line-height: 1.35; color: #111; margin: 0 auto;
+  max-width: 190mm; padding: 6mm 0; background: #fff; }
+@media print { body { padding: 0; max-width: none; } a { color: inherit; text-decoration: none; } }
+h1 { font-size: 16pt; margin: 0; }
+h2 { font-size: 12pt; margin: 0 0 2mm; break-after: avoid; }
+h3 { font-size: 10pt; margin: 2mm 0 1mm; break-after: avoid; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; vertical-align: top; padding: 0.6mm 1.5mm; }
+.head { border-bottom: 2px solid #111; padding-bottom: 2mm; margin-bottom: 3mm; }
+.head .top { display: flex; justify-content: space-between; align-items: baseline; }
+.head .date { font-size: 12pt; font-weight: 600; }
+.ident th { color: #444; font-weight: normal; width: 22%; }
+.ident td { font-weight: 600; width: 28%; }
+.warn { color: #a00; font-weight: 700; }
+.conduct { border: 1px solid #999; border-radius: 2mm; padding: 2mm 3mm; margin-bottom: 3mm;
+  break-inside: avoid; page-break-inside: avoid; font-size: 9pt; }
+.conduct ol { margin: 0; padding-left: 5mm; columns: 2; column-gap: 6mm; }
+.timeline { margin-bottom: 4mm; }
+.timeline table { font-size: 9pt; }
+.timeline thead th { border-bottom: 1px solid #111; }
+.timeline tbody tr { border-bottom: 1px solid #ddd; break-inside: avoid; }
+.timeline .t { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.timeline .brk td { color: #555; font-style: italic; }
+.stop { border: 1.5px solid #222; border-radius: 2mm; padding: 2.5mm 3.5mm; margin: 0 0 4mm;
+  break-inside: avoid; page-break-inside: avoid; }
+.stop h2 { display: flex; gap: 2mm; align-items: baseline; border-bottom: 1px solid #bbb;
+  padding-bottom: 1mm; }
+.num { display: inline-block; min-width: 7mm; text-align: center; background: #111; color: #fff;
+  border-radius: 1mm; padding: 0 1mm; }
+.facts th { color: #444; font-weight: normal; width: 26mm; white-space: nowrap; }
+.cols { display: flex; gap: 4mm; margin-top: 1.5mm; }
+.cols > div { flex: 1 1 50%; min-width: 0; }
+ul.ticks { list-style: none; margin: 0; padding: 0; }
+ul.ticks li { margin: 0.6mm 0; padding-left: 6mm; text-indent: -6mm; }
+.box { display: inline-block; width: 3.4mm; height: 3.4mm; border: 1px solid #111;
+  margin-right: 2mm; vertical-align: -0.5mm; text-indent: 0; }
+.muted { color: #555; }
+.outcome { border: 1px dashed #444; border-radius: 1.5mm; padding: 1.5mm 2.5mm; }
+.outcome .codes { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 0.6mm 2mm;
+  font-family: "DejaVu Sans Mono", "Noto Sans Mono", monospace; font-size: 8.5pt; }
+.line { display: flex; gap: 2mm; margin-top: 1.8mm; }
+.line span.blank { flex: 1; border-bottom: 1px solid #111; min-height: 4.5mm; }
+.notes { border-bottom: 1px solid #111; height: 5mm; }
+.foot { font-size: 8pt; color: #555; border-top: 1px solid #999; padding-top: 1mm; }
+a { color: #0645ad; }
+""".replace("FONTS", FONT_STACK)
+
+
+def build_sheet(
+    agent_summary: Mapping[Any, Any],
+    itinerary_rows: pd.DataFrame,
+    checklist_rows: pd.DataFrame | None,
+    *,
+    legal_hours: str,
+    date: str,
+    jurisdiction: str = "",
+) -> str:
+    """Return the printable A4 route sheet of one agent as an HTML page.
+
+    Parameters
+    ----------
+    agent_summary
+        The agent's entry of ``summary.json`` (``agent_id``, ``name``,
+        ``credential_id``, ``credential_expiry``, ``shift_start``, ``shift_end``).
+    itinerary_rows
+        The agent's rows of ``itineraries.csv`` (any order; sorted by ``stop_no``).
+    checklist_rows
+        Rows of ``checklist.csv`` (other agents' rows are ignored).
+    legal_hours
+        The jurisdiction's visiting hours, e.g. ``08:00-22:00``, printed as a reminder.
+    date
+        The plan date, ``YYYY-MM-DD``.
+    jurisdiction
+        Profile code; ``CN`` adds an Amap navigation link next to the ``geo:`` link.
+    """
+    agent_id = text(agent_summary.get("agent_id"))
+    rows = itinerary_rows.copy()
+    rows["stop_no"] = pd.to_numeric(rows["stop_no"], errors="coerce")
+    records = rows.sort_values("stop_no", kind="stable").to_dict("records")
+    groups = checklist_by_account(checklist_rows)
+    name = text(agent_summary.get("name")).strip() or _first(records, "agent_name") or agent_id
+    visits = [r for r in records if r.get("kind") == schema.KIND_VISIT]
+    title = f"Route sheet · {name} ({agent_id}) · {date}"
+    body = [
+        _header(agent_summary, name, agent_id, records, visits, legal_hours, date, jurisdiction),
+        _conduct(legal_hours, jurisdiction),
+        _timeline(records),
+    ]
+    for no, row in enumerate(visits, start=1):
+        items = checklist_for(groups, text(row.get("account_id")), agent_id)
+        body.append(_stop_block(no, row, items, jurisdiction))
+    if not visits:
+        body.append('<p class="muted">No visits planned for this agent today.</p>')
+    body.append(
+        '<div class="foot">Outcome codes are entered as written (for example '
+        "<code>partial_payment</code>) in outcomes_template.csv. Generated by routeplan.</div>"
+    )
+    return _page(title, "\n".join(body), lang=_page_lang(jurisdiction))
+
+
+def build_index(
+    summary: Mapping[Any, Any],
+    agent_ids: Sequence[str],
+    *,
+    itineraries: pd.DataFrame | None = None,
+    stems: Mapping[str, str] | None = None,
+) -> str:
+    """Return ``index.html``: the plan's figures and links to the map, sheets and exports.
+
+    Parameters
+    ----------
+    summary
+        ``summary.json`` of the plan.
+    agent_ids
+        Agents that have a sheet (``sheets/<stem>.html`` and ``agents/<stem>.csv``).
+    itineraries
+        When given, per-agent visits and km are counted from it (so the index
+        matches an edited itinerary); otherwise ``summary.json``'s totals are used.
+    stems
+        File-name stem of each agent id (default :func:`file_stems` of ``agent_ids``).
+    """
+    stems = dict(stems) if stems is not None else file_stems(agent_ids)
+    info = {text(a.get("agent_id")): a for a in summary.get("agents", [])}
+    date = text(summary.get("date"))
+    counts = summary.get("counts") or {}
+    rows = []
+    for agent_id in agent_ids:
+        agent = info.get(agent_id, {})
+        visits, km, expected = _agent_totals(agent, agent_id, itineraries)
+        stem = quote(stems[agent_id])
+        rows.append(
+            "<tr>"
+            f'<td><a href="sheets/{stem}.html">{esc(text(agent.get("name")) or agent_id)}</a></td>'
+            f"<td>{esc(agent_id)}</td><td class=n>{esc(visits)}</td><td class=n>{esc(km)}</td>"
+            f"<td class=n>{esc(expected)}</td>"
+            f'<td><a href="sheets/{stem}.html">sheet</a> · <a href="agents/{stem}.csv">csv</a></td>'
+            "</tr>"
+        )
+    idle = [a for a in summary.get("agents", []) if text(a.get("agent_id")) not in set(agent_ids)]
+    idle_rows = "".join(
+        f"<li>{esc(a.get('name'))} ({esc(a.get('agent_id'))}): "
+        f"{esc(a.get('unusable_reason') or 'no visits planned')}</li>"
+        for a in idle
+    )
+    figures = [
+        ("Accounts", counts.get("accounts")),
+        ("Rejected rows", counts.get("rejected_rows")),
+        ("Excluded", counts.get("excluded")),
+        ("Eligible", counts.get("eligible")),
+        ("Planned", counts.get("planned")),
+        ("Dropped", counts.get("dropped")),
+        ("Balance covered", money(summary.get("balance_covered"))),
+        ("Expected recovery", money(summary.get("expected_recovery_covered"))),
+        (
+            "Travel",
+            f"{number(summary.get('travel_km'))} km, {integer(summary.get('travel_min'))} min",
+        ),
+    ]
+    solver = summary.get("solver") or {}
+    if solver:
+        figures.append(
+            ("Solver", f"{text(solver.get('status'))}, {number(solver.get('runtime_s'), 2)} s")
+        )
+    fig_html = "".join(
+        f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in figures if not is_missing(v)
+    )
+    body = f"""
+<h1>Plan {esc(date)} <span class="muted">{esc(summary.get("jurisdiction"))}
+{esc(summary.get("legal_hours"))}</span></h1>
+<p><a href="map.html"><b>Open the map</b></a> · <a href="outcomes_template.csv">outcomes
+template (CSV)</a> · <a href="itineraries.csv">itineraries.csv</a> ·
+<a href="dropped.csv">dropped.csv</a></p>
+<h2>Route sheets</h2>
+<table class="list"><thead><tr><th>Agent</th><th>ID</th><th class=n>Visits</th><th class=n>km</th>
+<th class=n>Expected recovery</th><th>Files</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
+{f"<h2>Agents without a route</h2><ul>{idle_rows}</ul>" if idle_rows else ""}
+<h2>The day in figures</h2><table class="figs">{fig_html}</table>
+"""
+    return _page(f"routeplan · plan {date}", body, lang="en", extra_css=_INDEX_CSS)
+
+
+_INDEX_CSS = """
+body { max-width: 200mm; }
+h1 { margin-bottom: 2mm; } h2 { margin-top: 6mm; }
+table.list th, table.list td { border-bottom: 1px solid #ddd; padding: 1.2mm 2mm; }
+.n { text-align: right; font-variant-numeric: tabular-nums; }
+table.figs { width: auto; } table.figs th { color: #444; font-weight: normal; padding-right: 6mm; }
+"""
+
+
+# --- pieces ------------------------------------------------------------------------
+
+
+def _page(title: str, body: str, *, lang: str, extra_css: str = "") -> str:
+    """Wrap ``body`` in a complete HTML document with the sheet CSS."""
+    return (
+        f'<!DOCTYPE html>\n<html lang="{esc(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n<style>{_CSS}{extra_css}</style>\n</head>\n"
+        f"<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def _page_lang(jurisdiction: str) -> str:
+    """Return the page language: ``zh-CN`` for CN plans (picks Simplified Chinese glyphs)."""
+    return "zh-CN" if jurisdiction.upper() == "CN" else "en"
+
+
+def _first(records: Sequence[Mapping[Any, Any]], column: str) -> str:
+    """Return the first non-empty value of ``column`` in ``records``."""
+    for record in records:
+        value = text(record.get(column)).strip()
+        if value:
+            return value
+    return ""
+
+
+def _header(
+    agent: Mapping[Any, Any],
+    name: str,
+    agent_id: str,
+    records: Sequence[Mapping[Any, Any]],
+    visits: Sequence[Mapping[Any, Any]],
+    legal_hours: str,
+    date: str,
+    jurisdiction: str,
+) -> str:
+    """Return the sheet header: agent, credential, shift, legal hours and the day's totals."""
+    expiry = text(agent.get("credential_expiry")).strip()
+    credential = text(agent.get("credential_id")).strip() or "—"
+    expiry_note = ""
+    if expiry:
+        expiry_note = f", valid until {esc(expiry)}"
+        try:
+            if dt.date.fromisoformat(expiry) < dt.date.fromisoformat(date):
+                expiry_note += ' <span class="warn">EXPIRED: do not visit</span>'
+        except ValueError:
+            pass
+    shift = "–".join(p for p in (text(agent.get("shift_start")), text(agent.get("shift_end"))) if p)
+    km = sum(float(r["travel_km"]) for r in records if not is_missing(r.get("travel_km")))
+    minutes = sum(float(r["travel_min"]) for r in records if not is_missing(r.get("travel_min")))
+    balance = sum(float(r["balance"]) for r in visits if not is_missing(r.get("balance")))
+    weekday = ""
+    with contextlib.suppress(ValueError):
+        weekday = dt.date.fromisoformat(date).strftime(" (%A)")
+    hours = f"{legal_hours} ({jurisdiction})" if jurisdiction else legal_hours
+    return f"""
+<header class="head">
+<div class="top"><h1>Route sheet · {esc(name)}</h1>
+<div class="date">{esc(date + weekday)}</div></div>
+<table class="ident">
+<tr><th>Agent</th><td>{esc(name)} ({esc(agent_id)})</td>
+<th>Credential</th><td>{esc(credential)}{expiry_note}</td></tr>
+<tr><th>Shift</th><td>{esc(shift or "—")}</td>
+<th>Legal visiting hours</th><td>{esc(hours)}</td></tr>
+<tr><th>Visits</th><td>{len(visits)}</td><th>Travel</th>
+<td>{esc(number(km))} km, {esc(integer(minutes))} min</td></tr>
+<tr><th>Balance on route</th><td>{esc(money(balance))}</td><th>Sheet</th>
+<td>tick what you did; write outcomes the same day</td></tr>
+</table>
+</header>"""
+
+
+def _conduct(legal_hours: str, jurisdiction: str) -> str:
+    """Return the conduct reminder box."""
+    items = "".join(f"<li>{esc(c)}</li>" for c in CONDUCT)
+    hours = f" Legal hours here: {legal_hours}." if legal_hours else ""
+    return f'<section class="conduct"><h3>At every door{esc(hours)}</h3><ol>{items}</ol></section>'
+
+
+def _timeline(records: Sequence[Mapping[Any, Any]]) -> str:
+    """Return the day's timeline table: departure, stops, break and return."""
+    rows = []
+    visit_no = 0
+    for row in records:
+        kind = row.get("kind")
+        leg = ""
+        if not is_missing(row.get("travel_km")) and float(row["travel_km"]) > 0:
+            leg = f"{number(row['travel_km'])} km · {integer(row.get('travel_min'))} min"
+        if kind == schema.KIND_START:
+            time = text(row.get("service_end")) or text(row.get("arrival"))
+            rows.append(_tl_row(time, "Depart from base", text(row.get("address")), "", leg))
+        elif kind == schema.KIND_VISIT:
+            visit_no += 1
+            arrival, start = text(row.get("arrival")), text(row.get("service_start"))
+            time = f"{arrival}" if arrival == start else f"{arrival} → {start}"
+            time += f"–{text(row.get('service_end'))}"
+            event = (
+                f"Stop {visit_no} · {text(row.get('account_id'))} · {text(row.get('debtor_name'))}"
+            )
+            rows.append(
+                _tl_row(
+                    time, event, text(row.get("address")), _window(row), leg, f"#stop-{visit_no}"
+                )
+            )
+        elif kind == schema.KIND_BREAK:
+            time = f"{text(row.get('service_start'))}–{text(row.get('service_end'))}"
+            rows.append(_tl_row(time, "Break", text(row.get("address")), "", leg, css="brk"))
+        elif kind == schema.KIND_END:
+            time = text(row.get("arrival"))
+            rows.append(_tl_row(time, "Return", text(row.get("address")), "", leg))
+    return (
+        '<section class="timeline"><h2>Timeline</h2><table><thead><tr><th>Time</th>'
+        "<th>Event</th><th>Where</th><th>Window</th><th>Leg</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></section>"
+    )
+
+
+def _tl_row(
+    time: str, event: str, where: str, window: str, leg: str, href: str = "", css: str = ""
+) -> str:
+    """Return one escaped timeline row."""
+    label = f'<a href="{esc(href)}">{esc(event)}</a>' if href else esc(event)
+    cls = f' class="{css}"' if css else ""
+    return (
+        f'<tr{cls}><td class="t">{esc(time)}</td><td>{label}</td><td>{esc(where)}</td>'
+        f'<td class="t">{esc(window)}</td><td class="t">{esc(leg)}</td></tr>'
+    )
+
+
+def _window(row: Mapping[Any, Any]) -> str:
+    """Return the visit window as ``09:00-12:00; 18:00-20:00``, or ``any time``."""
+    parts = [w.strip() for w in text(row.get("visit_window")).split(";") if w.strip()]
+    return "; ".join(parts) if parts else "any time"
+
+
+def navigation_links(lat: Any, lon: Any, label: str, jurisdiction: str) -> list[tuple[str, str]]:
+    """Return ``(text, url)`` navigation links for a point (empty without coordinates).
+
+    ``geo:`` (RFC 5870) opens the phone's map app anywhere; CN plans add an
+    Amap link (``coordinate=wgs84`` since plan coordinates are WGS84), others an
+    OpenStreetMap link. Query values are URL-encoded.
+    """
+    if is_missing(lat) or is_missing(lon):
+        return []
+    la, lo = float(lat), float(lon)
+    links = [("Map app (geo:)", f"geo:{la:.6f},{lo:.6f}?q={la:.6f},{lo:.6f}")]
+    if jurisdiction.upper() == "CN":
+        query = urlencode(
+            {
+                "position": f"{lo:.6f},{la:.6f}",
+                "name": label,
+                "coordinate": "wgs84",
+                "src": "routeplan",
+                "callnative": "1",
+            },
+            quote_via=quote,
+        )
+        links.insert(0, ("Amap 高德导航", f"https://uri.amap.com/marker?{query}"))
+    else:
+        query = urlencode({"mlat": f"{la:.6f}", "mlon": f"{lo:.6f}"})
+        links.append(
+            ("OpenStreetMap", f"https://www.openstreetmap.org/?{query}#map=18/{la:.6f}/{lo:.6f}")
+        )
+    return links
+
+
+def _stop_block(
+    no: int, row: Mapping[Any, Any], items: Sequence[Mapping[Any, Any]], jurisdiction: str
+) -> str:
+    """Return one stop's block: who, where, money, options, evidence and the outcome box."""
+    account = text(row.get("account_id"))
+    lang_attr = _lang_attr(row.get("language"))
+    arrival, start = text(row.get("arrival")), text(row.get("service_start"))
+    end = text(row.get("service_end"))
+    timing = f"arrive {arrival}, visit {start}–{end}" if arrival != start else f"{start}–{end}"
+    nav = navigation_links(row.get("lat"), row.get("lon"), text(row.get("address")), jurisdiction)
+    nav_html = " · ".join(f'<a href="{esc(url)}">{esc(label)}</a>' for label, url in nav)
+    if nav:
+        nav_html += (
+            f' <span class="muted">({float(row["lat"]):.5f}, {float(row["lon"]):.5f})</span>'
+        )
+    facts = [
+        ("Debtor", f"<b{lang_attr}>{esc(row.get('debtor_name'))}</b> · account {esc(account)}"),
+        ("Address", f"<span{lang_attr}>{esc(row.get('address'))}</span>"),
+        ("Navigate", nav_html or '<span class="muted">no coordinates</span>'),
+        ("Time", f"{esc(timing)} · window {esc(_window(row))}"),
+        (
+            "Owed",
+            f"<b>{esc(money(row.get('balance')))}</b> · {esc(integer(row.get('days_past_due')))}"
+            " days past due",
+        ),
+        ("Why chosen", esc(row.get("chosen_because"))),
+    ]
+    if text(row.get("language")).strip():
+        facts.append(("Language", esc(row.get("language"))))
+    facts_html = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in facts if v)
+    options = [i for i in items if is_settlement_item(i.get("item"), i.get("category"))]
+    evidence = [i for i in items if not is_settlement_item(i.get("item"), i.get("category"))]
+    codes = "".join(f'<span><span class="box"></span>{esc(c)}</span>' for c in schema.OUTCOME_CODES)
+    return f"""
+<section class="stop" id="stop-{no}" data-account="{esc(account)}">
+<h2><span class="num">{no}</span><span>{esc(start)}</span><span>{esc(account)}</span>
+<span{lang_attr}>{esc(row.get("debtor_name"))}</span></h2>
+<table class="facts">{facts_html}</table>
+<div class="cols">
+<div>
+<h3>Settlement options you may offer</h3>{_ticks(options, "none listed: take a promise to pay")}
+<h3>Evidence checklist</h3>{_ticks(evidence, "collector ID and authorization letter")}
+</div>
+<div class="outcome">
+<h3>Outcome (tick one)</h3>
+<div class="codes">{codes}</div>
+<div class="line"><span>Amount paid</span><span class="blank"></span></div>
+<div class="line"><span>PTP date</span><span class="blank"></span><span>PTP amount</span>
+<span class="blank"></span></div>
+<div class="line"><span>Time in</span><span class="blank"></span><span>out</span>
+<span class="blank"></span></div>
+<div class="line"><span>Notes</span><span class="blank"></span></div>
+<div class="notes"></div>
+</div>
+</div>
+</section>"""
+
+
+def _ticks(items: Sequence[Mapping[Any, Any]], empty: str) -> str:
+    """Return a list of items with tick boxes and their reasons (``empty`` when none)."""
+    if not items:
+        return (
+            f'<ul class="ticks"><li class="muted"><span class="box"></span>{esc(empty)}</li></ul>'
+        )
+    lis = []
+    for item in items:
+        reason = text(item.get("reason")).strip()
+        detail = f' <span class="muted">— {esc(reason)}</span>' if reason else ""
+        lis.append(f'<li><span class="box"></span>{esc(item.get("item"))}{detail}</li>')
+    return f'<ul class="ticks">{"".join(lis)}</ul>'
+
+
+def _lang_attr(language: Any) -> str:
+    """Return a ``lang`` attribute for a language code like ``zh`` (empty when not a code)."""
+    code = text(language).strip()
+    if code and len(code) <= 12 and all(c.isascii() and (c.isalnum() or c == "-") for c in code):
+        return f' lang="{esc(code)}"'
+    return ""
+
+
+def _agent_totals(
+    agent: Mapping[Any, Any], agent_id: str, itineraries: pd.DataFrame | None
+) -> tuple[str, str, str]:
+    """Return an agent's visits, km and expected recovery as text (from the itinerary if given)."""
+    if itineraries is not None:
+        rows = itineraries[itineraries["agent_id"] == agent_id]
+        is_visit = rows["kind"] == schema.KIND_VISIT
+        km = float(pd.to_numeric(rows["travel_km"], errors="coerce").fillna(0).sum())
+        expected = pd.Series(dtype=float)
+        if "expected_recovery" in rows.columns:
+            expected = pd.to_numeric(rows.loc[is_visit, "expected_recovery"], errors="coerce")
+        return str(int(is_visit.sum())), number(km), money(float(expected.fillna(0).sum()))
+    return (
+        integer(agent.get("visits")),
+        number(agent.get("travel_km")),
+        money(agent.get("expected_recovery")),
+    )
