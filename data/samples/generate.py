@@ -401,13 +401,18 @@ def balance(rng: Rand) -> float:
 
 
 def district_point(rng: Rand, district: District) -> tuple[float, float, Neighbourhood]:
-    """Return a point on land around one of the district's neighbourhoods."""
+    """Return a point on land around one of the district's neighbourhoods.
+
+    Most points sit in the neighbourhood's dense core; a quarter spread three
+    times wider, filling the urban villages and estates in between.
+    """
     hood = rng.weighted(district.neighbourhoods, [h.weight for h in district.neighbourhoods])
+    sigma = hood.sigma_deg * (3.0 if rng.chance(0.25) else 1.3)
     while True:
-        lat = hood.lat + rng.normal(0.0, hood.sigma_deg)
+        lat = hood.lat + rng.normal(0.0, sigma)
         # A degree of longitude is shorter than one of latitude (cos 22.6°).
-        lon = hood.lon + rng.normal(0.0, hood.sigma_deg / 0.923)
-        if abs(lat - hood.lat) <= 3 * hood.sigma_deg and on_land(lat, lon):
+        lon = hood.lon + rng.normal(0.0, sigma / 0.923)
+        if abs(lat - hood.lat) <= 3 * sigma and on_land(lat, lon):
             return lat, lon, hood
 
 
