@@ -344,6 +344,17 @@ def test_server_error_counts_as_unreachable(server: FakeNominatim) -> None:
     assert "500" in problems[0].problem
 
 
+def test_refused_query_rejects_only_that_row(server: FakeNominatim) -> None:
+    """An HTTP 400 (query refused) rejects that row and the lookups go on."""
+    server.status = 400
+    geocode, calls = _counting(make_geocoder(_cfg(server.domain)))
+    accounts = _accounts(("A1", FUTIAN, None, None), ("A2", NANSHAN, None, None))
+    out, problems = geocode_missing(accounts, geocode, None, file="a.csv", row_numbers=[2, 3])
+    assert out.empty and len(calls) == 2
+    assert problems[0].problem.startswith(f"geocoder gave no usable answer for '{FUTIAN}': ")
+    assert "query refused" in problems[0].problem and "400" in problems[0].problem
+
+
 def test_slow_service_times_out_as_unreachable(server: FakeNominatim) -> None:
     """A service slower than ``timeout_s`` is reported as not answering in time."""
     server.delay_s = 1.0
@@ -374,7 +385,8 @@ def test_out_of_range_result_is_rejected_and_not_cached(server: FakeNominatim) -
         )
         assert cache.get(FUTIAN) is MISSING
     assert out.empty
-    assert problems[0].problem.startswith(f"geocoder returned an invalid position for '{FUTIAN}'")
+    assert problems[0].problem.startswith(f"geocoder gave no usable answer for '{FUTIAN}': ")
+    assert "invalid position" in problems[0].problem
 
 
 def test_wrapped_longitude_is_rejected_not_normalised(server: FakeNominatim) -> None:

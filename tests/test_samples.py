@@ -180,6 +180,15 @@ def test_default_rules_leave_a_realistic_workload(accounts: pd.DataFrame) -> Non
     assert 500 <= _eligible_by_default(accounts).sum() <= 800
 
 
+def test_eligible_accounts_exercise_every_drop_path(accounts: pd.DataFrame) -> None:
+    """Among eligible accounts some need Hakka, some only have unlawful hours, some a senior."""
+    eligible = accounts[_eligible_by_default(accounts)]
+    assert (eligible[schema.LANGUAGE] == "hak").sum() >= 3
+    unlawful_only = eligible[schema.VISIT_WINDOWS].str.fullmatch(r"(0[0-7]|2[2-3]):\d\d-\d\d:\d\d")
+    assert unlawful_only.sum() >= 3
+    assert (eligible[schema.BALANCE].astype(float) >= 100000).sum() >= 10
+
+
 def test_outcomes_reference_sample_ids(
     outcomes: pd.DataFrame, accounts: pd.DataFrame, agents: pd.DataFrame
 ) -> None:

@@ -267,7 +267,7 @@ class NominatimGeocoder:
 
     def __init__(self, cfg: GeocodeConfig) -> None:
         from geopy.adapters import RequestsAdapter, URLLibAdapter
-        from geopy.exc import ConfigurationError, GeocoderServiceError
+        from geopy.exc import ConfigurationError, GeocoderQueryError, GeocoderServiceError
         from geopy.extra.rate_limiter import RateLimiter
         from geopy.geocoders import Nominatim
 
@@ -301,6 +301,8 @@ class NominatimGeocoder:
         # GeocoderUnavailable and GeocoderTimedOut are GeocoderServiceError
         # subclasses; URLError and socket timeouts are OSErrors (some adapters).
         self._unreachable = (GeocoderServiceError, urllib.error.URLError, socket.timeout, OSError)
+        # HTTP 400: this query was refused, the service itself is fine.
+        self._refused = GeocoderQueryError
 
     def __call__(self, query: str) -> tuple[float, float] | None:
         """Return ``(lat, lon)`` for ``query`` or ``None`` when Nominatim finds nothing."""
@@ -311,10 +313,12 @@ class NominatimGeocoder:
                 # refusal itself is reported as a bad answer below.
                 warnings.simplefilter("ignore", UserWarning)
                 location = self._limited(query, exactly_one=True)
+        except self._refused as exc:
+            raise GeocodeBadAnswer(f"query refused ({_describe(exc, self._timeout_s)})") from exc
         except self._unreachable as exc:
             raise GeocodeUnavailable(f"{self.where}: {_describe(exc, self._timeout_s)}") from exc
         except (ValueError, TypeError) as exc:
-            raise GeocodeBadAnswer(str(exc)) from exc
+            raise GeocodeBadAnswer(f"invalid position ({exc})") from exc
         if location is None:
             return None
         # The raw answer, not geopy's Point: Point wraps longitudes into
@@ -423,7 +427,7 @@ def geocode_missing(
         if geocode is None:
             reject(pos, REASON_OFF)
             continue
-        query = build_query(raw, region_hint) if isinstance(raw, str) else ""
+        query = build_query(_text(raw), region_hint)
         if not query:
             reject(pos, REASON_NO_ADDRESS)
             continue
@@ -498,12 +502,12 @@ def _lookup(geocode: GeocodeFn, query: str) -> tuple[float, float] | str | None:
     try:
         result = geocode(query)
     except GeocodeBadAnswer as exc:
-        return f"geocoder returned an invalid position for {query!r}: {exc}"
+        return f"geocoder gave no usable answer for {query!r}: {exc}"
     if result is None:
         return None
     point = _valid_point(result)
     if point is None:
-        return f"geocoder returned an invalid position for {query!r}: {result!r}"
+        return f"geocoder gave no usable answer for {query!r}: invalid position {result!r}"
     return point
 
 
@@ -512,6 +516,13 @@ def _answer(query: str, answer: tuple[float, float] | str | None) -> tuple[float
     if answer is None:
         return f"address not found by geocoder: {query!r}"
     return answer
+
+
+def _text(value: object) -> str:
+    """Return a cell as text, empty for missing values."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    return str(value)
 
 
 def _float_column(frame: pd.DataFrame, column: str) -> np.ndarray:
