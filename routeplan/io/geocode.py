@@ -8,6 +8,8 @@ behind geopy's ``RateLimiter``. :class:`GeocodeCache` remembers every answer
 (found or definitely not found) in SQLite so that an address is looked up once
 ever; errors are never cached, so a later run retries them.
 
+:func:`geocode_accounts` wires the three together from the configuration.
+
 Example::
 
     geocode = make_geocoder(cfg.geocode)
@@ -54,7 +56,7 @@ REASON_NO_ADDRESS: Final = "no coordinates and no address to geocode"
 
 
 class GeocodeUnavailable(RouteplanError):
-    """The geocoding service cannot be reached or did not give a usable answer."""
+    """The geocoding service cannot be reached or failed (network, timeout, HTTP error)."""
 
 
 class GeocodeBadAnswer(RouteplanError):
@@ -107,7 +109,7 @@ def build_query(address: str, region_hint: str = "") -> str:
 
 def _valid_point(result: object) -> tuple[float, float] | None:
     """Return ``result`` as ``(lat, lon)`` floats if it is a valid WGS84 point."""
-    if not isinstance(result, tuple) or len(result) != 2:
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
         return None
     try:
         lat, lon = float(result[0]), float(result[1])
