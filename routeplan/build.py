@@ -253,8 +253,8 @@ def build_problem(
         shift_meet = np.zeros(m, dtype=bool)
         reach = np.zeros(m, dtype=bool)
         for lo, hi in start_wins:
-            shift_meet |= (lo <= shift_hi - service_s) & (hi >= shift_lo)
-            reach |= (lo <= latest[i]) & (hi >= earliest[i])
+            shift_meet |= np.maximum(lo, shift_lo) <= np.minimum(hi, shift_hi - service_s)
+            reach |= np.maximum(lo, earliest[i]) <= np.minimum(hi, latest[i])
         ok = skilled & reach
         if not ok.any():
             if not (skilled & shift_meet).any():

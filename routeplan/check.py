@@ -166,7 +166,7 @@ def _check_route(
     except ValueError:
         v(None, "", "format", "stop_no must be whole numbers")
         return out
-    rows = rows.assign(_stop=stops).sort_values("_stop", kind="stable")
+    rows = rows.assign(stop_int=stops).sort_values("stop_int", kind="stable")
     if sorted(stops) != list(range(len(stops))):
         v(None, "", "order", f"stop_no should count 0..{len(stops) - 1}, got {sorted(stops)}")
     kinds = list(rows["kind"])
@@ -187,12 +187,12 @@ def _check_route(
 
     prev_pos: tuple[float, float] | None = None
     prev_ready: int | None = None
-    pending_break = 0
+    pending_break = break_end = 0
     break_rows: list[tuple[int, int]] = []
     first_time: int | None = None
     last_time: int | None = None
     for r in rows.itertuples(index=False):
-        stop = int(r._stop)
+        stop = int(r.stop_int)
         kind = str(r.kind)
         arr, s0, s1 = _clock_s(r.arrival), _clock_s(r.service_start), _clock_s(r.service_end)
         if arr is None or s0 is None or s1 is None:
@@ -205,7 +205,7 @@ def _check_route(
                 v(stop, "", "break", "break starts before the previous stop ends")
             break_rows.append((s0, s1))
             pending_break += s1 - s0
-            prev_ready = s1 if prev_ready is None else max(prev_ready, s1)
+            break_end = s1
             continue
         pos = _position(r, kind, agent, acc)
         if pos is None:
@@ -229,7 +229,7 @@ def _check_route(
             continue
         if prev_pos is not None and prev_ready is not None:
             need = _travel_s(prev_pos, pos, config, speed)
-            if arr + TOLERANCE_S < prev_ready + need + pending_break:
+            if arr + TOLERANCE_S < max(prev_ready + need + pending_break, break_end):
                 v(
                     stop,
                     str(r.account_id),
@@ -238,7 +238,7 @@ def _check_route(
                     f"{format_clock(prev_ready, seconds=True)} needs {math.ceil(need / 60)} min "
                     f"travel{' plus the break' if pending_break else ''}",
                 )
-        pending_break = 0
+        pending_break = break_end = 0
         if kind == S.KIND_END:
             if arr > shift_hi:
                 v(
@@ -453,9 +453,9 @@ def _check_accounted(
     # accounts without coordinates were refused (geocoding) unless placed then
     unplaced = accounts[accounts[S.LAT].isna()]
     refused = {
-        getattr(r, S.ACCOUNT_ID)
-        for r in unplaced.itertuples(index=False)
-        if str(r._row) in rej_rows
+        aid
+        for aid, row in zip(unplaced[S.ACCOUNT_ID], unplaced["_row"], strict=True)
+        if str(row) in rej_rows
     }
     for aid in sorted(excluded_ids - excluded - refused - planned - dropped):
         out.append(
