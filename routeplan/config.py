@@ -383,6 +383,8 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "config") -> Conf
                 kwargs[key] = cls(**{k: _coerce(v) for k, v in value.items()})
             except TypeError as exc:
                 raise ConfigError(f"{source}: [{key}]: {exc}") from exc
+            except ConfigError as exc:
+                raise ConfigError(f"{source}: {exc}") from exc
         else:
             raise ConfigError(
                 f"{source}: unknown key {key!r}; allowed: jurisdiction, {', '.join(_SECTIONS)}"

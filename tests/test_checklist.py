@@ -1,0 +1,76 @@
+"""The evidence checklist: one table of rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from routeplan.checklist import RULES, Rule, build_checklist
+from routeplan.config import Config
+from routeplan.io.readers import read_accounts, read_agents
+from tests.conftest import TINY
+
+DAY = dt.date(2026, 12, 1)
+
+
+def _checklist(stops: list[tuple[str, str]], **kw: object) -> pd.DataFrame:
+    acc = read_accounts(TINY / "accounts.csv").frame
+    ag = read_agents(TINY / "agents.csv").frame
+    frame = pd.DataFrame(stops, columns=["account_id", "agent_id"])
+    return build_checklist(frame, acc, ag, DAY, Config(), **kw)  # type: ignore[arg-type]
+
+
+def test_every_stop_carries_the_basics() -> None:
+    """Credential, authorization, contract, statement, contacts, notice, options, forms."""
+    c = _checklist([("ACC01", "A2")])
+    items = list(c["item"])
+    for needed in (
+        "Collector ID card",
+        "Creditor's authorization letter",
+        "Loan contract (copy)",
+        "Repayment record and statement",
+        "Log of prior remote contacts",
+        "Overdue notice sent (copy)",
+        "Settlement options sheet",
+        "Instalment plan: 3 months",
+        "Instalment plan: 6 months",
+        "Instalment plan: 12 months",
+        "Term extension: 24 months",
+        "Receipt book",
+        "Visit record form",
+    ):
+        assert needed in items
+    reason = dict(zip(c["item"], c["reason"], strict=True))
+    assert reason["Instalment plan: 6 months"] == "6 x 8,333.33 per month"
+    assert "C-0002" in reason["Collector ID card"] and "2027-01-01" in reason["Collector ID card"]
+    assert "last payment 2026-10-15" in reason["Repayment record and statement"]
+    assert "Hardship relief application form" not in items
+
+
+def test_conditional_items() -> None:
+    """Hardship, broken promises and a non-standard language add their items."""
+    c = _checklist([("ACC13", "A1"), ("ACC02", "A2")])
+    hard = set(c[c["account_id"] == "ACC13"]["item"])
+    assert "Hardship relief application form" in hard
+    assert "Relief options: longer term and interest reduction" in hard
+    yue = set(c[c["account_id"] == "ACC02"]["item"])
+    assert "Record of broken promises" in yue
+    assert "Materials in the debtor's language (yue)" in yue
+
+
+def test_just_broken_promise_is_named() -> None:
+    """A promise that just broke is called out on the record."""
+    c = _checklist([("ACC01", "A2")], broken_promise_accounts=frozenset({"ACC01"}))
+    reason = c.set_index("item").loc["Record of broken promises", "reason"]
+    assert "just passed unpaid" in reason
+
+
+def test_rules_are_extensible() -> None:
+    """A new rule appended to the table adds its item where it applies."""
+    extra = Rule("big", lambda c: c.balance >= 100000, lambda c: [("Senior sign-off", "large")])
+    acc = read_accounts(TINY / "accounts.csv").frame
+    ag = read_agents(TINY / "agents.csv").frame
+    stops = pd.DataFrame([("ACC03", "A1"), ("ACC01", "A1")], columns=["account_id", "agent_id"])
+    c = build_checklist(stops, acc, ag, DAY, Config(), rules=(*RULES, extra))
+    assert list(c[c["item"] == "Senior sign-off"]["account_id"]) == ["ACC03"]

@@ -1,0 +1,64 @@
+"""Configuration: TOML, defaults, validation, overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from routeplan.config import Config, load_config
+from routeplan.errors import ConfigError
+
+
+def test_defaults() -> None:
+    """Defaults follow the issue: CN hours, 90 days, 10,000, 30 min, 30 s."""
+    c = Config()
+    assert (c.legal.start_min, c.legal.end_min) == (480, 1320)
+    assert c.eligibility.min_days_past_due == 90 and c.eligibility.min_balance == 10000
+    assert c.visits.service_min == 30 and c.solver.time_limit_s == 30
+    assert c.travel.circuity == 1.35 and c.travel.speed_kmh == 25
+
+
+def test_toml_overrides(tmp_path: Path) -> None:
+    """Keys in routeplan.toml override the defaults; bands become tuples."""
+    p = tmp_path / "routeplan.toml"
+    p.write_text(
+        'jurisdiction = "in"\n[eligibility]\nmin_days_past_due = 60\n'
+        "[scoring]\ndays_past_due_bands = [[0, 0], [365, -20]]\n",
+        encoding="utf-8",
+    )
+    c = load_config(p)
+    assert c.jurisdiction == "IN" and c.legal.end_min == 19 * 60
+    assert c.eligibility.min_days_past_due == 60
+    assert c.scoring.days_past_due_bands == ((0.0, 0.0), (365.0, -20.0))
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[eligibility]\nmin_days_pastdue = 3\n", "unknown key(s) in [eligibility]"),
+        ("colour = 1\n", "unknown key 'colour'"),
+        ('jurisdiction = "XX"\n', "jurisdiction must be one of"),
+        ("[travel]\nspeed_kmh = 0\n", "travel.speed_kmh"),
+        ("[solver]\ntime_limit_s = -1\n", "time_limit_s"),
+        ("[eligibility]\nhardship_policy = 'maybe'\n", "hardship_policy"),
+        ("[eligibility]\nmin_balance = 'lots'\n", "min_balance"),
+        ("[scoring]\nlast_payment_bands = [[90, 0], [0, 1]]\n", "sorted"),
+        ("not toml = = =\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_one_clear_error(tmp_path: Path, text: str, needle: str) -> None:
+    """Typos and bad values are refused with the file and key named."""
+    p = tmp_path / "routeplan.toml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="routeplan.toml") as exc:
+        load_config(p)
+    assert needle in str(exc.value)
+
+
+def test_replace_nested() -> None:
+    """replace() changes top-level and section keys, revalidating."""
+    c = Config().replace(jurisdiction="US", solver__time_limit_s=5)
+    assert c.jurisdiction == "US" and c.solver.time_limit_s == 5
+    with pytest.raises(ConfigError):
+        Config().replace(travel__circuity=0.5)
