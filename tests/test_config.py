@@ -51,7 +51,7 @@ def test_bad_config_is_one_clear_error(tmp_path: Path, text: str, needle: str) -
     """Typos and bad values are refused with the file and key named."""
     p = tmp_path / "routeplan.toml"
     p.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match="routeplan.toml") as exc:
+    with pytest.raises(ConfigError, match=r"routeplan\.toml") as exc:
         load_config(p)
     assert needle in str(exc.value)
 
