@@ -1,0 +1,334 @@
+"""`routeplan plan` and `routeplan check` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from routeplan.cli import main
+from tests.conftest import SAMPLES
+
+DATE = "2026-12-01"
+
+
+def run(*args: str | Path) -> click.testing.Result:
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def plan(tiny: Path, out: Path, *extra: str) -> click.testing.Result:
+    return run(
+        "plan",
+        "--accounts",
+        tiny / "accounts.csv",
+        "--agents",
+        tiny / "agents.csv",
+        "--date",
+        DATE,
+        "--out",
+        out,
+        "--time-limit",
+        "1",
+        "--no-geocode",
+        "-q",
+        *extra,
+    )
+
+
+def check(tiny: Path, out: Path, *extra: str) -> click.testing.Result:
+    return run(
+        "check",
+        "--accounts",
+        tiny / "accounts.csv",
+        "--agents",
+        tiny / "agents.csv",
+        "--date",
+        DATE,
+        out,
+        *extra,
+    )
+
+
+def read(out: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(out / name, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    """Each command documents itself with an Example: line."""
+    assert isinstance(main, click.Group)
+    for name, cmd in main.commands.items():
+        res = run(name, "--help")
+        assert res.exit_code == 0, name
+        assert "Example:" in res.output, f"{name} --help lacks an Example"
+        assert cmd.help
+
+
+def test_tiny_plan_end_to_end(tiny_dir: Path, tmp_path: Path) -> None:
+    """The tiny day plans all four plannable visits and passes check."""
+    out = tmp_path / "plan"
+    res = plan(tiny_dir, out)
+    assert res.exit_code == 0, res.output
+    assert "4 visits by" in res.output
+    for name in (
+        "itineraries.csv",
+        "checklist.csv",
+        "excluded.csv",
+        "dropped.csv",
+        "rejected.csv",
+        "summary.json",
+        "scores.csv",
+        "map.html",
+        "index.html",
+    ):
+        assert (out / name).exists(), name
+    it = read(out, "itineraries.csv")
+    visits = it[it["kind"] == "visit"]
+    assert sorted(visits["account_id"]) == ["ACC01", "ACC02", "ACC03", "ACC13"]
+    assert visits.set_index("account_id").loc["ACC02", "agent_id"] == "A2"  # only yue speaker
+    assert visits.set_index("account_id").loc["ACC03", "agent_id"] == "A1"  # only senior
+    for _, rows in it.groupby("agent_id"):
+        assert rows["kind"].iloc[0] == "start" and rows["kind"].iloc[-1] == "end"
+        assert rows["stop_no"].astype(int).tolist() == list(range(len(rows)))
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["counts"]["planned"] == 4 and summary["counts"]["eligible"] == 8
+    assert {a["agent_id"]: a["usable"] for a in summary["agents"]} == {
+        "A1": True,
+        "A2": True,
+        "A3": False,
+    }
+    res = check(tiny_dir, out)
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("OK")
+
+
+def test_every_account_is_accounted_for(tiny_dir: Path, tmp_path: Path) -> None:
+    """Each account is visited, dropped or excluded, each with a reason."""
+    out = tmp_path / "plan"
+    plan(tiny_dir, out)
+    it = read(out, "itineraries.csv")
+    planned = set(it.loc[it["kind"] == "visit", "account_id"])
+    dropped = read(out, "dropped.csv")
+    excluded = read(out, "excluded.csv")
+    assert (dropped["reason"] != "").all() and (excluded["reason"] != "").all()
+    every = planned | set(dropped["account_id"]) | set(excluded["account_id"])
+    assert every == {f"ACC{i:02d}" for i in range(1, 16)}
+    assert not planned & set(dropped["account_id"])
+
+
+def test_bad_rows_are_rejected_and_the_rest_planned(tiny_dir: Path, tmp_path: Path) -> None:
+    """Bad rows land in rejected.csv with file, row, column; good rows still planned."""
+    acc = tiny_dir / "accounts.csv"
+    text = acc.read_text(encoding="utf-8")
+    text += "BAD1,坏,地址,31.23,121.47,lots,120,5,,,,0,,,,,zh,,0\n"
+    text += "ACC01,重复,地址,31.23,121.47,1000,120,5,,,,0,,,,,zh,,0\n"
+    text += "BAD2,坏,地址,31.23,121.47,50000,120,5,,,,0,,,,25:00-26:00,zh,,0\n"
+    acc.write_text(text, encoding="utf-8")
+    ag = tiny_dir / "agents.csv"
+    ag.write_text(
+        ag.read_text(encoding="utf-8")
+        + "A9,反,31.23,121.47,,,17:00,09:00,3,zh,,,,C-9,2027-01-01,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "plan"
+    res = plan(tiny_dir, out)
+    assert res.exit_code == 0, res.output
+    rej = read(out, "rejected.csv")
+    got = set(zip(rej["file"], rej["row"], rej["column"], strict=True))
+    assert got == {
+        ("accounts.csv", "17", "balance"),
+        ("accounts.csv", "2", "account_id"),
+        ("accounts.csv", "18", "account_id"),
+        ("accounts.csv", "19", "visit_windows"),
+        ("agents.csv", "5", "shift_end"),
+    }
+    it = read(out, "itineraries.csv")
+    assert {"ACC02", "ACC03", "ACC13"} <= set(it["account_id"])
+    assert "ACC01" not in set(it["account_id"])  # both copies refused
+    assert check(tiny_dir, out).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("mutate", "needle"),
+    [
+        (
+            lambda d: (d / "accounts.csv").write_text("account_id,debtor_name\nX,Y\n"),
+            "accounts.csv, column address: required column is missing",
+        ),
+        (lambda d: (d / "accounts.csv").write_text(""), "accounts.csv: file is empty"),
+        (lambda d: (d / "agents.csv").unlink(), "file not found"),
+        (
+            lambda d: (d / "agents.csv").write_text(
+                (d / "agents.csv").read_text(encoding="utf-8").replace("2027-01-01", "2025-01-01"),
+                encoding="utf-8",
+            ),
+            "no usable agent on 2026-12-01",
+        ),
+        (lambda d: (d / "agents.csv").write_bytes(b"\xff\xfe\x00\x00garbage\x00"), "binary"),
+    ],
+)
+def test_file_level_problems_exit_1_in_one_line(
+    tiny_dir: Path,
+    tmp_path: Path,
+    mutate,
+    needle: str,  # type: ignore[no-untyped-def]
+) -> None:
+    """Unusable files stop the run: exit 1, one clear line, no traceback."""
+    mutate(tiny_dir)
+    res = CliRunner().invoke(
+        main,
+        [
+            "plan",
+            "--accounts",
+            str(tiny_dir / "accounts.csv"),
+            "--agents",
+            str(tiny_dir / "agents.csv"),
+            "--date",
+            DATE,
+            "--out",
+            str(tmp_path / "p"),
+            "-q",
+            "--no-geocode",
+        ],
+    )
+    assert res.exit_code == 1, res.output
+    assert needle in res.output
+    assert "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "p" / "itineraries.csv").exists()
+
+
+def test_usage_errors_exit_2(tiny_dir: Path, tmp_path: Path) -> None:
+    """A malformed --date or unknown jurisdiction is wrong usage (exit 2)."""
+    res = CliRunner().invoke(
+        main, ["plan", "--accounts", "a", "--agents", "b", "--out", "o", "--date", "01/12/2026"]
+    )
+    assert res.exit_code == 2
+    res = CliRunner().invoke(
+        main, ["plan", "--accounts", "a", "--agents", "b", "--out", "o", "--jurisdiction", "FR"]
+    )
+    assert res.exit_code == 2
+
+
+def test_bad_config_exit_1(tiny_dir: Path, tmp_path: Path) -> None:
+    """A config typo is one line naming the file and key."""
+    cfg = tmp_path / "routeplan.toml"
+    cfg.write_text("[solver]\ntime_limt_s = 3\n", encoding="utf-8")
+    res = CliRunner().invoke(
+        main,
+        [
+            "plan",
+            "--accounts",
+            str(tiny_dir / "accounts.csv"),
+            "--agents",
+            str(tiny_dir / "agents.csv"),
+            "--out",
+            str(tmp_path / "p"),
+            "--config",
+            str(cfg),
+        ],
+    )
+    assert res.exit_code == 1
+    assert "routeplan.toml: unknown key(s) in [solver]: time_limt_s" in res.output
+
+
+def test_gb18030_inputs(tiny_dir: Path, tmp_path: Path) -> None:
+    """A GB18030 export from Chinese Excel plans the same as UTF-8."""
+    for name in ("accounts.csv", "agents.csv"):
+        p = tiny_dir / name
+        p.write_bytes(p.read_text(encoding="utf-8").encode("gb18030"))
+    out = tmp_path / "plan"
+    res = plan(tiny_dir, out)
+    assert res.exit_code == 0, res.output
+    it = read(out, "itineraries.csv")
+    assert "张伟" in set(it["debtor_name"])
+
+
+def test_india_hours(tiny_dir: Path, tmp_path: Path) -> None:
+    """Under IN no visit ends after 19:00 (evening windows are cut)."""
+    ag = tiny_dir / "agents.csv"
+    ag.write_text(ag.read_text(encoding="utf-8").replace("17:00", "21:00"), encoding="utf-8")
+    out = tmp_path / "plan"
+    assert plan(tiny_dir, out, "--jurisdiction", "IN").exit_code == 0
+    it = read(out, "itineraries.csv")
+    visits = it[it["kind"] == "visit"]
+    assert (visits["service_end"] <= "19:00").all()
+    assert "ACC14" in set(visits["account_id"])  # 18:00-20:00 window, now 18:00-19:00
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["jurisdiction"] == "IN" and summary["legal_hours"] == "08:00-19:00"
+    assert check(tiny_dir, out).exit_code == 0  # check takes IN from summary.json
+
+
+def test_check_finds_violations_in_an_edited_plan(tiny_dir: Path, tmp_path: Path) -> None:
+    """A dispatcher's edits that break rules are each reported; exit 1."""
+    out = tmp_path / "plan"
+    plan(tiny_dir, out)
+    it = read(out, "itineraries.csv")
+    i = it.index[(it["account_id"] == "ACC02")][0]
+    it.loc[i, ["arrival", "service_start", "service_end"]] = ["12:30", "12:30", "13:00"]
+    j = it.index[(it["account_id"] == "ACC03")][0]
+    it.loc[j, "account_id"] = "ACC05"  # disputed: never visited
+    it.to_csv(out / "itineraries.csv", index=False)
+    res = check(tiny_dir, out)
+    assert res.exit_code == 1
+    assert "account ACC02: [window]" in res.output
+    assert "account ACC05: [eligibility]" in res.output
+    assert "ACC03: [accounted] neither planned, dropped, excluded nor rejected" in res.output
+    assert res.output.strip().splitlines()[-1].startswith("Error:")
+
+
+def test_check_catches_late_visit_and_travel(tiny_dir: Path, tmp_path: Path) -> None:
+    """Impossible travel and visits past legal hours are caught."""
+    out = tmp_path / "plan"
+    plan(tiny_dir, out)
+    it = read(out, "itineraries.csv")
+    k = it.index[(it["kind"] == "visit")][0]
+    it.loc[k, ["lat", "lon"]] = ["31.9", "121.47"]
+    it.to_csv(out / "itineraries.csv", index=False)
+    res = check(tiny_dir, out)
+    assert "[travel]" in res.output and "[location]" in res.output
+
+
+@pytest.mark.slow
+def test_samples_end_to_end(tmp_path: Path) -> None:
+    """The bundled samples plan within a short limit and pass check."""
+    out = tmp_path / "demo"
+    res = run(
+        "plan",
+        "--accounts",
+        SAMPLES / "accounts.csv",
+        "--agents",
+        SAMPLES / "agents.csv",
+        "--date",
+        DATE,
+        "--out",
+        out,
+        "--time-limit",
+        "5",
+        "--no-geocode",
+        "-q",
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    c = summary["counts"]
+    assert c["planned"] > 150
+    assert c["accounts"] + c["rejected_account_rows"] >= 1500
+    assert c["excluded"] + c["eligible"] == c["accounts"]
+    assert c["planned"] + c["dropped"] == c["eligible"]
+    assert summary["agents"][16]["usable"] is False  # AG17: expired credential
+    sheets = list((out / "sheets").glob("*.html"))
+    assert len(sheets) == c["agents_with_visits"]
+    res = run(
+        "check",
+        "--accounts",
+        SAMPLES / "accounts.csv",
+        "--agents",
+        SAMPLES / "agents.csv",
+        "--date",
+        DATE,
+        out,
+    )
+    assert res.exit_code == 0, res.output
