@@ -21,7 +21,7 @@ dated on or before the plan date count):
     later portfolio ``last_payment_date`` counts as kept) and replaced by a
     new promise taken before it fell due. A promise past due plus grace, not
     kept and not replaced, is broken: ``broken_promises`` + 1 (scoring raises
-    the priority) and, until a later visit happens, the account is in
+    the priority) and, until a later visit meets the debtor, the account is in
     ``broken_promise_accounts`` so its checklist carries the record.
 ``not_home``
     Retried, but at most ``cfg.not_home_max_attempts`` unanswered attempts in
@@ -159,7 +159,8 @@ class HistoryAdjustment:
         account id -> ``(start_min, end_min)`` of the day to avoid (the time of
         the last, unanswered attempt).
     broken_promise_accounts
-        Accounts with a broken field promise not yet followed by a visit.
+        Accounts with a broken field promise not yet followed by a contacted visit
+        (the next visit's checklist carries the broken-promise record).
     """
 
     accounts: pd.DataFrame
@@ -300,7 +301,8 @@ def _apply_promises(
     if broken.empty:
         return False
     broke_on = broken["due_date"].max() + pd.Timedelta(days=1)
-    return not bool((g[S.VISIT_DATE] >= broke_on).any())
+    met_since = (g[S.VISIT_DATE] >= broke_on) & ~g[S.OUTCOME].isin(NOBODY_MET_CODES)
+    return not bool(met_since.any())
 
 
 def _not_home(

@@ -202,15 +202,15 @@ def test_replaced_promise_not_broken() -> None:
     assert list(book["status"]) == [H.PROMISE_REPLACED, H.PROMISE_BROKEN]
 
 
-def test_broken_promise_record_cleared_by_next_visit() -> None:
-    """Once a visit follows the broken promise, the checklist flag is no longer due."""
-    adj = apply(
-        accounts("A"),
-        outcome("A", "2026-09-01", "ptp", ptp_date="2026-09-05"),
-        outcome("A", "2026-10-20", "not_home"),
-    )
+def test_broken_promise_record_carried_until_debtor_met() -> None:
+    """The broken-promise record stays due after a not_home, not after a contacted visit."""
+    promise = outcome("A", "2026-09-01", "ptp", ptp_date="2026-09-05")
+    adj = apply(accounts("A"), promise, outcome("A", "2026-10-20", "not_home"))
     assert adj.accounts.loc[0, "broken_promises"] == 1
-    assert adj.broken_promise_accounts == frozenset()
+    assert adj.broken_promise_accounts == frozenset({"A"})
+    met = apply(accounts("A"), promise, outcome("A", "2026-10-20", "refused"))
+    assert met.accounts.loc[0, "broken_promises"] == 1
+    assert met.broken_promise_accounts == frozenset()
 
 
 def test_not_home_cap_and_reopen_date() -> None:
