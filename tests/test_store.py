@@ -340,7 +340,50 @@ def test_not_a_database_refused(tmp_path: Path) -> None:
     assert path.read_text().startswith("hello")
 
 
+def test_foreign_sqlite_database_refused(tmp_path: Path) -> None:
+    """Another application's SQLite file is refused, and left without our tables."""
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE invoices (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="something else"):
+        Store(path)
+    conn = sqlite3.connect(path)
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    conn.close()
+    assert tables == ["invoices"]
+
+
 def test_missing_directory_refused(tmp_path: Path) -> None:
     """A database path in a missing folder is an error naming the folder."""
     with pytest.raises(StoreError, match="does not exist"):
         Store(tmp_path / "nope" / "h.db")
+
+
+def test_concurrent_first_open_migrates_once(tmp_path: Path) -> None:
+    """Several processes opening a new file at once all get the current schema."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "fresh.db"
+    code = (
+        "import sys; from routeplan.io.store import Store; print(Store(sys.argv[1]).schema_version)"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(path)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], outs
+    assert {o.strip() for o, _e in outs} == {str(SCHEMA_VERSION).encode()}
+    with Store(path) as s:
+        assert s.plans().empty

@@ -248,6 +248,9 @@ class Store:
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
+        except sqlite3.OperationalError as exc:
+            self._conn.close()
+            raise StoreError(f"{self.path}: cannot use the database ({exc})") from exc
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise StoreError(f"{self.path}: not a routeplan history database ({exc})") from exc
@@ -290,6 +293,18 @@ class Store:
                 f"{self.path}: schema version {version} is newer than this routeplan "
                 f"understands ({SCHEMA_VERSION}); upgrade routeplan"
             )
+        if version == 0:
+            tables = [
+                r[0]
+                for r in self._conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+                )
+            ]
+            if tables:
+                raise StoreError(
+                    f"{self.path}: an SQLite database of something else (tables "
+                    f"{', '.join(tables[:5])}), not a routeplan history database"
+                )
         while version < SCHEMA_VERSION:
             with self._write() as conn:
                 # re-read inside the lock: another process may have migrated meanwhile
