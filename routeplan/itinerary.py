@@ -97,71 +97,54 @@ def route_rows(
     depart = max(veh.shift_start_s, starts[0] - first_need)
     if brk is not None and brk[0] == 0:
         depart = min(depart, brk[1])
-    rows.append(
-        dict(
-            kind=S.KIND_START,
-            node=veh.start_node,
-            arrival=veh.shift_start_s,
-            service_start=veh.shift_start_s,
-            service_end=depart,
-            km=0,
-            travel=0,
-        )
-    )
-    ready = depart
-    for i, v in enumerate(route.visits):
-        if brk is not None and brk[0] == i:
-            rows.append(
-                dict(
-                    kind=S.KIND_BREAK,
-                    node=None,
-                    arrival=brk[1],
-                    service_start=brk[1],
-                    service_end=brk[1] + b_len,
-                    km=0,
-                    travel=0,
-                )
-            )
-        arrival = leg_end(i, ready)
-        arrival = min(max(arrival, legal_start_s), starts[i])
+
+    def event(
+        kind: str,
+        node: int | None,
+        arrival: int,
+        start: int,
+        end: int,
+        km: int = 0,
+        travel: int = 0,
+        visit: int | None = None,
+    ) -> None:
         rows.append(
             dict(
-                kind=S.KIND_VISIT,
-                node=nodes[i],
-                visit=v,
+                kind=kind,
+                node=node,
+                visit=visit,
                 arrival=arrival,
-                service_start=starts[i],
-                service_end=starts[i] + service[i],
-                km=dists[i],
-                travel=legs[i],
+                service_start=start,
+                service_end=end,
+                km=km,
+                travel=travel,
             )
+        )
+
+    def break_if_in_gap(g: int) -> None:
+        if brk is not None and brk[0] == g:
+            event(S.KIND_BREAK, None, brk[1], brk[1], brk[1] + b_len)
+
+    event(S.KIND_START, veh.start_node, veh.shift_start_s, veh.shift_start_s, depart)
+    ready = depart
+    for i, v in enumerate(route.visits):
+        break_if_in_gap(i)
+        arrival = min(max(leg_end(i, ready), legal_start_s), starts[i])
+        event(
+            S.KIND_VISIT,
+            nodes[i],
+            arrival,
+            starts[i],
+            starts[i] + service[i],
+            dists[i],
+            legs[i],
+            visit=v,
         )
         ready = starts[i] + service[i]
     last = len(route.visits)
-    if brk is not None and brk[0] == last:
-        rows.append(
-            dict(
-                kind=S.KIND_BREAK,
-                node=None,
-                arrival=brk[1],
-                service_start=brk[1],
-                service_end=brk[1] + b_len,
-                km=0,
-                travel=0,
-            )
-        )
+    break_if_in_gap(last)
     back = leg_end(last, ready)
-    rows.append(
-        dict(
-            kind=S.KIND_END,
-            node=veh.end_node,
-            arrival=back,
-            service_start=back,
-            service_end=back,
-            km=dists[-1],
-            travel=legs[-1],
-        )
-    )
+    event(S.KIND_END, veh.end_node, back, back, back, dists[-1], legs[-1])
     return rows
 
 
