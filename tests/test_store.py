@@ -227,6 +227,7 @@ def test_unplanned_visits_are_flagged(db: Path) -> None:
         got = s.outcomes().set_index(["account_id", "agent_id", "visit_date"])
         assert bool(got.loc[("A1", "AG1", pd.Timestamp("2026-12-01")), "planned"]) is True
         assert not bool(got.loc[("E1", "AG1", pd.Timestamp("2026-12-01")), "planned"])
+        assert s.record_outcomes(rows, "f.csv").flagged == ()  # unchanged: nothing new
 
 
 def test_outcomes_carry_planned_time_and_address(db: Path) -> None:

@@ -280,7 +280,7 @@ def test_recording_again_changes_nothing(week: Week) -> None:
         main, ["record", str(week.outcomes_csv), "--db", str(week.db), "--today", DAY1]
     )
     assert res.exit_code == 0
-    assert f"0 new, {len(before)} unchanged, 0 corrected" in res.stdout
+    assert f"0 new, {len(before)} unchanged, 0 corrected, 1 rejected, 0 flagged" in res.stdout
     with Store(week.db) as s:
         after = s.outcomes()
         pd.testing.assert_frame_equal(before, after)

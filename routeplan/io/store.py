@@ -488,7 +488,8 @@ class Store:
         equal to the stored one changes nothing (``unchanged``); a row with other
         values replaces it (``updated``; the old version goes to
         ``outcome_revisions``). A visit that no plan of its day has for that
-        agent is stored with a flag saying so.
+        agent is stored with a flag saying so and listed in the report's
+        ``flagged`` when this call stores it (not when it is unchanged).
 
         Parameters
         ----------
@@ -540,15 +541,19 @@ class Store:
         counts: _Counts,
     ) -> None:
         key = (rec[S.ACCOUNT_ID], rec[S.AGENT_ID], rec[S.VISIT_DATE])
-        plan_id, flag = self._match_plan(conn, *key)
-        if flag:
-            counts.flagged.append((rec["_row"], key[0], key[1], flag))
         old = conn.execute(
             "SELECT outcome, amount_paid, ptp_date, ptp_amount, notes, source, recorded_at "
             "FROM outcomes WHERE account_id = ? AND agent_id = ? AND visit_date = ?",
             key,
         ).fetchone()
         values = tuple(rec[f] for f in _OUTCOME_VALUE_FIELDS)
+        if old is not None and _same(tuple(old[:5]), values):
+            counts.unchanged += 1
+            return
+        # only rows this run stores are flagged: a file recorded again reports nothing new
+        plan_id, flag = self._match_plan(conn, *key)
+        if flag:
+            counts.flagged.append((rec["_row"], key[0], key[1], flag))
         if old is None:
             conn.execute(
                 "INSERT INTO outcomes (account_id, agent_id, visit_date, outcome, amount_paid, "
@@ -557,8 +562,6 @@ class Store:
                 (*key, *values, plan_id, flag, source, rec["_row"], now, run_id),
             )
             counts.inserted += 1
-        elif _same(tuple(old[:5]), values):
-            counts.unchanged += 1
         else:
             conn.execute(
                 "INSERT INTO outcome_revisions (account_id, agent_id, visit_date, outcome, "
