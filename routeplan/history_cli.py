@@ -134,6 +134,7 @@ def record_command(
     Good rows are stored; recording the same file again changes nothing (a
     visit is one account, agent and visit date; a row with new values for a
     stored visit corrects it). Visits no plan had are stored but flagged.
+    Rows of the plan's outcomes template left blank are skipped.
 
     \b
     Example:
@@ -166,14 +167,17 @@ def record_command(
             f"was not planned ({why})",
             err=True,
         )
-    click.echo(_record_line(outcomes_csv, db_path, report, target))
-    if len(frame) and report.stored == 0:
+    click.echo(_record_line(outcomes_csv, db_path, report, target, len(checked.skipped)))
+    filled = len(frame) - len(checked.skipped)
+    if filled and report.stored == 0:
         raise click.ClickException(
-            f"{outcomes_csv}: none of {len(frame)} rows could be recorded; see {target}"
+            f"{outcomes_csv}: none of {filled} rows could be recorded; see {target}"
         )
 
 
-def _record_line(source: Path, db: Path, report: RecordReport, rejected_file: Path) -> str:
+def _record_line(
+    source: Path, db: Path, report: RecordReport, rejected_file: Path, skipped: int
+) -> str:
     parts = [
         f"{report.inserted} new",
         f"{report.unchanged} unchanged",
@@ -181,6 +185,8 @@ def _record_line(source: Path, db: Path, report: RecordReport, rejected_file: Pa
         f"{len(report.rejected)} rejected",
         f"{len(report.flagged)} flagged as not planned",
     ]
+    if skipped:
+        parts.append(f"{skipped} not filled in")
     tail = f"; rejection report: {rejected_file}" if report.rejected else ""
     return f"{source.name} -> {db}: " + ", ".join(parts) + tail
 

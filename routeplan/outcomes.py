@@ -22,6 +22,9 @@ What is refused (every problem of a row is reported; the row is not stored):
   before the visit.
 - the same visit (account, agent, visit date) twice in one file: the second
   row is refused.
+
+A row of the outcomes template left blank (no outcome, amount, promise or
+notes) was not filled in: it is skipped, not refused.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -57,6 +60,8 @@ class ValidatedOutcomes:
 
     rows: pd.DataFrame
     rejected: list[RowProblem]
+    #: row numbers of template rows left blank (not filled in), skipped
+    skipped: list[int] = field(default_factory=list)
 
 
 def check_columns(frame: pd.DataFrame, file: str) -> None:
@@ -107,10 +112,14 @@ def validate_outcomes(
     good: list[dict[str, object]] = []
     problems: list[RowProblem] = []
     seen: dict[tuple[str, str, object], int] = {}
+    skipped: list[int] = []
     for pos, raw in enumerate(frame.to_dict("records")):
         rec = {str(k): v for k, v in raw.items()}
         row_no = int(str(rec["_row"])) if "_row" in rec else pos + 2
         row_problems: list[RowProblem] = []
+        if _blank(rec):
+            skipped.append(row_no)
+            continue
 
         def bad(
             column: str, problem: str, _sink: list[RowProblem] = row_problems, _row: int = row_no
@@ -129,7 +138,14 @@ def validate_outcomes(
         else:
             good.append({**typed, "_row": row_no})
     rows = pd.DataFrame(good, columns=list(VALID_COLUMNS))
-    return ValidatedOutcomes(rows=rows, rejected=problems)
+    return ValidatedOutcomes(rows=rows, rejected=problems, skipped=skipped)
+
+
+def _blank(rec: dict[str, object]) -> bool:
+    """Return whether a template row was left unfilled (nothing recorded about the visit)."""
+    return not any(
+        _cell(rec, c) for c in (S.OUTCOME, S.AMOUNT_PAID, S.PTP_DATE, S.PTP_AMOUNT, S.NOTES)
+    )
 
 
 def _check_row(

@@ -250,6 +250,48 @@ def test_record_unusable_file_exits_1(
         assert s.outcomes().empty
 
 
+def test_blank_template_rows_skipped() -> None:
+    """Rows left blank in the outcomes template are skipped, not refused."""
+    rows, problems = check(
+        """
+        A1,AG1,2026-12-01,,,,,
+        A2,AG1,2026-12-01,refused,,,,
+        A2,AG1,2026-11-30,,,,,forgot the code
+        """
+    )
+    assert list(rows["account_id"]) == ["A2"]
+    assert problems == [(4, "outcome", "is empty")]
+    got = validate_outcomes(
+        frame("A1,AG1,2026-12-01,,,,,"),
+        file="o.csv",
+        today=dt.date(2026, 12, 1),
+        known_accounts={"A1"},
+        known_agents={"AG1"},
+    )
+    assert got.skipped == [2] and got.rejected == [] and got.rows.empty
+
+
+def test_record_filled_template(tmp_path: Path, db: Path) -> None:
+    """A plan's outcomes template (BOM, extra columns, blank rows) records what was filled."""
+    src = tmp_path / "outcomes_template.csv"
+    src.write_text(
+        "\ufeffaccount_id,agent_id,visit_date,outcome,amount_paid,ptp_date,ptp_amount,notes,"
+        "stop_no,debtor_name,address\n"
+        "A1,AG1,2026-12-01,partial_payment,800,,,,1,X,1 Main St\n"
+        "A2,AG1,2026-12-01,,,,,,2,Y,2 Main St\n"
+        "A3,AG2,2026-12-01,,,,,,1,Z,3 Side Rd\n",
+        encoding="utf-8",
+    )
+    res = run(record_command, str(src), "--db", str(db), "--today", TODAY)
+    assert res.exit_code == 0, res.output
+    assert (
+        "1 new, 0 unchanged, 0 corrected, 0 rejected, 0 flagged as not planned, "
+        "2 not filled in" in res.stdout
+    )
+    with Store(db) as s:
+        assert list(s.outcomes()["amount_paid"]) == [800.0]
+
+
 def test_record_header_only_is_fine(tmp_path: Path, db: Path) -> None:
     """An outcomes template with no visits filled in records nothing and succeeds."""
     src = write(tmp_path / "o.csv", "")
