@@ -11,7 +11,7 @@ leading ``'`` so Excel, LibreOffice and Google Sheets show it as text instead
 of evaluating it (OWASP "CSV injection"). Numeric columns are never touched: a
 negative balance in a float column is a number, not a formula.
 
-Encoding: CSVs are UTF-8. Files meant to be opened by people in a
+Encoding: CSVs are UTF-8 with CRLF row ends (RFC 4180). Files meant to be opened by people in a
 spreadsheet (per-agent itineraries, the outcomes template) are written with a
 byte-order mark (``utf-8-sig``), without which Excel decodes UTF-8 as the
 local code page and shows Chinese as mojibake. Readers here accept both.
@@ -159,7 +159,9 @@ def write_csv_atomic(
         Column order to write (all must exist in ``df``); default: ``df``'s order.
     """
     frame = df if columns is None else df.loc[:, list(columns)]
-    text = neutralise_frame(frame).to_csv(index=False, lineterminator="\n")
+    # CRLF rows (RFC 4180): the csv module quotes a cell holding a line-terminator
+    # character, so with "\r\n" both a bare CR and a LF inside a cell get quoted.
+    text = neutralise_frame(frame).to_csv(index=False, lineterminator="\r\n")
     return write_text_atomic(path, text, encoding="utf-8-sig" if spreadsheet else "utf-8")
 
 

@@ -66,8 +66,10 @@ _CSS = """
 .rp-box { position: fixed; z-index: 1000; background: rgba(255,255,255,.94);
   border-radius: 6px; box-shadow: 0 1px 5px rgba(0,0,0,.4); padding: 8px 10px;
   font: 12px/1.4 system-ui, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
-.rp-legend { left: 10px; bottom: 24px; max-height: 45vh; overflow-y: auto; max-width: 260px; }
-.rp-summary { left: 54px; top: 10px; max-width: 340px; }
+.rp-legend { right: 10px; bottom: 26px; max-height: 45vh; overflow-y: auto; max-width: 260px; }
+.rp-summary { left: 10px; bottom: 44px; max-width: 340px; }
+.rp-box summary { cursor: pointer; font-weight: 600; }
+.rp-box details:not([open]) summary { margin: 0; }
 .rp-box b { font-weight: 600; }
 .rp-box .rp-muted { color: #666; }
 </style>
@@ -399,11 +401,11 @@ def _legend(rows: Sequence[str], dropped_mapped: int) -> str:
         else ""
     )
     return (
-        '<div class="rp-box rp-legend"><b>Agents</b>'
+        '<div class="rp-box rp-legend"><details open><summary>Agents</summary>'
         + "".join(rows)
         + dropped
         + '<div class="rp-muted" style="margin-top:4px">⌂ base · 1, 2, 3 visit order · '
-        "lines join stops in order (straight, not the road)</div></div>"
+        "lines join stops in order (straight, not the road)</div></details></div>"
     )
 
 
@@ -425,13 +427,16 @@ def _summary_box(itin: pd.DataFrame, drop: pd.DataFrame, summary: Mapping[Any, A
     if unmapped:
         dropped += f" ({unmapped} without coordinates, not on the map)"
     lines = [
-        f"<b>{esc(header)}</b>",
         esc(f"Visits: {len(visits)} by {agents_with_visits} agents"),
         esc(f"Expected recovery: {money(expected)} of {money(balance)} balance"),
         esc(f"Travel: {number(km)} km, {integer(minutes)} min"),
         esc(dropped),
     ]
-    return '<div class="rp-box rp-summary">' + "<br>".join(lines) + "</div>"
+    return (
+        f'<div class="rp-box rp-summary"><details open><summary>{esc(header)}</summary>'
+        + "<br>".join(lines)
+        + "</details></div>"
+    )
 
 
 def _centre(itin: pd.DataFrame, drop: pd.DataFrame) -> tuple[float, float]:

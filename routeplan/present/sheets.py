@@ -53,12 +53,12 @@ _CSS = """
 @page { size: A4; margin: 11mm 11mm 13mm 11mm; }
 * { box-sizing: border-box; }
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { font-family: FONTS; font-size: 10pt; line-height: 1.35; color: #111; margin: 0 auto;
+body { font-family: FONTS; font-size: 9pt; line-height: 1.3; color: #111; margin: 0 auto;
   max-width: 190mm; padding: 6mm 0; background: #fff; }
 @media print { body { padding: 0; max-width: none; } a { color: inherit; text-decoration: none; } }
 h1 { font-size: 16pt; margin: 0; }
 h2 { font-size: 12pt; margin: 0 0 2mm; break-after: avoid; }
-h3 { font-size: 10pt; margin: 2mm 0 1mm; break-after: avoid; }
+h3 { font-size: 9pt; margin: 1.5mm 0 0.5mm; break-after: avoid; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 0.6mm 1.5mm; }
 .head { border-bottom: 2px solid #111; padding-bottom: 2mm; margin-bottom: 3mm; }
@@ -76,26 +76,33 @@ th, td { text-align: left; vertical-align: top; padding: 0.6mm 1.5mm; }
 .timeline tbody tr { border-bottom: 1px solid #ddd; break-inside: avoid; }
 .timeline .t { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .timeline .brk td { color: #555; font-style: italic; }
-.stop { border: 1.5px solid #222; border-radius: 2mm; padding: 2.5mm 3.5mm; margin: 0 0 4mm;
+.stop { border: 1.5px solid #222; border-radius: 2mm; padding: 2mm 3mm; margin: 0 0 3mm;
   break-inside: avoid; page-break-inside: avoid; }
 .stop h2 { display: flex; gap: 2mm; align-items: baseline; border-bottom: 1px solid #bbb;
   padding-bottom: 1mm; }
 .num { display: inline-block; min-width: 7mm; text-align: center; background: #111; color: #fff;
   border-radius: 1mm; padding: 0 1mm; }
-.facts th { color: #444; font-weight: normal; width: 26mm; white-space: nowrap; }
+.factgrid { display: grid; grid-template-columns: 55% 45%; }
+.facts th { color: #444; font-weight: normal; width: 17mm; white-space: nowrap; }
+.facts th, .facts td { padding: 0.3mm 1mm; }
 .cols { display: flex; gap: 4mm; margin-top: 1.5mm; }
 .cols > div { flex: 1 1 50%; min-width: 0; }
 ul.ticks { list-style: none; margin: 0; padding: 0; }
-ul.ticks li { margin: 0.6mm 0; padding-left: 6mm; text-indent: -6mm; }
+ul.ticks li { margin: 0.3mm 0; padding-left: 5.5mm; text-indent: -5.5mm; }
+ul.ticks .muted { font-size: 8pt; }
 .box { display: inline-block; width: 3.4mm; height: 3.4mm; border: 1px solid #111;
   margin-right: 2mm; vertical-align: -0.5mm; text-indent: 0; }
 .muted { color: #555; }
 .outcome { border: 1px dashed #444; border-radius: 1.5mm; padding: 1.5mm 2.5mm; }
-.outcome .codes { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 0.6mm 2mm;
-  font-family: "DejaVu Sans Mono", "Noto Sans Mono", monospace; font-size: 8.5pt; }
-.line { display: flex; gap: 2mm; margin-top: 1.8mm; }
+.outcome .codes { display: grid; grid-template-columns: repeat(3, auto); gap: 0.6mm 2mm;
+  white-space: nowrap; justify-content: start;
+  font-family: "DejaVu Sans Mono", "Noto Sans Mono", monospace; font-size: 7.5pt; }
+.line { display: flex; gap: 2mm; margin-top: 1.4mm; }
 .line span.blank { flex: 1; border-bottom: 1px solid #111; min-height: 4.5mm; }
 .notes { border-bottom: 1px solid #111; height: 5mm; }
+.stopfoot { display: flex; gap: 2mm; margin-top: 2mm; font-size: 8.5pt; color: #333; }
+.stopfoot span.blank { flex: 0 0 45mm; border-bottom: 1px solid #111; }
+.stopfoot span:last-child { margin-left: auto; }
 .foot { font-size: 8pt; color: #555; border-top: 1px solid #999; padding-top: 1mm; }
 a { color: #0645ad; }
 """.replace("FONTS", FONT_STACK)
@@ -143,7 +150,7 @@ def build_sheet(
     ]
     for no, row in enumerate(visits, start=1):
         items = checklist_for(groups, text(row.get("account_id")), agent_id)
-        body.append(_stop_block(no, row, items, jurisdiction))
+        body.append(_stop_block(no, len(visits), row, items, jurisdiction))
     if not visits:
         body.append('<p class="muted">No visits planned for this agent today.</p>')
     body.append(
@@ -319,7 +326,9 @@ def _header(
 def _conduct(legal_hours: str, jurisdiction: str) -> str:
     """Return the conduct reminder box."""
     items = "".join(f"<li>{esc(c)}</li>" for c in CONDUCT)
-    hours = f" Legal hours here: {legal_hours}." if legal_hours else ""
+    hours = f" · visits only {legal_hours}" if legal_hours else ""
+    if hours and jurisdiction:
+        hours += f" ({jurisdiction})"
     return f'<section class="conduct"><h3>At every door{esc(hours)}</h3><ol>{items}</ol></section>'
 
 
@@ -412,7 +421,11 @@ def navigation_links(lat: Any, lon: Any, label: str, jurisdiction: str) -> list[
 
 
 def _stop_block(
-    no: int, row: Mapping[Any, Any], items: Sequence[Mapping[Any, Any]], jurisdiction: str
+    no: int,
+    total: int,
+    row: Mapping[Any, Any],
+    items: Sequence[Mapping[Any, Any]],
+    jurisdiction: str,
 ) -> str:
     """Return one stop's block: who, where, money, options, evidence and the outcome box."""
     account = text(row.get("account_id"))
@@ -426,21 +439,31 @@ def _stop_block(
         nav_html += (
             f' <span class="muted">({float(row["lat"]):.5f}, {float(row["lon"]):.5f})</span>'
         )
-    facts = [
-        ("Debtor", f"<b{lang_attr}>{esc(row.get('debtor_name'))}</b> · account {esc(account)}"),
+    language = text(row.get("language")).strip()
+    debtor = f"<b{lang_attr}>{esc(row.get('debtor_name'))}</b> · account {esc(account)}"
+    if language:
+        debtor += f" · speaks {esc(language)}"
+    owed = (
+        f"<b>{esc(money(row.get('balance')))}</b> · "
+        f"{esc(integer(row.get('days_past_due')))} days past due"
+    )
+    left = [
+        ("Debtor", debtor),
         ("Address", f"<span{lang_attr}>{esc(row.get('address'))}</span>"),
         ("Navigate", nav_html or '<span class="muted">no coordinates</span>'),
-        ("Time", f"{esc(timing)} · window {esc(_window(row))}"),
-        (
-            "Owed",
-            f"<b>{esc(money(row.get('balance')))}</b> · {esc(integer(row.get('days_past_due')))}"
-            " days past due",
-        ),
+    ]
+    right = [
+        ("Time", f"{esc(timing)}"),
+        ("Window", esc(_window(row))),
+        ("Owed", owed),
         ("Why chosen", esc(row.get("chosen_because"))),
     ]
-    if text(row.get("language")).strip():
-        facts.append(("Language", esc(row.get("language"))))
-    facts_html = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in facts if v)
+    facts_html = "".join(
+        '<table class="facts">'
+        + "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in column if v)
+        + "</table>"
+        for column in (left, right)
+    )
     options = [i for i in items if is_settlement_item(i.get("item"), i.get("category"))]
     evidence = [i for i in items if not is_settlement_item(i.get("item"), i.get("category"))]
     codes = "".join(f'<span><span class="box"></span>{esc(c)}</span>' for c in schema.OUTCOME_CODES)
@@ -448,7 +471,7 @@ def _stop_block(
 <section class="stop" id="stop-{no}" data-account="{esc(account)}">
 <h2><span class="num">{no}</span><span>{esc(start)}</span><span>{esc(account)}</span>
 <span{lang_attr}>{esc(row.get("debtor_name"))}</span></h2>
-<table class="facts">{facts_html}</table>
+<div class="factgrid">{facts_html}</div>
 <div class="cols">
 <div>
 <h3>Settlement options you may offer</h3>{_ticks(options, "none listed: take a promise to pay")}
@@ -466,6 +489,8 @@ def _stop_block(
 <div class="notes"></div>
 </div>
 </div>
+<div class="stopfoot"><span>Agent signature</span><span class="blank"></span>
+<span>Stop {no}/{total} · {esc(account)}</span></div>
 </section>"""
 
 

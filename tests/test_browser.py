@@ -1,0 +1,215 @@
+"""Open the map and the route sheets in headless Chromium and check what a person would see.
+
+Needs Debian's chromium, the playwright package and the npm copies of Leaflet
+and friends (``scripts/browser-setup.sh``). Skipped with the reason when they
+are missing; on CI (``CI=true``) a missing browser fails instead, so a broken
+set-up cannot pass unnoticed. Screenshots and the PDF go to ``tests/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import folium
+import pandas as pd
+import pytest
+from folium.plugins import FastMarkerCluster
+
+from routeplan.present import read_plan_folder, write_dispatch_outputs
+from tests.browser import PageLog, artifact, chromium, in_ci, missing_reason, serve_offline
+from tests.browser.fakeplan import make_plan_folder
+
+pytestmark = pytest.mark.browser
+
+FIXTURE = Path(__file__).parent / "fixtures" / "plan_small"
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+A4_PRINTABLE_HEIGHT_PX = (297 - 24) / 25.4 * 96  # A4 minus the sheet's 11 + 13 mm margins
+FOLIUM_SCRIPTS = {url for _, url in folium.Map.default_js + FastMarkerCluster.default_js}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium, or a skip (a failure on CI) saying what is missing."""
+    reason = missing_reason()
+    if reason:
+        if in_ci():
+            pytest.fail(f"browser tests cannot run on CI: {reason}")
+        pytest.skip(reason)
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small plan folder with its outputs written, names shown (the hostile one too)."""
+    folder = tmp_path_factory.mktemp("browser") / "plan"
+    shutil.copytree(FIXTURE, folder)
+    write_dispatch_outputs(folder, show_names=True)
+    return folder
+
+
+def _visits(folder: Path) -> pd.DataFrame:
+    """Return the planned visits of a plan folder."""
+    itin = read_plan_folder(folder).itineraries
+    return itin[itin["kind"] == "visit"]
+
+
+def _open(browser: Any, path: Path, *, width: int = 1280, height: int = 860) -> tuple[Any, PageLog]:
+    """Open a local page offline; return the page and its log."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    log = PageLog()
+    serve_offline(page, log)
+    page.goto(path.as_uri())
+    return page, log
+
+
+def _open_popup(page: Any, account_id: str) -> Any:
+    """Click an account's stop marker and return its open popup."""
+    page.locator(f'.rp-stop .rp-num[data-account="{account_id}"]').dispatch_event("click")
+    popup = page.locator(f'.leaflet-popup-content .rp-pop[data-account="{account_id}"]')
+    popup.wait_for(state="visible", timeout=10_000)
+    return popup
+
+
+def test_map_loads_with_one_marker_per_visit(browser: Any, plan: Path) -> None:
+    """The map runs without script errors, draws one .rp-stop per visit and the layers."""
+    page, log = _open(browser, plan / "map.html")
+    page.wait_for_selector(".rp-stop", timeout=20_000)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifact("map.png")))
+    visits = _visits(plan)
+    assert log.errors == []
+    assert log.dialogs == []
+    assert page.locator(".rp-stop").count() == len(visits)
+    assert page.locator(".rp-base").count() == 2
+    labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert [label.strip() for label in labels] == [
+        "张伟 (A01) · 4",
+        "李娜 (A02) · 4",
+        "Dropped · 3",
+    ]
+    summary = page.locator(".rp-summary").inner_text()
+    assert "Visits: 8 by 2 agents" in summary and "20.4 km" in summary
+    assert set(log.scripts) <= FOLIUM_SCRIPTS, "only the scripts folium itself needs"
+    page.close()
+
+
+def test_popup_names_the_right_account(browser: Any, plan: Path) -> None:
+    """Clicking each stop marker opens the popup of that account with its planned time."""
+    page, log = _open(browser, plan / "map.html")
+    page.wait_for_selector(".rp-stop", timeout=20_000)
+    for row in _visits(plan).itertuples():
+        popup = _open_popup(page, row.account_id)
+        text = popup.inner_text()
+        assert row.account_id in text
+        assert f"{row.service_start}–{row.service_end}" in text
+    popup = _open_popup(page, "CN1002")
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(artifact("map_popup.png")))
+    assert "Copy of broken promise record" in popup.inner_text()
+    assert log.errors == [] and log.dialogs == []
+    page.close()
+
+
+def test_hostile_text_stays_inert_on_the_map(browser: Any, plan: Path) -> None:
+    """The hostile name shows as text in its popup and tooltip; nothing runs, no img is made."""
+    page, log = _open(browser, plan / "map.html")
+    page.wait_for_selector(".rp-stop", timeout=20_000)
+    popup = _open_popup(page, "CN2001")
+    text = popup.inner_text()
+    assert HOSTILE_NAME in text
+    assert "`${alert(3)}` </script><script>alert(5)</script>" in text
+    assert "'\"; alert(2); //" in text
+    page.locator('.rp-num[data-account="CN2001"]').hover(force=True)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifact("map_hostile_popup.png")))
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.locator(".leaflet-popup-content script").count() == 0
+    assert log.dialogs == [], log.dialogs
+    assert log.errors == []
+    page.close()
+
+
+def test_masked_names_by_default(browser: Any, plan: Path, tmp_path: Path) -> None:
+    """Without --show-names the popup shows 王** and never the full name."""
+    folder = tmp_path / "masked"
+    shutil.copytree(FIXTURE, folder)
+    write_dispatch_outputs(folder)
+    page, log = _open(browser, folder / "map.html")
+    page.wait_for_selector(".rp-stop", timeout=20_000)
+    text = _open_popup(page, "CN1001").inner_text()
+    assert "王**" in text and "王小明" not in text
+    assert "王小明" not in page.content()
+    assert log.errors == [] and log.dialogs == []
+    page.close()
+
+
+def test_sheet_prints_to_pdf_one_block_per_stop(browser: Any, plan: Path) -> None:
+    """The A4 sheet loads nothing remote, uses a CJK font, and prints each stop unsplit."""
+    from pypdf import PdfReader
+
+    page, log = _open(browser, plan / "sheets" / "A02.html", width=900, height=1200)
+    page.wait_for_load_state("load")
+    page.screenshot(path=str(artifact("sheet_A02.png")), full_page=True)
+    assert log.errors == [] and log.dialogs == []
+    assert log.served == [] and log.stubbed == [], "a sheet must not request anything"
+    assert page.evaluate("document.fonts.check('12px \"Noto Sans CJK SC\"', '李娜')")
+    assert HOSTILE_NAME in page.locator("body").inner_text()
+    assert page.locator('img[src="x"]').count() == 0
+
+    page.emulate_media(media="print")
+    stops = page.locator("section.stop")
+    assert stops.count() == 4
+    for i in range(stops.count()):
+        style = stops.nth(i).evaluate("e => getComputedStyle(e).breakInside")
+        height = stops.nth(i).evaluate("e => e.getBoundingClientRect().height")
+        assert style == "avoid"
+        assert height < A4_PRINTABLE_HEIGHT_PX, f"stop {i + 1} cannot fit on one page"
+    pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+    artifact("sheet_A02.pdf").write_bytes(pdf)
+    page.close()
+
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = [p.extract_text() or "" for p in reader.pages]
+    assert len(pages) >= 2
+    for no, account in enumerate(["CN2001", "CN2002", "CN2003", "CN2004"], start=1):
+        starts = [i for i, t in enumerate(pages) if re.search(rf"account\s*{account}", t)]
+        ends = [i for i, t in enumerate(pages) if re.search(rf"Stop\s*{no}/4\s*·\s*{account}", t)]
+        assert len(starts) == 1 and starts == ends, (account, starts, ends)
+
+
+def test_index_links_resolve(browser: Any, plan: Path) -> None:
+    """Every link on index.html to a sheet, the map or a CSV points at an existing file."""
+    page, log = _open(browser, plan / "index.html", width=1000, height=900)
+    hrefs = page.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert "map.html" in hrefs and "sheets/A01.html" in hrefs and "sheets/A02.html" in hrefs
+    for href in hrefs:
+        assert (plan / href).is_file(), href
+    page.screenshot(path=str(artifact("index.png")), full_page=True)
+    assert log.errors == []
+    page.close()
+
+
+def test_large_map_stays_usable(browser: Any, tmp_path: Path) -> None:
+    """300 visits for 25 agents and 2,000 clustered dropped accounts load in seconds."""
+    folder = make_plan_folder(tmp_path / "large", agents=25, visits=300, dropped=2000)
+    write_dispatch_outputs(folder)
+    started = time.perf_counter()
+    page, log = _open(browser, folder / "map.html")
+    page.wait_for_selector(".rp-stop", timeout=60_000)
+    load_s = time.perf_counter() - started
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifact("map_large.png")))
+    assert page.locator(".rp-stop").count() == 300
+    clusters = page.locator(".marker-cluster").count()
+    assert 0 < clusters < 200, "dropped accounts are clustered, not 2,000 separate markers"
+    assert log.errors == [] and log.dialogs == []
+    assert load_s < 30, f"map took {load_s:.1f} s to show its markers"
+    _open_popup(page, "SZ-100150")
+    page.close()

@@ -1,0 +1,495 @@
+"""Tests for routeplan.present: plan-folder reader, map, sheets, index, exports, map command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from routeplan.errors import InputError
+from routeplan.io.safe import FORMULA_PREFIXES
+from routeplan.present import read_plan_folder, write_dispatch_outputs
+from routeplan.present.cli import map_command
+from routeplan.present.common import esc, file_stems, is_settlement_item, mask_name
+from routeplan.present.exports import OUTCOME_TEMPLATE_COLUMNS
+from routeplan.present.map import build_map, render_map
+from routeplan.present.sheets import build_index, build_sheet, navigation_links
+
+FIXTURE = Path(__file__).parent / "fixtures" / "plan_small"
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+HOSTILE_ADDRESS = '=HYPERLINK("http://x")'
+HOSTILE_NOTE = "'\"; alert(2); //"
+VISITS = 8
+
+
+@pytest.fixture
+def plan_dir(tmp_path: Path) -> Path:
+    """A private copy of the small hand-made plan folder."""
+    dest = tmp_path / "plan"
+    shutil.copytree(FIXTURE, dest)
+    return dest
+
+
+def _stop_markers(html: str) -> int:
+    """Count stop markers in a rendered folium map (DivIcons with the rp-stop class)."""
+    return len(re.findall(r'"className": "rp-stop"', html))
+
+
+def _csv_cells(path: Path) -> list[list[str]]:
+    """Return all cells of a CSV (BOM stripped)."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("王小明", "王**"),
+        ("欧阳娜娜", "欧***"),
+        ("王明", "王*"),
+        ("周", "*"),
+        ("John Smith", "J*** S****"),
+        ("  John   A  Smith ", "J*** * S****"),
+        ("Jean-Luc Picard", "J******* P*****"),
+        ("", ""),
+        (None, ""),
+        (float("nan"), ""),
+    ],
+)
+def test_mask_name(name: object, masked: str) -> None:
+    """Names keep the first character of each word; one-character words are masked whole."""
+    assert mask_name(name) == masked
+
+
+def test_esc_escapes_html_and_template_literal_characters() -> None:
+    """HTML specials and the template-literal specials ` $ \\ become character references."""
+    assert esc(HOSTILE_NAME) == "&lt;img src=x onerror=alert(1)&gt;"
+    assert esc("`${x}`\\u") == "&#96;&#36;{x}&#96;&#92;u"
+    assert esc(HOSTILE_NOTE) == "&#x27;&quot;; alert(2); //"
+    assert esc(None) == ""
+
+
+def test_file_stems_are_safe_and_unique() -> None:
+    """Traversal ids, Chinese ids, device names and case clashes all get safe unique stems."""
+    ids = ["A01", "../../x", "..", "张伟", "a/b", "a_b", "CON", "x.y", "Ab", "aB", ".hidden"]
+    stems = file_stems(ids)
+    assert stems["A01"] == "A01"
+    assert stems["x.y"] == "x.y"
+    assert stems["a_b"] == "a_b"
+    assert len(set(stems.values())) == len(ids)
+    assert len({s.casefold() for s in stems.values()}) == len(ids)
+    for agent_id, stem in stems.items():
+        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", stem), (agent_id, stem)
+        assert "/" not in stem and "\\" not in stem and stem not in {".", ".."}
+    assert stems["CON"] != "CON"
+    assert file_stems(["../../x"]) == file_stems(["../../x"]), "stems are deterministic"
+
+
+@pytest.mark.parametrize(
+    ("item", "category", "expected"),
+    [
+        ("Instalment plan: 6 months", "", True),
+        ("Settlement in full", "", True),
+        ("Fee relief (hardship)", "", True),
+        ("Repayment history", "", False),
+        ("Statement of amount owed", "", False),
+        ("Collector ID card", "", False),
+        ("Anything", "settlement", True),
+        ("Instalment plan", "evidence", False),
+    ],
+)
+def test_is_settlement_item(item: str, category: str, expected: bool) -> None:
+    """Settlement options are told from evidence by wording, or by an explicit category."""
+    assert is_settlement_item(item, category) is expected
+
+
+# --- reading the plan folder ---------------------------------------------------------------
+
+
+def test_read_plan_folder_types_and_order(plan_dir: Path) -> None:
+    """The fixture reads with numeric columns typed and agents in summary order."""
+    plan = read_plan_folder(plan_dir)
+    itin = plan.itineraries
+    assert plan.agents == ("A01", "A02", "A03")
+    assert plan.date == "2026-12-01"
+    assert (itin["kind"] == "visit").sum() == VISITS
+    assert itin["lat"].dtype == float and itin["stop_no"].dtype.kind == "i"
+    assert itin.loc[itin["account_id"] == "CN1002", "address"].item() == HOSTILE_ADDRESS
+    assert len(plan.dropped) == 4 and pd.isna(plan.dropped["lat"].iloc[3])
+    assert plan.agent_info("A03")["usable"] is False
+
+
+def test_read_plan_folder_missing_file(plan_dir: Path) -> None:
+    """A missing plan file is named."""
+    (plan_dir / "checklist.csv").unlink()
+    with pytest.raises(InputError, match=r"checklist\.csv: file not found"):
+        read_plan_folder(plan_dir)
+
+
+def test_read_plan_folder_missing_column(plan_dir: Path) -> None:
+    """A missing itinerary column is named with its file."""
+    df = pd.read_csv(plan_dir / "itineraries.csv", dtype=str, keep_default_na=False)
+    df.drop(columns=["service_end"]).to_csv(plan_dir / "itineraries.csv", index=False)
+    with pytest.raises(InputError, match=r"itineraries\.csv, column service_end: required"):
+        read_plan_folder(plan_dir)
+
+
+def test_read_plan_folder_bad_cells_reported_together(plan_dir: Path) -> None:
+    """Bad cells are all reported with file, spreadsheet row and column."""
+    df = pd.read_csv(plan_dir / "itineraries.csv", dtype=str, keep_default_na=False)
+    df.loc[1, "lat"] = "north"
+    df.loc[2, "kind"] = "lunch"
+    df.loc[3, "arrival"] = "25:00"
+    df.loc[5, "lon"] = "200"
+    df.to_csv(plan_dir / "itineraries.csv", index=False)
+    with pytest.raises(InputError) as info:
+        read_plan_folder(plan_dir)
+    message = str(info.value)
+    assert "row 3, column lat: 'north' is not a number" in message
+    assert "row 4, column kind: 'lunch' is not one of" in message
+    assert "row 5, column arrival: '25:00' is not HH:MM" in message
+    assert "row 7, column lon: 200.0 is outside [-180, 180]" in message
+    assert len(info.value.problems) == 4
+
+
+def test_read_plan_folder_bad_summary(plan_dir: Path) -> None:
+    """A summary whose agents are not objects is refused naming the key."""
+    (plan_dir / "summary.json").write_text('{"agents": [1, 2]}', encoding="utf-8")
+    with pytest.raises(InputError, match=r"summary\.json, key agents"):
+        read_plan_folder(plan_dir)
+
+
+# --- map -------------------------------------------------------------------------------
+
+
+def _map_html(plan_dir: Path, *, show_names: bool = False) -> str:
+    """Return the rendered map of a plan folder."""
+    plan = read_plan_folder(plan_dir)
+    fmap = build_map(
+        plan.itineraries, plan.dropped, plan.summary, plan.checklist, show_names=show_names
+    )
+    return render_map(fmap)
+
+
+def test_map_has_one_marker_per_visit_and_layers(plan_dir: Path) -> None:
+    """Stop markers equal visits; each agent with visits and the dropped layer are layers."""
+    html = _map_html(plan_dir)
+    assert _stop_markers(html) == VISITS
+    assert html.count('"className": "rp-base"') == 2
+    overlays = re.search(r"overlays :\s*\{(.*?)\}", html, re.DOTALL)
+    assert overlays is not None
+    labels = [
+        json.loads(k) for k in re.findall(r'^\s*("(?:[^"\\]|\\.)*") :', overlays.group(1), re.M)
+    ]
+    assert len(labels) == 3
+    assert labels[0].endswith("张伟 (A01) · 4") and labels[1].endswith("李娜 (A02) · 4")
+    assert labels[2].endswith("Dropped · 3"), "3 dropped accounts have coordinates"
+    assert "4 visits · 12.7 km" in html
+    assert "1 without coordinates" in html
+    assert "L.markerClusterGroup" in html
+    assert "fitBounds" in html
+
+
+def test_map_masks_names_by_default(plan_dir: Path) -> None:
+    """Debtor names are masked unless show_names; masked hostile text is escaped too."""
+    html = _map_html(plan_dir)
+    assert "王小明" not in html and "王**" in html
+    assert "John Smith" not in html and "J*** S****" in html
+    shown = _map_html(plan_dir, show_names=True)
+    assert "王小明" in shown and "John Smith" in shown
+
+
+@pytest.mark.parametrize("show_names", [False, True])
+def test_map_never_contains_raw_hostile_text(plan_dir: Path, show_names: bool) -> None:
+    """Hostile names, notes and checklist text only appear escaped."""
+    html = _map_html(plan_dir, show_names=show_names)
+    assert "<img src=x" not in html
+    assert "<script>alert" not in html
+    assert "${alert(3)}" not in html
+    assert "alert(2)" in html and HOSTILE_NOTE not in html
+    if show_names:
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_map_escapes_agent_names_in_layer_control(plan_dir: Path) -> None:
+    """An agent name with markup is escaped in the layer control and legend."""
+    summary = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
+    summary["agents"][0]["name"] = "<b onmouseover=alert(6)>x</b>"
+    (plan_dir / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    html = _map_html(plan_dir)
+    assert "<b onmouseover" not in html
+    assert "&lt;b onmouseover=alert(6)&gt;x&lt;/b&gt;" in html
+
+
+def test_map_never_shows_excluded_accounts(plan_dir: Path) -> None:
+    """Accounts of excluded.csv appear nowhere on the map."""
+    excluded = pd.read_csv(plan_dir / "excluded.csv", dtype=str)["account_id"]
+    html = _map_html(plan_dir, show_names=True)
+    for account_id in excluded:
+        assert account_id not in html
+
+
+def test_map_popup_content(plan_dir: Path) -> None:
+    """A stop popup shows times, window, money, reason and checklist of its account."""
+    html = _map_html(plan_dir)
+    popup = re.search(r'<div class="rp-pop" data-account="CN1002">.*?</div></div>', html)
+    assert popup is not None
+    text = popup.group(0)
+    for expected in (
+        "2. CN1002",
+        "10:00–10:30 (arrives 09:37)",
+        "10:00-12:00; 18:00-20:00",
+        "43,500.00",
+        "150",
+        "80.1",
+        "broken promise to pay",
+        "Copy of broken promise record",
+        "Instalment plan: 6 months — 6 x 7,250.00 per month",
+    ):
+        assert expected in text, expected
+
+
+def test_map_with_empty_plan() -> None:
+    """A plan with no rows still renders (centred at 0,0, no markers)."""
+    itin = pd.DataFrame(
+        columns=["agent_id", "stop_no", "kind", "lat", "lon", "travel_km", "travel_min", "balance"]
+    )
+    html = render_map(build_map(itin, None, {"date": "2026-12-01"}))
+    assert _stop_markers(html) == 0
+    assert "Visits: 0" in html
+
+
+# --- sheets and index ---------------------------------------------------------------------
+
+
+def _sheet(plan_dir: Path, agent_id: str) -> str:
+    """Return the sheet of one agent of the plan folder."""
+    plan = read_plan_folder(plan_dir)
+    rows = plan.itineraries[plan.itineraries["agent_id"] == agent_id]
+    return build_sheet(
+        plan.agent_info(agent_id),
+        rows,
+        plan.checklist,
+        legal_hours="08:00-22:00",
+        date="2026-12-01",
+        jurisdiction="CN",
+    )
+
+
+def test_sheet_content(plan_dir: Path) -> None:
+    """A sheet has the agent, credential, timeline, one block per stop and the outcome codes."""
+    html = _sheet(plan_dir, "A01")
+    assert "张伟 (A01)" in html
+    assert "SH-COL-2026-0142" in html and "valid until 2027-06-30" in html
+    assert html.count('<section class="stop"') == 4
+    assert "Depart from base" in html and "Break" in html and "Return" in html
+    assert "王小明" in html, "an agent's own sheet shows full names"
+    assert "@page { size: A4" in html and "break-inside: avoid" in html
+    assert "Noto Sans CJK SC" in html
+    for code in (
+        "paid",
+        "partial_payment",
+        "ptp",
+        "not_home",
+        "refused",
+        "dispute",
+        "hardship",
+        "moved",
+        "wrong_address",
+    ):
+        assert f"</span>{code}</span>" in html
+    assert "Instalment plan: 24 months" in html and "24 x 5,208.35 per month" in html
+    assert "Identify yourself" in html and "leave as soon as you are asked" in html
+    assert "visits only 08:00-22:00 (CN)" in html
+
+
+def test_sheet_is_self_contained(plan_dir: Path) -> None:
+    """Sheets load nothing: no script, no stylesheet link, no remote src."""
+    html = _sheet(plan_dir, "A02")
+    assert "<script" not in html.lower()
+    assert "<link" not in html.lower()
+    assert not re.search(r"<[^>]*\ssrc\s*=", html, re.IGNORECASE)
+    assert "<img" not in html
+
+
+def test_sheet_escapes_hostile_text(plan_dir: Path) -> None:
+    """The hostile name, note and checklist text are shown as text only."""
+    html = _sheet(plan_dir, "A02")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;/script&gt;&lt;script&gt;alert(5)" in html
+    assert HOSTILE_NOTE not in html
+    a01 = _sheet(plan_dir, "A01")
+    assert "=HYPERLINK(&quot;http://x&quot;)" in a01
+
+
+def test_navigation_links_are_encoded() -> None:
+    """Amap links put LON,LAT first, say WGS84 and URL-encode the name; geo: is LAT,LON."""
+    links = dict(navigation_links(31.2455, 121.492, HOSTILE_ADDRESS, "CN"))
+    amap = links["Amap 高德导航"]
+    assert amap.startswith("https://uri.amap.com/marker?position=121.492000%2C31.245500")
+    assert "name=%3DHYPERLINK%28%22http%3A%2F%2Fx%22%29" in amap
+    assert "coordinate=wgs84" in amap
+    assert links["Map app (geo:)"] == "geo:31.245500,121.492000?q=31.245500,121.492000"
+    other = dict(navigation_links(-33.86, 151.2, "x", "AU"))
+    assert "OpenStreetMap" in other and "Amap 高德导航" not in other
+    assert navigation_links(float("nan"), 1.0, "x", "CN") == []
+
+
+def test_index_links_every_sheet(plan_dir: Path) -> None:
+    """The index links the map and every sheet, and lists agents without a route."""
+    plan = read_plan_folder(plan_dir)
+    html = build_index(plan.summary, ["A01", "A02"], itineraries=plan.itineraries)
+    assert 'href="map.html"' in html
+    assert 'href="sheets/A01.html"' in html and 'href="sheets/A02.html"' in html
+    assert 'href="agents/A01.csv"' in html
+    assert "credential expired on 2026-11-15" in html
+    assert "<script" not in html
+
+
+# --- writing everything -------------------------------------------------------------------
+
+
+def test_write_dispatch_outputs_files(plan_dir: Path) -> None:
+    """All outputs are written inside the folder; agents without visits get no sheet."""
+    written = write_dispatch_outputs(plan_dir)
+    names = sorted(str(p.relative_to(plan_dir)) for p in written)
+    assert names == [
+        "agents/A01.csv",
+        "agents/A02.csv",
+        "index.html",
+        "map.html",
+        "outcomes_template.csv",
+        "sheets/A01.html",
+        "sheets/A02.html",
+    ]
+    assert _stop_markers((plan_dir / "map.html").read_text(encoding="utf-8")) == VISITS
+    assert not list(plan_dir.rglob(".*.tmp"))
+
+
+def test_every_csv_written_is_neutralised(plan_dir: Path) -> None:
+    """No cell of any CSV written starts with a formula character; numbers stay numbers."""
+    written = [p for p in write_dispatch_outputs(plan_dir) if p.suffix == ".csv"]
+    assert len(written) == 3
+    hostile_seen = False
+    for path in written:
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf"), "spreadsheet files carry a BOM"
+        for row in _csv_cells(path):
+            for cell in row:
+                assert not cell.startswith(FORMULA_PREFIXES), (path, cell)
+                hostile_seen |= cell == "'" + HOSTILE_ADDRESS
+    assert hostile_seen
+
+
+def test_outcomes_template(plan_dir: Path) -> None:
+    """One row per visit in the contract's outcomes format, outcome left empty."""
+    write_dispatch_outputs(plan_dir)
+    df = pd.read_csv(plan_dir / "outcomes_template.csv", dtype=str, keep_default_na=False)
+    assert tuple(df.columns) == OUTCOME_TEMPLATE_COLUMNS
+    assert list(df.columns[:8]) == [
+        "account_id",
+        "agent_id",
+        "visit_date",
+        "outcome",
+        "amount_paid",
+        "ptp_date",
+        "ptp_amount",
+        "notes",
+    ]
+    assert len(df) == VISITS
+    assert df["account_id"].tolist()[:4] == ["CN1001", "CN1002", "CN1003", "CN1004"]
+    assert set(df["visit_date"]) == {"2026-12-01"}
+    assert (df["outcome"] == "").all() and (df["amount_paid"] == "").all()
+    assert df.loc[df["account_id"] == "CN1004", "stop_no"].item() == "5"
+
+
+def test_agent_csv_keeps_itinerary_rows(plan_dir: Path) -> None:
+    """An agent's CSV has its rows in order with the contract columns first."""
+    write_dispatch_outputs(plan_dir)
+    df = pd.read_csv(plan_dir / "agents" / "A01.csv", dtype=str, keep_default_na=False)
+    assert list(df.columns[:3]) == ["date", "agent_id", "stop_no"]
+    assert df["kind"].tolist() == ["start", "visit", "visit", "visit", "break", "visit", "end"]
+    assert df["days_past_due"].tolist()[1] == "184"
+    assert set(df["agent_id"]) == {"A01"}
+
+
+def test_path_traversal_agent_id_stays_inside(plan_dir: Path, tmp_path: Path) -> None:
+    """An agent id like ../../x writes its sheet and CSV inside the plan folder."""
+    for name in ("itineraries.csv", "checklist.csv"):
+        df = pd.read_csv(plan_dir / name, dtype=str, keep_default_na=False)
+        df["agent_id"] = df["agent_id"].replace({"A01": "../../x"})
+        df.to_csv(plan_dir / name, index=False)
+    summary = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
+    summary["agents"][0]["agent_id"] = "../../x"
+    (plan_dir / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    written = write_dispatch_outputs(plan_dir)
+    base = plan_dir.resolve()
+    for path in written:
+        assert base in path.resolve().parents, path
+    assert not list(tmp_path.parent.glob("x.*")) and not list(tmp_path.glob("x.*"))
+    sheets = sorted(p.name for p in (plan_dir / "sheets").iterdir())
+    assert len(sheets) == 2 and "A02.html" in sheets
+    index = (plan_dir / "index.html").read_text(encoding="utf-8")
+    stem = file_stems(["../../x"])["../../x"]
+    assert f'href="sheets/{stem}.html"' in index
+
+
+def test_redraw_after_edit_prunes_stale_sheets(plan_dir: Path) -> None:
+    """After the dispatcher removes all of A02's visits, A02's sheet and CSV disappear."""
+    write_dispatch_outputs(plan_dir)
+    df = pd.read_csv(plan_dir / "itineraries.csv", dtype=str, keep_default_na=False)
+    df = df[df["agent_id"] != "A02"]
+    df.to_csv(plan_dir / "itineraries.csv", index=False)
+    (plan_dir / "sheets" / "notes.txt").write_text("keep me", encoding="utf-8")
+    write_dispatch_outputs(plan_dir)
+    assert sorted(p.name for p in (plan_dir / "sheets").iterdir()) == ["A01.html", "notes.txt"]
+    assert sorted(p.name for p in (plan_dir / "agents").iterdir()) == ["A01.csv"]
+    html = (plan_dir / "map.html").read_text(encoding="utf-8")
+    assert _stop_markers(html) == 4
+
+
+def test_neutralised_input_round_trips(plan_dir: Path) -> None:
+    """An itinerary written by routeplan (cells already neutralised) redraws without doubling."""
+    df = pd.read_csv(plan_dir / "itineraries.csv", dtype=str, keep_default_na=False)
+    df["address"] = df["address"].map(lambda v: "'" + v if v.startswith("=") else v)
+    df.to_csv(plan_dir / "itineraries.csv", index=False)
+    write_dispatch_outputs(plan_dir)
+    cells = [c for row in _csv_cells(plan_dir / "agents" / "A01.csv") for c in row]
+    assert "'" + HOSTILE_ADDRESS in cells and "''" + HOSTILE_ADDRESS not in cells
+
+
+# --- command line -------------------------------------------------------------------------
+
+
+def test_map_command_writes_outputs(plan_dir: Path) -> None:
+    """routeplan map PLAN_DIR redraws and reports what it wrote."""
+    result = CliRunner().invoke(map_command, [str(plan_dir), "--show-names"])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 7 files" in result.output and "2 sheets" in result.output
+    assert "王小明" in (plan_dir / "map.html").read_text(encoding="utf-8")
+
+
+def test_map_command_errors(plan_dir: Path, tmp_path: Path) -> None:
+    """A bad plan file exits 1 with a one-line message; a missing folder is a usage error."""
+    (plan_dir / "dropped.csv").write_text("account_id\nX\n", encoding="utf-8")
+    result = CliRunner().invoke(map_command, [str(plan_dir)])
+    assert result.exit_code == 1
+    assert "dropped.csv, column reason: required column missing" in result.output
+    assert "Traceback" not in result.output
+    missing = CliRunner().invoke(map_command, [str(tmp_path / "absent")])
+    assert missing.exit_code == 2
+
+
+def test_map_command_help_has_example() -> None:
+    """The command's help text includes an Example."""
+    result = CliRunner().invoke(map_command, ["--help"])
+    assert result.exit_code == 0 and "Example:" in result.output
+    assert "--show-names" in result.output
