@@ -388,3 +388,17 @@ def test_concurrent_first_open_migrates_once(tmp_path: Path) -> None:
     assert {o.strip() for o, _e in outs} == {str(SCHEMA_VERSION).encode()}
     with Store(path) as s:
         assert s.plans().empty
+
+
+def test_busy_database_is_a_store_error(db: Path) -> None:
+    """A writer that cannot get the lock within the timeout fails with a StoreError."""
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with Store(db, busy_timeout_s=0.2) as s:
+            with pytest.raises(StoreError, match="try again"):
+                s.record_outcomes(outcome_rows(("A1", "AG1", "2026-12-01", "refused")), "f.csv")
+            assert s.outcomes().empty  # reads still work while another process writes
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -277,14 +277,29 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """Run a block in one write transaction (waits for other writers)."""
-        self._conn.execute("BEGIN IMMEDIATE")
+        """Run a block in one write transaction (waits for other writers).
+
+        SQLite's operational failures (still locked after the busy timeout,
+        disk full, read-only file) become a ``StoreError`` after the rollback.
+        """
         try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            hint = (
+                "; another routeplan command kept it busy, try again"
+                if "locked" in str(exc) or "busy" in str(exc)
+                else ""
+            )
+            raise StoreError(f"{self.path}: cannot write ({exc}){hint}") from exc
 
     def _migrate(self) -> None:
         version = self.schema_version
@@ -602,9 +617,15 @@ class Store:
         return None, f"not in the plan of {visit_date}"
 
     def outcomes(
-        self, until: dt.date | None = None, *, since: dt.date | None = None
+        self,
+        until: dt.date | None = None,
+        *,
+        since: dt.date | None = None,
+        account_id: str | None = None,
     ) -> pd.DataFrame:
         """Return recorded outcomes with ``since <= visit_date <= until`` (None: open).
+
+        ``account_id`` limits them to one account.
 
         Columns: ``account_id, agent_id, visit_date`` (datetime64), ``outcome,
         amount_paid, ptp_date`` (datetime64), ``ptp_amount, notes, planned``
@@ -632,10 +653,10 @@ class Store:
             LEFT JOIN plan_events e
               ON e.plan_id = o.plan_id AND e.account_id = o.account_id
              AND e.agent_id = o.agent_id AND e.kind = 'visit'
-            WHERE o.visit_date BETWEEN ? AND ?
+            WHERE o.visit_date BETWEEN ? AND ? AND (? IS NULL OR o.account_id = ?)
             ORDER BY o.visit_date, o.account_id, o.agent_id
             """,
-            (lo, hi),
+            (lo, hi, account_id, account_id),
         )
         frame[S.VISIT_DATE] = pd.to_datetime(frame[S.VISIT_DATE], format="%Y-%m-%d")
         frame[S.PTP_DATE] = pd.to_datetime(frame[S.PTP_DATE], format="%Y-%m-%d")
@@ -684,8 +705,7 @@ class Store:
             "WHERE s.account_id = ? ORDER BY s.plan_id",
             (account_id,),
         )
-        outcomes = self.outcomes()
-        outcomes = outcomes[outcomes[S.ACCOUNT_ID] == account_id].reset_index(drop=True)
+        outcomes = self.outcomes(account_id=account_id)
         names = self.agent_names()
         outcomes["agent_name"] = [names.get(a, "") for a in outcomes[S.AGENT_ID]]
         return {"decisions": decisions, "stops": stops, "scores": scores, "outcomes": outcomes}
