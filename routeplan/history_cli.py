@@ -236,7 +236,7 @@ def history_lines(account_id: str, trail: dict[str, pd.DataFrame]) -> list[str]:
         head = f"{day}  plan {pid:<4}"
         score = score_by_plan.get(pid)
         score_txt = (
-            f"; priority {_fmt(score['priority'], 3)}, expected recovery "
+            f"; priority {_fmt(score['priority'], 1)}, expected recovery "
             f"{_fmt(score['expected_recovery'], 2)}"
             if score is not None
             else ""

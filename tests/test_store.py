@@ -64,7 +64,9 @@ def make_plan(
             {**base, "stop_no": len(mine) + 1, "kind": "end", "account_id": "", "travel_km": 2.0}
         )
     itineraries = pd.DataFrame(rows)
-    scored = [v[1] for v in visits] + [d[0] for d in dropped] + ["E1"]
+    # like the pipeline's scores.csv, scores cover excluded accounts too
+    scored = [v[1] for v in visits] + [d[0] for d in dropped] + ["E1"] + [e[0] for e in excluded]
+    scored = list(dict.fromkeys(scored))
     scores = pd.DataFrame(
         {
             "account_id": scored,

@@ -880,7 +880,8 @@ def _decision_rows(
         strict=True,
     ):
         rows.append((_text(acc), "excluded", _text(reason), _text(detail)))
-    decided: set[str] = set()
+    # scores may cover every account; "eligible" is only for the unexcluded rest
+    decided: set[str] = {_text(a) for a in _col(excluded, S.ACCOUNT_ID)}
     visits = itineraries[_col(itineraries, "kind").astype(str) == S.KIND_VISIT]
     for acc, agent, because in zip(
         _col(visits, S.ACCOUNT_ID),
