@@ -43,7 +43,21 @@ browser-setup: $(VENV)/.installed-dev
 pytest: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck browser-setup pytest
+test: lint typecheck browser-setup pytest bench-smoke
+
+# full solver benchmarks (long: about an hour); tables go to benchmarks/results/
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
+	$(BIN)/python -m benchmarks.vrptw --time-limit 30 --instances quick8 --stem vrptw-solomon-30s
+	$(BIN)/python -m benchmarks.vrptw --time-limit 60 --instances gh1000 --stem vrptw-gh1000-60s
+	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 10,30,120
+
+# two instances and a small collection day at 2 s, to keep the scripts working
+bench-smoke: $(VENV)/.installed-dev
+	$(BIN)/python -m benchmarks.vrptw --time-limit 2 --instances smoke \
+		--engines routeplan,ortools-plain --out $(VENV)/bench-smoke --stem vrptw-smoke
+	$(BIN)/python -m benchmarks.collection --sizes 120/4 --limits 2 --engines routeplan \
+		--out $(VENV)/bench-smoke --stem collection-smoke
 
 clean:
 	rm -rf $(VENV) plans .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,262 @@
+"""Benchmark routeplan on seeded field-collection days, and PyVRP on the shared variant.
+
+A day is generated from a seed: visits clustered in districts of a 30 km
+city, one or two visit windows, 30-minute services, prizes from a skewed
+expected recovery, agents with their own base, shift, a one-hour lunch break
+window, a speed profile, ``max_visits`` and language/seniority skills.
+
+For each size (visits / agents) routeplan solves the *full* day at each time
+limit, reporting time to the first plan, prize covered, visits served and
+travel minutes. The *shared* variant drops what PyVRP cannot express (skills,
+breaks, second windows, per-agent speed) and keeps windows, shifts, bases,
+optional visits with prizes and ``max_visits`` as capacity; routeplan and
+PyVRP both solve it and one evaluator (:func:`benchmarks.evaluate.evaluate_plan`)
+scores both.
+
+Example::
+
+    python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 10,30,120
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import report
+from benchmarks.evaluate import evaluate_plan
+from routeplan.solver.model import Problem, SolveParams, Vehicle, Visit
+
+RESULTS = Path(__file__).resolve().parent / "results"
+H = 3600
+
+
+def make_day(n_visits: int, n_agents: int, seed: int, shared: bool = False) -> Problem:
+    """Return a seeded collection day (``shared``: the variant PyVRP can express)."""
+    rng = np.random.default_rng(seed)
+    districts = rng.uniform(0, 30000, size=(max(3, n_visits // 120), 2))
+    which = rng.integers(len(districts), size=n_visits)
+    pts = districts[which] + rng.normal(0, 1800, size=(n_visits, 2))
+    bases = rng.uniform(3000, 27000, size=(n_agents, 2))
+    xy = np.vstack([pts, bases])
+    dx = xy[:, None, :] - xy[None, :, :]
+    dist = (np.sqrt((dx**2).sum(axis=2)) * 1.35).astype(np.int64)
+    speeds = (25.0, 18.0) if not shared else (25.0,)
+    durations = tuple((dist / (s / 3.6)).astype(np.int64) for s in speeds)
+    recovery = rng.lognormal(mean=8.5, sigma=0.9, size=n_visits)
+    languages = rng.choice(3, size=n_visits, p=[0.8, 0.15, 0.05])
+    senior_needed = rng.random(n_visits) < 0.1
+    agent_lang = [
+        {0} | ({1} if rng.random() < 0.3 else set()) | ({2} if rng.random() < 0.1 else set())
+        for _ in range(n_agents)
+    ]
+    agent_senior = rng.random(n_agents) < 0.3
+    visits = []
+    for i in range(n_visits):
+        r = rng.random()
+        if r < 0.5:
+            windows: tuple[tuple[int, int], ...] = ((8 * H, 20 * H),)
+        elif r < 0.8 or shared:
+            a = int(rng.integers(8, 17))
+            windows = ((a * H, (a + int(rng.integers(2, 5))) * H),)
+        else:
+            windows = ((9 * H, 12 * H), (18 * H, 20 * H))
+        allowed = None
+        if not shared:
+            ok = [
+                k
+                for k in range(n_agents)
+                if languages[i] in agent_lang[k] and (agent_senior[k] or not senior_needed[i])
+            ]
+            allowed = tuple(ok) if len(ok) < n_agents else None
+        visits.append(
+            Visit(
+                f"acct{i}", i, 1800, windows, int(recovery[i] * 0.5) + 600, allowed_vehicles=allowed
+            )
+        )
+    vehicles = []
+    for k in range(n_agents):
+        start = int(rng.choice([8, 9])) * H
+        brk = {} if shared else {"break_window": (12 * H, 13 * H + 1800), "break_s": H}
+        vehicles.append(
+            Vehicle(
+                f"agent{k}",
+                n_visits + k,
+                n_visits + k,
+                start,
+                start + 9 * H,
+                int(rng.choice([8, 10, 12])),
+                profile=0 if shared else int(k % 4 == 3),
+                **brk,
+            )  # type: ignore[arg-type]
+        )
+    return Problem(dist, durations, tuple(visits), tuple(vehicles))
+
+
+def run_routeplan(problem: Problem, seconds: float) -> tuple[list[list[int]], float | None, float]:
+    """Return routeplan's sequences, time to first plan and runtime."""
+    from routeplan.solver import solve
+
+    t = time.perf_counter()
+    res = solve(problem, SolveParams(time_limit_s=seconds))
+    return [list(r.visits) for r in res.routes], res.first_solution_s, time.perf_counter() - t
+
+
+def run_pyvrp(problem: Problem, seconds: float) -> tuple[list[list[int]], float]:
+    """Return PyVRP's sequences on the shared variant (one depot per agent base)."""
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    nv = len(problem.visits)
+    bases = [v.start_node for v in problem.vehicles]
+    order = bases + [v.node for v in problem.visits]  # PyVRP wants depots first
+    mat = problem.durations_s[0][np.ix_(order, order)]
+    locations = [pyvrp.Location(0.0, 0.0) for _ in order]
+    depots = [pyvrp.Depot(i) for i in range(len(bases))]
+    clients = []
+    for j, v in enumerate(problem.visits):
+        lo, hi = v.windows[0]
+        clients.append(
+            pyvrp.Client(
+                location=len(bases) + j,
+                delivery=[v.demand],
+                service_duration=v.service_s,
+                tw_early=lo,
+                tw_late=hi,
+                prize=v.prize,
+                required=False,
+            )
+        )
+    vtypes = [
+        pyvrp.VehicleType(
+            1,
+            capacity=[veh.max_visits],
+            start_depot=k,
+            end_depot=k,
+            tw_early=veh.shift_start_s,
+            tw_late=veh.shift_end_s,
+            unit_distance_cost=1,
+        )
+        for k, veh in enumerate(problem.vehicles)
+    ]
+    data = pyvrp.ProblemData(locations, clients, depots, vtypes, [mat], [mat])
+    t = time.perf_counter()
+    res = pyvrp.solve(data, stop=MaxRuntime(seconds), seed=0, display=False)
+    el = time.perf_counter() - t
+    seqs: list[list[int]] = [[] for _ in problem.vehicles]
+    for route in res.best.routes():
+        seqs[route.vehicle_type()] = [int(a.idx) for a in route if a.is_client()]
+    assert all(0 <= c < nv for s in seqs for c in s)
+    return seqs, el
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the collection benchmark; return 1 if a routeplan plan is infeasible."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--sizes", default="300/10,1500/40,5000/120", help="visits/agents list")
+    ap.add_argument("--limits", default="10,30,120", help="time limits in seconds")
+    ap.add_argument(
+        "--pyvrp-limit",
+        type=float,
+        default=None,
+        help="PyVRP seconds on the shared variant (default: the largest limit)",
+    )
+    ap.add_argument("--engines", default="routeplan,pyvrp")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--stem", default="collection")
+    args = ap.parse_args(argv)
+    sizes = [tuple(int(x) for x in s.split("/")) for s in args.sizes.split(",")]
+    limits = [float(x) for x in args.limits.split(",")]
+    engines = {e.strip() for e in args.engines.split(",")}
+    columns = [
+        "visits",
+        "agents",
+        "variant",
+        "engine",
+        "limit_s",
+        "first_plan_s",
+        "runtime_s",
+        "feasible",
+        "served",
+        "prize_covered_pct",
+        "travel_min",
+        "objective",
+    ]
+    rows: list[list[object]] = []
+    failed = False
+    print(" ".join(f"{c:>10}" for c in columns), flush=True)
+
+    def add(
+        nv: int,
+        na: int,
+        variant: str,
+        engine: str,
+        limit: float,
+        first: float | None,
+        runtime: float,
+        problem: Problem,
+        seqs: list[list[int]],
+    ) -> None:
+        nonlocal failed
+        ev = evaluate_plan(problem, seqs)
+        total_prize = sum(v.prize for v in problem.visits)
+        if engine == "routeplan" and not ev.feasible:
+            failed = True
+        row: list[object] = [
+            nv,
+            na,
+            variant,
+            engine,
+            f"{limit:g}",
+            "" if first is None else f"{first:.2f}",
+            f"{runtime:.1f}",
+            ev.feasible,
+            ev.served,
+            f"{100 * ev.prize_served / total_prize:.1f}",
+            f"{ev.travel_s / 60:.0f}",
+            ev.objective,
+        ]
+        rows.append(row)
+        print(" ".join(f"{c!s:>10}" for c in row), flush=True)
+        if ev.problems:
+            print(f"    {ev.problems[:3]}", flush=True)
+
+    for nv, na in sizes:
+        seed = args.seed + nv
+        full = make_day(nv, na, seed)
+        shared = make_day(nv, na, seed, shared=True)
+        if "routeplan" in engines:
+            for limit in limits:
+                seqs, first, runtime = run_routeplan(full, limit)
+                add(nv, na, "full", "routeplan", limit, first, runtime, full, seqs)
+            for limit in limits:
+                seqs, first, runtime = run_routeplan(shared, limit)
+                add(nv, na, "shared", "routeplan", limit, first, runtime, shared, seqs)
+        if "pyvrp" in engines:
+            limit = args.pyvrp_limit or max(limits)
+            try:
+                seqs, runtime = run_pyvrp(shared, limit)
+            except ImportError as exc:
+                print(f"pyvrp skipped ({exc})", file=sys.stderr)
+            else:
+                add(nv, na, "shared", "pyvrp", limit, None, runtime, shared, seqs)
+    extra = [
+        "`full`: skills (language, seniority), lunch breaks, some two-window visits, two",
+        "speed profiles. `shared`: what PyVRP expresses (one window, no skills or breaks,",
+        "one speed). Objective = travel seconds + prizes of skipped visits, evaluated by",
+        "`benchmarks/evaluate.py` for every engine; prize covered = share of all prizes.",
+    ]
+    csv_path, md_path = report.write(
+        args.out, args.stem, "Collection-day benchmark", columns, rows, extra
+    )
+    print(f"\nwrote {csv_path} and {md_path}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
