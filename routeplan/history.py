@@ -292,7 +292,7 @@ def _apply_promises(
         reasons.append(
             (
                 EX_PTP_PENDING,
-                f"promised{what} on {_d(getattr(rec, S.VISIT_DATE))} to pay by "
+                f"promise{what} taken on {_d(getattr(rec, S.VISIT_DATE))}, due "
                 f"{_d(getattr(rec, S.PTP_DATE))}; no visit before "
                 f"{_d(_plus_days(rec.due_date, 1))} "
                 f"({cfg.ptp_grace_days} days' grace)",
