@@ -463,9 +463,11 @@ def promise_book(
     ptps = hist[hist[S.OUTCOME] == "ptp"].sort_values([S.ACCOUNT_ID, S.VISIT_DATE])
     rows: list[dict[str, object]] = []
     grace = pd.Timedelta(days=grace_days)
+    all_pays = hist[hist[S.OUTCOME].isin(PAYMENT_CODES)]
+    pays_by_acc = {a: g for a, g in all_pays.groupby(S.ACCOUNT_ID, sort=False)}
+    no_pays = all_pays.iloc[0:0]
     for acc, g in ptps.groupby(S.ACCOUNT_ID, sort=False):
-        acc_hist = hist[hist[S.ACCOUNT_ID] == acc]
-        pays = acc_hist[acc_hist[S.OUTCOME].isin(PAYMENT_CODES)]
+        pays = pays_by_acc.get(acc, no_pays)
         portfolio_pay = (portfolio_last_payment or {}).get(str(acc), pd.NaT)
         visits = g[S.VISIT_DATE].tolist()
         for k, rec in enumerate(g.to_dict("records")):
