@@ -101,6 +101,11 @@ def test_file_stems_are_safe_and_unique() -> None:
         ("Settlement in full", "", True),
         ("Fee relief (hardship)", "", True),
         ("Repayment history", "", False),
+        ("Term extension: 24 months", "", True),
+        ("Relief options: longer term and interest reduction", "", True),
+        ("Settlement options sheet", "", False),
+        ("Hardship relief application form", "", False),
+        ("Receipt book", "", False),
         ("Statement of amount owed", "", False),
         ("Collector ID card", "", False),
         ("Anything", "settlement", True),
@@ -253,7 +258,7 @@ def test_map_popup_content(plan_dir: Path) -> None:
         "80.1",
         "broken promise to pay",
         "Copy of broken promise record",
-        "Instalment plan: 6 months — 6 x 7,250.00 per month",
+        'Instalment plan: 6 months <span class="rp-muted">— 6 x 7,250.00 per month</span>',
     ):
         assert expected in text, expected
 

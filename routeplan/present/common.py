@@ -176,16 +176,21 @@ _SETTLEMENT = re.compile(
     r"restructur|extension|longer term|reduc|option|分期|减免|延期|和解|还款计划)",
     re.IGNORECASE,
 )
-_EVIDENCE = re.compile(r"(history|statement|record|copy|letter|card|contract|notice|proof)", re.I)
+_EVIDENCE = re.compile(
+    r"(history|statement|record|copy|letter|card|contract|notice|proof|sheet|form|book|"
+    r"receipt|log\b|materials)",
+    re.IGNORECASE,
+)
 
 
 def is_settlement_item(item: Any, category: Any = "") -> bool:
     """Return True when a checklist item is a settlement option rather than evidence.
 
-    An explicit ``category``/``kind`` value (``settlement``/``option`` vs
-    anything else) wins; otherwise the item's wording decides (instalment
-    plan, settlement, deferral, relief, ...), and evidence words such as
-    "repayment history" or "statement" keep an item on the evidence list.
+    An explicit ``category`` value (``settlement``/``option`` vs anything
+    else) wins; otherwise the item's wording decides (instalment plan,
+    settlement, deferral, relief, ...), and document words such as "repayment
+    history", "statement", "options sheet" or "form" keep an item on the
+    evidence list (it is something to carry, not an offer).
     """
     cat = text(category).strip().lower()
     if cat:

@@ -61,6 +61,7 @@ _CSS = """
 .rp-pop td { padding: 1px 0; vertical-align: top; }
 .rp-pop h4 { margin: 6px 0 2px; font-size: 12px; }
 .rp-pop ul { margin: 0; padding-left: 16px; }
+.rp-pop .rp-muted { color: #666; font-size: 11px; }
 .rp-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px;
   margin-right: 4px; vertical-align: middle; }
 .rp-box { position: fixed; z-index: 1000; background: rgba(255,255,255,.94);
@@ -243,6 +244,7 @@ def _draw_agent(
                 popup=folium.Popup(
                     stop_popup_html(row, visit_no, label, colour, groups, show_names=show_names),
                     max_width=380,
+                    max_height=420,
                 ),
                 tooltip=folium.Tooltip(
                     esc(f"{visit_no}. {account} · {text(row.get('service_start'))}")
@@ -329,7 +331,8 @@ def _item_list(title: str, items: Sequence[Mapping[Any, Any]]) -> str:
     lis = []
     for item in items:
         reason = text(item.get("reason")).strip()
-        lis.append(f"<li>{esc(item.get('item'))}{' — ' + esc(reason) if reason else ''}</li>")
+        detail = f' <span class="rp-muted">— {esc(reason)}</span>' if reason else ""
+        lis.append(f"<li>{esc(item.get('item'))}{detail}</li>")
     return f"<h4>{esc(title)}</h4><ul>{''.join(lis)}</ul>"
 
 

@@ -53,7 +53,7 @@ _CSS = """
 @page { size: A4; margin: 11mm 11mm 13mm 11mm; }
 * { box-sizing: border-box; }
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { font-family: FONTS; font-size: 9pt; line-height: 1.3; color: #111; margin: 0 auto;
+body { font-family: FONTS; font-size: 9pt; line-height: 1.25; color: #111; margin: 0 auto;
   max-width: 190mm; padding: 6mm 0; background: #fff; }
 @media print { body { padding: 0; max-width: none; } a { color: inherit; text-decoration: none; } }
 h1 { font-size: 16pt; margin: 0; }
@@ -85,20 +85,25 @@ th, td { text-align: left; vertical-align: top; padding: 0.6mm 1.5mm; }
 .factgrid { display: grid; grid-template-columns: 55% 45%; }
 .facts th { color: #444; font-weight: normal; width: 17mm; white-space: nowrap; }
 .facts th, .facts td { padding: 0.3mm 1mm; }
+.why { display: flex; padding: 0.3mm 1mm; }
+.why > span { color: #444; flex: 0 0 19mm; white-space: nowrap; }
 .cols { display: flex; gap: 4mm; margin-top: 1.5mm; }
-.cols > div { flex: 1 1 50%; min-width: 0; }
+.cols > div { flex: 0 0 44%; min-width: 0; }
+.cols > div:first-child { flex: 1 1 56%; }
 ul.ticks { list-style: none; margin: 0; padding: 0; }
-ul.ticks li { margin: 0.3mm 0; padding-left: 5.5mm; text-indent: -5.5mm; }
-ul.ticks .muted { font-size: 8pt; }
+ul.ticks li { margin: 0; padding-left: 5.5mm; text-indent: -5.5mm; line-height: 1.2; }
+ul.ticks .muted { font-size: 7.5pt; }
 .box { display: inline-block; width: 3.4mm; height: 3.4mm; border: 1px solid #111;
   margin-right: 2mm; vertical-align: -0.5mm; text-indent: 0; }
 .muted { color: #555; }
-.outcome { border: 1px dashed #444; border-radius: 1.5mm; padding: 1.5mm 2.5mm; }
+.outcome { border: 1px dashed #444; border-radius: 1.5mm; padding: 1mm 2.5mm 1.5mm;
+  margin-top: 1.5mm; }
 .outcome .codes { display: grid; grid-template-columns: repeat(3, auto); gap: 0.6mm 2mm;
   white-space: nowrap; justify-content: start;
   font-family: "DejaVu Sans Mono", "Noto Sans Mono", monospace; font-size: 7.5pt; }
 .line { display: flex; gap: 2mm; margin-top: 1.4mm; }
 .line span.blank { flex: 1; border-bottom: 1px solid #111; min-height: 4.5mm; }
+.line span.blank.short { flex: 0 0 10mm; }
 .notes { border-bottom: 1px solid #111; height: 5mm; }
 .stopfoot { display: flex; gap: 2mm; margin-top: 2mm; font-size: 8.5pt; color: #333; }
 .stopfoot span.blank { flex: 0 0 45mm; border-bottom: 1px solid #111; }
@@ -456,8 +461,11 @@ def _stop_block(
         ("Time", f"{esc(timing)}"),
         ("Window", esc(_window(row))),
         ("Owed", owed),
-        ("Why chosen", esc(row.get("chosen_because"))),
     ]
+    reason = text(row.get("chosen_because")).strip()
+    why = (
+        f'<div class="why"><span>Why chosen</span><div>{esc(reason)}</div></div>' if reason else ""
+    )
     facts_html = "".join(
         '<table class="facts">'
         + "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in column if v)
@@ -472,21 +480,23 @@ def _stop_block(
 <h2><span class="num">{no}</span><span>{esc(start)}</span><span>{esc(account)}</span>
 <span{lang_attr}>{esc(row.get("debtor_name"))}</span></h2>
 <div class="factgrid">{facts_html}</div>
+{why}
 <div class="cols">
 <div>
-<h3>Settlement options you may offer</h3>{_ticks(options, "none listed: take a promise to pay")}
 <h3>Evidence checklist</h3>{_ticks(evidence, "collector ID and authorization letter")}
 </div>
+<div>
+<h3>Settlement options you may offer</h3>{_ticks(options, "none listed: take a promise to pay")}
 <div class="outcome">
 <h3>Outcome (tick one)</h3>
 <div class="codes">{codes}</div>
-<div class="line"><span>Amount paid</span><span class="blank"></span></div>
+<div class="line"><span>Amount paid</span><span class="blank"></span><span>in</span>
+<span class="blank short"></span><span>out</span><span class="blank short"></span></div>
 <div class="line"><span>PTP date</span><span class="blank"></span><span>PTP amount</span>
-<span class="blank"></span></div>
-<div class="line"><span>Time in</span><span class="blank"></span><span>out</span>
 <span class="blank"></span></div>
 <div class="line"><span>Notes</span><span class="blank"></span></div>
 <div class="notes"></div>
+</div>
 </div>
 </div>
 <div class="stopfoot"><span>Agent signature</span><span class="blank"></span>
