@@ -196,45 +196,41 @@ def apply_history(
     avoid_half_width_min
         Minutes either side of the last unanswered attempt to avoid.
     """
-    day = pd.Timestamp(plan_date)
     out = accounts.copy()
-    hist = _prepare(outcomes, day, set(out[S.ACCOUNT_ID]))
+    ids = [str(a) for a in out[S.ACCOUNT_ID]]
+    by_account = _visits_by_account(_prepare(outcomes, pd.Timestamp(plan_date), set(ids)))
     exclusions: list[tuple[str, str, str]] = []
     avoid: dict[str, tuple[int, int]] = {}
     broken_now: set[str] = set()
-    if hist.empty:
+    if not by_account:
         return HistoryAdjustment(out, _exclusion_frame(exclusions), avoid, frozenset())
 
-    index_of = {acc: i for i, acc in zip(out.index, out[S.ACCOUNT_ID], strict=True)}
-    last_payment = out.get(S.LAST_PAYMENT_DATE, None)
-    promises = promise_book(
-        hist,
-        as_of=plan_date,
-        grace_days=cfg.ptp_grace_days,
-        portfolio_last_payment=(
-            dict(zip(out[S.ACCOUNT_ID], last_payment, strict=True))
-            if last_payment is not None
-            else None
-        ),
-    )
-    promises_by_acc = {acc: g for acc, g in promises.groupby(S.ACCOUNT_ID, sort=False)}
-
-    for acc, g in hist.groupby(S.ACCOUNT_ID, sort=False):
-        acc = str(acc)
-        i = index_of[acc]
+    row_of = {acc: k for k, acc in enumerate(ids)}
+    state = {col: _column(out, col) for col in _STATE_COLUMNS}
+    changes: dict[str, dict[int, Any]] = {col: {} for col in _STATE_COLUMNS}
+    for acc, visits in by_account.items():
+        k = row_of[acc]
+        now = {col: values[k] for col, values in state.items()}
         reasons: list[tuple[str, str]] = []
-        _apply_payments(out, i, g, reasons)
-        broke = _apply_promises(out, i, g, promises_by_acc.get(acc), day, cfg, reasons)
-        if broke:
+        portfolio_pay = _date_or_none(now[S.LAST_PAYMENT_DATE])  # before field payments
+        _payments(visits, now, reasons)
+        if _promises(visits, now, portfolio_pay, plan_date, cfg, reasons):
             broken_now.add(acc)
-        window = _not_home(g, day, cfg, reasons, avoid_half_width_min)
+        window = _not_home(visits, plan_date, cfg, reasons, avoid_half_width_min)
         if window is not None:
             avoid[acc] = window
-        _contacted(out, i, g, day, cfg, reasons)
-        _hardship(out, i, g, day, cfg, reasons)
-        _blocks(out, i, g, reasons)
+        _contacted(visits, now, plan_date, cfg, reasons)
+        _hardship(visits, now, plan_date, cfg, reasons)
+        _blocks(visits, now, reasons)
+        for col, value in now.items():
+            if not _same_value(value, state[col][k]):
+                changes[col][k] = value
         exclusions.extend((acc, reason, detail) for reason, detail in reasons)
 
+    for col, by_row in changes.items():
+        if by_row and col in out.columns:
+            rows = list(by_row)
+            out.loc[out.index[rows], col] = [by_row[r] for r in rows]
     return HistoryAdjustment(
         accounts=out,
         exclusions=_exclusion_frame(exclusions),
@@ -243,179 +239,217 @@ def apply_history(
     )
 
 
-# --- rules ---------------------------------------------------------------------------
+# --- rules (plain Python over one account's visits, oldest first) -------------------------
 
 
-def _apply_payments(
-    out: pd.DataFrame, i: object, g: pd.DataFrame, reasons: list[tuple[str, str]]
-) -> None:
-    pays = g[g[S.OUTCOME].isin(PAYMENT_CODES) & (g[S.AMOUNT_PAID] > 0)]
-    if pays.empty:
+@dataclass(frozen=True)
+class _Visit:
+    """One recorded visit of an account."""
+
+    agent: str
+    day: dt.date
+    outcome: str
+    amount: float  # NaN when none
+    ptp_date: dt.date | None
+    ptp_amount: float  # NaN when none
+    start_min: float  # NaN when the visit was not planned
+    address: str
+
+
+@dataclass(frozen=True)
+class _Promise:
+    agent: str
+    made: dt.date
+    ptp_date: dt.date
+    amount: float
+    due: dt.date
+    paid_after: float
+    status: str
+
+
+#: account columns the rules read and may change
+_STATE_COLUMNS = (
+    S.BALANCE,
+    S.LAST_PAYMENT_DATE,
+    S.BROKEN_PROMISES,
+    S.LAST_VISIT_DATE,
+    S.VISITS_90D,
+    S.HARDSHIP,
+    S.ADDRESS,
+)
+
+
+def _payments(visits: list[_Visit], now: dict[str, Any], reasons: list[tuple[str, str]]) -> None:
+    pays = [v for v in visits if v.outcome in PAYMENT_CODES and v.amount > 0]
+    if not pays:
         return
-    cutoff = _at(out, i, S.LAST_PAYMENT_DATE) if S.LAST_PAYMENT_DATE in out else pd.NaT
-    new = pays if pd.isna(cutoff) else pays[pays[S.VISIT_DATE] > cutoff]
-    paid = float(new[S.AMOUNT_PAID].sum())
-    before = float(_at(out, i, S.BALANCE))
-    after = max(0.0, before - paid)
-    out.at[i, S.BALANCE] = round(after, 2)
-    last_pay = pays[S.VISIT_DATE].max()
-    if S.LAST_PAYMENT_DATE in out and (pd.isna(cutoff) or last_pay > cutoff):
-        out.at[i, S.LAST_PAYMENT_DATE] = last_pay
+    cutoff = _date_or_none(now[S.LAST_PAYMENT_DATE])
+    paid = sum(v.amount for v in pays if cutoff is None or v.day > cutoff)
+    after = max(0.0, float(now[S.BALANCE]) - paid)
+    now[S.BALANCE] = round(after, 2)
+    last_pay = max(v.day for v in pays)
+    if cutoff is None or last_pay > cutoff:
+        now[S.LAST_PAYMENT_DATE] = pd.Timestamp(last_pay)
     if after <= PAID_IN_FULL_TOLERANCE:
+        total = sum(v.amount for v in pays)
         reasons.append(
             (
                 EX_PAID_IN_FULL,
-                f"paid {_money(float(pays[S.AMOUNT_PAID].sum()))} in the field, last on "
-                f"{_d(last_pay)}; balance now 0.00",
+                f"paid {_money(total)} in the field, last on {last_pay}; balance now 0.00",
             )
         )
 
 
-def _apply_promises(
-    out: pd.DataFrame,
-    i: object,
-    g: pd.DataFrame,
-    book: pd.DataFrame | None,
-    day: pd.Timestamp,
+def _account_promises(
+    visits: list[_Visit], as_of: dt.date, grace_days: int, portfolio_pay: dt.date | None
+) -> list[_Promise]:
+    """Return the account's promises with their status as of ``as_of``."""
+    ptps = [v for v in visits if v.outcome == "ptp" and v.ptp_date is not None and v.day <= as_of]
+    pays = [v for v in visits if v.outcome in PAYMENT_CODES and v.amount > 0 and v.day <= as_of]
+    grace = dt.timedelta(days=grace_days)
+    promises: list[_Promise] = []
+    for k, p in enumerate(ptps):
+        assert p.ptp_date is not None
+        due = p.ptp_date + grace
+        paid_after = sum(v.amount for v in pays if v.day > p.day)
+        enough = paid_after > 0 if _isnan(p.ptp_amount) else paid_after >= p.ptp_amount - 0.005
+        portfolio_paid = portfolio_pay is not None and portfolio_pay > p.day
+        later = [q.day for q in ptps[k + 1 :] if q.day > p.day]
+        if enough or portfolio_paid:
+            status = PROMISE_KEPT
+        elif later and later[0] <= due:
+            status = PROMISE_REPLACED
+        elif due >= as_of:
+            status = PROMISE_PENDING
+        else:
+            status = PROMISE_BROKEN
+        promises.append(_Promise(p.agent, p.day, p.ptp_date, p.ptp_amount, due, paid_after, status))
+    return promises
+
+
+def _promises(
+    visits: list[_Visit],
+    now: dict[str, Any],
+    portfolio_pay: dt.date | None,
+    day: dt.date,
     cfg: HistoryConfig,
     reasons: list[tuple[str, str]],
 ) -> bool:
-    """Apply pending and broken promises; return whether a broken one awaits a visit."""
-    if book is None or book.empty:
-        return False
-    broken = book[book["status"] == PROMISE_BROKEN]
-    if len(broken) and S.BROKEN_PROMISES in out:
-        out.at[i, S.BROKEN_PROMISES] = int(_at(out, i, S.BROKEN_PROMISES)) + len(broken)
-    for rec in book[book["status"] == PROMISE_PENDING].itertuples(index=False):
-        amount = getattr(rec, S.PTP_AMOUNT)
-        what = f" of {_money(amount)}" if not _isnan(amount) else ""
+    """Apply pending and broken promises; return whether a broken one awaits a visit.
+
+    ``portfolio_pay`` is the portfolio's own last payment date (a payment the
+    lender saw after a promise keeps it even without a field record).
+    """
+    book = _account_promises(visits, day, cfg.ptp_grace_days, portfolio_pay)
+    broken = [p for p in book if p.status == PROMISE_BROKEN]
+    if broken and now[S.BROKEN_PROMISES] is not None:
+        now[S.BROKEN_PROMISES] = int(now[S.BROKEN_PROMISES]) + len(broken)
+    for p in book:
+        if p.status != PROMISE_PENDING:
+            continue
+        what = f" of {_money(p.amount)}" if not _isnan(p.amount) else ""
         reasons.append(
             (
                 EX_PTP_PENDING,
-                f"promise{what} taken on {_d(getattr(rec, S.VISIT_DATE))}, due "
-                f"{_d(getattr(rec, S.PTP_DATE))}; no visit before "
-                f"{_d(_plus_days(rec.due_date, 1))} "
-                f"({cfg.ptp_grace_days} days' grace)",
+                f"promise{what} taken on {p.made}, due {p.ptp_date}; no visit before "
+                f"{p.due + dt.timedelta(days=1)} ({cfg.ptp_grace_days} days' grace)",
             )
         )
-    if broken.empty:
+    if not broken:
         return False
-    broke_on = broken["due_date"].max() + pd.Timedelta(days=1)
-    met_since = (g[S.VISIT_DATE] >= broke_on) & ~g[S.OUTCOME].isin(NOBODY_MET_CODES)
-    return not bool(met_since.any())
+    broke_on = max(p.due for p in broken) + dt.timedelta(days=1)
+    return not any(v.day >= broke_on and v.outcome not in NOBODY_MET_CODES for v in visits)
 
 
 def _not_home(
-    g: pd.DataFrame,
-    day: pd.Timestamp,
+    visits: list[_Visit],
+    day: dt.date,
     cfg: HistoryConfig,
     reasons: list[tuple[str, str]],
     half_width_min: int,
 ) -> tuple[int, int] | None:
-    nh = g[g[S.OUTCOME] == "not_home"]
-    if nh.empty:
-        return None
-    window_start = day - pd.Timedelta(days=cfg.not_home_window_days)
-    recent = nh[nh[S.VISIT_DATE] > window_start].sort_values(S.VISIT_DATE)
+    window_start = day - dt.timedelta(days=cfg.not_home_window_days)
+    recent = sorted(v.day for v in visits if v.outcome == "not_home" and v.day > window_start)
     cap = cfg.not_home_max_attempts
-    if len(recent) >= cap:
-        anchor = recent[S.VISIT_DATE].iloc[len(recent) - cap] if cap > 0 else day
-        reopens = anchor + pd.Timedelta(days=cfg.not_home_window_days)
+    if recent and len(recent) >= cap:
+        anchor = recent[len(recent) - cap] if cap > 0 else day
+        reopens = anchor + dt.timedelta(days=cfg.not_home_window_days)
         reasons.append(
             (
                 EX_NOT_HOME_CAP,
                 f"{len(recent)} unanswered attempts in the last {cfg.not_home_window_days} days "
-                f"(at most {cap}); retry from {_d(reopens)}",
+                f"(at most {cap}); retry from {reopens}",
             )
         )
-    last = g.sort_values(S.VISIT_DATE).iloc[-1]
-    if last[S.OUTCOME] != "not_home" or "visit_start_min" not in g:
+    last = visits[-1]
+    if last.outcome != "not_home" or _isnan(last.start_min):
         return None
-    start = last["visit_start_min"]
-    if _isnan(start):
-        return None
-    s = int(start)
+    s = int(last.start_min)
     return max(0, s - half_width_min), min(24 * 60, s + half_width_min)
 
 
 def _contacted(
-    out: pd.DataFrame,
-    i: object,
-    g: pd.DataFrame,
-    day: pd.Timestamp,
+    visits: list[_Visit],
+    now: dict[str, Any],
+    day: dt.date,
     cfg: HistoryConfig,
     reasons: list[tuple[str, str]],
 ) -> None:
-    met = g[~g[S.OUTCOME].isin(NOBODY_MET_CODES)].sort_values(S.VISIT_DATE)
-    if met.empty:
+    met = [v for v in visits if v.outcome not in NOBODY_MET_CODES]
+    if not met:
         return
-    last = met.iloc[-1]
-    last_date = pd.Timestamp(last[S.VISIT_DATE])
-    if S.LAST_VISIT_DATE in out:
-        current = _at(out, i, S.LAST_VISIT_DATE)
-        if pd.isna(current) or last_date > current:
-            out.at[i, S.LAST_VISIT_DATE] = last_date
-    if S.VISITS_90D in out:
-        n90 = int((met[S.VISIT_DATE] > day - pd.Timedelta(days=90)).sum())
-        out.at[i, S.VISITS_90D] = max(int(_at(out, i, S.VISITS_90D)), n90)
+    last = met[-1]
+    current = _date_or_none(now[S.LAST_VISIT_DATE])
+    if current is None or last.day > current:
+        now[S.LAST_VISIT_DATE] = pd.Timestamp(last.day)
+    n90 = sum(1 for v in met if v.day > day - dt.timedelta(days=90))
+    if now[S.VISITS_90D] is not None:
+        now[S.VISITS_90D] = max(int(now[S.VISITS_90D]), n90)
     gap = cfg.contacted_gap_days
-    if (day - last_date).days < gap:
-        reopens = _d(last_date + pd.Timedelta(days=gap))
-        if last[S.OUTCOME] == "refused":
-            reasons.append(
-                (
-                    EX_REFUSED,
-                    f"refused on {_d(last_date)}; at most one contacted visit per "
-                    f"{gap} days, next from {reopens}",
-                )
-            )
+    if (day - last.day).days < gap:
+        reopens = last.day + dt.timedelta(days=gap)
+        rule = f"at most one contacted visit per {gap} days, next from {reopens}"
+        if last.outcome == "refused":
+            reasons.append((EX_REFUSED, f"refused on {last.day}; {rule}"))
         else:
-            reasons.append(
-                (
-                    EX_CONTACTED,
-                    f"{last[S.OUTCOME]} visit on {_d(last_date)}; at most one "
-                    f"contacted visit per {gap} days, next from {reopens}",
-                )
-            )
+            reasons.append((EX_CONTACTED, f"{last.outcome} visit on {last.day}; {rule}"))
 
 
 def _hardship(
-    out: pd.DataFrame,
-    i: object,
-    g: pd.DataFrame,
-    day: pd.Timestamp,
+    visits: list[_Visit],
+    now: dict[str, Any],
+    day: dt.date,
     cfg: HistoryConfig,
     reasons: list[tuple[str, str]],
 ) -> None:
-    hs = g[g[S.OUTCOME] == "hardship"]
-    if hs.empty:
+    days = [v.day for v in visits if v.outcome == "hardship"]
+    if not days:
         return
-    if S.HARDSHIP in out:
-        out.at[i, S.HARDSHIP] = True
-    last = hs[S.VISIT_DATE].max()
+    if now[S.HARDSHIP] is not None:
+        now[S.HARDSHIP] = True
+    last = max(days)
+    until = last + dt.timedelta(days=cfg.hardship_pause_days)
     if (day - last).days < cfg.hardship_pause_days:
         reasons.append(
             (
                 EX_HARDSHIP_PAUSE,
-                f"hardship declared on {_d(last)}; relief path, no visit "
-                f"for {cfg.hardship_pause_days} days (until "
-                f"{_d(last + pd.Timedelta(days=cfg.hardship_pause_days))})",
+                f"hardship declared on {last}; relief path, no visit for "
+                f"{cfg.hardship_pause_days} days (until {until})",
             )
         )
 
 
-def _blocks(out: pd.DataFrame, i: object, g: pd.DataFrame, reasons: list[tuple[str, str]]) -> None:
-    address = _norm_address(_at(out, i, S.ADDRESS)) if S.ADDRESS in out else ""
+def _blocks(visits: list[_Visit], now: dict[str, Any], reasons: list[tuple[str, str]]) -> None:
+    address = _norm_address(now[S.ADDRESS])
     for code, reason in BLOCKING_CODES.items():
-        hits = g[g[S.OUTCOME] == code]
-        if hits.empty:
+        hits = [v for v in visits if v.outcome == code]
+        if not hits:
             continue
-        last = hits.sort_values(S.VISIT_DATE).iloc[-1]
-        when = last[S.VISIT_DATE]
+        last = hits[-1]
         if code not in PERMANENT_CODES:
-            if (g[S.OUTCOME].isin(CLEARING_CODES) & (g[S.VISIT_DATE] > when)).any():
+            if any(v.outcome in CLEARING_CODES and v.day > last.day for v in visits):
                 continue
-            visited = _norm_address(last.get("visited_address", ""))
+            visited = _norm_address(last.address)
             if code in ADDRESS_CODES and visited and address and visited != address:
                 continue
         until = (
@@ -427,8 +461,7 @@ def _blocks(out: pd.DataFrame, i: object, g: pd.DataFrame, reasons: list[tuple[s
         reasons.append(
             (
                 reason,
-                f"{code} recorded on {_d(when)} by {last[S.AGENT_ID]}; "
-                f"out of the field list {until}",
+                f"{code} recorded on {last.day} by {last.agent}; out of the field list {until}",
             )
         )
 
@@ -455,50 +488,30 @@ def promise_book(
     Returns
     -------
     pandas.DataFrame
-        :data:`PROMISE_COLUMNS`; ``due_date`` is the last day of grace,
-        ``paid_after`` the amount paid after the promise.
+        :data:`PROMISE_COLUMNS`; dates as datetime64, ``due_date`` is the last
+        day of grace, ``paid_after`` the amount paid after the promise.
     """
-    day = pd.Timestamp(as_of)
-    hist = outcomes[outcomes[S.VISIT_DATE] <= day]
-    ptps = hist[hist[S.OUTCOME] == "ptp"].sort_values([S.ACCOUNT_ID, S.VISIT_DATE])
+    h = _prepare(outcomes, pd.Timestamp(as_of), None)
+    portfolio = portfolio_last_payment or {}
     rows: list[dict[str, object]] = []
-    grace = pd.Timedelta(days=grace_days)
-    all_pays = hist[hist[S.OUTCOME].isin(PAYMENT_CODES)]
-    pays_by_acc = {a: g for a, g in all_pays.groupby(S.ACCOUNT_ID, sort=False)}
-    no_pays = all_pays.iloc[0:0]
-    for acc, g in ptps.groupby(S.ACCOUNT_ID, sort=False):
-        pays = pays_by_acc.get(acc, no_pays)
-        portfolio_pay = (portfolio_last_payment or {}).get(str(acc), pd.NaT)
-        visits = g[S.VISIT_DATE].tolist()
-        for k, rec in enumerate(g.to_dict("records")):
-            made = rec[S.VISIT_DATE]
-            due = rec[S.PTP_DATE] + grace
-            paid_after = float(pays.loc[pays[S.VISIT_DATE] > made, S.AMOUNT_PAID].sum())
-            amount = rec.get(S.PTP_AMOUNT, math.nan)
-            enough = paid_after > 0 if _isnan(amount) else paid_after >= float(amount) - 0.005
-            portfolio_paid = not pd.isna(portfolio_pay) and pd.Timestamp(portfolio_pay) > made
-            later = [v for v in visits[k + 1 :] if v > made]
-            if enough or portfolio_paid:
-                status = PROMISE_KEPT
-            elif later and later[0] <= due:
-                status = PROMISE_REPLACED
-            elif due >= day:
-                status = PROMISE_PENDING
-            else:
-                status = PROMISE_BROKEN
+    for acc, visits in _visits_by_account(h).items():
+        for p in _account_promises(visits, as_of, grace_days, _date_or_none(portfolio.get(acc))):
             rows.append(
                 {
                     S.ACCOUNT_ID: acc,
-                    S.AGENT_ID: rec[S.AGENT_ID],
-                    S.VISIT_DATE: made,
-                    S.PTP_DATE: rec[S.PTP_DATE],
-                    S.PTP_AMOUNT: amount,
-                    "due_date": due,
-                    "paid_after": paid_after,
-                    "status": status,
+                    S.AGENT_ID: p.agent,
+                    S.VISIT_DATE: pd.Timestamp(p.made),
+                    S.PTP_DATE: pd.Timestamp(p.ptp_date),
+                    S.PTP_AMOUNT: p.amount,
+                    "due_date": pd.Timestamp(p.due),
+                    "paid_after": p.paid_after,
+                    "status": p.status,
                 }
             )
-    return pd.DataFrame(rows, columns=list(PROMISE_COLUMNS))
+    book = pd.DataFrame(rows, columns=list(PROMISE_COLUMNS))
+    for col in (S.VISIT_DATE, S.PTP_DATE, "due_date"):
+        book[col] = pd.to_datetime(book[col])
+    return book
 
 
 # --- report --------------------------------------------------------------------------
@@ -659,20 +672,74 @@ def avoid_time(
 # --- helpers -------------------------------------------------------------------------
 
 
-def _prepare(outcomes: pd.DataFrame, day: pd.Timestamp, accounts: set[str]) -> pd.DataFrame:
-    """Keep outcomes up to ``day`` for known accounts, typed and sorted."""
+def _prepare(outcomes: pd.DataFrame, day: pd.Timestamp, accounts: set[str] | None) -> pd.DataFrame:
+    """Keep outcomes up to ``day`` (for ``accounts`` when given), typed and sorted."""
     if outcomes is None or outcomes.empty:
         return pd.DataFrame(columns=[S.ACCOUNT_ID, S.AGENT_ID, S.VISIT_DATE, S.OUTCOME])
     h = outcomes.copy()
     h[S.ACCOUNT_ID] = h[S.ACCOUNT_ID].astype(str)
     h[S.VISIT_DATE] = pd.to_datetime(h[S.VISIT_DATE])
-    for col in (S.PTP_DATE,):
-        h[col] = pd.to_datetime(h[col]) if col in h else pd.NaT
-    for col in (S.AMOUNT_PAID, S.PTP_AMOUNT):
+    h[S.PTP_DATE] = pd.to_datetime(h[S.PTP_DATE]) if S.PTP_DATE in h else pd.NaT
+    for col in (S.AMOUNT_PAID, S.PTP_AMOUNT, "visit_start_min"):
         h[col] = pd.to_numeric(h[col]).astype(float) if col in h else math.nan
     h[S.OUTCOME] = h[S.OUTCOME].astype(str).str.strip().str.lower()
-    h = h[(h[S.VISIT_DATE] <= day) & h[S.ACCOUNT_ID].isin(accounts)]
+    keep = h[S.VISIT_DATE] <= day
+    if accounts is not None:
+        keep &= h[S.ACCOUNT_ID].isin(accounts)
+    h = h[keep]
     return h.sort_values([S.ACCOUNT_ID, S.VISIT_DATE], kind="stable").reset_index(drop=True)
+
+
+def _visits_by_account(h: pd.DataFrame) -> dict[str, list[_Visit]]:
+    """Group prepared outcomes into each account's visits, oldest first."""
+    if h.empty:
+        return {}
+    n = len(h)
+    ptp_dates = [None if pd.isna(x) else pd.Timestamp(x).date() for x in h[S.PTP_DATE]]
+    addresses = [_text(a) for a in h["visited_address"]] if "visited_address" in h else [""] * n
+    out: dict[str, list[_Visit]] = {}
+    for acc, agent, day, code, amount, ptp_date, ptp_amount, start, address in zip(
+        h[S.ACCOUNT_ID].tolist(),
+        h[S.AGENT_ID].astype(str).tolist(),
+        [pd.Timestamp(d).date() for d in h[S.VISIT_DATE]],
+        h[S.OUTCOME].tolist(),
+        h[S.AMOUNT_PAID].tolist(),
+        ptp_dates,
+        h[S.PTP_AMOUNT].tolist(),
+        h["visit_start_min"].tolist(),
+        addresses,
+        strict=True,
+    ):
+        out.setdefault(acc, []).append(
+            _Visit(agent, day, code, amount, ptp_date, ptp_amount, start, address)
+        )
+    return out
+
+
+def _column(frame: pd.DataFrame, column: str) -> list[Any]:
+    """Return a column as a list (None for every row when the column is absent)."""
+    if column not in frame.columns:
+        return [None] * len(frame)
+    return frame[column].tolist()
+
+
+def _date_or_none(value: Any) -> dt.date | None:
+    if value is None or _isnan(value) or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return pd.Timestamp(value).date()
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if _isnan(a) and _isnan(b):
+        return True
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or _isnan(value) else str(value)
 
 
 def _exclusion_frame(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -689,24 +756,11 @@ def _norm_address(value: object) -> str:
     return _SPACES.sub(" ", str(value)).strip().casefold()
 
 
-def _at(frame: pd.DataFrame, i: object, column: str) -> Any:
-    """Return one cell (typed ``Any``: a column's scalar type varies)."""
-    return frame.at[i, column]
-
-
 def _isnan(value: object) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     return isinstance(value, float) and math.isnan(value)
 
 
-def _d(value: object) -> str:
-    return pd.Timestamp(value).strftime("%Y-%m-%d")  # type: ignore[arg-type]
-
-
 def _money(value: float) -> str:
     return f"{value:,.2f}"
-
-
-def _plus_days(value: Any, days: int) -> pd.Timestamp:
-    return pd.Timestamp(value) + pd.Timedelta(days=days)
