@@ -29,7 +29,10 @@ dated on or before the plan date count):
     from the time of day of the last attempt when that was unanswered:
     ``avoid_windows`` holds the planned start of that visit
     +/- :data:`AVOID_HALF_WIDTH_MIN` minutes; :func:`avoid_time` cuts it out
-    of an account's windows when what is left still fits a visit.
+    of an account's windows when what is left still fits a visit. An
+    unanswered attempt is not a contacted visit: it neither moves
+    ``last_visit_date`` nor counts in ``visits_90d`` (else a retry within the
+    portfolio's minimum days between visits would be impossible).
 Contacted visits
     Every outcome but ``not_home``, ``moved``, ``wrong_address`` (they met nobody).
     At most one per account per ``cfg.contacted_gap_days`` days
