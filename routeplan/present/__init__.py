@@ -82,12 +82,15 @@ def write_dispatch_outputs(plan_dir: Path | str, *, show_names: bool = False) ->
     legal_hours = text(plan.summary.get("legal_hours"))
     jurisdiction = text(plan.summary.get("jurisdiction"))
     sheets, csvs = [], []
+    checklist_agents = plan.checklist["agent_id"].astype(str).str.strip()
     for agent_id in with_visits:
         rows = itin[itin["agent_id"] == agent_id]
+        # Rows without an agent id apply to whoever visits the account.
+        checklist = plan.checklist[checklist_agents.isin([agent_id, ""])]
         html = build_sheet(
             plan.agent_info(agent_id),
             rows,
-            plan.checklist,
+            checklist,
             legal_hours=legal_hours,
             date=plan.date,
             jurisdiction=jurisdiction,
