@@ -268,6 +268,8 @@ class HistoryConfig:
     ptp_grace_days: int = 3
     not_home_max_attempts: int = 3
     not_home_window_days: int = 14
+    #: after an unanswered visit, avoid +/- this many minutes around its time
+    not_home_avoid_min: int = 90
     #: contacted visits (anything but not_home) at most one per this many days
     contacted_gap_days: int = 30
     hardship_pause_days: int = 30

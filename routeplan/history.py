@@ -28,7 +28,7 @@ dated on or before the plan date count):
     ``cfg.not_home_window_days`` days (``not_home_attempts_cap``), and away
     from the time of day of the last attempt when that was unanswered:
     ``avoid_windows`` holds the planned start of that visit
-    +/- :data:`AVOID_HALF_WIDTH_MIN` minutes; :func:`avoid_time` cuts it out
+    +/- ``HistoryConfig.not_home_avoid_min`` minutes; :func:`avoid_time` cuts it out
     of an account's windows when what is left still fits a visit. An
     unanswered attempt is not a contacted visit: it neither moves
     ``last_visit_date`` nor counts in ``visits_90d`` (else a retry within the
@@ -104,7 +104,6 @@ HISTORY_REASONS: Final = (
 )
 
 #: minutes either side of the last unanswered attempt's start to avoid
-AVOID_HALF_WIDTH_MIN: Final = 90
 #: balances at or below this (money units) count as paid in full
 PAID_IN_FULL_TOLERANCE: Final = 0.005
 
@@ -177,8 +176,6 @@ def apply_history(
     outcomes: pd.DataFrame,
     plan_date: dt.date,
     cfg: HistoryConfig,
-    *,
-    avoid_half_width_min: int = AVOID_HALF_WIDTH_MIN,
 ) -> HistoryAdjustment:
     """Apply the recorded outcomes to the accounts for the plan of ``plan_date``.
 
@@ -195,9 +192,8 @@ def apply_history(
     plan_date
         The day being planned.
     cfg
-        The ``[history]`` settings.
-    avoid_half_width_min
-        Minutes either side of the last unanswered attempt to avoid.
+        The ``[history]`` settings (``not_home_avoid_min``: minutes either
+        side of the last unanswered attempt to avoid).
     """
     out = accounts.copy()
     ids = [str(a) for a in out[S.ACCOUNT_ID]]
@@ -219,7 +215,7 @@ def apply_history(
         _payments(visits, now, reasons)
         if _promises(visits, now, portfolio_pay, plan_date, cfg, reasons):
             broken_now.add(acc)
-        window = _not_home(visits, plan_date, cfg, reasons, avoid_half_width_min)
+        window = _not_home(visits, plan_date, cfg, reasons, cfg.not_home_avoid_min)
         if window is not None:
             avoid[acc] = window
         _contacted(visits, now, plan_date, cfg, reasons)
