@@ -498,3 +498,24 @@ def test_map_command_help_has_example() -> None:
     result = CliRunner().invoke(map_command, ["--help"])
     assert result.exit_code == 0 and "Example:" in result.output
     assert "--show-names" in result.output
+
+
+def test_itinerary_visiting_an_excluded_account_is_refused(plan_dir: Path) -> None:
+    """A hand-added visit to an excluded account stops the redraw, naming row and reason."""
+    df = pd.read_csv(plan_dir / "itineraries.csv", dtype=str, keep_default_na=False)
+    df.loc[1, "account_id"] = "EXC4001"
+    df.to_csv(plan_dir / "itineraries.csv", index=False)
+    with pytest.raises(InputError, match=r"row 3, column account_id: 'EXC4001' is excluded"):
+        write_dispatch_outputs(plan_dir)
+    assert not (plan_dir / "map.html").exists()
+
+
+def test_dropped_account_moved_onto_a_route_is_drawn_once(plan_dir: Path) -> None:
+    """A dropped account the dispatcher put on a route is a stop, not also a grey marker."""
+    df = pd.read_csv(plan_dir / "itineraries.csv", dtype=str, keep_default_na=False)
+    df.loc[1, "account_id"] = "CN3001"
+    df.to_csv(plan_dir / "itineraries.csv", index=False)
+    html = _map_html(plan_dir)
+    assert "Dropped: CN3001" not in html
+    assert "Dropped: CN3002" in html
+    assert _stop_markers(html) == VISITS

@@ -24,6 +24,7 @@ ITINERARIES_FILE = "itineraries.csv"
 DROPPED_FILE = "dropped.csv"
 CHECKLIST_FILE = "checklist.csv"
 SUMMARY_FILE = "summary.json"
+EXCLUDED_FILE = "excluded.csv"
 
 KINDS = (schema.KIND_START, schema.KIND_VISIT, schema.KIND_BREAK, schema.KIND_END)
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
@@ -73,8 +74,9 @@ class PlanFolder:
 def read_plan_folder(plan_dir: Path | str) -> PlanFolder:
     """Read ``itineraries.csv``, ``dropped.csv``, ``checklist.csv`` and ``summary.json``.
 
-    ``excluded.csv`` is deliberately not read: excluded accounts never reach
-    the dispatch outputs.
+    ``excluded.csv`` (when present) is read only to refuse an itinerary that
+    visits an excluded account (say, one a dispatcher added by hand):
+    excluded accounts never reach the dispatch outputs.
 
     Raises
     ------
@@ -86,7 +88,8 @@ def read_plan_folder(plan_dir: Path | str) -> PlanFolder:
     if not folder.is_dir():
         raise InputError(f"{folder}: plan folder not found")
     summary = _read_summary(folder / SUMMARY_FILE)
-    itineraries = _read_itineraries(folder / ITINERARIES_FILE, summary)
+    excluded = _read_excluded(folder / EXCLUDED_FILE)
+    itineraries = _read_itineraries(folder / ITINERARIES_FILE, summary, excluded)
     dropped = _read_dropped(folder / DROPPED_FILE)
     checklist = read_csv_text(folder / CHECKLIST_FILE, required=schema.CHECKLIST_COLUMNS)
     agents = _agent_order(itineraries, summary)
@@ -126,7 +129,20 @@ def _to_float(
     return values.astype(float)
 
 
-def _read_itineraries(path: Path, summary: Mapping[str, Any]) -> pd.DataFrame:
+def _read_excluded(path: Path) -> dict[str, str]:
+    """Return excluded account ids with their reasons (empty when the file is absent)."""
+    if not path.exists():
+        return {}
+    df = read_csv_text(path, required=(schema.ACCOUNT_ID, "reason"))
+    reasons: dict[str, list[str]] = {}
+    for account_id, reason in zip(df[schema.ACCOUNT_ID], df["reason"], strict=True):
+        reasons.setdefault(str(account_id).strip(), []).append(str(reason).strip())
+    return {a: ", ".join(dict.fromkeys(r)) for a, r in reasons.items() if a}
+
+
+def _read_itineraries(
+    path: Path, summary: Mapping[str, Any], excluded: Mapping[str, str]
+) -> pd.DataFrame:
     """Read and type ``itineraries.csv``; extra routeplan columns default to empty."""
     df = read_csv_text(path, required=schema.ITINERARY_COLUMNS)
     for column in schema.ITINERARY_EXTRA:
@@ -149,6 +165,16 @@ def _read_itineraries(path: Path, summary: Mapping[str, Any]) -> pd.DataFrame:
             )
         if row["kind"] == schema.KIND_VISIT and not row["account_id"]:
             problems.append(RowProblem(file, line, "account_id", "empty on a visit"))
+        if row["kind"] == schema.KIND_VISIT and row["account_id"] in excluded:
+            problems.append(
+                RowProblem(
+                    file,
+                    line,
+                    "account_id",
+                    f"{row['account_id']!r} is excluded ({excluded[row['account_id']]}) "
+                    "and must not be visited",
+                )
+            )
         for column in ("arrival", "service_start", "service_end"):
             value = row[column]
             if value and not _CLOCK.match(value):

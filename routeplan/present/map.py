@@ -122,6 +122,10 @@ def build_map(
     itin["stop_no"] = pd.to_numeric(itin["stop_no"], errors="coerce")
     itin = itin.sort_values(["agent_id", "stop_no"], kind="stable")
     drop = dropped if dropped is not None else pd.DataFrame(columns=["account_id", "reason"])
+    # A dropped account a dispatcher has since put on a route is drawn as a stop only.
+    if "account_id" in itin.columns and "account_id" in drop.columns:
+        visited = set(itin.loc[itin["kind"] == schema.KIND_VISIT, "account_id"].astype(str))
+        drop = drop[~drop["account_id"].astype(str).isin(visited)]
     groups = checklist_by_account(checklist)
     agents = _agent_ids(itin, summary)
     names = _agent_names(itin, summary)
