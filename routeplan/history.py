@@ -103,7 +103,6 @@ HISTORY_REASONS: Final = (
     EX_ASKED_TO_LEAVE,
 )
 
-#: minutes either side of the last unanswered attempt's start to avoid
 #: balances at or below this (money units) count as paid in full
 PAID_IN_FULL_TOLERANCE: Final = 0.005
 
