@@ -8,34 +8,15 @@ stderr, data to files and stdout.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from routeplan.cli_common import fail_cleanly
 from routeplan.config import JURISDICTIONS, Config, load_config
-from routeplan.errors import RouteplanError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fail_cleanly(func: F) -> F:
-    """Turn routeplan's expected errors into one-line click errors (exit 1)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except RouteplanError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except OSError as exc:
-            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _progress(quiet: bool) -> Callable[[str], None]:

@@ -27,6 +27,7 @@ import click
 import pandas as pd
 
 from routeplan import schema as S
+from routeplan.cli_common import fail_cleanly
 from routeplan.config import load_config
 from routeplan.errors import RouteplanError
 from routeplan.history import OVERALL, activity_report
@@ -81,23 +82,6 @@ def _open_store(db_path: Path) -> Iterator[Store]:
         store.close()
 
 
-def _clean(func: F) -> F:
-    """Turn routeplan's expected errors into one-line click errors (exit 1)."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except RouteplanError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except OSError as exc:
-            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
 # --- record ---------------------------------------------------------------------------
 
 
@@ -122,7 +106,7 @@ def rejected_path_for(outcomes_csv: Path) -> Path:
     default=None,
     help="Rejection report to write (default: OUTCOMES_CSV's folder, NAME_rejected.csv).",
 )
-@_clean
+@fail_cleanly
 def record_command(
     outcomes_csv: Path, db_path: Path, today: dt.date | None, rejected_path: Path | None
 ) -> None:
@@ -197,7 +181,7 @@ def _record_line(
 @click.command("history")
 @click.argument("account_id")
 @db_option
-@_clean
+@fail_cleanly
 def history_command(account_id: str, db_path: Path) -> None:
     """Print an account's trail: every plan it was in, who went and what happened.
 
@@ -294,7 +278,7 @@ def history_lines(account_id: str, trail: dict[str, pd.DataFrame]) -> list[str]:
     default=None,
     help="routeplan.toml whose [history] ptp_grace_days judges promises (default 3).",
 )
-@_clean
+@fail_cleanly
 def report_command(
     date_from: dt.date,
     date_to: dt.date,

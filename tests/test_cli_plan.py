@@ -167,7 +167,10 @@ def test_bad_rows_are_rejected_and_the_rest_planned(tiny_dir: Path, tmp_path: Pa
             ),
             "no usable agent on 2026-12-01",
         ),
-        (lambda d: (d / "agents.csv").write_bytes(b"\xff\xfe\x00\x00garbage\x00"), "binary"),
+        (
+            lambda d: (d / "agents.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+            "binary",
+        ),
     ],
 )
 def test_file_level_problems_exit_1_in_one_line(

@@ -1,0 +1,34 @@
+"""Pieces every routeplan command shares (defined once, used by each CLI module)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from routeplan.errors import RouteplanError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail_cleanly(func: F) -> F:
+    """Turn routeplan's expected errors into one-line click errors (exit 1).
+
+    ``RouteplanError`` (bad input, config, failed check) and ``OSError`` (a
+    file that cannot be read or written) end the command with one line on
+    stderr and exit code 1, without a traceback.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RouteplanError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except OSError as exc:
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
+
+    return wrapper  # type: ignore[return-value]
