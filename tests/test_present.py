@@ -519,3 +519,27 @@ def test_dropped_account_moved_onto_a_route_is_drawn_once(plan_dir: Path) -> Non
     assert "Dropped: CN3001" not in html
     assert "Dropped: CN3002" in html
     assert _stop_markers(html) == VISITS
+
+
+def test_header_only_itinerary_writes_empty_outputs(plan_dir: Path) -> None:
+    """A plan with no rows writes an empty map, no sheets and a header-only template."""
+    header = (plan_dir / "itineraries.csv").read_text(encoding="utf-8").splitlines()[0]
+    (plan_dir / "itineraries.csv").write_text(header + "\n", encoding="utf-8")
+    written = write_dispatch_outputs(plan_dir)
+    assert sorted(p.name for p in written) == ["index.html", "map.html", "outcomes_template.csv"]
+    assert _csv_cells(plan_dir / "outcomes_template.csv") == [list(OUTCOME_TEMPLATE_COLUMNS)]
+    assert _stop_markers((plan_dir / "map.html").read_text(encoding="utf-8")) == 0
+
+
+def test_minimal_summary_and_missing_base_rows(plan_dir: Path) -> None:
+    """Without agents in summary.json and without start/end rows, names come from the itinerary."""
+    (plan_dir / "summary.json").write_text('{"date": "2026-12-01"}', encoding="utf-8")
+    df = pd.read_csv(plan_dir / "itineraries.csv", dtype=str, keep_default_na=False)
+    df[~df["kind"].isin(["start", "end"])].to_csv(plan_dir / "itineraries.csv", index=False)
+    write_dispatch_outputs(plan_dir)
+    html = (plan_dir / "map.html").read_text(encoding="utf-8")
+    assert _stop_markers(html) == VISITS
+    assert '"className": "rp-base"' not in html
+    sheet = (plan_dir / "sheets" / "A01.html").read_text(encoding="utf-8")
+    assert "Route sheet · 张伟" in sheet and sheet.count('<section class="stop"') == 4
+    assert "Depart from base" not in sheet
