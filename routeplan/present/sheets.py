@@ -98,9 +98,10 @@ ul.ticks .muted { font-size: 7.5pt; }
 .muted { color: #555; }
 .outcome { border: 1px dashed #444; border-radius: 1.5mm; padding: 1mm 2.5mm 1.5mm;
   margin-top: 1.5mm; }
-.outcome .codes { display: grid; grid-template-columns: repeat(3, auto); gap: 0.6mm 2mm;
+.outcome .codes { display: grid; grid-template-columns: repeat(3, auto); gap: 0.6mm 1.5mm;
   white-space: nowrap; justify-content: start;
-  font-family: "DejaVu Sans Mono", "Noto Sans Mono", monospace; font-size: 7.5pt; }
+  font-family: "DejaVu Sans Mono", "Noto Sans Mono", monospace; font-size: 7pt; }
+.outcome .codes .box { margin-right: 1.2mm; }
 .line { display: flex; gap: 2mm; margin-top: 1.4mm; }
 .line span.blank { flex: 1; border-bottom: 1px solid #111; min-height: 4.5mm; }
 .line span.blank.short { flex: 0 0 10mm; }
