@@ -15,7 +15,11 @@ import pandas as pd
 from routeplan import schema as S
 from routeplan.config import Config
 
-Item = tuple[str, str]
+#: ``(item, reason)`` or ``(item, reason, category)``; the category defaults
+#: to the rule's (``evidence``, ``settlement`` for options the agent may
+#: offer, ``form`` for paperwork to fill in)
+Item = tuple[str, ...]
+Entry = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Rule:
     name: str
     applies: Callable[[StopContext], bool]
     items: Callable[[StopContext], Sequence[Item]]
+    category: str = "evidence"
 
 
 def _money(x: float) -> str:
@@ -100,28 +105,36 @@ def _settlement(ctx: StopContext) -> Sequence[Item]:
             (
                 f"Instalment plan: {months} months",
                 f"{months} x {_money(ctx.balance / months)} per month",
+                "settlement",
             )
         )
     n = v.extension_months
-    items.append((f"Term extension: {n} months", f"{n} x {_money(ctx.balance / n)} per month"))
+    items.append(
+        (f"Term extension: {n} months", f"{n} x {_money(ctx.balance / n)} per month", "settlement")
+    )
     return items
 
 
 def _paperwork(ctx: StopContext) -> Sequence[Item]:
     codes = ", ".join(S.OUTCOME_CODES)
     return [
-        ("Receipt book", "numbered receipt for any payment taken at the visit"),
-        ("Visit record form", f"record the outcome the same day: {codes}"),
+        ("Receipt book", "numbered receipt for any payment taken at the visit", "form"),
+        ("Visit record form", f"record the outcome the same day: {codes}", "form"),
     ]
 
 
 def _hardship(ctx: StopContext) -> Sequence[Item]:
     n = ctx.config.visits.hardship_term_months
     return [
-        ("Hardship relief application form", "debtor has declared hardship: offer relief first"),
+        (
+            "Hardship relief application form",
+            "debtor has declared hardship: offer relief first",
+            "form",
+        ),
         (
             "Relief options: longer term and interest reduction",
             f"{n} x {_money(ctx.balance / n)} per month, or interest/fee relief on approval",
+            "settlement",
         ),
     ]
 
@@ -164,12 +177,14 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def checklist_for_stop(ctx: StopContext, rules: Iterable[Rule] = RULES) -> list[Item]:
-    """Return the ``(item, reason)`` pairs one stop needs, in rule order."""
-    out: list[Item] = []
+def checklist_for_stop(ctx: StopContext, rules: Iterable[Rule] = RULES) -> list[Entry]:
+    """Return the ``(item, reason, category)`` entries one stop needs, in rule order."""
+    out: list[Entry] = []
     for rule in rules:
         if rule.applies(ctx):
-            out.extend(rule.items(ctx))
+            for entry in rule.items(ctx):
+                category = entry[2] if len(entry) > 2 else rule.category
+                out.append((entry[0], entry[1], category))
     return out
 
 
@@ -183,7 +198,7 @@ def build_checklist(
     broken_promise_accounts: frozenset[str] = frozenset(),
     rules: Iterable[Rule] = RULES,
 ) -> pd.DataFrame:
-    """Return ``checklist.csv`` rows (``account_id, agent_id, item, reason``).
+    """Return ``checklist.csv`` rows (``account_id, agent_id, item, reason, category``).
 
     ``stops`` needs ``account_id`` and ``agent_id`` (one row per planned visit).
     """
@@ -194,9 +209,17 @@ def build_checklist(
     for stop in stops.itertuples(index=False):
         aid, gid = getattr(stop, S.ACCOUNT_ID), getattr(stop, S.AGENT_ID)
         ctx = StopContext(acc.loc[aid], ag.loc[gid], plan_date, config, broken_promise_accounts)
-        for item, reason in checklist_for_stop(ctx, rules):
-            rows.append({S.ACCOUNT_ID: aid, S.AGENT_ID: gid, "item": item, "reason": reason})
-    return pd.DataFrame(rows, columns=list(S.CHECKLIST_COLUMNS))
+        for item, reason, category in checklist_for_stop(ctx, rules):
+            rows.append(
+                {
+                    S.ACCOUNT_ID: aid,
+                    S.AGENT_ID: gid,
+                    "item": item,
+                    "reason": reason,
+                    "category": category,
+                }
+            )
+    return pd.DataFrame(rows, columns=[*S.CHECKLIST_COLUMNS, "category"])
 
 
 __all__ = ["RULES", "Rule", "StopContext", "build_checklist", "checklist_for_stop"]

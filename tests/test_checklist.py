@@ -46,6 +46,10 @@ def test_every_stop_carries_the_basics() -> None:
     assert "C-0002" in reason["Collector ID card"] and "2027-01-01" in reason["Collector ID card"]
     assert "last payment 2026-10-15" in reason["Repayment record and statement"]
     assert "Hardship relief application form" not in items
+    cat = dict(zip(c["item"], c["category"], strict=True))
+    assert cat["Instalment plan: 3 months"] == "settlement"
+    assert cat["Term extension: 24 months"] == "settlement"
+    assert cat["Loan contract (copy)"] == "evidence" and cat["Receipt book"] == "form"
 
 
 def test_conditional_items() -> None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 #: the tables of a plan folder: file name -> (Plan attribute, columns or None = all)
 TABLES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "itineraries.csv": ("itineraries", (*S.ITINERARY_COLUMNS, *S.ITINERARY_EXTRA)),
-    "checklist.csv": ("checklist", S.CHECKLIST_COLUMNS),
+    "checklist.csv": ("checklist", (*S.CHECKLIST_COLUMNS, "category")),
     "excluded.csv": ("excluded", S.EXCLUDED_COLUMNS),
     "dropped.csv": ("dropped", None),
     "rejected.csv": ("rejected", S.REJECTED_COLUMNS),
