@@ -81,7 +81,7 @@ def make_day(n_visits: int, n_agents: int, seed: int, shared: bool = False) -> P
     vehicles = []
     for k in range(n_agents):
         start = int(rng.choice([8, 9])) * H
-        brk = {} if shared else {"break_window": (12 * H, 13 * H + 1800), "break_s": H}
+        brk_window = None if shared else (12 * H, 13 * H + 1800)
         vehicles.append(
             Vehicle(
                 f"agent{k}",
@@ -91,8 +91,9 @@ def make_day(n_visits: int, n_agents: int, seed: int, shared: bool = False) -> P
                 start + 9 * H,
                 int(rng.choice([8, 10, 12])),
                 profile=0 if shared else int(k % 4 == 3),
-                **brk,
-            )  # type: ignore[arg-type]
+                break_window=brk_window,
+                break_s=0 if shared else H,
+            )
         )
     return Problem(dist, durations, tuple(visits), tuple(vehicles))
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from routeplan.solver import parallel
 from routeplan.solver.construct import Builder, construct
 from routeplan.solver.model import Problem, Progress, Result, Route, SolveParams, route_cost
 from routeplan.solver.schedule import check_routes, time_route
@@ -32,6 +33,9 @@ __all__ = ["solve"]
 REQUIRED_PENALTY = 10**12
 #: seconds kept back from the time limit for timing, checks and the result
 RESERVE_S = 0.15
+#: one area's search time as a share of the time limit, and its minimum (seconds)
+AREA_SLICE_SHARE = 0.08
+AREA_SLICE_MIN_S = 1.5
 
 
 def solve(
@@ -162,10 +166,23 @@ class _Solve:
         return report
 
     def _improve_whole(self, seqs: list[list[int]], cost: int) -> tuple[list[list[int]], str]:
+        """Improve the whole problem; a forked child runs a second, differently started search."""
         from routeplan.solver.ortools_backend import improve
 
         p = self.p
         veh = [k for k in range(len(p.vehicles)) if self.usable[k]]
+        child = None
+        if self.params.solution_limit is None and self.left() > 1.0:
+            child = parallel.start(
+                _alternative,
+                p,
+                veh,
+                self.left() - 0.2,
+                self.params.metaheuristic,
+                self.required_penalty,
+            )
+            if child is not None:
+                self.say("second search started on the other core")
         out = improve(
             p,
             veh,
@@ -178,99 +195,243 @@ class _Solve:
             log_search=self.params.log_search,
             on_solution=self._reporter(cost, cost),
         )
-        if out is None:
-            return seqs, "feasible-construction"
-        new = [list(s) for s in seqs]
-        for j, k in enumerate(veh):
-            new[k] = list(out.sequences[j])
-        if _better(p, new, seqs):
-            return new, out.status
-        return seqs, out.status
+        best, status = seqs, "feasible-construction"
+        if out is not None:
+            new = _place(seqs, veh, out.sequences)
+            if _better(p, new, best):
+                best, status = new, out.status
+            else:
+                status = out.status
+        if child is not None:
+            value, error = child.result(max(0.0, self.deadline - time.perf_counter() - 0.05))
+            if value is not None:
+                other = _place(seqs, veh, value)
+                if _better(p, other, best):
+                    self.say("second search found the better plan; keeping it")
+                    best, status = other, "ROUTING_SUCCESS"
+            elif error:
+                self.say(f"second search gave nothing ({error})")
+        return best, status
 
     def _improve_areas(self, seqs: list[list[int]], cost: int) -> tuple[list[list[int]], str]:
-        from routeplan.solver.ortools_backend import improve
-
+        """Improve area by area; with two cores, two disjoint areas at a time."""
         p = self.p
         rng = np.random.default_rng(self.params.seed)
         veh = [k for k in range(len(p.vehicles)) if self.usable[k]]
         cap = self.params.max_area_visits
-        node = np.array([v.node for v in p.visits], dtype=np.int64)
-        prize = np.array([v.prize for v in p.visits], dtype=np.int64)
         uncovered = set(veh)
-        total_routed = sum(len(seqs[k]) for k in veh)
-        areas_est = max(1, -(-min(len(p.visits), 2 * total_routed + 1) // cap))
         improved = 0
         rounds = 0
-        current = route_cost(p, _timed(p, seqs))
+        current = cost
+        workers = 2 if self.params.solution_limit is None and parallel.cores() >= 2 else 1
         while self.left() > 0.5:
             anchors = np.array([_anchor(p, k, seqs[k]) for k in veh], dtype=np.int64)
-            if uncovered:
-                pool = sorted(uncovered)
-                seed_k = pool[int(rng.integers(len(pool)))]
-            else:
-                seed_k = veh[int(rng.integers(len(veh)))]
-            seed_anchor = anchors[veh.index(seed_k)]
-            order = np.argsort(p.distance_m[seed_anchor, anchors], kind="stable")
-            area: list[int] = []
-            count = 0
-            for j in order:
-                k = veh[int(j)]
-                if area and count + len(seqs[k]) > cap // 2:
-                    break
-                area.append(k)
-                count += len(seqs[k])
-            routed = {v for s in seqs for v in s}
-            open_v = np.array([i for i in range(len(p.visits)) if i not in routed], dtype=np.int64)
-            cands: list[int] = []
-            if len(open_v):
-                dist = p.distance_m[np.ix_(node[open_v], anchors)]
-                nearest = np.array(veh, dtype=np.int64)[dist.argmin(axis=1)]
-                mine = open_v[np.isin(nearest, area)]
-                room = max(0, cap - count)
-                if len(mine) > room:
-                    mine = mine[np.argsort(-prize[mine], kind="stable")[:room]]
-                cands = [int(v) for v in mine]
-            visits = sorted({v for k in area for v in seqs[k]} | set(cands))
-            todo = max(1, areas_est - rounds) if uncovered else 1
-            slice_s = min(self.left(), max(1.0, self.left() / todo))
-            if not uncovered:
-                slice_s = min(self.left(), max(1.0, self.params.time_limit_s / max(areas_est, 1)))
-            before = [list(seqs[k]) for k in area]
-            area_cost = _part_cost(p, area, before, visits)
-            out = improve(
-                p,
-                area,
-                visits,
-                before,
-                time_limit_s=slice_s,
-                solution_limit=self.params.solution_limit,
-                metaheuristic=self.params.metaheuristic,
-                required_penalty=self.required_penalty,
-                log_search=self.params.log_search,
-                on_solution=self._reporter(current, area_cost),
+            in_play = sum(len(seqs[k]) for k in veh) + self._open_count(seqs)
+            per_pass = max(1, -(-min(len(p.visits), in_play) // cap))
+            # guided local search gains most in its first seconds on an area: many
+            # short slices over changing areas beat a few long ones
+            slice_s = min(
+                self.params.time_limit_s * AREA_SLICE_SHARE, self.left() * workers / per_pass
             )
-            rounds += 1
-            uncovered -= set(area)
-            if out is None:
-                continue
-            after = [list(s) for s in out.sequences]
-            new_cost = _part_cost(p, area, after, visits)
-            if new_cost < area_cost and all(
-                time_route(p, k, s) is not None for k, s in zip(area, after, strict=True)
-            ):
-                for k, s in zip(area, after, strict=True):
-                    seqs[k] = s
-                current += new_cost - area_cost
-                improved += 1
-                self.say(
-                    f"area {rounds}: {len(area)} vehicles, {len(visits)} visits, "
-                    f"objective {current}"
+            slice_s = min(self.left(), max(AREA_SLICE_MIN_S, slice_s))
+            areas: list[tuple[list[int], list[int]]] = []
+            taken_veh: set[int] = set()
+            taken_vis: set[int] = set()
+            for _ in range(workers):
+                pool = sorted((uncovered or set(veh)) - taken_veh) or sorted(set(veh) - taken_veh)
+                if not pool:
+                    break
+                seed_k = pool[int(rng.integers(len(pool)))]
+                area, visits = self._area(seqs, veh, anchors, seed_k, taken_veh, taken_vis, cap)
+                if not area:
+                    break
+                areas.append((area, visits))
+                taken_veh |= set(area)
+                taken_vis |= set(visits)
+            child = None
+            if len(areas) == 2:
+                area2, visits2 = areas[1]
+                child = parallel.start(
+                    _area_search,
+                    p,
+                    area2,
+                    visits2,
+                    [list(seqs[k]) for k in area2],
+                    slice_s - 0.1,
+                    self.params.metaheuristic,
+                    self.required_penalty,
                 )
+                if child is None:
+                    areas = areas[:1]
+            results: list[tuple[list[int], list[int], Sequence[Sequence[int]] | None]] = []
+            area1, visits1 = areas[0]
+            before1 = [list(seqs[k]) for k in area1]
+            out = _area_search(
+                p,
+                area1,
+                visits1,
+                before1,
+                slice_s,
+                self.params.metaheuristic,
+                self.required_penalty,
+                self.params.solution_limit,
+                self._reporter(current, _part_cost(p, area1, before1, visits1)),
+            )
+            results.append((area1, visits1, out))
+            if child is not None:
+                value, _error = child.result(max(0.0, self.deadline - time.perf_counter()))
+                results.append((areas[1][0], areas[1][1], value))
+            for area, visits, after in results:
+                rounds += 1
+                uncovered -= set(area)
+                if after is None:
+                    continue
+                before = [list(seqs[k]) for k in area]
+                old_cost = _part_cost(p, area, before, visits)
+                new_cost = _part_cost(p, area, after, visits)
+                if new_cost < old_cost and all(
+                    time_route(p, k, s) is not None for k, s in zip(area, after, strict=True)
+                ):
+                    for k, s in zip(area, after, strict=True):
+                        seqs[k] = list(s)
+                    current += new_cost - old_cost
+                    improved += 1
+                    self.say(
+                        f"area {rounds}: {len(area)} vehicles, {len(visits)} visits, "
+                        f"objective {current}"
+                    )
             if self.params.solution_limit is not None and not uncovered:
                 break
         status = "ROUTING_SUCCESS" if improved else "feasible-construction"
         self.say(f"areas: {rounds} solved, {improved} improved")
         return seqs, status
+
+    def _open_count(self, seqs: Sequence[Sequence[int]]) -> int:
+        """Return the number of visits not on any route."""
+        return len(self.p.visits) - sum(len(s) for s in seqs)
+
+    def _area(
+        self,
+        seqs: Sequence[Sequence[int]],
+        veh: list[int],
+        anchors: np.ndarray,
+        seed_k: int,
+        taken_veh: set[int],
+        taken_vis: set[int],
+        cap: int,
+    ) -> tuple[list[int], list[int]]:
+        """Return the vehicles and visits of the area grown around vehicle ``seed_k``.
+
+        Routes nearest to the seed's route join until ``cap`` visits; unserved
+        visits whose nearest route is in the area fill the room left (highest
+        prize first). Only a few empty vehicles join, as spare routes.
+        """
+        p = self.p
+        open_share = self._open_count(seqs) / max(1, len(p.visits))
+        routed_cap = max(1, int(cap * (1.0 - min(0.5, open_share))))
+        seed_anchor = anchors[veh.index(seed_k)]
+        order = np.argsort(p.distance_m[seed_anchor, anchors], kind="stable")
+        area: list[int] = []
+        count = 0
+        empties = 0
+        for j in order:
+            k = veh[int(j)]
+            if k in taken_veh:
+                continue
+            if area and count + len(seqs[k]) > routed_cap:
+                break
+            if not seqs[k]:
+                if empties >= max(2, len(area) // 4):
+                    continue
+                empties += 1
+            area.append(k)
+            count += len(seqs[k])
+        routed = {v for s in seqs for v in s}
+        open_v = np.array(
+            [i for i in range(len(p.visits)) if i not in routed and i not in taken_vis],
+            dtype=np.int64,
+        )
+        cands: list[int] = []
+        if len(open_v) and area:
+            node = np.array([p.visits[i].node for i in open_v], dtype=np.int64)
+            dist = p.distance_m[np.ix_(node, anchors)]
+            nearest = np.array(veh, dtype=np.int64)[dist.argmin(axis=1)]
+            mine = open_v[np.isin(nearest, area)]
+            room = max(0, cap - count)
+            if len(mine) > room:
+                prize = np.array([p.visits[i].prize for i in mine], dtype=np.int64)
+                mine = mine[np.argsort(-prize, kind="stable")[:room]]
+            cands = [int(v) for v in mine]
+        visits = sorted({v for k in area for v in seqs[k]} | set(cands))
+        return area, visits
+
+
+def _area_search(
+    p: Problem,
+    area: list[int],
+    visits: list[int],
+    before: list[list[int]],
+    time_limit_s: float,
+    metaheuristic: str,
+    required_penalty: int | None,
+    solution_limit: int | None = None,
+    on_solution: Callable[[int], None] | None = None,
+) -> tuple[tuple[int, ...], ...] | None:
+    """Return OR-Tools' sequences for one area started from ``before`` (None if none)."""
+    from routeplan.solver.ortools_backend import improve
+
+    out = improve(
+        p,
+        area,
+        visits,
+        before,
+        time_limit_s=time_limit_s,
+        solution_limit=solution_limit,
+        metaheuristic=metaheuristic,
+        required_penalty=required_penalty,
+        on_solution=on_solution,
+    )
+    return None if out is None else out.sequences
+
+
+def _alternative(
+    p: Problem,
+    veh: list[int],
+    time_limit_s: float,
+    metaheuristic: str,
+    required_penalty: int | None,
+) -> tuple[tuple[int, ...], ...] | None:
+    """Search from VROOM's routes when pyvroom is installed, else from OR-Tools' own start.
+
+    Runs in the child process of :func:`routeplan.solver.parallel.start`.
+    """
+    from routeplan.solver.ortools_backend import improve
+    from routeplan.solver.vroom_start import vroom_routes
+
+    t0 = time.perf_counter()
+    visits = range(len(p.visits))
+    start = vroom_routes(p, veh, visits, time_limit_s=0.35 * time_limit_s)
+    out = improve(
+        p,
+        veh,
+        visits,
+        start,
+        time_limit_s=time_limit_s - (time.perf_counter() - t0),
+        metaheuristic=metaheuristic,
+        first_solution="PARALLEL_CHEAPEST_INSERTION",
+        required_penalty=required_penalty,
+    )
+    return None if out is None else out.sequences
+
+
+def _place(
+    seqs: Sequence[Sequence[int]], veh: Sequence[int], part: Sequence[Sequence[int]]
+) -> list[list[int]]:
+    """Return ``seqs`` with the routes of ``veh`` replaced by ``part``."""
+    new = [list(s) for s in seqs]
+    for j, k in enumerate(veh):
+        new[k] = list(part[j])
+    return new
 
 
 def _part_cost(

@@ -74,6 +74,7 @@ def improve(
     metaheuristic: str = "GUIDED_LOCAL_SEARCH",
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
     gls_lambda: float | None = None,
+    neighbors_ratio: float | None = None,
     required_penalty: int | None = None,
     log_search: bool = False,
     on_solution: Callable[[int], None] | None = None,
@@ -91,6 +92,9 @@ def improve(
         Wall-clock limit of the search in seconds.
     solution_limit
         Stop after this many solutions (None = no limit).
+    gls_lambda, neighbors_ratio
+        Guided local search penalty coefficient; share of nearest nodes the
+        local search operators consider (None = OR-Tools defaults).
     required_penalty
         When given, required visits become optional with this skip penalty
         (used when the start does not serve all of them).
@@ -128,13 +132,20 @@ def improve(
         cost[nvis:, nvis:] = 0  # an unused vehicle travels nowhere
         cost_cb[prof] = routing.RegisterTransitMatrix(cost.tolist())
         time_cb[prof] = routing.RegisterTransitMatrix((mat + service[:, None]).tolist())
-    for j, k in enumerate(veh):
-        routing.SetArcCostEvaluatorOfVehicle(cost_cb[problem.vehicles[k].profile], j)
+    if len(profiles) == 1:
+        # one evaluator for all lets OR-Tools treat the vehicles as one class
+        routing.SetArcCostEvaluatorOfAllVehicles(cost_cb[profiles[0]])
+    else:
+        for j, k in enumerate(veh):
+            routing.SetArcCostEvaluatorOfVehicle(cost_cb[problem.vehicles[k].profile], j)
 
     horizon = max(problem.vehicles[k].shift_end_s for k in veh) + 1
-    routing.AddDimensionWithVehicleTransits(
-        [time_cb[problem.vehicles[k].profile] for k in veh], horizon, horizon, False, "Time"
-    )
+    if len(profiles) == 1:
+        routing.AddDimension(time_cb[profiles[0]], horizon, horizon, False, "Time")
+    else:
+        routing.AddDimensionWithVehicleTransits(
+            [time_cb[problem.vehicles[k].profile] for k in veh], horizon, horizon, False, "Time"
+        )
     tdim = routing.GetDimensionOrDie("Time")
     for j, k in enumerate(veh):
         v = problem.vehicles[k]
@@ -197,6 +208,10 @@ def improve(
     )
     if gls_lambda is not None:
         params.guided_local_search_lambda_coefficient = gls_lambda
+    if neighbors_ratio is not None:
+        # examine only the nearest share of nodes in local search moves: faster steps
+        params.ls_operator_neighbors_ratio = neighbors_ratio
+        params.ls_operator_min_neighbors = 10
     remaining = max(0.05, time_limit_s - (time.perf_counter() - t0))
     params.time_limit.FromMilliseconds(int(remaining * 1000))
     if solution_limit is not None:
