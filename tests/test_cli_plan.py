@@ -335,3 +335,47 @@ def test_samples_end_to_end(tmp_path: Path) -> None:
         out,
     )
     assert res.exit_code == 0, res.output
+
+
+def test_check_accepts_a_dropped_account_added_by_a_dispatcher(
+    tiny_dir: Path, tmp_path: Path
+) -> None:
+    """A dropped account a dispatcher puts on a route is checked like any visit."""
+    cfg = tmp_path / "routeplan.toml"
+    cfg.write_text("[solver]\nvalue_of_hour = 1e12\n", encoding="utf-8")  # nothing worth it
+    out = tmp_path / "plan"
+    assert plan(tiny_dir, out, "--config", str(cfg)).exit_code == 0
+    it = read(out, "itineraries.csv")
+    assert it.empty
+    assert "ACC01" in set(read(out, "dropped.csv")["account_id"])
+    rows = [
+        ["start", "", "31.2300", "121.4700", "09:00", "09:00", "09:00"],
+        ["visit", "ACC01", "31.2350", "121.4750", "09:30", "09:30", "10:00"],
+        ["end", "", "31.2330", "121.4750", "10:30", "10:30", "10:30"],
+    ]
+    edited = pd.DataFrame(
+        [
+            {
+                **dict.fromkeys(it.columns, ""),
+                "date": DATE,
+                "agent_id": "A2",
+                "stop_no": str(n),
+                "kind": k,
+                "account_id": a,
+                "lat": la,
+                "lon": lo,
+                "arrival": ar,
+                "service_start": s0,
+                "service_end": s1,
+            }
+            for n, (k, a, la, lo, ar, s0, s1) in enumerate(rows)
+        ]
+    )
+    edited.to_csv(out / "itineraries.csv", index=False)
+    res = check(tiny_dir, out, "--config", str(cfg))
+    assert res.exit_code == 0, res.output
+    edited.loc[1, "account_id"] = "ACC08"  # dropped for language: A2 has no French
+    edited.loc[1, ["lat", "lon"]] = ["31.2330", "121.4830"]
+    edited.to_csv(out / "itineraries.csv", index=False)
+    res = check(tiny_dir, out, "--config", str(cfg))
+    assert res.exit_code == 1 and "account ACC08: [skills] needs fr" in res.output
