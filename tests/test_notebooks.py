@@ -36,6 +36,22 @@ BUDGET_S = 120.0
 CELL_TIMEOUT_S = 300
 
 
+@pytest.fixture(autouse=True)
+def _hermetic_kernel(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prefer this environment's kernelspec and ignore the user's IPython profile.
+
+    ``JUPYTER_PATH`` is searched before the user's kernels, so a ``python3``
+    kernelspec under ``~/.local/share/jupyter`` pointing at another Python
+    cannot take over; a fresh ``IPYTHONDIR`` keeps startup files out.
+    """
+    shared = Path(sys.prefix) / "share" / "jupyter"
+    rest = os.environ.get("JUPYTER_PATH")
+    monkeypatch.setenv("JUPYTER_PATH", os.pathsep.join([str(shared), *([rest] if rest else [])]))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path_factory.mktemp("ipython")))
+
+
 def _load(name: str) -> Any:
     return nbformat.read(NOTEBOOKS / name, as_version=4)
 
