@@ -10,6 +10,7 @@ Row numbers are spreadsheet rows: the header is row 1, the first record row 2.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -24,13 +25,25 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.errors import InputError, RowProblem
+from routeplan.io.safe import unneutralise_cell
 
 #: encodings tried in order when none is given
 AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
 
+#: byte-order marks that name their encoding (UTF-32 first: its LE mark starts like UTF-16's)
+_UNICODE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+#: a long address or note must not stop the file (the csv module's default is 128 KiB)
+csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
+
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
-_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+#: ``HH:MM``; ``HH:MM:00`` too, as spreadsheets write a time cell
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
 
 
@@ -50,17 +63,45 @@ class _Bad(ValueError):
 # --- text -> table ---------------------------------------------------------------
 
 
-def read_table(path: str | Path, *, encoding: str | None = None) -> tuple[pd.DataFrame, str]:
+def read_table(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    refused: list[RowProblem] | None = None,
+) -> tuple[pd.DataFrame, str]:
     """Read a CSV file as a table of stripped strings.
 
-    Headers are stripped and lower-cased. UTF-8 (with or without BOM) and
-    GB18030/GBK (Chinese Excel exports) are detected when ``encoding`` is None.
+    Headers are stripped and lower-cased; an empty header cell is named
+    ``unnamed_N`` (N = its 1-based position). UTF-8 (with or without BOM),
+    GB18030/GBK (Chinese Excel exports) and UTF-16/32 with a BOM (Excel's
+    "Unicode text") are detected when ``encoding`` is None. The separator is
+    taken from the header line: a comma, else a tab, else a semicolon.
+
+    Every cell is a ``str``. A ``_row`` column holds each record's spreadsheet
+    row number (the header is row 1; blank lines count, a quoted line break
+    does not), so problems found later name the row the user sees. Rows
+    without any value are skipped; short rows are padded with empty cells;
+    cells that :mod:`routeplan.io.safe` neutralised against formula injection
+    (``'=1+1``) are read back as written (``=1+1``), so routeplan's own
+    outputs (an edited itinerary, a filled outcomes template) round-trip.
+
+    Parameters
+    ----------
+    path
+        The file.
+    encoding
+        Force a text encoding instead of detecting one.
+    refused
+        Where to put rows holding more values than the header has columns
+        (they are left out of the table). When None such a row is a
+        file-level error.
 
     Raises
     ------
     InputError
-        The file is missing, unreadable, not decodable, empty or has repeated
-        column names.
+        The file is missing, unreadable, not decodable, empty, not valid CSV
+        (an unclosed quote), has repeated column names, or (without
+        ``refused``) has a row with more values than columns.
     """
     p = Path(path)
     name = p.name
@@ -71,28 +112,73 @@ def read_table(path: str | Path, *, encoding: str | None = None) -> tuple[pd.Dat
     except OSError as exc:
         raise InputError(f"{p}: cannot read file ({exc.strerror})") from exc
     text, used = _decode(raw, name, encoding)
+    text = text.lstrip("\ufeff")
     if not text.strip():
         raise InputError(f"{name}: file is empty")
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-            quoting=csv.QUOTE_MINIMAL,
-        )
-    except pd.errors.EmptyDataError as exc:
-        raise InputError(f"{name}: file is empty") from exc
-    except pd.errors.ParserError as exc:
-        raise InputError(f"{name}: not a valid CSV file ({_first_line(str(exc))})") from exc
-    columns = [str(c).strip().lower().lstrip("\ufeff") for c in frame.columns]
-    dupes = sorted({c for c in columns if columns.count(c) > 1 and c})
+    records = _csv_records(text, name)
+    header_no, header = next(((n, r) for n, r in records if _has_value(r)), (0, []))
+    columns = [
+        str(c).strip().lower().lstrip("\ufeff") or f"unnamed_{i}" for i, c in enumerate(header, 1)
+    ]
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
     if dupes:
         raise InputError(f"{name}: column {', '.join(dupes)} appears more than once in the header")
-    # pandas renames repeated headers (a, a.1); compare the names we made
-    frame.columns = pd.Index(columns)
-    frame = frame.map(lambda v: v.strip() if isinstance(v, str) else ("" if v is None else str(v)))
+    width = len(columns)
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    ragged: list[RowProblem] = []
+    for row_no, rec in records:
+        if row_no <= header_no or not _has_value(rec):
+            continue
+        cells = [unneutralise_cell(c.strip()) for c in rec]
+        if len(cells) > width and any(cells[width:]):
+            values = max(i for i, c in enumerate(cells) if c) + 1
+            ragged.append(
+                RowProblem(
+                    name,
+                    row_no,
+                    "",
+                    f"row has {values} values but the header has {width} columns "
+                    "(an unquoted comma inside a value?)",
+                )
+            )
+            continue
+        rows.append((cells + [""] * width)[:width])
+        numbers.append(row_no)
+    if ragged and refused is None:
+        raise InputError(ragged[0].message())
+    if ragged and refused is not None:
+        if not rows:
+            raise InputError(
+                f"{name}: every row has more values than the {width} columns of the header "
+                f"(first: row {ragged[0].row}); is a column name missing from the header?"
+            )
+        refused.extend(ragged)
+    frame = pd.DataFrame(rows, columns=pd.Index(columns), dtype=object)
+    frame["_row"] = pd.Series(numbers, dtype="int64")
     return frame, used
+
+
+def _csv_records(text: str, name: str) -> list[tuple[int, list[str]]]:
+    """Split CSV text into ``(spreadsheet row, cells)`` records, blank lines included."""
+    first_line = text.split("\n", 1)[0]
+    delimiter = next((d for d in (",", "\t", ";") if d in first_line), ",")
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True, strict=True
+    )
+    out: list[tuple[int, list[str]]] = []
+    try:
+        for rec in reader:
+            out.append((len(out) + 1, rec))
+    except csv.Error as exc:
+        raise InputError(
+            f"{name}, row {len(out) + 1}: not valid CSV ({exc}); check the quotes on that row"
+        ) from exc
+    return out
+
+
+def _has_value(cells: Sequence[str]) -> bool:
+    return any(c.strip() for c in cells)
 
 
 def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, str]:
@@ -105,6 +191,12 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, str]:
             raise InputError(
                 f"{name}: cannot decode as {encoding} at byte {exc.start}; check --encoding"
             ) from exc
+    for bom, enc in _UNICODE_BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom) :].decode(enc), enc
+            except UnicodeDecodeError:
+                break  # a BOM followed by garbage: reported as binary below
     if b"\x00" in raw[:4096]:
         raise InputError(f"{name}: looks like a binary file, not CSV text")
     for enc in AUTO_ENCODINGS:
@@ -113,10 +205,6 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     raise InputError(f"{name}: not UTF-8 or GB18030 text; give the encoding with --encoding")
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else text
 
 
 def require_columns(frame: pd.DataFrame, required: Sequence[str], name: str) -> None:
@@ -261,8 +349,10 @@ def _validate_rows(
     records: list[dict[str, Any]] = []
     problems: list[RowProblem] = []
     for pos, raw in enumerate(frame.to_dict("records")):
-        row_no = pos + 2
-        rec: dict[str, Any] = {k: v for k, v in raw.items() if k not in {f.column for f in fields}}
+        # spreadsheet row from read_table; position + 2 for tables built in memory
+        row_no = _row_number(raw.get("_row"), pos + 2)
+        own = {f.column for f in fields} | {"_row"}
+        rec: dict[str, Any] = {k: v for k, v in raw.items() if k not in own}
         bad = False
         for f in fields:
             value = str(raw.get(f.column, "") or "")
@@ -281,6 +371,13 @@ def _validate_rows(
             rec["_row"] = row_no
             records.append(rec)
     return records, problems
+
+
+def _row_number(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
 
 
 def _reject_duplicates(
@@ -322,12 +419,24 @@ def _lon(value: str) -> float:
     return parse_float(value, lo=-180, hi=180)
 
 
+#: Largest balance accepted (10^13 in any currency): far above any debt a field
+#: visit is planned for, and small enough that expected recoveries stay exact
+#: and the solver's integer skip penalties cannot overflow.
+MAX_BALANCE = 1e13
+#: Largest count or number of days accepted in an integer column.
+MAX_COUNT = 1_000_000
+
+
 def _money(value: str) -> float:
-    return parse_float(value, lo=0)
+    return parse_float(value, lo=0, hi=MAX_BALANCE)
 
 
 def _nonneg_int(value: str) -> int:
-    return parse_int(value, lo=0)
+    return parse_int(value, lo=0, hi=MAX_COUNT)
+
+
+def _minutes(value: str) -> int:
+    return parse_int(value, lo=0, hi=24 * 60)
 
 
 def _clock(value: str) -> int:
@@ -383,7 +492,7 @@ AGENT_FIELDS: tuple[_Field, ...] = (
     _Field(S.SKILLS, parse_list, ()),
     _Field(S.BREAK_START, parse_clock, None),
     _Field(S.BREAK_END, _clock, None),
-    _Field(S.BREAK_MINUTES, _nonneg_int, None),
+    _Field(S.BREAK_MINUTES, _minutes, None),
     _Field(S.CREDENTIAL_ID, _text, ""),
     _Field(S.CREDENTIAL_EXPIRY, parse_date, None),
     _Field(S.SPEED_KMH, lambda v: parse_float(v, lo=1, hi=200), None),
@@ -442,11 +551,12 @@ def _accounts_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 def read_accounts(path: str | Path, *, encoding: str | None = None) -> ReadResult:
     """Read and validate ``accounts.csv`` (see :func:`parse_accounts`)."""
     name = Path(path).name
-    frame, used = read_table(path, encoding=encoding)
+    ragged: list[RowProblem] = []
+    frame, used = read_table(path, encoding=encoding, refused=ragged)
     if frame.empty:
         raise InputError(f"{name}: no account rows (only a header)")
     result = parse_accounts(frame, name=name)
-    return ReadResult(result.frame, result.rejected, used)
+    return ReadResult(result.frame, sorted([*result.rejected, *ragged], key=_problem_key), used)
 
 
 # --- agents --------------------------------------------------------------------------
@@ -514,11 +624,12 @@ def _agent_row_problem(r: dict[str, Any]) -> tuple[str, str] | None:
 def read_agents(path: str | Path, *, encoding: str | None = None) -> ReadResult:
     """Read and validate ``agents.csv`` (see :func:`parse_agents`)."""
     name = Path(path).name
-    frame, used = read_table(path, encoding=encoding)
+    ragged: list[RowProblem] = []
+    frame, used = read_table(path, encoding=encoding, refused=ragged)
     if frame.empty:
         raise InputError(f"{name}: no agent rows (only a header)")
     result = parse_agents(frame, name=name)
-    return ReadResult(result.frame, result.rejected, used)
+    return ReadResult(result.frame, sorted([*result.rejected, *ragged], key=_problem_key), used)
 
 
 def _problem_key(p: RowProblem) -> tuple[int, str]:
