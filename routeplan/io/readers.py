@@ -92,16 +92,16 @@ def read_table(
     encoding
         Force a text encoding instead of detecting one.
     refused
-        Where to put rows holding more values than the header has columns
-        (they are left out of the table). When None such a row is a
-        file-level error.
+        Where to put rows holding more values than the header has columns,
+        or a NUL byte (they are left out of the table). When None such a row
+        is a file-level error.
 
     Raises
     ------
     InputError
         The file is missing, unreadable, not decodable, empty, not valid CSV
-        (an unclosed quote), has repeated column names, or (without
-        ``refused``) has a row with more values than columns.
+        (an unclosed quote), has repeated column names, has no row that fits
+        the header, or (without ``refused``) has a row that cannot be used.
     """
     p = Path(path)
     name = p.name
@@ -127,6 +127,7 @@ def read_table(
     rows: list[list[str]] = []
     numbers: list[int] = []
     ragged: list[RowProblem] = []
+    garbled: list[RowProblem] = []
     for row_no, rec in records:
         if row_no <= header_no or not _has_value(rec):
             continue
@@ -143,17 +144,23 @@ def read_table(
                 )
             )
             continue
+        nul = next((i for i, c in enumerate(cells) if "\x00" in c), None)
+        if nul is not None:
+            column = columns[nul] if nul < width else ""
+            garbled.append(RowProblem(name, row_no, column, "holds a NUL byte (binary data)"))
+            continue
         rows.append((cells + [""] * width)[:width])
         numbers.append(row_no)
-    if ragged and refused is None:
-        raise InputError(ragged[0].message())
-    if ragged and refused is not None:
-        if not rows:
-            raise InputError(
-                f"{name}: every row has more values than the {width} columns of the header "
-                f"(first: row {ragged[0].row}); is a column name missing from the header?"
-            )
-        refused.extend(ragged)
+    problems = sorted([*ragged, *garbled], key=lambda x: x.row or 0)
+    if problems and refused is None:
+        raise InputError(problems[0].message())
+    if ragged and not rows and not garbled:
+        raise InputError(
+            f"{name}: every row has more values than the {width} columns of the header "
+            f"(first: row {ragged[0].row}); is a column name missing from the header?"
+        )
+    if refused is not None:
+        refused.extend(problems)
     frame = pd.DataFrame(rows, columns=pd.Index(columns), dtype=object)
     frame["_row"] = pd.Series(numbers, dtype="int64")
     return frame, used
