@@ -613,6 +613,74 @@ def test_window_edge_cases(tiny_dir: Path, tmp_path: Path, windows: str, planned
         assert dropped.loc["W1", "reason"] == "windows_outside_shifts_and_legal_hours"
 
 
+def test_antimeridian_neighbours_are_close(tiny_dir: Path, tmp_path: Path) -> None:
+    """An agent at 179.99 E visits a debtor at 179.99 W: 2 km apart, not 40,000."""
+    (tiny_dir / "accounts.csv").write_text(
+        ACCOUNT_HEADER + "\n" + account("FIJI", lat="-16.5", lon="-179.99") + "\n",
+        encoding="utf-8",
+    )
+    set_agents(tiny_dir, agent(base=("-16.5", "179.99")))
+    visits = planned_ok(tiny_dir, tmp_path / "p")
+    assert visits["account_id"].tolist() == ["FIJI"]
+    assert float(visits["travel_km"].iloc[0]) < 5
+
+
+def test_window_exactly_one_visit_long(tiny_dir: Path, tmp_path: Path) -> None:
+    """A 30-minute window takes the 30-minute visit exactly at its start."""
+    (tiny_dir / "accounts.csv").write_text(
+        ACCOUNT_HEADER + "\n" + account("TIGHT", windows="10:00-10:30") + "\n",
+        encoding="utf-8",
+    )
+    set_agents(tiny_dir, agent())
+    visits = planned_ok(tiny_dir, tmp_path / "p")
+    assert visits[["service_start", "service_end"]].values.tolist() == [["10:00", "10:30"]]
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "start", "end"),
+    [
+        ("CN", "08:00", "22:00"),
+        ("IN", "08:00", "19:00"),
+        ("US", "08:00", "21:00"),
+        ("UK", "08:00", "21:00"),
+        ("IE", "09:00", "21:00"),
+        ("AU", "09:00", "21:00"),
+    ],
+)
+def test_round_the_clock_agents_and_debtors_stay_in_legal_hours(
+    tiny_dir: Path, tmp_path: Path, jurisdiction: str, start: str, end: str
+) -> None:
+    """Shift 00:00-24:00 and windows 00:00-24:00: every visit, arrival to end, is lawful."""
+    p = tiny_dir / "accounts.csv"
+    rows = list(csv.reader(io.StringIO(p.read_text(encoding="utf-8"))))
+    for r in rows[1:]:
+        r[15] = "00:00-24:00"
+        r[16] = ""  # any agent may go
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    p.write_text(buf.getvalue(), encoding="utf-8")
+    set_agents(
+        tiny_dir,
+        agent("N1", shift=("00:00", "24:00"), max_visits="3", speed="200"),
+        agent("N2", shift=("00:00", "24:00"), max_visits="3", base=("31.24", "121.48")),
+    )
+    visits = planned_ok(tiny_dir, tmp_path / "p", "--jurisdiction", jurisdiction, date="2026-12-02")
+    assert len(visits) >= 5
+    assert (visits["arrival"] >= start).all(), visits["arrival"].tolist()
+    assert (visits["service_start"] >= visits["arrival"]).all()
+    assert (visits["service_end"] <= end).all(), visits["service_end"].tolist()
+
+
+@pytest.mark.parametrize("date", ["1900-01-02", "2000-02-29", "9999-12-30"])
+def test_far_past_and_future_plan_dates(tiny_dir: Path, tmp_path: Path, date: str) -> None:
+    """Plan dates at the ends of the calendar work (credentials made valid for them)."""
+    p = tiny_dir / "agents.csv"
+    p.write_text(p.read_text(encoding="utf-8").replace("2027-01-01", "9999-12-31"), "utf-8")
+    planned_ok(tiny_dir, tmp_path / "p", "--jurisdiction", "IE", date=date)
+    summary = json.loads((tmp_path / "p" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["date"] == date
+
+
 def test_midnight_to_midnight_shift_stays_in_legal_hours(tiny_dir: Path, tmp_path: Path) -> None:
     """A 00:00-24:00 shift never puts a visit outside 08:00-22:00 (CN)."""
     set_agents(tiny_dir, agent(shift=("00:00", "24:00"), max_visits="1000000", speed="200"))
@@ -787,6 +855,16 @@ def test_hostile_names_are_inert_in_every_html_page(tiny_dir: Path, tmp_path: Pa
     assert res.exit_code == 0, res.output
     for page in out.rglob("*.html"):
         assert_inert(page.read_text(encoding="utf-8"), f"redrawn {page.name}")
+
+
+def test_agent_ids_differing_only_in_case_get_two_sheets(tiny_dir: Path, tmp_path: Path) -> None:
+    """``b1`` and ``B1`` are two agents: two sheets, even on a case-insensitive disk."""
+    set_agents(tiny_dir, agent("b1", max_visits="2"), agent("B1", max_visits="2"))
+    out = tmp_path / "p"
+    visits = planned_ok(tiny_dir, out)
+    assert set(visits["agent_id"]) == {"b1", "B1"}
+    sheets = sorted(q.name.casefold() for q in (out / "sheets").glob("*.html"))
+    assert len(sheets) == len(set(sheets)) == 2
 
 
 def test_agent_ids_cannot_write_outside_the_plan_folder(tiny_dir: Path, tmp_path: Path) -> None:
@@ -1156,6 +1234,26 @@ def test_config_rejects_nan_and_inf(
     cfg = tmp_path / "routeplan.toml"
     cfg.write_text(f"[{section}]\n{key} = {value}\n", encoding="utf-8")
     one_line_error(plan(tiny_dir, tmp_path / "p", "--config", str(cfg)), "routeplan.toml", key)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: routeplan/eligibility.py determine_eligibility: with no valid account left (every "
+        "row of accounts.csv refused) the detail strings ('balance ' + float series) raise "
+        "UFuncTypeError (traceback); expected a valid empty day (exit 0) with every row in "
+        "rejected.csv"
+    ),
+)
+def test_every_account_row_refused_is_an_empty_day(tiny_dir: Path, tmp_path: Path) -> None:
+    """When no account row is valid the day is empty and rejected.csv says why."""
+    (tiny_dir / "accounts.csv").write_text(
+        ACCOUNT_HEADER + "\n" + account("X1", balance="lots") + "\n" + account("X2", lat="95"),
+        encoding="utf-8",
+    )
+    out = tmp_path / "p"
+    assert planned_ok(tiny_dir, out).empty
+    assert rejected_at(out) == {("accounts.csv", 2, "balance"), ("accounts.csv", 3, "lat")}
 
 
 @pytest.mark.xfail(
