@@ -1259,6 +1259,52 @@ def test_every_account_row_refused_is_an_empty_day(tiny_dir: Path, tmp_path: Pat
 @pytest.mark.xfail(
     strict=True,
     reason=(
+        "BUG: routeplan/check.py _check_accounted: excluded.csv is taken on trust; an eligible "
+        "account moved from dropped.csv to excluded.csv with a made-up reason passes check, so a "
+        "plan can hide an account; expected an [accounted]/[eligibility] violation"
+    ),
+)
+def test_check_catches_an_eligible_account_claimed_excluded(
+    tiny_dir: Path, made_plan: Path
+) -> None:
+    """A plan may not call an eligible account excluded."""
+    _edit(
+        made_plan / "dropped.csv",
+        lambda s: "\n".join(x for x in s.splitlines() if not x.startswith("ACC14")) + "\n",
+    )
+    _edit(made_plan / "excluded.csv", lambda s: s + "ACC14,disputed,made up\n")
+    res = check(tiny_dir, made_plan)
+    no_crash(res)
+    assert res.exit_code == 1 and "ACC14" in res.output
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: routeplan/check.py _check_visit: the service-time test allows TOLERANCE_S (60 s), "
+        "so a visit edited down to 29 minutes passes; start and end are floor-rounded alike, so "
+        "a real 30-minute visit always shows 30 minutes and needs no slack"
+    ),
+)
+def test_check_catches_a_29_minute_visit(tiny_dir: Path, made_plan: Path) -> None:
+    """Cutting a visit to 29 minutes is a [service] violation."""
+    path = made_plan / ITIN
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    visit = next(r for r in rows if r["kind"] == "visit")
+    start = dt.datetime.strptime(visit["service_start"], "%H:%M")
+    visit["service_end"] = (start + dt.timedelta(minutes=29)).strftime("%H:%M")
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    res = check(tiny_dir, made_plan)
+    no_crash(res)
+    assert res.exit_code == 1 and "[service]" in res.output
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
         "BUG: routeplan/check.py _check_route: stop_no '1e400' (float inf) raises "
         "OverflowError in int(float(x)) (traceback) instead of a [format] violation"
     ),
