@@ -31,8 +31,8 @@ demo: $(VENV)/.installed-run
 		--date $(DEMO_DATE) $(DEMO_OUT)
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check routeplan tests benchmarks data/samples
-	$(BIN)/ruff format --check routeplan tests benchmarks data/samples
+	$(BIN)/ruff check routeplan tests benchmarks data/samples notebooks
+	$(BIN)/ruff format --check routeplan tests benchmarks data/samples notebooks
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from routeplan.config import JURISDICTIONS, Config, config_from_dict, load_config
     from routeplan.eligibility import determine_eligibility, eligibility_funnel
     from routeplan.errors import ConfigError, InputError, RouteplanError, RowProblem
+    from routeplan.history import HistoryAdjustment, activity_report, apply_history
     from routeplan.io.readers import read_accounts, read_agents
+    from routeplan.io.store import Store
+    from routeplan.outcomes import validate_outcomes
     from routeplan.plan import Inputs, Plan, load_inputs, plan_day
     from routeplan.scoring import score_accounts
     from routeplan.solver import solve
@@ -64,6 +67,11 @@ _LAZY: dict[str, str] = {
     "haversine_m": "routeplan.travel",
     "road_distance_m": "routeplan.travel",
     "travel_time_s": "routeplan.travel",
+    "apply_history": "routeplan.history",
+    "HistoryAdjustment": "routeplan.history",
+    "activity_report": "routeplan.history",
+    "Store": "routeplan.io.store",
+    "validate_outcomes": "routeplan.outcomes",
 }
 
 
@@ -83,6 +91,7 @@ __all__ = [
     "JURISDICTIONS",
     "Config",
     "ConfigError",
+    "HistoryAdjustment",
     "InputError",
     "Inputs",
     "Plan",
@@ -91,7 +100,10 @@ __all__ = [
     "RouteplanError",
     "RowProblem",
     "SolveParams",
+    "Store",
+    "activity_report",
     "agent_status",
+    "apply_history",
     "build_checklist",
     "build_problem",
     "check_plan",
@@ -108,4 +120,5 @@ __all__ = [
     "score_accounts",
     "solve",
     "travel_time_s",
+    "validate_outcomes",
 ]

@@ -195,16 +195,7 @@ def plan_command(
         progress(f"writing plan folder {out_dir}")
         plan.write(out_dir, show_names=show_names)
         if store is not None:
-            plan_id = store.save_plan(
-                day,
-                cfg.to_dict(),
-                plan.itineraries,
-                plan.excluded,
-                plan.dropped,
-                plan.scores,
-                plan.summary,
-                agents=plan.agents,
-            )
+            plan_id = store.save(plan)
             progress(f"plan stored in {db_path} as plan {plan_id}")
     finally:
         if store is not None:

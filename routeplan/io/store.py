@@ -39,12 +39,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from routeplan import schema as S
 from routeplan.errors import RouteplanError, RowProblem
+
+if TYPE_CHECKING:
+    from routeplan.plan import Plan
 
 DEFAULT_DB = "routeplan.db"
 #: seconds a command waits for another one holding the write lock
@@ -335,6 +338,19 @@ class Store:
         return self._clock().astimezone(dt.UTC).isoformat(timespec="seconds")
 
     # -- plans
+
+    def save(self, plan: Plan) -> int:
+        """Store a :class:`~routeplan.plan.Plan` (see :meth:`save_plan`); return its id."""
+        return self.save_plan(
+            plan.date,
+            plan.config.to_dict(),
+            plan.itineraries,
+            plan.excluded,
+            plan.dropped,
+            plan.scores,
+            plan.summary,
+            agents=plan.agents,
+        )
 
     def save_plan(
         self,
