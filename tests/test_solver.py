@@ -300,3 +300,21 @@ def test_random_1500_visits_60_vehicles_in_10s() -> None:
     assert time.perf_counter() - t < 13.0
     assert_feasible(p, r)
     assert r.num_served() >= 400
+
+
+def test_impossible_visits_do_not_break_the_solve() -> None:
+    """A visit no vehicle may serve and an unreachable required visit are dropped, not fatal."""
+    p = line_problem(
+        [0, 10, 20, 30],
+        [
+            visit("nobody", 1, allowed_vehicles=()),
+            visit("too-late", 2, windows=((20 * H, 21 * H),), required=True),
+            visit("fine", 3),
+        ],
+        [agent()],
+    )
+    r = solve(p, FAST)
+    assert r.status == "required-unserved"
+    assert r.dropped == (0, 1)
+    assert r.routes[0].visits == (2,)
+    assert [m for m in check_routes(p, r.routes) if not m.startswith("required")] == []

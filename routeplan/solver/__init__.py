@@ -34,8 +34,12 @@ REQUIRED_PENALTY = 10**12
 #: seconds kept back from the time limit for timing, checks and the result
 RESERVE_S = 0.15
 #: one area's search time as a share of the time limit, and its minimum (seconds)
-AREA_SLICE_SHARE = 0.08
+AREA_SLICE_SHARE = 0.04
 AREA_SLICE_MIN_S = 1.5
+#: visits per area once a problem is split (at most ``max_area_visits``): small
+#: areas let guided local search converge within a slice (measured on
+#: R1_10_1 and the 1,500-visit collection day, see benchmarks/README.md)
+AREA_VISITS = 150
 
 
 def solve(
@@ -118,10 +122,16 @@ class _Solve:
                 seqs, status = self._improve_areas(seqs, cost)
             engine = "construction+ortools"
         routes = _timed(p, seqs)
-        problems = check_routes(p, routes)
+        # a required visit no vehicle can serve is reported, not a reason to fall back
+        problems = [m for m in check_routes(p, routes) if not m.startswith("required visit")]
         if problems:
             self.say(f"improved plan failed the check ({problems[0]}); using the construction")
             routes, status, engine = construction, "feasible-construction", "construction"
+        served = {v for r in routes for v in r.visits}
+        unserved = [v.id for i, v in enumerate(p.visits) if v.required and i not in served]
+        if unserved:
+            self.say(f"{len(unserved)} required visits cannot be served, e.g. {unserved[0]}")
+            status = "required-unserved"
         return self._result([list(r.visits) for r in routes], status, first_s, engine, routes)
 
     def _result(
@@ -218,7 +228,7 @@ class _Solve:
         p = self.p
         rng = np.random.default_rng(self.params.seed)
         veh = [k for k in range(len(p.vehicles)) if self.usable[k]]
-        cap = self.params.max_area_visits
+        cap = min(self.params.max_area_visits, AREA_VISITS)
         uncovered = set(veh)
         improved = 0
         rounds = 0

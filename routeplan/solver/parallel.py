@@ -61,6 +61,11 @@ def start(fn: Callable[..., Any], *args: Any) -> Handle | None:
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, fn, args), daemon=True)
-    proc.start()
+    try:
+        proc.start()
+    except (AssertionError, OSError):  # e.g. inside a daemonic worker: run alone
+        parent.close()
+        child.close()
+        return None
     child.close()
     return Handle(proc, parent)

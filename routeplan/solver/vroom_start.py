@@ -111,7 +111,11 @@ def vroom_routes(
                 location=loc[visit.node],
                 default_service=visit.service_s,
                 delivery=[visit.demand],
-                skills={skill_of[visit.allowed_vehicles]} if visit.allowed_vehicles else None,
+                skills=(
+                    {skill_of[visit.allowed_vehicles]}
+                    if visit.allowed_vehicles is not None
+                    else None
+                ),
                 priority=priority,
                 time_windows=[vroom.TimeWindow(lo, hi) for lo, hi in visit.windows],
             )
