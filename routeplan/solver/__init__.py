@@ -127,8 +127,8 @@ class _Solve:
         if problems:
             self.say(f"improved plan failed the check ({problems[0]}); using the construction")
             routes, status, engine = construction, "feasible-construction", "construction"
-        served = {v for r in routes for v in r.visits}
-        unserved = [v.id for i, v in enumerate(p.visits) if v.required and i not in served]
+        on_route = {v for r in routes for v in r.visits}
+        unserved = [v.id for i, v in enumerate(p.visits) if v.required and i not in on_route]
         if unserved:
             self.say(f"{len(unserved)} required visits cannot be served, e.g. {unserved[0]}")
             status = "required-unserved"
