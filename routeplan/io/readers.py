@@ -44,7 +44,10 @@ _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
 #: ``HH:MM``; ``HH:MM:00`` too, as spreadsheets write a time cell
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
-_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
+#: year first, so never ambiguous: ``2026-12-01``; also ``2026/12/1`` and ``2026.12.01`` as
+#: Chinese spreadsheets write them, optionally followed by a midnight time
+_DATE_RE = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]0?0:00(?::00)?)?$")
+_HEADER_GAPS = re.compile(r"[\s\-]+")
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,9 @@ def read_table(
 ) -> tuple[pd.DataFrame, str]:
     """Read a CSV file as a table of stripped strings.
 
-    Headers are stripped and lower-cased; an empty header cell is named
-    ``unnamed_N`` (N = its 1-based position). UTF-8 (with or without BOM),
+    Headers are stripped and lower-cased, inner spaces and hyphens become
+    ``_`` (``Days Past Due`` -> ``days_past_due``); an empty header cell is
+    named ``unnamed_N`` (N = its 1-based position). UTF-8 (with or without BOM),
     GB18030/GBK (Chinese Excel exports) and UTF-16/32 with a BOM (Excel's
     "Unicode text") are detected when ``encoding`` is None. The separator is
     taken from the header line: a comma, else a tab, else a semicolon.
@@ -118,7 +122,8 @@ def read_table(
     records = _csv_records(text, name)
     header_no, header = next(((n, r) for n, r in records if _has_value(r)), (0, []))
     columns = [
-        str(c).strip().lower().lstrip("\ufeff") or f"unnamed_{i}" for i, c in enumerate(header, 1)
+        _HEADER_GAPS.sub("_", str(c).strip().lower().lstrip("\ufeff")) or f"unnamed_{i}"
+        for i, c in enumerate(header, 1)
     ]
     dupes = sorted({c for c in columns if columns.count(c) > 1})
     if dupes:
@@ -264,12 +269,12 @@ def parse_bool(value: str) -> bool:
 
 
 def parse_date(value: str) -> dt.date:
-    """Parse an ISO ``YYYY-MM-DD`` date."""
+    """Parse an ISO ``YYYY-MM-DD`` date (``YYYY/M/D`` and ``YYYY.MM.DD`` too)."""
     m = _DATE_RE.match(value)
     if not m:
         raise _Bad(f"{value!r} is not a date in YYYY-MM-DD form")
     try:
-        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        return dt.date(int(m[1]), int(m[3]), int(m[4]))
     except ValueError:
         raise _Bad(f"{value!r} is not a valid calendar date") from None
 
