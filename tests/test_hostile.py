@@ -862,6 +862,8 @@ def test_hostile_names_are_inert_in_every_html_page(tiny_dir: Path, tmp_path: Pa
         rows[i][col] = HTML_PAYLOADS[k % len(HTML_PAYLOADS)]
     rows[9][1] = HTML_PAYLOADS[5]  # ACC09: dropped, on the grey layer
     rows[13][0] = "<i>ACC13</i>"
+    rows[8][16] = "<img src=x onerror=alert(6)>"  # ACC08: dropped, no agent speaks it
+    rows[8][8] = "<script>alert(12)</script>"  # last_contact_outcome
     buf = io.StringIO()
     csv.writer(buf).writerows(rows)
     p.write_text(buf.getvalue(), encoding="utf-8")
@@ -870,6 +872,7 @@ def test_hostile_names_are_inert_in_every_html_page(tiny_dir: Path, tmp_path: Pa
         agent(
             '"><img src=x onerror=alert(9)>',
             name="<script>alert(8)</script>",
+            skills="zh;yue;senior;<script>alert(11)</script>",
             credential=("javascript:alert(7)", "2027-01-01"),
         ),
         agent("../../../../tmp/pwn", name="`${alert(3)}`", skills="zh;yue"),
@@ -882,6 +885,12 @@ def test_hostile_names_are_inert_in_every_html_page(tiny_dir: Path, tmp_path: Pa
     assert len([q for q in pages if q.parent.name == "sheets"]) == visits["agent_id"].nunique()
     for page in pages:
         assert_inert(page.read_text(encoding="utf-8"), str(page.relative_to(out)))
+    # the payloads did reach the pages (as text), so the checks above had something to find
+    shown = {q.name: q.read_text(encoding="utf-8") for q in pages}
+    assert all(f"alert({n})" in shown["map.html"] for n in (1, 2, 4, 5, 6, 7, 8, 9))
+    assert "alert(8)" in shown["index.html"] and "alert(9)" in shown["index.html"]
+    sheets_text = "".join(t for name, t in shown.items() if name not in ("map.html", "index.html"))
+    assert all(f"alert({n})" in sheets_text for n in (1, 7, 8))
     res = invoke("map", out, "--show-names")
     no_crash(res)
     assert res.exit_code == 0, res.output
