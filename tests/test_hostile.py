@@ -940,6 +940,7 @@ def test_formula_cells_are_neutralised_in_every_csv(tiny_dir: Path, tmp_path: Pa
         row.append(FORMULAS[(i + 2) % len(FORMULAS)])
     rows[3][0] = "=1+1"  # ACC03, visited by the senior agent
     rows[15][0] = "-15"  # ACC15, dropped
+    rows[5][0] = "@5"  # ACC05, excluded (disputed)
     buf = io.StringIO()
     csv.writer(buf).writerows(rows)
     p.write_text(buf.getvalue(), encoding="utf-8")
@@ -963,9 +964,16 @@ def test_formula_cells_are_neutralised_in_every_csv(tiny_dir: Path, tmp_path: Pa
         "outcomes_template.csv",
     }
     assert list((out / "agents").glob("*.csv"))
+    neutralised: dict[str, int] = {}
     for q in written:
         for cell in csv_cells(q):
             assert not (cell.startswith(FORMULA_START) and not is_number(cell)), (q.name, cell)
+            if cell[:1] == "'" and cell[1:2] in FORMULA_START:
+                neutralised[q.name] = neutralised.get(q.name, 0) + 1
+    # the formulas did reach each table (neutralised), so the check above had something to find
+    for name in ("itineraries.csv", "dropped.csv", "excluded.csv", "rejected.csv"):
+        assert neutralised.get(name, 0) > 0, name
+    assert neutralised.get("outcomes_template.csv", 0) >= 3  # ids, names, addresses
 
 
 def test_filled_outcomes_template_with_formula_ids_records(tiny_dir: Path, tmp_path: Path) -> None:
