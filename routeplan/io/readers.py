@@ -5,7 +5,11 @@ refused with a :class:`~routeplan.errors.RowProblem` naming file, row and
 column. File-level problems (unreadable, empty, missing required columns)
 raise :class:`~routeplan.errors.InputError` with every problem found.
 
-Row numbers are spreadsheet rows: the header is row 1, the first record row 2.
+Row numbers are spreadsheet rows: the header is row 1, the first record row 2,
+and a blank line is a row too, as in Excel. A row with more values than the
+header has columns, or with a NUL byte, is refused on its own; the rest of the
+file is still read. Values are bounded so that nothing downstream overflows
+(balance <= 10^13, counts <= 10^6, minutes <= 1440).
 """
 
 from __future__ import annotations
