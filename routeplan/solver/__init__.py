@@ -5,14 +5,20 @@
 
 1. a vectorised regret insertion (:mod:`routeplan.solver.construct`) builds a
    first plan in seconds, even for thousands of visits;
-2. OR-Tools' local search (:mod:`routeplan.solver.ortools_backend`) improves
-   it from that plan. Problems with more than ``params.max_area_visits``
-   visits are improved area by area: a group of neighbouring routes plus the
-   unserved visits nearest to them, solved in turn with a share of the time,
-   each accepted only when it lowers the objective;
+2. OR-Tools' guided local search (:mod:`routeplan.solver.ortools_backend`)
+   improves it. Up to ``params.max_area_visits`` visits the whole problem is
+   searched, and a forked child searches it too on the other core from a
+   different start (VROOM's routes when ``pyvroom`` is installed, see
+   :mod:`routeplan.solver.vroom_start`, else OR-Tools' own first solution);
+   the better plan is kept. Larger problems are improved area by area: a few
+   neighbouring routes plus the unserved visits nearest to them, searched in
+   short slices, two disjoint areas at a time, each kept only when it lowers
+   the objective;
 3. every route is re-timed and the whole plan checked
    (:mod:`routeplan.solver.schedule`); if anything fails the check the
    construction is returned instead.
+
+The objective is travel seconds plus the prizes of skipped visits.
 """
 
 from __future__ import annotations
@@ -22,10 +28,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from routeplan.solver import parallel
+from routeplan.solver import parallel, vroom_start
 from routeplan.solver.construct import Builder, construct
 from routeplan.solver.model import Problem, Progress, Result, Route, SolveParams, route_cost
 from routeplan.solver.schedule import check_routes, time_route
+from routeplan.solver.vroom_start import vroom_routes
 
 __all__ = ["solve"]
 
@@ -40,6 +47,8 @@ AREA_SLICE_MIN_S = 1.5
 #: areas let guided local search converge within a slice (measured on
 #: R1_10_1 and the 1,500-visit collection day, see benchmarks/README.md)
 AREA_VISITS = 150
+#: share of the time limit VROOM may take to build an all-required start
+VROOM_AREA_SHARE = 0.25
 
 
 def solve(
@@ -107,12 +116,12 @@ class _Solve:
         served = sum(len(s) for s in seqs)
         self.say(f"construction: {served}/{len(p.visits)} visits, objective {cost}")
         self.usable = builder.usable
-        missing_required = any(
-            v.required and i not in {x for s in seqs for x in s} for i, v in enumerate(p.visits)
-        )
+        routed = {x for s in seqs for x in s}
+        missing_required = any(v.required and i not in routed for i, v in enumerate(p.visits))
         self.required_penalty = REQUIRED_PENALTY if missing_required else None
         status = "feasible-construction"
         engine = "construction"
+        self.engine = "construction+ortools"
         if self.left() > 0.1 and any(self.usable):
             from routeplan.solver.ortools_backend import improve  # noqa: F401 - import cost once
 
@@ -120,7 +129,7 @@ class _Solve:
                 seqs, status = self._improve_whole(seqs, cost)
             else:
                 seqs, status = self._improve_areas(seqs, cost)
-            engine = "construction+ortools"
+            engine = self.engine
         routes = _timed(p, seqs)
         # a required visit no vehicle can serve is reported, not a reason to fall back
         problems = [m for m in check_routes(p, routes) if not m.startswith("required visit")]
@@ -219,6 +228,7 @@ class _Solve:
                 if _better(p, other, best):
                     self.say("second search found the better plan; keeping it")
                     best, status = other, "ROUTING_SUCCESS"
+                    self.engine = "vroom+ortools" if vroom_start.available() else "ortools"
             elif error:
                 self.say(f"second search gave nothing ({error})")
         return best, status
@@ -234,7 +244,35 @@ class _Solve:
         rounds = 0
         current = cost
         workers = 2 if self.params.solution_limit is None and parallel.cores() >= 2 else 1
+        # VROOM serves every visit it can: a good start when all visits are required
+        # (VRPTW), not for prize-collecting days, where the construction weighs prizes
+        vroom_child = None
+        if (
+            workers == 2
+            and all(v.required for v in p.visits)
+            and vroom_start.available()
+            and self.left() > 5.0
+        ):
+            vroom_child = parallel.start(
+                _vroom_plan, p, veh, VROOM_AREA_SHARE * self.params.time_limit_s
+            )
+            if vroom_child is not None:
+                self.say("VROOM start running on the other core")
         while self.left() > 0.5:
+            if vroom_child is not None and vroom_child.ready():
+                value, error = vroom_child.result(0.0)
+                vroom_child = None
+                if value is not None:
+                    other = _place(seqs, veh, value)
+                    if self._valid(other) and _better(p, other, seqs):
+                        seqs = other
+                        current = _part_cost(p, range(len(p.vehicles)), seqs, range(len(p.visits)))
+                        uncovered = set(veh)
+                        self.engine = "vroom+ortools"
+                        self.say(f"VROOM start kept: objective {current}")
+                elif error:
+                    self.say(f"VROOM start gave nothing ({error})")
+            busy = vroom_child is not None
             anchors = np.array([_anchor(p, k, seqs[k]) for k in veh], dtype=np.int64)
             in_play = sum(len(seqs[k]) for k in veh) + self._open_count(seqs)
             per_pass = max(1, -(-min(len(p.visits), in_play) // cap))
@@ -247,7 +285,7 @@ class _Solve:
             areas: list[tuple[list[int], list[int]]] = []
             taken_veh: set[int] = set()
             taken_vis: set[int] = set()
-            for _ in range(workers):
+            for _ in range(1 if busy else workers):
                 pool = sorted((uncovered or set(veh)) - taken_veh) or sorted(set(veh) - taken_veh)
                 if not pool:
                     break
@@ -312,9 +350,21 @@ class _Solve:
                     )
             if self.params.solution_limit is not None and not uncovered:
                 break
+        if vroom_child is not None:
+            vroom_child.result(0.0)  # stops it
         status = "ROUTING_SUCCESS" if improved else "feasible-construction"
         self.say(f"areas: {rounds} solved, {improved} improved")
         return seqs, status
+
+    def _valid(self, seqs: Sequence[Sequence[int]]) -> bool:
+        """Return True when ``seqs`` can be timed and pass the model check."""
+        routes = []
+        for k, seq in enumerate(seqs):
+            route = time_route(self.p, k, seq)
+            if route is None:
+                return False
+            routes.append(route)
+        return not [m for m in check_routes(self.p, routes) if not m.startswith("required")]
 
     def _open_count(self, seqs: Sequence[Sequence[int]]) -> int:
         """Return the number of visits not on any route."""
@@ -404,6 +454,11 @@ def _area_search(
     return None if out is None else out.sequences
 
 
+def _vroom_plan(p: Problem, veh: list[int], time_limit_s: float) -> list[list[int]] | None:
+    """Return VROOM's fast plan for ``veh`` over all visits (child process)."""
+    return vroom_routes(p, veh, range(len(p.visits)), time_limit_s=time_limit_s, exploration=1)
+
+
 def _alternative(
     p: Problem,
     veh: list[int],
@@ -416,11 +471,12 @@ def _alternative(
     Runs in the child process of :func:`routeplan.solver.parallel.start`.
     """
     from routeplan.solver.ortools_backend import improve
-    from routeplan.solver.vroom_start import vroom_routes
 
     t0 = time.perf_counter()
     visits = range(len(p.visits))
-    start = vroom_routes(p, veh, visits, time_limit_s=0.35 * time_limit_s)
+    # VROOM overruns its timeout on large inputs at its thorough levels
+    level = 5 if len(p.visits) <= 200 else 3
+    start = vroom_routes(p, veh, visits, time_limit_s=0.35 * time_limit_s, exploration=level)
     out = improve(
         p,
         veh,

@@ -38,6 +38,13 @@ class Handle:
         self.proc = proc
         self.conn = conn
 
+    def ready(self) -> bool:
+        """Return True when the child has sent its answer (or died)."""
+        try:
+            return self.conn.poll(0) or not self.proc.is_alive()
+        except (EOFError, OSError):
+            return True
+
     def result(self, timeout_s: float) -> tuple[Any, str | None]:
         """Return ``(value, error)``, waiting at most ``timeout_s``; stop the child after."""
         try:
