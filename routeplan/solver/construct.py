@@ -106,7 +106,7 @@ def usable_vehicles(problem: Problem) -> list[bool]:
 
 
 class Builder:
-    """Insertion state over all vehicles; routes can be seeded and grown."""
+    """Insertion state over all vehicles: routes with their time bookkeeping."""
 
     def __init__(self, problem: Problem):
         self.p = problem
@@ -213,35 +213,6 @@ class Builder:
         r.load += int(self.d.demand[v])
         self._refresh(r)
 
-    def seed(self, k: int, seq: list[int]) -> bool:
-        """Set route ``k`` to ``seq`` if feasible (break in its best gap); return success."""
-        from routeplan.solver.schedule import time_route
-
-        route = time_route(self.p, k, seq)
-        if route is None:
-            return False
-        r = self.routes[k]
-        r.seq = list(seq)
-        r.load = int(sum(int(self.d.demand[v]) for v in seq))
-        if r.gap >= 0:
-            r.gap = _gap_of(self.p, route)
-        self._refresh(r)
-        return True
-
-
-def _gap_of(problem: Problem, route: object) -> int:
-    """Return the gap index where ``route``'s break lies."""
-    from routeplan.solver.model import Route
-
-    assert isinstance(route, Route)
-    brk = route.break_start_s
-    if brk is None:
-        return 0
-    for i, s in enumerate(route.service_start_s):
-        if brk < s:
-            return i
-    return len(route.visits)
-
 
 def construct(
     problem: Problem,
@@ -263,7 +234,7 @@ def construct(
     regret_weight
         Weight of the regret bonus (second-best minus best added travel).
     builder, candidates
-        Continue from a seeded builder, inserting only ``candidates``.
+        Continue from an existing builder, inserting only ``candidates``.
     """
     b = builder if builder is not None else Builder(problem)
     d = b.d
