@@ -284,7 +284,7 @@ def build_problem(
                 node=i,
                 service_s=service_s,
                 windows=start_wins,
-                prize=max(0, math.floor(er / value_per_s)) if value_per_s > 0 else 0,
+                prize=_prize(er, value_per_s),
                 allowed_vehicles=allowed,
             )
         )
@@ -321,6 +321,18 @@ def _compact(
             for k in vehicles
         ),
     )
+
+
+#: the largest skip penalty (seconds): keeps sums of thousands of prizes far from
+#: int64 overflow; a visit worth more than ~35,000 agent-years is simply "must do"
+MAX_PRIZE = 2**40
+
+
+def _prize(expected_recovery: float, value_per_s: float) -> int:
+    """Convert expected recovery to a skip penalty in seconds of travel, capped."""
+    if not math.isfinite(expected_recovery) or expected_recovery <= 0 or value_per_s <= 0:
+        return 0
+    return int(min(MAX_PRIZE, math.floor(expected_recovery / value_per_s)))
 
 
 def _drop(account_id: str, reason: str, detail: str) -> dict[str, object]:

@@ -163,7 +163,7 @@ def _check_route(
 
     try:
         stops = [int(float(x)) for x in rows["stop_no"]]
-    except ValueError:
+    except (ValueError, OverflowError):
         v(None, "", "format", "stop_no must be whole numbers")
         return out
     rows = rows.assign(stop_int=stops).sort_values("stop_int", kind="stable")
@@ -325,7 +325,8 @@ def _check_visit(
         v("eligibility", "account is not eligible today (see excluded.csv)")
     if arr > s0:
         v("times", "arrival after service start")
-    if s1 - s0 + TOLERANCE_S < service_s:
+    # start and end are both shown rounded down, so a whole visit shows in full
+    if s1 - s0 < service_s:
         v("service", f"{(s1 - s0) // 60} min with the debtor, {service_s // 60} required")
     if arr < legal_lo or s1 > legal_hi:
         v(
@@ -457,6 +458,10 @@ def _check_accounted(
         for aid, row in zip(unplaced[S.ACCOUNT_ID], unplaced["_row"], strict=True)
         if str(row) in rej_rows
     }
+    for aid in sorted(excluded - excluded_ids - planned):
+        out.append(
+            Violation("", None, aid, "accounted", "listed in excluded.csv but eligible today")
+        )
     for aid in sorted(excluded_ids - excluded - refused - planned - dropped):
         out.append(
             Violation("", None, aid, "accounted", "not eligible but missing from excluded.csv")

@@ -247,11 +247,23 @@ def check_command(
         raise click.ClickException(f"{plan_dir}: plan folder not found")
     summary_path = plan_dir / "summary.json"
     summary = read_json(summary_path) if summary_path.exists() else {}
-    if jurisdiction is None and isinstance(summary, dict) and summary.get("jurisdiction"):
+    if not isinstance(summary, dict):
+        raise click.ClickException(f"{summary_path}: not a JSON object")
+    if jurisdiction is None and summary.get("jurisdiction"):
         jurisdiction = str(summary["jurisdiction"])
+        if jurisdiction.upper() not in JURISDICTIONS:
+            raise click.ClickException(
+                f"{summary_path}: jurisdiction {jurisdiction!r} is not one of "
+                f"{', '.join(JURISDICTIONS)}; give --jurisdiction"
+            )
     cfg = _config(config_path, jurisdiction)
-    if plan_date is None and isinstance(summary, dict) and summary.get("date"):
-        day = dt.date.fromisoformat(str(summary["date"]))
+    if plan_date is None and summary.get("date"):
+        try:
+            day = dt.date.fromisoformat(str(summary["date"]))
+        except ValueError as exc:
+            raise click.ClickException(
+                f"{summary_path}: date {summary['date']!r} is not YYYY-MM-DD; give --date"
+            ) from exc
     else:
         day = _date(plan_date)
     accounts = read_accounts(accounts_path, encoding=encoding).frame

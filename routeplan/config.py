@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -318,6 +319,10 @@ class Config:
     geocode: GeocodeConfig = field(default_factory=GeocodeConfig)
 
     def __post_init__(self) -> None:
+        for section in _SECTIONS:
+            obj = getattr(self, section)
+            for f in dataclasses.fields(obj):
+                _check_finite(f"{section}.{f.name}", getattr(obj, f.name))
         code = str(self.jurisdiction).upper()
         if code not in JURISDICTIONS:
             raise ConfigError(
@@ -417,6 +422,18 @@ def _coerce(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_coerce(v) for v in value)
     return value
+
+
+def _check_finite(name: str, value: Any) -> None:
+    """Refuse NaN and infinities anywhere in a value (TOML allows ``nan``/``inf``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_finite(f"{name}.{k}", v)
+    elif isinstance(value, tuple | list):
+        for v in value:
+            _check_finite(name, v)
 
 
 def _check_nonneg(obj: object, *names: str) -> None:

@@ -55,6 +55,8 @@ def determine_eligibility(
     rules = config.eligibility
     day = pd.Timestamp(plan_date)
     a = accounts
+    if a.empty:
+        return EligibilityResult(a.copy(), pd.DataFrame(columns=list(S.EXCLUDED_COLUMNS)))
     checks: list[tuple[str, pd.Series, pd.Series]] = []
 
     def add(reason: str, mask: pd.Series, detail: pd.Series) -> None:

@@ -200,9 +200,15 @@ def plan_day(
         avoid = history.avoid_windows
     status = agent_status(inputs.agents, plan_date, cfg)
     if status.usable.empty:
+        why = [f"{r.agent_id}: {r.reason}" for r in status.unusable.itertuples()]
+        why += [
+            f"row {p.row}, column {p.column}: {p.problem}"
+            for p in inputs.rejected
+            if p.file == inputs.agents_file
+        ]
         raise InputError(
             f"{inputs.agents_file}: no usable agent on {plan_date.isoformat()} ("
-            + "; ".join(f"{r.agent_id}: {r.reason}" for r in status.unusable.itertuples())
+            + ("; ".join(why) or "no agent rows")
             + ")"
         )
     elig = determine_eligibility(accounts, plan_date, cfg, extra_exclusions=extra)

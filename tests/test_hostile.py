@@ -1300,28 +1300,12 @@ def test_record_refuses_bad_rows_and_keeps_good_ones(tmp_path: Path, history_db:
 # --- bugs in modules owned by others (strict xfail: they flip to failures when fixed) --------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/plan.py plan_day: when every agent row was refused by the reader, the "
-        "error is 'agents.csv: no usable agent on DATE ()' with nothing in the brackets; it "
-        "should name the refused rows' row and column (e.g. 'row 2, column shift_end')"
-    ),
-)
 def test_all_agents_refused_names_why(tiny_dir: Path, tmp_path: Path) -> None:
     """When no agent row is valid the one-line error says which row and column are wrong."""
     set_agents(tiny_dir, agent(shift=("17:00", "09:00")))
     one_line_error(plan(tiny_dir, tmp_path / "p"), "agents.csv", "row 2", "shift_end")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/build.py build_problem: Visit.prize = floor(expected_recovery / "
-        "value_per_s) is not clamped; a large balance with a small solver.value_of_hour "
-        "overflows int64 (OverflowError traceback in solver/construct.py) instead of planning"
-    ),
-)
 def test_large_prize_does_not_overflow(tiny_dir: Path, tmp_path: Path) -> None:
     """A 10^12 balance with value_of_hour 0.00001 still plans (prizes must be capped)."""
     add_accounts(tiny_dir, account("BIG", balance="1000000000000"))
@@ -1331,17 +1315,6 @@ def test_large_prize_does_not_overflow(tiny_dir: Path, tmp_path: Path) -> None:
     assert "BIG" in set(visits["account_id"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/config.py: TOML allows nan and inf; solver.value_of_hour, "
-        "eligibility.min_balance and visits.senior_balance accept them (the checks are "
-        "'<= 0' / '< 0' comparisons that NaN passes), silently planning nothing (value_of_hour "
-        "nan/inf: every visit dropped as lower value) or switching a rule off (min_balance nan "
-        "excludes nobody for balance; senior_balance nan needs no senior agent); expected a "
-        "one-line error naming the file and key"
-    ),
-)
 @pytest.mark.parametrize(
     ("section", "key", "value"),
     [
@@ -1360,15 +1333,6 @@ def test_config_rejects_nan_and_inf(
     one_line_error(plan(tiny_dir, tmp_path / "p", "--config", str(cfg)), "routeplan.toml", key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/eligibility.py determine_eligibility: with no valid account left (every "
-        "row of accounts.csv refused) the detail strings ('balance ' + float series) raise "
-        "UFuncTypeError (traceback); expected a valid empty day (exit 0) with every row in "
-        "rejected.csv"
-    ),
-)
 def test_every_account_row_refused_is_an_empty_day(tiny_dir: Path, tmp_path: Path) -> None:
     """When no account row is valid the day is empty and rejected.csv says why."""
     (tiny_dir / "accounts.csv").write_text(
@@ -1380,14 +1344,6 @@ def test_every_account_row_refused_is_an_empty_day(tiny_dir: Path, tmp_path: Pat
     assert rejected_at(out) == {("accounts.csv", 2, "balance"), ("accounts.csv", 3, "lat")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/check.py _check_accounted: excluded.csv is taken on trust; an eligible "
-        "account moved from dropped.csv to excluded.csv with a made-up reason passes check, so a "
-        "plan can hide an account; expected an [accounted]/[eligibility] violation"
-    ),
-)
 def test_check_catches_an_eligible_account_claimed_excluded(
     tiny_dir: Path, made_plan: Path
 ) -> None:
@@ -1402,14 +1358,6 @@ def test_check_catches_an_eligible_account_claimed_excluded(
     assert res.exit_code == 1 and "ACC14" in res.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/check.py _check_visit: the service-time test allows TOLERANCE_S (60 s), "
-        "so a visit edited down to 29 minutes passes; start and end are floor-rounded alike, so "
-        "a real 30-minute visit always shows 30 minutes and needs no slack"
-    ),
-)
 def test_check_catches_a_29_minute_visit(tiny_dir: Path, made_plan: Path) -> None:
     """Cutting a visit to 29 minutes is a [service] violation."""
     path = made_plan / ITIN
@@ -1505,13 +1453,6 @@ def test_map_infinite_days_past_due(made_plan: Path) -> None:
     one_line_error(invoke("map", made_plan), ITIN, "days_past_due")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/check.py _check_route: stop_no '1e400' (float inf) raises "
-        "OverflowError in int(float(x)) (traceback) instead of a [format] violation"
-    ),
-)
 def test_check_infinite_stop_number(tiny_dir: Path, made_plan: Path) -> None:
     """An infinite stop number is a format violation, not a crash."""
     _edit(made_plan / ITIN, lambda s: s.replace("A1,1,", "A1,1e400,"))
@@ -1533,14 +1474,6 @@ def test_map_infinite_stop_number(made_plan: Path) -> None:
     one_line_error(invoke("map", made_plan), ITIN, "stop_no")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/cli.py check_command: without --date, a summary.json 'date' that is not "
-        "ISO ('yesterday') raises ValueError from date.fromisoformat (traceback); expected one "
-        "line naming summary.json"
-    ),
-)
 def test_check_bad_summary_date(tiny_dir: Path, made_plan: Path) -> None:
     """A broken date in summary.json is one line naming the file."""
     (made_plan / "summary.json").write_text('{"date": "yesterday"}', encoding="utf-8")
@@ -1555,13 +1488,6 @@ def test_check_bad_summary_date(tiny_dir: Path, made_plan: Path) -> None:
     one_line_error(res, "summary.json")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/cli.py check_command: an unknown jurisdiction in summary.json gives "
-        "'jurisdiction must be one of ..., got 'XX'' without naming summary.json"
-    ),
-)
 def test_check_bad_summary_jurisdiction_names_the_file(tiny_dir: Path, made_plan: Path) -> None:
     """The error about summary.json's jurisdiction says where the value came from."""
     (made_plan / "summary.json").write_text('{"jurisdiction": "XX"}', encoding="utf-8")
