@@ -479,6 +479,8 @@ def test_nul_byte_refuses_only_its_row(tiny_dir: Path, tmp_path: Path) -> None:
         ({"lat": "nan", "lon": "121.4"}, "lat"),
         ({"lat": "0", "lon": "0"}, "lat"),
         ({"aid": ""}, "account_id"),
+        ({"aid": "A\nB"}, "account_id"),
+        ({"aid": "A\tB"}, "account_id"),
         ({"name": ""}, "debtor_name"),
         ({"windows": "24:00-24:00"}, "visit_windows"),
         ({"windows": "9-12"}, "visit_windows"),
@@ -1090,6 +1092,12 @@ def test_out_is_an_existing_file(tiny_dir: Path, tmp_path: Path) -> None:
     assert res.exit_code in (1, 2) and "taken" in res.output
     one_line_error(plan(tiny_dir, f / "sub"), "taken")
     assert f.read_text(encoding="utf-8") == "keep me"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_out_in_an_unwritable_place(tiny_dir: Path) -> None:
+    """An out folder nobody may create (even root, under /proc) is one line, exit 1."""
+    one_line_error(plan(tiny_dir, Path("/proc/routeplan-hostile-test")), "/proc/routeplan")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
