@@ -207,7 +207,7 @@ def plan_command(
         f"expected recovery {s['expected_recovery_covered']:,.0f} of "
         f"{s['expected_recovery_eligible']:,.0f} eligible; {s['travel_km']:,.1f} km; "
         f"{c['eligible']} eligible, {c['excluded']} excluded, {c['dropped']} dropped, "
-        f"{c['rejected_rows']} rows rejected -> {out_dir}"
+        f"{c['rejected_rows']} {'row' if c['rejected_rows'] == 1 else 'rows'} rejected -> {out_dir}"
     )
 
 

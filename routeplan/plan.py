@@ -352,7 +352,9 @@ def _summary(
                 "expected_recovery": round(float(mv["expected_recovery"].sum()), 2),
             }
         )
-    n_rejected_accounts = sum(1 for p in inputs.rejected if p.file == inputs.accounts_file)
+    # a row refused for several reasons is one row (and several lines of rejected.csv)
+    rejected_rows = {(p.file, p.row) for p in inputs.rejected}
+    n_rejected_accounts = sum(1 for f, _ in rejected_rows if f == inputs.accounts_file)
     legal = cfg.legal
     return {
         "date": plan_date.isoformat(),
@@ -360,7 +362,8 @@ def _summary(
         "legal_hours": f"{format_clock(legal.start_min)}-{format_clock(legal.end_min)}",
         "counts": {
             "accounts": len(accounts),
-            "rejected_rows": len(inputs.rejected),
+            "rejected_rows": len(rejected_rows),
+            "rejection_lines": len(inputs.rejected),
             "rejected_account_rows": n_rejected_accounts,
             "excluded": int(excluded[S.ACCOUNT_ID].nunique()),
             "eligible": len(eligible),

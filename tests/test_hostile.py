@@ -1402,14 +1402,6 @@ def test_symlinked_sheets_folder_is_one_line(tiny_dir: Path, tmp_path: Path) -> 
         assert not list(elsewhere.iterdir())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/plan.py _summary (and the CLI's 'N rows rejected'): counts.rejected_rows "
-        "and rejected_account_rows count problems, not rows; one short row with three empty "
-        "required cells is reported as 3 rows rejected"
-    ),
-)
 def test_rejected_rows_are_counted_once(tiny_dir: Path, tmp_path: Path) -> None:
     """A row refused for three reasons is one rejected row (and three lines in rejected.csv)."""
     add_accounts(tiny_dir, "SHORT,n,a,31.23,121.47")
@@ -1562,6 +1554,20 @@ def test_read_table_refuses_wide_rows_only_when_asked(tmp_path: Path) -> None:
     assert [(r.row, r.column) for r in refused] == [(3, "")]
     with pytest.raises(InputError, match=r"t\.csv, row 3: row has 3 values"):
         read_table(p)
+
+
+def test_excel_separator_hint_line(tiny_dir: Path, tmp_path: Path) -> None:
+    """A ``sep=;`` first line (Excel) names the separator and is not counted as a row."""
+    p = tiny_dir / "accounts.csv"
+    rows = list(csv.reader(io.StringIO(p.read_text(encoding="utf-8"))))
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";").writerows(rows)
+    p.write_text("sep=;\r\n" + buf.getvalue(), encoding="utf-8")
+    add_accounts(tiny_dir, "BAD;n;a;31.2;121.4;lots;120;5;;;;0;;;;;zh;;0")
+    out = tmp_path / "p"
+    visits = planned_ok(tiny_dir, out)
+    assert sorted(visits["account_id"]) == ["ACC01", "ACC02", "ACC03", "ACC13"]
+    assert rejected_at(out) == {("accounts.csv", 17, "balance")}
 
 
 def test_read_table_undoes_formula_neutralisation(tmp_path: Path) -> None:
