@@ -118,8 +118,14 @@ def read_out(out: Path, name: str) -> pd.DataFrame:
 
 
 def raw_accounts(path: Path) -> list[dict[str, str]]:
-    """Return the rows of a UTF-8 accounts file read independently of routeplan."""
-    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    """Return the rows of a UTF-8 accounts file read independently of routeplan's reader."""
+    text = path.read_bytes().decode("utf-8-sig")
+    first, _, rest = text.partition("\n")
+    if first.lower().startswith("sep="):
+        sep, text = first[4], rest
+    else:
+        sep = next(c for c in (",", "\t", ";", ",") if c in first)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     header = ["_".join(c.strip().lower().replace("-", " ").split()) for c in rows[0]]
     return [
         {h: c.strip() for h, c in zip(header, r, strict=False)}

@@ -52,6 +52,8 @@ _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
 #: Chinese spreadsheets write them, optionally followed by a midnight time
 _DATE_RE = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]0?0:00(?::00)?)?$")
 _HEADER_GAPS = re.compile(r"[\s\-]+")
+#: Excel's separator hint, a first line such as ``sep=;``
+_SEP_HINT = re.compile(r"^sep=([,;\t|])\r?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -176,9 +178,16 @@ def read_table(
 
 
 def _csv_records(text: str, name: str) -> list[tuple[int, list[str]]]:
-    """Split CSV text into ``(spreadsheet row, cells)`` records, blank lines included."""
-    first_line = text.split("\n", 1)[0]
-    delimiter = next((d for d in (",", "\t", ";") if d in first_line), ",")
+    """Split CSV text into ``(spreadsheet row, cells)`` records, blank lines included.
+
+    An Excel ``sep=;`` first line names the separator and is not a row.
+    """
+    first_line, _, rest = text.partition("\n")
+    hint = _SEP_HINT.match(first_line)
+    if hint:
+        delimiter, text, first_line = hint[1], rest, rest.split("\n", 1)[0]
+    else:
+        delimiter = next((d for d in (",", "\t", ";") if d in first_line), ",")
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True, strict=True
     )
