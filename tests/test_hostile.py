@@ -117,8 +117,8 @@ def read_out(out: Path, name: str) -> pd.DataFrame:
     return frame.map(lambda v: v[1:] if v[:1] == "'" and v[1:2] in FORMULA_START else v)
 
 
-def raw_accounts(path: Path) -> list[dict[str, str]]:
-    """Return the rows of a UTF-8 accounts file read independently of routeplan's reader."""
+def raw_rows(path: Path) -> list[dict[str, str]]:
+    """Return the rows of a UTF-8 input file read independently of routeplan's reader."""
     text = path.read_bytes().decode("utf-8-sig")
     first, _, rest = text.partition("\n")
     if first.lower().startswith("sep="):
@@ -136,7 +136,7 @@ def raw_accounts(path: Path) -> list[dict[str, str]]:
 
 def raw_ids(path: Path) -> list[str]:
     """Return the account ids of an accounts file read independently of routeplan."""
-    return [r["account_id"] for r in raw_accounts(path)]
+    return [r["account_id"] for r in raw_rows(path)]
 
 
 def _date_or_none(text: str) -> dt.date | None:
@@ -152,7 +152,7 @@ def never_visit(path: Path, date: str) -> set[str]:
     """Return the accounts no plan for ``date`` may visit: disputed, do-not-visit, active PTP."""
     out = set()
     day = dt.date.fromisoformat(date)
-    for r in raw_accounts(path):
+    for r in raw_rows(path):
         flagged = {r.get("dispute", "").lower(), r.get("do_not_visit", "").lower()}
         active = (ptp := _date_or_none(r.get("ptp_date", ""))) is not None and ptp >= day
         if flagged & {"1", "true", "yes", "y", "t"} or active:
@@ -190,9 +190,80 @@ def planned_ok(tiny: Path, out: Path, *extra: str, date: str = DATE) -> pd.DataF
         if aid not in accounted:
             assert aid not in row_of or row_of[aid] in refused_rows, f"{aid} is lost"
     assert not set(visits["account_id"]) & set(dropped["account_id"])
-    assert not set(visits["account_id"]) & never_visit(tiny / "accounts.csv", date)
     assert not visits["account_id"].duplicated().any()
+    jurisdiction = extra[extra.index("--jurisdiction") + 1] if "--jurisdiction" in extra else "CN"
+    assert_lawful(tiny, it, jurisdiction.upper(), dt.date.fromisoformat(date))
     return visits
+
+
+#: legal visiting hours per jurisdiction profile, in minutes (domain primer)
+LEGAL_MIN = {
+    "CN": (480, 1320),
+    "IN": (480, 1140),
+    "US": (480, 1260),
+    "UK": (480, 1260),
+    "IE": (540, 1260),
+    "AU": (540, 1260),
+}
+
+
+def _minutes(text: str) -> int | None:
+    """Return minutes after midnight of ``H:MM``/``HH:MM``/``HH:MM:00``, None if not a time."""
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::00)?", text.strip())
+    return int(m[1]) * 60 + int(m[2]) if m else None
+
+
+def _windows(text: str) -> list[tuple[int, int]] | None:
+    """Return a visit_windows cell as minute spans ([] = any time), None when unreadable."""
+    spans = []
+    for part in filter(None, (x.strip() for x in text.split(";"))):
+        ends = [_minutes(x) for x in part.split("-")]
+        if len(ends) != 2 or None in ends:
+            return None
+        spans.append((ends[0], ends[1]))
+    return spans  # type: ignore[return-value]
+
+
+def assert_lawful(tiny: Path, itineraries: pd.DataFrame, jurisdiction: str, day: dt.date) -> None:
+    """Check the plan against the raw input files and the law, without routeplan's code.
+
+    Never a disputed, do-not-visit or active-promise account; legal hours
+    (arrival to end of service), no Sunday visits in Ireland, each
+    debtor's windows, 30-minute visits, the agent's shift, credential,
+    max_visits, language and seniority.
+    """
+    visits = itineraries[itineraries["kind"] == "visit"]
+    assert not set(visits["account_id"]) & never_visit(tiny / "accounts.csv", day.isoformat())
+    if jurisdiction == "IE" and day.weekday() == 6:
+        assert visits.empty, "visits on an Irish Sunday"
+    lo, hi = LEGAL_MIN[jurisdiction]
+    accounts = {r["account_id"]: r for r in raw_rows(tiny / "accounts.csv")}
+    agents = {r["agent_id"]: r for r in raw_rows(tiny / "agents.csv")}
+    for v in visits.to_dict("records"):
+        where = f"{v['agent_id']}/{v['account_id']}"
+        arrival, start, end = (_minutes(v[c]) for c in ("arrival", "service_start", "service_end"))
+        assert arrival is not None and start is not None and end is not None, where
+        assert lo <= arrival <= start and end - start >= 30 and end <= hi, (where, arrival, end)
+        acc, ag = accounts.get(v["account_id"]), agents.get(v["agent_id"])
+        assert acc is not None and ag is not None, where
+        spans = _windows(acc.get("visit_windows", ""))
+        if spans:
+            assert any(a <= start and end <= b for a, b in spans), (where, spans)
+        shift = (_minutes(ag.get("shift_start", "")), _minutes(ag.get("shift_end", "")))
+        assert shift[0] is not None and shift[1] is not None, where
+        assert shift[0] <= start and end <= shift[1], (where, shift)
+        assert ag.get("credential_id", ""), where
+        expiry = _date_or_none(ag.get("credential_expiry", ""))
+        assert expiry is None or expiry >= day, (where, expiry)
+        skills = {x.strip().lower() for x in ag.get("skills", "").split(";")}
+        language = acc.get("language", "").strip().lower()
+        assert not language or language in skills, (where, language, skills)
+        if float(acc["balance"]) >= 100_000:
+            assert "senior" in skills, where
+    for agent_id, rows in visits.groupby("agent_id"):
+        cap = agents[str(agent_id)].get("max_visits", "")
+        if re.fullmatch(r"\d+", cap):
+            assert len(rows) <= int(cap), agent_id
 
 
 def add_accounts(tiny: Path, *rows: str) -> None:
@@ -1181,6 +1252,21 @@ def test_map_on_a_broken_folder_is_one_line(
     """``map`` on an unusable itinerary: exit 1, one line naming the file."""
     breaker(made_plan)
     one_line_error(invoke("map", made_plan), ITIN)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("arrival", "07:59"), ("service_end", "22:01"), ("agent_id", "A3"), ("account_id", "ACC05")],
+)
+def test_independent_oracle_can_fail(
+    tiny_dir: Path, made_plan: Path, column: str, value: str
+) -> None:
+    """The raw-file oracle used by every plan here rejects an unlawful edit on its own."""
+    it = read_out(made_plan, ITIN)
+    first = it.index[it["kind"] == "visit"][0]
+    it.loc[first, column] = value
+    with pytest.raises(AssertionError):
+        assert_lawful(tiny_dir, it, "CN", dt.date.fromisoformat(DATE))
 
 
 def test_check_missing_folder_and_missing_lists(tiny_dir: Path, made_plan: Path) -> None:
