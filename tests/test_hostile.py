@@ -227,7 +227,8 @@ def _windows(text: str) -> list[tuple[int, int]] | None:
 def assert_lawful(tiny: Path, itineraries: pd.DataFrame, jurisdiction: str, day: dt.date) -> None:
     """Check the plan against the raw input files and the law, without routeplan's code.
 
-    Never a disputed, do-not-visit or active-promise account; legal hours
+    Only eligible accounts (default rules), never a disputed, do-not-visit or
+    active-promise account; legal hours
     (arrival to end of service), no Sunday visits in Ireland, each
     debtor's windows, 30-minute visits, the agent's shift, credential,
     max_visits, language and seniority.
@@ -260,6 +261,12 @@ def assert_lawful(tiny: Path, itineraries: pd.DataFrame, jurisdiction: str, day:
         assert not language or language in skills, (where, language, skills)
         if float(acc["balance"]) >= 100_000:
             assert "senior" in skills, where
+        # the default eligibility rules
+        assert float(acc["balance"]) >= 10_000, where
+        assert float(acc["days_past_due"]) >= 90 and float(acc["contact_attempts_30d"]) >= 3, where
+        assert float(acc.get("visits_90d") or 0) < 3, where
+        last = _date_or_none(acc.get("last_visit_date", ""))
+        assert last is None or (day - last).days >= 7, (where, last)
     for agent_id, rows in visits.groupby("agent_id"):
         cap = agents[str(agent_id)].get("max_visits", "")
         if re.fullmatch(r"\d+", cap):
@@ -1256,7 +1263,15 @@ def test_map_on_a_broken_folder_is_one_line(
 
 @pytest.mark.parametrize(
     ("column", "value"),
-    [("arrival", "07:59"), ("service_end", "22:01"), ("agent_id", "A3"), ("account_id", "ACC05")],
+    [
+        ("arrival", "07:59"),
+        ("service_end", "22:01"),
+        ("agent_id", "A3"),  # expired credential
+        ("account_id", "ACC05"),  # disputed
+        ("account_id", "ACC04"),  # 30 days past due
+        ("account_id", "ACC07"),  # visited 3 days ago
+        ("account_id", "ACC08"),  # speaks fr
+    ],
 )
 def test_independent_oracle_can_fail(
     tiny_dir: Path, made_plan: Path, column: str, value: str
