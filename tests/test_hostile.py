@@ -449,6 +449,12 @@ def test_unclosed_quote_names_the_row(tiny_dir: Path, tmp_path: Path) -> None:
     one_line_error(plan(tiny_dir, tmp_path / "p"), "accounts.csv, row 17", "quote")
 
 
+def test_text_after_a_closing_quote_names_the_row(tiny_dir: Path, tmp_path: Path) -> None:
+    """``"ACC99" ,...`` is refused naming its row, rather than risk merging rows silently."""
+    add_accounts(tiny_dir, '"ACC99" ,"Hand Edited","1 Road",31.2345,121.4745,50000,120,5')
+    one_line_error(plan(tiny_dir, tmp_path / "p"), "accounts.csv, row 17", "quote")
+
+
 def test_repeated_column_after_case_folding_is_a_file_error(tiny_dir: Path, tmp_path: Path) -> None:
     """``Balance`` and ``balance`` are the same column: refused rather than one silently used."""
     p = tiny_dir / "accounts.csv"

@@ -185,9 +185,24 @@ def _csv_records(text: str, name: str) -> list[tuple[int, list[str]]]:
     first_line, _, rest = text.partition("\n")
     hint = _SEP_HINT.match(first_line)
     if hint:
-        delimiter, text, first_line = hint[1], rest, rest.split("\n", 1)[0]
+        delimiter, text = hint[1], rest
     else:
         delimiter = next((d for d in (",", "\t", ";") if d in first_line), ",")
+    # strict: a quote left open or followed by stray text fails the file naming its row,
+    # rather than silently swallowing the rows that follow into one value
+    try:
+        return _split(text, delimiter)
+    except csv.Error as exc:
+        row, problem = exc.args
+        if "end of data" in str(problem):
+            problem = "a quoted value is never closed"
+        raise InputError(
+            f"{name}, row {row}: not valid CSV ({problem}); check the quotes on that row"
+        ) from None
+
+
+def _split(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """Parse CSV records strictly; a csv.Error carries ``(row, message)``."""
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True, strict=True
     )
@@ -196,9 +211,7 @@ def _csv_records(text: str, name: str) -> list[tuple[int, list[str]]]:
         for rec in reader:
             out.append((len(out) + 1, rec))
     except csv.Error as exc:
-        raise InputError(
-            f"{name}, row {len(out) + 1}: not valid CSV ({exc}); check the quotes on that row"
-        ) from exc
+        raise csv.Error(len(out) + 1, str(exc)) from exc
     return out
 
 
