@@ -366,46 +366,30 @@ def _check_break(
     last: int | None,
 ) -> list[Violation]:
     out: list[Violation] = []
+
+    def v(detail: str) -> None:
+        out.append(Violation(agent_id, None, "", "break", detail))
+
     bm = agent[S.BREAK_MINUTES]
     if bm is None or pd.isna(bm) or int(bm) == 0:
         if breaks:
-            out.append(Violation(agent_id, None, "", "break", "agent has no break"))
+            v("agent has no break")
         return out
     lo, hi = int(agent[S.BREAK_START]) * 60, int(agent[S.BREAK_END]) * 60
     if len(breaks) > 1:
-        out.append(Violation(agent_id, None, "", "break", "more than one break"))
+        v("more than one break")
+    # break times are shown rounded down alike: lengths and bounds need no slack
     for s0, s1 in breaks:
-        if s1 - s0 + TOLERANCE_S < int(bm) * 60:
-            out.append(
-                Violation(
-                    agent_id,
-                    None,
-                    "",
-                    "break",
-                    f"break of {(s1 - s0) // 60} min, {int(bm)} required",
-                )
-            )
-        if s0 < lo or s1 > hi + TOLERANCE_S:
-            out.append(
-                Violation(
-                    agent_id,
-                    None,
-                    "",
-                    "break",
-                    f"break {format_clock(s0, seconds=True)}-"
-                    f"{format_clock(s1, seconds=True)} outside its window",
-                )
+        if s1 - s0 < int(bm) * 60:
+            v(f"break of {(s1 - s0) // 60} min, {int(bm)} required")
+        if s0 < lo or s1 > hi:
+            v(
+                f"break {format_clock(s0, seconds=True)}-{format_clock(s1, seconds=True)} "
+                f"outside its window {format_clock(lo, seconds=True)}-"
+                f"{format_clock(hi, seconds=True)}"
             )
     if not breaks and first is not None and last is not None and first <= lo and last >= hi:
-        out.append(
-            Violation(
-                agent_id,
-                None,
-                "",
-                "break",
-                "the day spans the whole break window but no break is planned",
-            )
-        )
+        v("the day spans the whole break window but no break is planned")
     return out
 
 
