@@ -442,7 +442,12 @@ def _check_accounted(
         for aid, row in zip(unplaced[S.ACCOUNT_ID], unplaced["_row"], strict=True)
         if str(row) in rej_rows
     }
-    for aid in sorted(excluded - excluded_ids - planned):
+    known = set(accounts[S.ACCOUNT_ID])
+    for aid in sorted((excluded | dropped) - known):
+        out.append(
+            Violation("", None, aid, "accounted", "listed in the plan but not a valid account")
+        )
+    for aid in sorted((excluded & known) - excluded_ids - planned):
         out.append(
             Violation("", None, aid, "accounted", "listed in excluded.csv but eligible today")
         )

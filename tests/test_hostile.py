@@ -1495,15 +1495,6 @@ def test_check_catches_a_29_minute_visit(tiny_dir: Path, made_plan: Path) -> Non
     assert res.exit_code == 1 and "[service]" in res.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/check.py _check_accounted: an account listed in excluded.csv that is "
-        "not in the accounts file at all is reported as 'listed in excluded.csv but eligible "
-        "today', which is false and misleading; expected a message saying it is not in "
-        "accounts.csv"
-    ),
-)
 def test_check_names_accounts_missing_from_the_input(tiny_dir: Path, made_plan: Path) -> None:
     """Checking against a portfolio lacking ACC10 says ACC10 is unknown, not eligible."""
     p = tiny_dir / "accounts.csv"
@@ -1643,14 +1634,6 @@ def test_map_ragged_itinerary_is_one_line(made_plan: Path) -> None:
     one_line_error(invoke("map", made_plan), ITIN)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/history_cli.py record_command overwrites the _row column from "
-        "read_table with range(2, n + 2), so after a blank line the rejection report names "
-        "the wrong spreadsheet row"
-    ),
-)
 def test_record_row_numbers_count_blank_lines(tmp_path: Path, history_db: Path) -> None:
     """A refused outcome after a blank line is reported at the row a spreadsheet shows."""
     f = tmp_path / "outcomes.csv"
