@@ -445,7 +445,9 @@ def _check_accounted(
     known = set(accounts[S.ACCOUNT_ID])
     for aid in sorted((excluded | dropped) - known):
         out.append(
-            Violation("", None, aid, "accounted", "listed in the plan but not a valid account")
+            Violation(
+                "", None, aid, "accounted", "listed in the plan but not a valid row of accounts.csv"
+            )
         )
     for aid in sorted((excluded & known) - excluded_ids - planned):
         out.append(
