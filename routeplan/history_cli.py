@@ -125,8 +125,8 @@ def record_command(
       routeplan record plans/2026-12-01/outcomes.csv --db routeplan.db
     """
     day = today or dt.date.today()
+    # read_table's _row is the row a spreadsheet shows (blank lines count): keep it
     frame, _encoding = read_table(outcomes_csv)
-    frame["_row"] = range(2, len(frame) + 2)
     with _open_store(db_path) as store:
         checked = validate_outcomes(
             frame,

@@ -206,6 +206,30 @@ def test_record_rejects_and_flags(tmp_path: Path, db: Path) -> None:
     assert list(report["column"]) == ["account_id", "ptp_date"]
 
 
+def test_record_names_spreadsheet_rows(tmp_path: Path, db: Path) -> None:
+    """Rejected and flagged rows are named as a spreadsheet shows them (blank lines count)."""
+    src = write(
+        tmp_path / "gaps.csv",
+        """\
+        A1,AG1,2026-12-01,ptp,,2026-12-10,500,"said: call
+        after six"
+
+        NOPE,AG1,2026-12-01,refused,,,,
+
+        E1,AG2,2026-12-01,hardship,,,,
+        A2,AG1,2026-12-01,1e400,inf,,,
+        """,
+    )
+    res = run(record_command, str(src), "--db", str(db), "--today", TODAY)
+    assert res.exit_code == 0, res.output
+    assert "rejected: gaps.csv, row 4, column account_id" in res.stderr
+    assert "flagged: gaps.csv, row 6: visit of E1 by AG2" in res.stderr
+    assert "rejected: gaps.csv, row 7, column outcome" in res.stderr
+    assert "rejected: gaps.csv, row 7, column amount_paid: 'inf' is not a finite" in res.stderr
+    report = pd.read_csv(tmp_path / "gaps_rejected.csv", encoding="utf-8-sig")
+    assert list(report["row"]) == [4, 7, 7]
+
+
 def test_record_rejected_path_option(tmp_path: Path, db: Path) -> None:
     """--rejected chooses where the rejection report goes."""
     src = write(tmp_path / "o.csv", "A1,AG1,2026-12-01,bogus,,,,\nA2,AG1,2026-12-01,refused,,,,\n")
