@@ -1509,14 +1509,6 @@ def test_check_names_accounts_missing_from_the_input(tiny_dir: Path, made_plan: 
     assert "eligible today" not in line and "accounts.csv" in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/present/exports.py inside() raises ValueError (not a RouteplanError), "
-        "so a plan folder whose sheets/ is a symlink leaving the folder stops 'routeplan plan' "
-        "with a traceback; nothing is written outside (good) but it should be one line, exit 1"
-    ),
-)
 def test_symlinked_sheets_folder_is_one_line(tiny_dir: Path, tmp_path: Path) -> None:
     """A ``sheets`` symlink pointing out of the plan folder is refused in one line."""
     out, elsewhere = tmp_path / "p", tmp_path / "elsewhere"

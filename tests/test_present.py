@@ -543,3 +543,47 @@ def test_minimal_summary_and_missing_base_rows(plan_dir: Path) -> None:
     sheet = (plan_dir / "sheets" / "A01.html").read_text(encoding="utf-8")
     assert "Route sheet · 张伟" in sheet and sheet.count('<section class="stop"') == 4
     assert "Depart from base" not in sheet
+
+
+# --- hostile plan folders -------------------------------------------------------------------
+
+
+def _one_line_map_error(plan_dir: Path, *needles: str) -> str:
+    """Run ``routeplan map`` and assert exit 1 with one line holding every needle."""
+    result = CliRunner().invoke(map_command, [str(plan_dir)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("sub", ["sheets", "agents"])
+def test_linked_out_subfolder_is_refused_and_left_alone(
+    plan_dir: Path, tmp_path: Path, sub: str
+) -> None:
+    """A sheets/ or agents/ link leaving the folder: one line, nothing written or pruned there."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "old.html").write_text("keep", encoding="utf-8")
+    (elsewhere / "old.csv").write_text("keep", encoding="utf-8")
+    (plan_dir / sub).symlink_to(elsewhere, target_is_directory=True)
+    # even with no visits at all (nothing to write there, only stale files to prune)
+    header = (plan_dir / "itineraries.csv").read_text(encoding="utf-8").splitlines()[0]
+    (plan_dir / "itineraries.csv").write_text(header + "\n", encoding="utf-8")
+    _one_line_map_error(plan_dir, sub, "outside the plan folder")
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["old.csv", "old.html"]
+
+
+def test_link_loop_subfolder_is_one_line(plan_dir: Path) -> None:
+    """A sheets/ link pointing at itself is refused in one line, not a RuntimeError."""
+    (plan_dir / "sheets").symlink_to(plan_dir / "sheets")
+    _one_line_map_error(plan_dir, "sheets")
+
+
+def test_map_command_unwritable_output_is_one_line(plan_dir: Path) -> None:
+    """An OSError while writing (a file where the sheets folder goes) is one line, exit 1."""
+    (plan_dir / "sheets").write_text("not a folder", encoding="utf-8")
+    _one_line_map_error(plan_dir, "sheets")

@@ -61,10 +61,15 @@ def write_dispatch_outputs(plan_dir: Path | str, *, show_names: bool = False) ->
     Raises
     ------
     routeplan.errors.InputError
-        When a plan file or column is missing or a cell cannot be read.
+        When a plan file or column is missing, a cell cannot be read, or
+        ``sheets/`` or ``agents/`` is a link leading out of the folder.
     """
     folder = Path(plan_dir)
     plan = read_plan_folder(folder)
+    # Check the sub-folders before writing or pruning anything: a linked-out ``sheets``
+    # must not get files written into it, nor old sheets deleted from it.
+    for sub in (SHEETS_DIR, AGENTS_DIR):
+        inside(folder, folder / sub)
     stems = file_stems(plan.agents)
     written: list[Path] = []
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from routeplan.errors import RouteplanError
+from routeplan.cli_common import fail_cleanly
 from routeplan.present import write_dispatch_outputs
 
 
@@ -23,6 +23,7 @@ from routeplan.present import write_dispatch_outputs
     default=False,
     help="Show debtors' full names on the map (masked as 王** / J*** S**** by default).",
 )
+@fail_cleanly
 def map_command(plan_dir: Path, show_names: bool) -> None:
     """Redraw map.html, route sheets, index.html and CSV exports from PLAN_DIR.
 
@@ -34,10 +35,7 @@ def map_command(plan_dir: Path, show_names: bool) -> None:
 
         routeplan map plans/2026-12-01 --show-names
     """
-    try:
-        written = write_dispatch_outputs(plan_dir, show_names=show_names)
-    except RouteplanError as exc:
-        raise click.ClickException(str(exc)) from exc
+    written = write_dispatch_outputs(plan_dir, show_names=show_names)
     sheets = sum(1 for p in written if p.parent.name == "sheets")
     click.echo(f"Wrote {len(written)} files to {plan_dir}: map.html, index.html, {sheets} sheets")
     click.echo(f"Open {plan_dir / 'index.html'}")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from routeplan import schema
+from routeplan.errors import InputError
 
 #: Columns of ``outcomes_template.csv``: the contract's outcomes format, then
 #: helper columns for the person filling it in (ignored by ``routeplan record``).
@@ -73,13 +74,25 @@ def outcomes_template(itineraries: pd.DataFrame) -> pd.DataFrame:
 def inside(folder: Path, path: Path) -> Path:
     """Return ``path`` after checking it resolves inside ``folder`` (defence in depth).
 
+    Symbolic links are followed, so a ``sheets`` folder that is a link to
+    somewhere else is caught before anything is written (or pruned) there.
+
     Raises
     ------
-    ValueError
-        When ``path`` would leave ``folder`` (for example through ``..``).
+    InputError
+        When ``path`` would leave ``folder`` (through ``..`` or a symbolic
+        link), or a symbolic link on the way loops.
     """
-    base = folder.resolve()
-    target = path.resolve()
+    try:
+        base = folder.resolve()
+        target = path.resolve()
+    except RuntimeError as exc:  # a symlink loop (Python < 3.13)
+        raise InputError(f"{path}: cannot resolve ({exc})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot resolve ({exc.strerror or exc})") from None
     if target != base and base not in target.parents:
-        raise ValueError(f"{path} is outside {folder}")
+        raise InputError(
+            f"{path}: leads outside the plan folder {folder} (to {target}); "
+            "refusing to write there (remove the link)"
+        )
     return path
