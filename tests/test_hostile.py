@@ -1613,13 +1613,6 @@ def test_check_bad_summary_jurisdiction_names_the_file(tiny_dir: Path, made_plan
     one_line_error(check(tiny_dir, made_plan), "summary.json", "XX")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/io/safe.py read_csv_text: a row with too many fields gives pandas' "
-        "tokenizer message, which ends in a newline, so 'routeplan map' prints a two-line error"
-    ),
-)
 def test_map_ragged_itinerary_is_one_line(made_plan: Path) -> None:
     """A ragged itinerary row is reported in one line."""
     _edit(made_plan / ITIN, lambda s: s + "2026-12-01,A1,9,visit,X" + ",1" * 25 + "\n")

@@ -587,3 +587,36 @@ def test_map_command_unwritable_output_is_one_line(plan_dir: Path) -> None:
     """An OSError while writing (a file where the sheets folder goes) is one line, exit 1."""
     (plan_dir / "sheets").write_text("not a folder", encoding="utf-8")
     _one_line_map_error(plan_dir, "sheets")
+
+
+def test_ragged_and_broken_csv_rows_are_one_line(plan_dir: Path) -> None:
+    """A row with too many values, or a quote never closed, is named in one line."""
+    path = plan_dir / "dropped.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "CN9,x,y,1,2,3,4,5,6,7\n", encoding="utf-8")
+    _one_line_map_error(plan_dir, "dropped.csv", "row 6", "10 values", "8 columns")
+    path.write_text(text + 'CN9,"never closed\n', encoding="utf-8")
+    _one_line_map_error(plan_dir, "dropped.csv", "row 6", "never closed")
+
+
+def test_trailing_empty_cells_and_short_rows_are_read(plan_dir: Path) -> None:
+    """Spreadsheet extras are fine: trailing empty cells, short rows padded, separator-only rows."""
+    path = plan_dir / "dropped.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] += ",,"
+    lines[2] = ",".join(lines[2].split(",")[:2])
+    lines.append(",,,,")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    dropped = read_plan_folder(plan_dir).dropped
+    assert len(dropped) == 4 and list(dropped.columns)[:2] == ["account_id", "reason"]
+    assert dropped.loc[1, "detail"] == "" and pd.isna(dropped.loc[1, "lat"])
+
+
+def test_repeated_column_is_refused(plan_dir: Path) -> None:
+    """A header naming a column twice is refused (which one would be meant?)."""
+    path = plan_dir / "dropped.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [line + ",x" for line in lines]
+    lines[0] = lines[0][: -len(",x")] + ",lat"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _one_line_map_error(plan_dir, "dropped.csv", "column lat", "more than once")
