@@ -1533,14 +1533,6 @@ def test_rejected_rows_are_counted_once(tiny_dir: Path, tmp_path: Path) -> None:
     assert "1 rows rejected" in res.output or "1 row rejected" in res.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/present/sheets.py build_index (common.number): a summary.json whose "
-        "travel_km is not a number ('far') raises ValueError from float() (traceback in "
-        "'routeplan map'); read_plan_folder's _read_summary checks only agents/counts/solver"
-    ),
-)
 def test_map_summary_with_text_for_a_number(made_plan: Path) -> None:
     """A hand-edited summary.json with text where a number goes is one line (or ignored)."""
     path = made_plan / "summary.json"
@@ -1552,14 +1544,6 @@ def test_map_summary_with_text_for_a_number(made_plan: Path) -> None:
     assert res.exit_code in (0, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/present/common.py integer(): days_past_due '1e400' in an edited "
-        "itinerary passes folder.py's number check as inf and round(inf) raises OverflowError "
-        "(traceback in 'routeplan map'); non-finite numbers should be refused with the row"
-    ),
-)
 def test_map_infinite_days_past_due(made_plan: Path) -> None:
     """An infinite number in an itinerary cell is one line naming the cell."""
     path = made_plan / ITIN
@@ -1580,13 +1564,6 @@ def test_check_infinite_stop_number(tiny_dir: Path, made_plan: Path) -> None:
     assert res.exit_code == 1 and "[format]" in res.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: routeplan/present/folder.py _read_itineraries: stop_no '1e400' passes the number "
-        "check as inf and astype(int) raises IntCastingNaNError (traceback) in routeplan map"
-    ),
-)
 def test_map_infinite_stop_number(made_plan: Path) -> None:
     """``map`` refuses an infinite stop number in one line."""
     _edit(made_plan / ITIN, lambda s: s.replace("A1,1,", "A1,1e400,"))

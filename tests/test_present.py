@@ -16,8 +16,16 @@ from routeplan.errors import InputError
 from routeplan.io.safe import FORMULA_PREFIXES
 from routeplan.present import read_plan_folder, write_dispatch_outputs
 from routeplan.present.cli import map_command
-from routeplan.present.common import esc, file_stems, is_settlement_item, mask_name
-from routeplan.present.exports import OUTCOME_TEMPLATE_COLUMNS
+from routeplan.present.common import (
+    esc,
+    file_stems,
+    integer,
+    is_settlement_item,
+    mask_name,
+    money,
+    number,
+)
+from routeplan.present.exports import OUTCOME_TEMPLATE_COLUMNS, agent_itinerary
 from routeplan.present.map import build_map, render_map
 from routeplan.present.sheets import build_index, build_sheet, navigation_links
 
@@ -589,6 +597,108 @@ def test_map_command_unwritable_output_is_one_line(plan_dir: Path) -> None:
     _one_line_map_error(plan_dir, "sheets")
 
 
+def _set_cell(path: Path, row: int, column: str, value: str) -> None:
+    """Set one cell (``row`` = 0-based data row) of a plan CSV, keeping every other cell."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[row, column] = value
+    df.to_csv(path, index=False)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        "stop_no",
+        "lat",
+        "lon",
+        "travel_km",
+        "travel_min",
+        "priority",
+        "balance",
+        "days_past_due",
+        "expected_recovery",
+    ],
+)
+@pytest.mark.parametrize("value", ["1e400", "-inf", "Infinity", "nan"])
+def test_itinerary_non_finite_numbers_are_refused(plan_dir: Path, column: str, value: str) -> None:
+    """inf, 1e400 and nan in any numeric itinerary cell are one line naming row and column."""
+    _set_cell(plan_dir / "itineraries.csv", 1, column, value)
+    line = _one_line_map_error(plan_dir, "itineraries.csv", "row 3", f"column {column}")
+    assert "number" in line
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("days_past_due", "1e300", "too large"),
+        ("balance", "-2e16", "too large"),
+        ("stop_no", "1.5", "not a whole number"),
+        ("stop_no", "-1", "not a whole number"),
+        ("stop_no", "1e12", "not a whole number"),
+    ],
+)
+def test_itinerary_out_of_range_numbers_are_refused(
+    plan_dir: Path, column: str, value: str, problem: str
+) -> None:
+    """Numbers too large to sum or cast, and stop numbers that are not 0, 1, 2..., are refused."""
+    _set_cell(plan_dir / "itineraries.csv", 1, column, value)
+    _one_line_map_error(plan_dir, "itineraries.csv", "row 3", f"column {column}", problem)
+
+
+@pytest.mark.parametrize("column", ["lat", "lon", "balance", "priority", "expected_recovery"])
+def test_dropped_non_finite_numbers_are_refused(plan_dir: Path, column: str) -> None:
+    """A non-finite number in dropped.csv is one line naming its row and column."""
+    _set_cell(plan_dir / "dropped.csv", 2, column, "1e400")
+    _one_line_map_error(plan_dir, "dropped.csv", "row 4", f"column {column}", "finite")
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        ('"travel_km": "far"', "key travel_km"),
+        ('"travel_min": 1e400', "key travel_min"),
+        ('"balance_covered": Infinity', "key balance_covered"),
+        ('"expected_recovery_covered": NaN', "key expected_recovery_covered"),
+        ('"travel_km": true', "key travel_km"),
+        ('"travel_km": [1]', "key travel_km"),
+        ('"travel_min": 1' + "0" * 400, "key travel_min"),
+        ('"solver": {"runtime_s": "slow"}', "key solver.runtime_s"),
+        ('"agents": [{"agent_id": "A01", "travel_km": "x"}]', "key agents[0].travel_km"),
+        ('"agents": [{"agent_id": "A01", "visits": -1e400}]', "key agents[0].visits"),
+    ],
+)
+def test_summary_figures_must_be_finite_numbers(plan_dir: Path, edit: str, key: str) -> None:
+    """A summary.json figure that is text, a boolean, a list or not finite is named in one line."""
+    (plan_dir / "summary.json").write_text('{"date": "2026-12-01", ' + edit + "}", encoding="utf-8")
+    _one_line_map_error(plan_dir, "summary.json", key)
+
+
+def test_summary_numbers_written_as_text_are_read(plan_dir: Path) -> None:
+    """A figure quoted as text ("20.4") is that number; null figures are simply left out."""
+    summary = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
+    summary["travel_km"] = "1,020.4"
+    summary["balance_covered"] = None
+    summary["solver"]["runtime_s"] = "1.5"
+    (plan_dir / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    plan = read_plan_folder(plan_dir)
+    assert plan.summary["travel_km"] == 1020.4 and plan.summary["solver"]["runtime_s"] == 1.5
+    write_dispatch_outputs(plan_dir)
+    index = (plan_dir / "index.html").read_text(encoding="utf-8")
+    assert "1,020.4 km" in index and "1.50 s" in index and "Balance covered" not in index
+
+
+def test_problem_rows_count_blank_lines_and_quoted_breaks(plan_dir: Path) -> None:
+    """Rows are named as a spreadsheet shows them: blank lines count, a quoted break does not."""
+    path = plan_dir / "itineraries.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # a two-line cell in row 3, a blank line as row 4, then the bad cell in spreadsheet row 5
+    # (line 6 of the file; row 4 if blank lines were not counted)
+    lines[2] = lines[2].replace('"184 days past due', '"184 days\npast due')
+    lines.insert(3, "")
+    lines[4] = lines[4].replace("31.2455", "north")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _one_line_map_error(plan_dir, "itineraries.csv", "row 5, column lat: 'north'")
+
+
 def test_ragged_and_broken_csv_rows_are_one_line(plan_dir: Path) -> None:
     """A row with too many values, or a quote never closed, is named in one line."""
     path = plan_dir / "dropped.csv"
@@ -620,3 +730,20 @@ def test_repeated_column_is_refused(plan_dir: Path) -> None:
     lines[0] = lines[0][: -len(",x")] + ",lat"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     _one_line_map_error(plan_dir, "dropped.csv", "column lat", "more than once")
+
+
+def test_formatters_never_raise() -> None:
+    """money/number/integer show a non-finite or non-numeric value as written, never raise."""
+    assert (money(58200), number(12.66), integer(183.6)) == ("58,200.00", "12.7", "184")
+    assert (money(None), number(float("nan")), integer("")) == ("", "", "")
+    assert integer(float("inf")) == "inf" and money("far") == "far"
+    assert number(10**400) == str(10**400) and integer(True) == "True"
+
+
+def test_agent_csv_keeps_huge_whole_numbers_as_floats() -> None:
+    """A whole number too large for int64 does not stop the per-agent export."""
+    itin = pd.read_csv(FIXTURE / "itineraries.csv", dtype=str, keep_default_na=False)
+    itin["days_past_due"] = pd.to_numeric(itin["days_past_due"], errors="coerce")
+    itin.loc[1, "days_past_due"] = 1e300
+    rows = agent_itinerary(itin, "A01")
+    assert rows["days_past_due"].dtype == float and rows.loc[1, "days_past_due"] == 1e300

@@ -74,25 +74,37 @@ def is_missing(value: Any) -> bool:
     return text(value).strip() == ""
 
 
+def finite(value: Any) -> float | None:
+    """Return ``value`` as a finite float, or None (missing, not a number, infinite)."""
+    if is_missing(value) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def money(value: Any) -> str:
-    """Format an amount as ``58,200.00`` (no currency symbol); missing -> ``""``."""
-    if is_missing(value):
-        return ""
-    return f"{float(value):,.2f}"
+    """Format an amount as ``58,200.00`` (no currency symbol); missing -> ``""``.
+
+    Like :func:`number` and :func:`integer` this never raises: a value that is
+    not a finite number (the plan-folder reader refuses those) is shown as written.
+    """
+    amount = finite(value)
+    return text(value).strip() if amount is None else f"{amount:,.2f}"
 
 
 def number(value: Any, digits: int = 1) -> str:
     """Format a number with ``digits`` decimals (``12.7``); missing -> ``""``."""
-    if is_missing(value):
-        return ""
-    return f"{float(value):,.{digits}f}"
+    amount = finite(value)
+    return text(value).strip() if amount is None else f"{amount:,.{digits}f}"
 
 
 def integer(value: Any) -> str:
     """Format a whole number (``184``); missing -> ``""``."""
-    if is_missing(value):
-        return ""
-    return f"{round(float(value)):d}"
+    amount = finite(value)
+    return text(value).strip() if amount is None else f"{round(amount):d}"
 
 
 # --- colours -------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from routeplan.errors import InputError
 #: helper columns for the person filling it in (ignored by ``routeplan record``).
 OUTCOME_TEMPLATE_COLUMNS = (*schema.OUTCOME_COLUMNS, "stop_no", "debtor_name", "address")
 _INT_COLUMNS = ("stop_no", "days_past_due", "travel_min")
+#: largest whole number a float holds exactly (2**53)
+_EXACT_INT = float(2**53)
 
 
 def agent_itinerary(itineraries: pd.DataFrame, agent_id: str) -> pd.DataFrame:
@@ -35,7 +37,9 @@ def agent_itinerary(itineraries: pd.DataFrame, agent_id: str) -> pd.DataFrame:
     rows = rows.loc[:, [*schema.ITINERARY_COLUMNS, *extra, *rest]]
     for column in _INT_COLUMNS:
         values = pd.to_numeric(rows[column], errors="coerce")
-        if (values.dropna() % 1 == 0).all():
+        known = values.dropna()
+        # only exact whole numbers an int64 holds (no inf, no 1e300) are cast
+        if ((known % 1 == 0) & (known.abs() <= _EXACT_INT)).all():
             rows[column] = values.round().astype("Int64")
     return rows.reset_index(drop=True)
 

@@ -8,6 +8,7 @@ in one :class:`~routeplan.errors.InputError` naming the file, row and column.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,23 @@ EXCLUDED_FILE = "excluded.csv"
 KINDS = (schema.KIND_START, schema.KIND_VISIT, schema.KIND_BREAK, schema.KIND_END)
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
 DROPPED_OPTIONAL = ("detail", "lat", "lon", "balance", "priority", "expected_recovery")
+#: largest magnitude accepted in a numeric cell or summary figure: far above any real
+#: balance or distance, small enough that sums and whole-number casts cannot overflow
+MAX_MAGNITUDE = 1e15
+#: largest stop number accepted (a day has a few dozen stops)
+MAX_STOP_NO = 1_000_000
+#: ``summary.json`` figures the outputs print, checked to be numbers when present
+SUMMARY_NUMBERS = (
+    "balance_covered",
+    "expected_recovery_covered",
+    "expected_recovery_eligible",
+    "travel_km",
+    "travel_min",
+)
+AGENT_NUMBERS = ("visits", "travel_km", "travel_min", "balance", "expected_recovery")
+SOLVER_NUMBERS = ("runtime_s",)
+#: name of the spreadsheet-row column kept while a file is checked (dropped before returning)
+_ROW = "_row"
 
 
 @dataclass(frozen=True)
@@ -97,11 +115,18 @@ def read_plan_folder(plan_dir: Path | str) -> PlanFolder:
 
 
 def _read_summary(path: Path) -> dict[str, Any]:
-    """Read ``summary.json`` and check the shape of the parts the outputs use."""
+    """Read ``summary.json`` and check the shape of the parts the outputs use.
+
+    Figures the outputs print (travel_km, balance_covered, solver.runtime_s, an
+    agent's visits and km, ...) must be finite numbers when present; a number
+    written as text (``"12.5"``) is taken as that number.
+    """
     data = read_json(path)
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object at the top level")
-    agents = data.get("agents", [])
+    if data.get("agents") is None:
+        data["agents"] = []
+    agents = data["agents"]
     if not isinstance(agents, list) or not all(isinstance(a, dict) for a in agents):
         raise InputError(f"{path}, key agents: expected a list of objects")
     for i, agent in enumerate(agents):
@@ -109,24 +134,92 @@ def _read_summary(path: Path) -> dict[str, Any]:
             raise InputError(f"{path}, key agents[{i}].agent_id: missing or empty")
         agent["agent_id"] = str(agent["agent_id"])
     for key in ("counts", "solver"):
-        if key in data and not isinstance(data[key], dict):
+        if data.get(key) is not None and not isinstance(data[key], dict):
             raise InputError(f"{path}, key {key}: expected an object")
+    problems: list[str] = []
+    _summary_numbers(data, SUMMARY_NUMBERS, "", path, problems)
+    if isinstance(data.get("solver"), dict):
+        _summary_numbers(data["solver"], SOLVER_NUMBERS, "solver.", path, problems)
+    for i, agent in enumerate(agents):
+        _summary_numbers(agent, AGENT_NUMBERS, f"agents[{i}].", path, problems)
+    if problems:
+        raise InputError("; ".join(problems))
     return data
+
+
+def _summary_numbers(
+    entry: dict[str, Any], keys: tuple[str, ...], prefix: str, path: Path, problems: list[str]
+) -> None:
+    """Check (and convert in place) the numeric ``keys`` of one ``summary.json`` object."""
+    for key in keys:
+        value = entry.get(key)
+        if value is None:
+            continue
+        number = _finite(value)
+        if number is None:
+            problems.append(f"{path}, key {prefix}{key}: {_shown(value)} is not a finite number")
+        elif abs(number) > MAX_MAGNITUDE:
+            problems.append(
+                f"{path}, key {prefix}{key}: {_shown(value)} is too large "
+                f"(at most {MAX_MAGNITUDE:g})"
+            )
+        else:
+            entry[key] = number
+
+
+def _finite(value: Any) -> float | None:
+    """Return ``value`` as a finite float (numbers or numeric text), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip().replace(",", "")
+    elif not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _shown(value: Any) -> str:
+    """Return a short ``repr`` of a refused value for a one-line message."""
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 def _to_float(
     df: pd.DataFrame, column: str, file: str, problems: list[RowProblem], *, required: pd.Series
 ) -> pd.Series:
-    """Parse a text column to floats, recording unparsable or missing-but-required cells."""
+    """Parse a text column to floats, recording refused or missing-but-required cells.
+
+    Refused: text that is not a number, ``nan``, infinities (``inf``, ``1e400``)
+    and magnitudes above :data:`MAX_MAGNITUDE`. Refused cells become NaN.
+    """
     raw = df[column].astype(str).str.strip()
-    values = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce")
+    values = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce").astype(float)
+    infinite = values.isin([math.inf, -math.inf])
+    huge = values.notna() & ~infinite & (values.abs() > MAX_MAGNITUDE)
     bad = (raw != "") & values.isna()
     missing = (raw == "") & required
-    for idx in df.index[bad]:
-        problems.append(RowProblem(file, int(idx) + 2, column, f"{raw[idx]!r} is not a number"))
-    for idx in df.index[missing]:
-        problems.append(RowProblem(file, int(idx) + 2, column, "empty, a number is required"))
-    return values.astype(float)
+    for idx in df.index:
+        if bad[idx]:
+            problem = f"{raw[idx]!r} is not a number"
+        elif infinite[idx]:
+            problem = f"{raw[idx]!r} is not a finite number"
+        elif huge[idx]:
+            problem = f"{raw[idx]!r} is too large (at most {MAX_MAGNITUDE:g})"
+        elif missing[idx]:
+            problem = "empty, a number is required"
+        else:
+            continue
+        problems.append(RowProblem(file, _row_of(df, idx), column, problem))
+    return values.mask(infinite | huge)
+
+
+def _row_of(df: pd.DataFrame, idx: Any) -> int:
+    """Return the spreadsheet row of the row labelled ``idx`` (kept by ``read_csv_text``)."""
+    return int(df.at[idx, _ROW])
 
 
 def _read_excluded(path: Path) -> dict[str, str]:
@@ -144,7 +237,7 @@ def _read_itineraries(
     path: Path, summary: Mapping[str, Any], excluded: Mapping[str, str]
 ) -> pd.DataFrame:
     """Read and type ``itineraries.csv``; extra routeplan columns default to empty."""
-    df = read_csv_text(path, required=schema.ITINERARY_COLUMNS)
+    df = read_csv_text(path, required=schema.ITINERARY_COLUMNS, row_column=_ROW)
     for column in schema.ITINERARY_EXTRA:
         if column not in df.columns:
             df[column] = ""
@@ -155,8 +248,8 @@ def _read_itineraries(
     df["service_start"] = df["service_start"].astype(str).str.strip()
     df["service_end"] = df["service_end"].astype(str).str.strip()
     is_visit = df["kind"] == schema.KIND_VISIT
-    for idx, row in df.iterrows():
-        line = int(str(idx)) + 2
+    for _, row in df.iterrows():
+        line = int(row[_ROW])
         if not row["agent_id"]:
             problems.append(RowProblem(file, line, "agent_id", "empty"))
         if row["kind"] not in KINDS:
@@ -184,6 +277,7 @@ def _read_itineraries(
     always = pd.Series(True, index=df.index)
     never = ~always
     df["stop_no"] = _to_float(df, "stop_no", file, problems, required=always)
+    _check_stop_numbers(df, file, problems)
     df["lat"] = _to_float(df, "lat", file, problems, required=is_visit)
     df["lon"] = _to_float(df, "lon", file, problems, required=is_visit)
     for column in ("travel_km", "travel_min"):
@@ -196,7 +290,7 @@ def _read_itineraries(
         problems.append(
             RowProblem(
                 file,
-                int(idx) + 2,
+                _row_of(df, idx),
                 "stop_no",
                 f"stop {df.at[idx, 'stop_no']:g} of agent {df.at[idx, 'agent_id']!r} repeated",
             )
@@ -206,7 +300,7 @@ def _read_itineraries(
         problems.append(
             RowProblem(
                 file,
-                int(idx) + 2,
+                _row_of(df, idx),
                 "account_id",
                 f"account {df.at[idx, 'account_id']!r} is visited twice",
             )
@@ -215,9 +309,27 @@ def _read_itineraries(
         raise InputError(problems)
     order = {a: i for i, a in enumerate(_agent_order(df, summary))}
     df["_agent_rank"] = df["agent_id"].map(order)
-    df = df.sort_values(["_agent_rank", "stop_no"], kind="stable").drop(columns="_agent_rank")
+    df = df.sort_values(["_agent_rank", "stop_no"], kind="stable")
+    df = df.drop(columns=["_agent_rank", _ROW])
     df["stop_no"] = df["stop_no"].astype(int)
     return df.reset_index(drop=True)
+
+
+def _check_stop_numbers(df: pd.DataFrame, file: str, problems: list[RowProblem]) -> None:
+    """Record stop numbers that are not whole numbers in ``[0, MAX_STOP_NO]``; blank them."""
+    stops = df["stop_no"]
+    known = stops.notna()
+    wrong = known & ((stops % 1 != 0) | (stops < 0) | (stops > MAX_STOP_NO))
+    for idx in df.index[wrong]:
+        problems.append(
+            RowProblem(
+                file,
+                _row_of(df, idx),
+                "stop_no",
+                f"{stops[idx]:g} is not a whole number from 0 to {MAX_STOP_NO}",
+            )
+        )
+    df.loc[wrong, "stop_no"] = math.nan
 
 
 def _check_coordinates(df: pd.DataFrame, file: str, problems: list[RowProblem]) -> None:
@@ -228,7 +340,7 @@ def _check_coordinates(df: pd.DataFrame, file: str, problems: list[RowProblem]) 
             problems.append(
                 RowProblem(
                     file,
-                    int(idx) + 2,
+                    _row_of(df, idx),
                     column,
                     f"{df.at[idx, column]!s} is outside [-{limit:g}, {limit:g}]",
                 )
@@ -237,7 +349,7 @@ def _check_coordinates(df: pd.DataFrame, file: str, problems: list[RowProblem]) 
 
 def _read_dropped(path: Path) -> pd.DataFrame:
     """Read ``dropped.csv``; coordinates and amounts are optional floats."""
-    df = read_csv_text(path, required=(schema.ACCOUNT_ID, "reason"))
+    df = read_csv_text(path, required=(schema.ACCOUNT_ID, "reason"), row_column=_ROW)
     for column in DROPPED_OPTIONAL:
         if column not in df.columns:
             df[column] = ""
@@ -249,7 +361,7 @@ def _read_dropped(path: Path) -> pd.DataFrame:
     _check_coordinates(df, file, problems)
     if problems:
         raise InputError(problems)
-    return df
+    return df.drop(columns=_ROW)
 
 
 def _agent_order(itineraries: pd.DataFrame, summary: Mapping[str, Any]) -> list[str]:
