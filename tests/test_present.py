@@ -747,3 +747,17 @@ def test_agent_csv_keeps_huge_whole_numbers_as_floats() -> None:
     itin.loc[1, "days_past_due"] = 1e300
     rows = agent_itinerary(itin, "A01")
     assert rows["days_past_due"].dtype == float and rows.loc[1, "days_past_due"] == 1e300
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("[" * 100_000, "nested too deeply"),
+        ('{"travel_km": ' + "1" * 5000 + "}", "digits"),
+        ('{"date": "2026-12-01",', "not valid JSON"),
+    ],
+)
+def test_unusable_summary_json_is_one_line(plan_dir: Path, content: str, problem: str) -> None:
+    """Deep nesting or a 5000-digit integer in summary.json is one line, not a Python error."""
+    (plan_dir / "summary.json").write_text(content, encoding="utf-8")
+    _one_line_map_error(plan_dir, "summary.json", problem)

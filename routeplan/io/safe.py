@@ -225,7 +225,11 @@ def prune_files(directory: Path | str, keep: Iterable[Path], pattern: str) -> li
 
 
 def read_json(path: Path | str) -> Any:
-    """Read a JSON file; raise :class:`InputError` naming the file when missing or invalid."""
+    """Read a JSON file; raise :class:`InputError` naming the file when missing or invalid.
+
+    Also refused in one line: nesting deep enough to exhaust the parser's
+    recursion, and integers too long for Python to convert.
+    """
     source = Path(path)
     try:
         text = source.read_text(encoding="utf-8-sig")
@@ -239,6 +243,10 @@ def read_json(path: Path | str) -> Any:
         raise InputError(
             f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise InputError(f"{source}: not usable JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(f"{source}: not usable JSON (nested too deeply)") from None
 
 
 def read_csv_text(
