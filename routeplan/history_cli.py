@@ -125,6 +125,11 @@ def record_command(
       routeplan record plans/2026-12-01/outcomes.csv --db routeplan.db
     """
     day = today or dt.date.today()
+    target = rejected_path or rejected_path_for(outcomes_csv)
+    if target.resolve() == outcomes_csv.resolve():
+        raise click.UsageError(
+            f"--rejected {target} is the outcomes file itself; name another file"
+        )
     # read_table's _row is the row a spreadsheet shows (blank lines count): keep it
     frame, _encoding = read_table(outcomes_csv)
     with _open_store(db_path) as store:
@@ -138,7 +143,6 @@ def record_command(
         report = store.record_outcomes(
             checked.rows, source=str(outcomes_csv), rejected=checked.rejected
         )
-    target = rejected_path or rejected_path_for(outcomes_csv)
     rejected = pd.DataFrame(
         [p.as_record() for p in checked.rejected], columns=list(S.REJECTED_COLUMNS)
     )
@@ -331,14 +335,13 @@ def report_command(
 
 
 def _json_row(rec: dict[Any, Any]) -> dict[str, Any]:
+    """Return a report row as plain JSON values: numpy scalars unwrapped, NaN/inf as null."""
     out: dict[str, Any] = {}
     for k, v in rec.items():
-        if isinstance(v, float) and math.isnan(v):
-            out[str(k)] = None
-        elif hasattr(v, "item"):
-            out[str(k)] = v.item()
-        else:
-            out[str(k)] = v
+        value = v.item() if hasattr(v, "item") else v
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None
+        out[str(k)] = value
     return out
 
 

@@ -15,7 +15,8 @@ What is refused (every problem of a row is reported; the row is not stored):
 - ``outcome`` not a contract code nor one of the extra domain codes
   (:data:`routeplan.schema.OUTCOME_CODES`, :data:`~routeplan.schema.EXTRA_OUTCOME_CODES`);
   case and surrounding spaces are ignored.
-- ``amount_paid`` / ``ptp_amount`` not a number or negative; ``paid`` and
+- ``amount_paid`` / ``ptp_amount`` not a finite number, negative or above
+  :data:`MAX_AMOUNT`; ``paid`` and
   ``partial_payment`` without a positive ``amount_paid``; money collected on a
   visit where nobody was met (``not_home``, ``moved``, ``wrong_address``).
 - ``ptp`` without ``ptp_date``; a ``ptp_date`` that is not a date or falls
@@ -49,6 +50,9 @@ NOBODY_MET_CODES: frozenset[str] = frozenset({"not_home", "moved", "wrong_addres
 
 _Bad = Callable[[str, str], None]
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+#: largest amount accepted (the portfolio reader's bound on a balance), so sums stay finite
+MAX_AMOUNT = 1e13
 
 #: columns of the validated frame, in order
 VALID_COLUMNS = (*S.OUTCOME_COLUMNS, "_row")
@@ -246,5 +250,8 @@ def _money(rec: dict[str, object], column: str, bad: _Bad) -> float:
         return math.nan
     if x < 0:
         bad(column, f"{text} is negative; amounts must be >= 0")
+        return math.nan
+    if x > MAX_AMOUNT:
+        bad(column, f"{text} is too large (at most {MAX_AMOUNT:g})")
         return math.nan
     return x

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import signal
 import sqlite3
@@ -14,11 +15,12 @@ import time
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from routeplan.history_cli import history_command, record_command, report_command
+from routeplan.history_cli import _json_row, history_command, record_command, report_command
 from routeplan.io.store import Store
 from routeplan.outcomes import validate_outcomes
 from tests.test_store import D1, make_plan
@@ -97,6 +99,10 @@ def test_valid_rows_are_typed() -> None:
         ("A1,AG1,2026-12-01,paid,0,,,", "amount_paid", "above 0"),
         ("A1,AG1,2026-12-01,paid,lots,,,", "amount_paid", "not a number"),
         ("A1,AG1,2026-12-01,paid,inf,,,", "amount_paid", "finite"),
+        ("A1,AG1,2026-12-01,paid,nan,,,", "amount_paid", "finite"),
+        ("A1,AG1,2026-12-01,paid,1e400,,,", "amount_paid", "finite"),
+        ("A1,AG1,2026-12-01,paid,2e13,,,", "amount_paid", "too large"),
+        ("A1,AG1,2026-12-01,ptp,,2026-12-05,1e300,", "ptp_amount", "too large"),
         ("A1,AG1,2026-12-01,not_home,20,,,", "amount_paid", "nobody was met"),
     ],
 )
@@ -240,6 +246,29 @@ def test_record_rejected_path_option(tmp_path: Path, db: Path) -> None:
     assert res.exit_code == 0
     assert len(pd.read_csv(target)) == 1
     assert not (tmp_path / "o_rejected.csv").exists()
+
+
+def test_record_rejected_path_may_not_be_the_input(tmp_path: Path, db: Path) -> None:
+    """--rejected naming the outcomes file itself is wrong usage; the file is left as it was."""
+    src = write(tmp_path / "o.csv", "A1,AG1,2026-12-01,bogus,,,,\n")
+    before = src.read_bytes()
+    res = CliRunner().invoke(
+        record_command,
+        [str(src), "--db", str(db), "--today", TODAY, "--rejected", str(tmp_path / "." / "o.csv")],
+    )
+    assert res.exit_code == 2 and "outcomes file itself" in res.output
+    assert src.read_bytes() == before
+    with Store(db) as s:
+        assert s.outcomes().empty
+
+
+def test_report_json_rows_have_no_nan_or_infinity() -> None:
+    """Report rows become plain JSON: numpy scalars unwrapped, NaN and infinities null."""
+    row = _json_row(
+        {"agent_id": "AG1", "n": np.int64(3), "rate": np.float64("nan"), "km": math.inf, "x": 1.5}
+    )
+    assert row == {"agent_id": "AG1", "n": 3, "rate": None, "km": None, "x": 1.5}
+    assert "Infinity" not in json.dumps(row) and "NaN" not in json.dumps(row)
 
 
 def test_record_all_rows_rejected_exits_1(tmp_path: Path, db: Path) -> None:
