@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -761,3 +762,14 @@ def test_unusable_summary_json_is_one_line(plan_dir: Path, content: str, problem
     """Deep nesting or a 5000-digit integer in summary.json is one line, not a Python error."""
     (plan_dir / "summary.json").write_text(content, encoding="utf-8")
     _one_line_map_error(plan_dir, "summary.json", problem)
+
+
+@pytest.mark.parametrize("name", ["summary.json", "itineraries.csv", "checklist.csv"])
+def test_plan_file_that_is_not_a_regular_file(plan_dir: Path, name: str) -> None:
+    """A plan file replaced by a FIFO (reading would block) or a folder is one line."""
+    (plan_dir / name).unlink()
+    os.mkfifo(plan_dir / name)
+    _one_line_map_error(plan_dir, name, "not a regular file")
+    (plan_dir / name).unlink()
+    (plan_dir / name).mkdir()
+    _one_line_map_error(plan_dir, name, "not a regular file")

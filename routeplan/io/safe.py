@@ -231,6 +231,8 @@ def read_json(path: Path | str) -> Any:
     recursion, and integers too long for Python to convert.
     """
     source = Path(path)
+    if source.exists() and not source.is_file():  # a folder, a FIFO (would block), a device
+        raise InputError(f"{source}: not a regular file")
     try:
         text = source.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -282,7 +284,8 @@ def read_csv_text(
     """
     source = Path(path)
     if not source.is_file():
-        raise InputError(f"{source}: file not found")
+        problem = "not a regular file" if source.exists() else "file not found"
+        raise InputError(f"{source}: {problem}")
     try:
         raw = source.read_bytes()
     except OSError as exc:
