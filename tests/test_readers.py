@@ -195,3 +195,15 @@ def test_bad_agent_rows(tmp_path: Path, row: str, column: str, needle: str) -> N
     assert list(r.frame["agent_id"]) == ["OK"]
     assert [(x.file, x.row, x.column) for x in r.rejected] == [("agents.csv", 3, column)]
     assert needle in r.rejected[0].problem
+
+
+def test_fifo_or_folder_is_refused(tmp_path: Path) -> None:
+    """A folder or a named pipe given as a file is refused, never read (a FIFO would block)."""
+    import os
+
+    with pytest.raises(InputError, match="not a regular file"):
+        read_accounts(tmp_path)
+    fifo = tmp_path / "accounts.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_accounts(fifo)

@@ -115,6 +115,9 @@ def read_table(
     """
     p = Path(path)
     name = p.name
+    if p.exists() and not p.is_file():
+        # a folder, FIFO or device: reading it would fail or block forever
+        raise InputError(f"{p}: not a regular file")
     try:
         raw = p.read_bytes()
     except FileNotFoundError as exc:
