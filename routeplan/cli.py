@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from routeplan.cli_common import fail_cleanly
+from routeplan.cli_common import DATE, fail_cleanly
 from routeplan.config import JURISDICTIONS, Config, load_config
 
 
@@ -49,7 +49,7 @@ agents_option = click.option(
 date_option = click.option(
     "--date",
     "plan_date",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DATE,
     default=None,
     help="Plan date YYYY-MM-DD (default: today).",
 )
@@ -89,8 +89,8 @@ def _config(config_path: Path | None, jurisdiction: str | None, **overrides: Any
     return cfg.replace(**changes) if changes else cfg
 
 
-def _date(value: dt.datetime | None) -> dt.date:
-    return value.date() if value else dt.date.today()
+def _date(value: dt.date | None) -> dt.date:
+    return value if value else dt.date.today()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -138,7 +138,7 @@ def main() -> None:
 def plan_command(
     accounts_path: Path,
     agents_path: Path,
-    plan_date: dt.datetime | None,
+    plan_date: dt.date | None,
     out_dir: Path,
     config_path: Path | None,
     jurisdiction: str | None,
@@ -224,7 +224,7 @@ def plan_command(
 def check_command(
     accounts_path: Path,
     agents_path: Path,
-    plan_date: dt.datetime | None,
+    plan_date: dt.date | None,
     plan_dir: Path,
     config_path: Path | None,
     jurisdiction: str | None,

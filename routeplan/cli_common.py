@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -32,3 +33,21 @@ def fail_cleanly(func: F) -> F:
             raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+class DateType(click.ParamType):
+    """A ``YYYY-MM-DD`` date option."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a date in YYYY-MM-DD form", param, ctx)
+
+
+#: a ``YYYY-MM-DD`` option value, converted to ``datetime.date``
+DATE = DateType()

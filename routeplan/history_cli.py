@@ -27,7 +27,7 @@ import click
 import pandas as pd
 
 from routeplan import schema as S
-from routeplan.cli_common import fail_cleanly
+from routeplan.cli_common import DATE, fail_cleanly
 from routeplan.config import load_config
 from routeplan.errors import RouteplanError
 from routeplan.history import OVERALL, activity_report
@@ -38,22 +38,6 @@ from routeplan.outcomes import validate_outcomes
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-
-class _Date(click.ParamType):
-    """A ``YYYY-MM-DD`` date option."""
-
-    name = "YYYY-MM-DD"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"{value!r} is not a date in YYYY-MM-DD form", param, ctx)
-
-
-DATE = _Date()
 
 db_option = click.option(
     "--db",
