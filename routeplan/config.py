@@ -244,8 +244,9 @@ class SolverConfig:
     value_of_hour: float = 200.0
     #: OR-Tools local search metaheuristic
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
-    #: areas larger than this many visits are split and solved one by one
-    max_area_visits: int = 400
+    #: days with more visits than this (or more than 20 per second of time_limit_s)
+    #: are improved area by area instead of as one OR-Tools model
+    max_area_visits: int = 1000
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -47,6 +47,8 @@ AREA_SLICE_MIN_S = 1.5
 #: areas let guided local search converge within a slice (measured on
 #: R1_10_1 and the 1,500-visit collection day, see benchmarks/README.md)
 AREA_VISITS = 150
+#: visits per second of budget up to which the whole day is one OR-Tools model
+WHOLE_VISITS_PER_S = 20
 #: share of the time limit VROOM may take to build an all-required start
 VROOM_AREA_SHARE = 0.25
 
@@ -128,7 +130,7 @@ class _Solve:
         if self.left() > 0.1 and any(self.usable):
             from routeplan.solver.ortools_backend import improve  # noqa: F401 - import cost once
 
-            if len(p.visits) <= self.params.max_area_visits:
+            if self._whole_fits():
                 seqs, status = self._improve_whole(seqs, cost)
             else:
                 seqs, status = self._improve_areas(seqs, cost)
@@ -235,6 +237,21 @@ class _Solve:
             elif error:
                 self.say(f"second search gave nothing ({error})")
         return best, status
+
+    def _whole_fits(self) -> bool:
+        """Return True when one OR-Tools model over all visits is the better search.
+
+        Guided local search on the whole day needs about
+        ``1 / WHOLE_VISITS_PER_S`` seconds per visit before it overtakes
+        area-by-area improvement (measured on 300-6,000-visit days); smaller
+        budgets, and days above ``max_area_visits``, go area by area.
+        """
+        n = len(self.p.visits)
+        if n > self.params.max_area_visits:
+            return False
+        if self.params.solution_limit is not None:
+            return True
+        return n <= WHOLE_VISITS_PER_S * self.params.time_limit_s
 
     def _improve_areas(self, seqs: list[list[int]], cost: int) -> tuple[list[list[int]], str]:
         """Improve area by area; with two cores, two disjoint areas at a time."""

@@ -186,7 +186,7 @@ class SolveParams:
     solution_limit: int | None = None
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     #: split problems with more visits than this into areas solved in turn
-    max_area_visits: int = 400
+    max_area_visits: int = 1000
     seed: int = 0
     log_search: bool = False
 
