@@ -244,8 +244,8 @@ class SolverConfig:
     value_of_hour: float = 200.0
     #: OR-Tools local search metaheuristic
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
-    #: days with more visits than this (or more than 20 per second of time_limit_s)
-    #: are improved area by area instead of as one OR-Tools model
+    #: days with more visits than this (or with visits**2 / time_limit_s above
+    #: 15,000) are improved area by area instead of as one OR-Tools model
     max_area_visits: int = 1000
     seed: int = 0
 

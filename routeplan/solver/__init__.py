@@ -47,8 +47,9 @@ AREA_SLICE_MIN_S = 1.5
 #: areas let guided local search converge within a slice (measured on
 #: R1_10_1 and the 1,500-visit collection day, see benchmarks/README.md)
 AREA_VISITS = 150
-#: visits per second of budget up to which the whole day is one OR-Tools model
-WHOLE_VISITS_PER_S = 20
+#: the whole day is one OR-Tools model while visits**2 / budget seconds stays below
+#: this: guided local search's neighbourhoods grow with the square of the visits
+WHOLE_N2_PER_S = 15_000
 #: share of the time limit VROOM may take to build an all-required start
 VROOM_AREA_SHARE = 0.25
 
@@ -241,17 +242,18 @@ class _Solve:
     def _whole_fits(self) -> bool:
         """Return True when one OR-Tools model over all visits is the better search.
 
-        Guided local search on the whole day needs about
-        ``1 / WHOLE_VISITS_PER_S`` seconds per visit before it overtakes
-        area-by-area improvement (measured on 300-6,000-visit days); smaller
-        budgets, and days above ``max_area_visits``, go area by area.
+        Guided local search on the whole day overtakes area-by-area
+        improvement once the budget covers its quadratic neighbourhoods
+        (``visits**2 / seconds <= WHOLE_N2_PER_S``; measured on days of 300
+        visits at 10 s and 588 visits at 5, 10, 18 and 30 s); smaller budgets,
+        and days above ``max_area_visits``, go area by area.
         """
         n = len(self.p.visits)
         if n > self.params.max_area_visits:
             return False
         if self.params.solution_limit is not None:
             return True
-        return n <= WHOLE_VISITS_PER_S * self.params.time_limit_s
+        return n * n <= WHOLE_N2_PER_S * self.params.time_limit_s
 
     def _improve_areas(self, seqs: list[list[int]], cost: int) -> tuple[list[list[int]], str]:
         """Improve area by area; with two cores, two disjoint areas at a time."""
