@@ -1,4 +1,4 @@
-"""Optional warm start from VROOM (``pyvroom``, installed with the ``bench`` extra).
+"""Warm start from VROOM (``pyvroom``, a runtime dependency since it lifts VRPTW quality).
 
 VROOM builds good VRPTW routes fast and understands skills, breaks, several
 windows and capacities, but not prizes traded against travel: it serves as
