@@ -591,12 +591,22 @@ def _accounts_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 def read_accounts(path: str | Path, *, encoding: str | None = None) -> ReadResult:
     """Read and validate ``accounts.csv`` (see :func:`parse_accounts`)."""
+    return _read_validated(path, encoding, parse_accounts, "account")
+
+
+def _read_validated(
+    path: str | Path,
+    encoding: str | None,
+    parse: Callable[..., ReadResult],
+    what: str,
+) -> ReadResult:
+    """Read a table, refuse a header-only file, validate its rows with ``parse``."""
     name = Path(path).name
     ragged: list[RowProblem] = []
     frame, used = read_table(path, encoding=encoding, refused=ragged)
     if frame.empty:
-        raise InputError(f"{name}: no account rows (only a header)")
-    result = parse_accounts(frame, name=name)
+        raise InputError(f"{name}: no {what} rows (only a header)")
+    result = parse(frame, name=name)
     return ReadResult(result.frame, sorted([*result.rejected, *ragged], key=_problem_key), used)
 
 
@@ -664,13 +674,7 @@ def _agent_row_problem(r: dict[str, Any]) -> tuple[str, str] | None:
 
 def read_agents(path: str | Path, *, encoding: str | None = None) -> ReadResult:
     """Read and validate ``agents.csv`` (see :func:`parse_agents`)."""
-    name = Path(path).name
-    ragged: list[RowProblem] = []
-    frame, used = read_table(path, encoding=encoding, refused=ragged)
-    if frame.empty:
-        raise InputError(f"{name}: no agent rows (only a header)")
-    result = parse_agents(frame, name=name)
-    return ReadResult(result.frame, sorted([*result.rejected, *ragged], key=_problem_key), used)
+    return _read_validated(path, encoding, parse_agents, "agent")
 
 
 def _problem_key(p: RowProblem) -> tuple[int, str]:
