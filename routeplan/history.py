@@ -542,6 +542,7 @@ def activity_report(
     date_to: dt.date,
     grace_days: int,
     agent_names: Mapping[str, str] | None = None,
+    portfolio_last_payment: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Return per-agent figures for ``[date_from, date_to]`` and an ``ALL`` row.
 
@@ -559,6 +560,11 @@ def activity_report(
         The period (inclusive).
     grace_days
         Days of grace after a promised date before it counts as broken.
+    agent_names
+        ``agent_id -> name`` for the table.
+    portfolio_last_payment
+        ``account_id -> last_payment_date`` from the portfolio: a payment the
+        lender received (e.g. by bank transfer) after a promise keeps it.
 
     Returns
     -------
@@ -571,7 +577,12 @@ def activity_report(
     """
     lo, hi = pd.Timestamp(date_from), pd.Timestamp(date_to)
     done = outcomes[(outcomes[S.VISIT_DATE] >= lo) & (outcomes[S.VISIT_DATE] <= hi)]
-    book = promise_book(outcomes, as_of=date_to, grace_days=grace_days)
+    book = promise_book(
+        outcomes,
+        as_of=date_to,
+        grace_days=grace_days,
+        portfolio_last_payment=portfolio_last_payment,
+    )
     book = book[(book[S.VISIT_DATE] >= lo) & (book[S.VISIT_DATE] <= hi)]
     names = dict(agent_names or {})
     agents = sorted(

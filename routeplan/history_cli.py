@@ -31,7 +31,7 @@ from routeplan.cli_common import DATE, fail_cleanly
 from routeplan.config import load_config
 from routeplan.errors import RouteplanError
 from routeplan.history import OVERALL, activity_report
-from routeplan.io.readers import read_table
+from routeplan.io.readers import read_accounts, read_table
 from routeplan.io.safe import write_csv_atomic
 from routeplan.io.store import DEFAULT_DB, RecordReport, Store
 from routeplan.outcomes import validate_outcomes
@@ -266,6 +266,13 @@ def history_lines(account_id: str, trail: dict[str, pd.DataFrame]) -> list[str]:
     default=None,
     help="routeplan.toml whose [history] ptp_grace_days judges promises (default 3).",
 )
+@click.option(
+    "--accounts",
+    "accounts_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Current portfolio: its last_payment_date keeps promises paid outside visits.",
+)
 @fail_cleanly
 def report_command(
     date_from: dt.date,
@@ -274,13 +281,16 @@ def report_command(
     as_csv: bool,
     as_json: bool,
     config_path: Path | None,
+    accounts_path: Path | None,
 ) -> None:
     """Report per agent and overall: visits planned vs done, contacts, promises, money, km.
 
     Visits planned come from the last plan stored for each day; visits done
     are the recorded outcomes; contacts are visits where someone was met
     (not not_home, moved or wrong_address); promises taken in the period are
-    kept, broken or still open as of --to; km are those of the planned routes.
+    kept, broken or still open as of --to (with --accounts, a portfolio
+    last_payment_date after the promise keeps it too); km are those of the
+    planned routes.
 
     \b
     Example:
@@ -291,6 +301,10 @@ def report_command(
     if date_from > date_to:
         raise click.BadParameter(f"--from {date_from} is after --to {date_to}")
     grace = load_config(config_path).history.ptp_grace_days
+    paid: dict[str, Any] | None = None
+    if accounts_path is not None:
+        accounts = read_accounts(accounts_path).frame
+        paid = dict(zip(accounts[S.ACCOUNT_ID], accounts[S.LAST_PAYMENT_DATE], strict=True))
     with _open_store(db_path) as store:
         table = activity_report(
             store.planned_stops(date_from, date_to),
@@ -300,6 +314,7 @@ def report_command(
             date_to=date_to,
             grace_days=grace,
             agent_names=store.agent_names(),
+            portfolio_last_payment=paid,
         )
     if as_csv:
         click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)

@@ -428,3 +428,18 @@ def test_activity_report_counts() -> None:
     assert rep.loc["ALL", "visits_planned"] == 3
     assert rep.loc["ALL", "visits_done"] == 4
     assert rep.loc["ALL", "km_planned"] == pytest.approx(19.8)
+
+
+def test_activity_report_counts_promises_paid_outside_visits() -> None:
+    """A portfolio payment after a promise keeps it in the report (bank transfer)."""
+    outs = pd.DataFrame(
+        [{**outcome("A", "2026-12-01", "ptp", ptp_date="2026-12-02"), "planned": True}]
+    )
+    args = (pd.DataFrame({"agent_id": ["AG1"]}), outs, pd.DataFrame(columns=["agent_id", "km"]))
+    kw = {"date_from": dt.date(2026, 12, 1), "date_to": dt.date(2026, 12, 9), "grace_days": 3}
+    before = H.activity_report(*args, **kw).set_index("agent_id")  # type: ignore[arg-type]
+    assert before.loc["AG1", "promises_kept"] == 0
+    after = H.activity_report(  # type: ignore[arg-type]
+        *args, **kw, portfolio_last_payment={"A": pd.Timestamp("2026-12-03")}
+    ).set_index("agent_id")
+    assert after.loc["AG1", "promises_kept"] == 1

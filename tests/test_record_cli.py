@@ -632,3 +632,22 @@ def test_two_records_at_once_both_succeed(tmp_path: Path, db: Path) -> None:
         got = s.outcomes()
         assert len(got) == 110
         assert list(s.record_runs()["inserted"]) == [50, 60]  # the first committed first
+
+
+def test_report_accounts_keeps_promises_paid_by_transfer(recorded: Path, tmp_path: Path) -> None:
+    """With --accounts, a portfolio payment after the promise turns 'broken' into 'kept'."""
+    acc = tmp_path / "accounts.csv"
+    acc.write_text(
+        "account_id,debtor_name,address,lat,lon,balance,days_past_due,contact_attempts_30d,"
+        "last_payment_date\nA1,n,a,31.2,121.4,1000,100,3,2026-12-04\n",
+        encoding="utf-8",
+    )
+    args = ["--from", "2026-12-01", "--to", "2026-12-07", "--db", str(recorded), "--csv"]
+    from io import StringIO
+
+    without = pd.read_csv(StringIO(run(report_command, *args).stdout)).set_index("agent_id")
+    res = run(report_command, *args, "--accounts", str(acc))
+    assert res.exit_code == 0, res.output
+    with_acc = pd.read_csv(StringIO(res.stdout)).set_index("agent_id")
+    assert (without.loc["AG1", "promises_kept"], without.loc["AG1", "promises_broken"]) == (0, 1)
+    assert (with_acc.loc["AG1", "promises_kept"], with_acc.loc["AG1", "promises_broken"]) == (1, 0)
