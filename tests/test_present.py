@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from routeplan import schema as S
 from routeplan.errors import InputError
 from routeplan.io.safe import FORMULA_PREFIXES
 from routeplan.present import read_plan_folder, write_dispatch_outputs
@@ -309,17 +310,7 @@ def test_sheet_content(plan_dir: Path) -> None:
     assert "王小明" in html, "an agent's own sheet shows full names"
     assert "@page { size: A4" in html and "break-inside: avoid" in html
     assert "Noto Sans CJK SC" in html
-    for code in (
-        "paid",
-        "partial_payment",
-        "ptp",
-        "not_home",
-        "refused",
-        "dispute",
-        "hardship",
-        "moved",
-        "wrong_address",
-    ):
+    for code in S.OUTCOME_CODES:
         assert f"</span>{code}</span>" in html
     assert "Instalment plan: 24 months" in html and "24 x 5,208.35 per month" in html
     assert "Identify yourself" in html and "leave as soon as you are asked" in html

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from routeplan import schema as S
 from routeplan.cli import main
 from routeplan.config import HistoryConfig
 from routeplan.history import apply_history
@@ -27,16 +28,7 @@ from routeplan.io.store import Store
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 DAY1, DAY2 = "2026-12-01", "2026-12-02"
-HEADER = [
-    "account_id",
-    "agent_id",
-    "visit_date",
-    "outcome",
-    "amount_paid",
-    "ptp_date",
-    "ptp_amount",
-    "notes",
-]
+HEADER = list(S.OUTCOME_COLUMNS)
 
 
 @dataclass(frozen=True)
