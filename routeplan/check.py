@@ -207,7 +207,7 @@ def _check_route(
             pending_break += s1 - s0
             break_end = s1
             continue
-        pos = _position(r, kind, agent, acc)
+        pos = _position(r)
         if pos is None:
             v(stop, str(r.account_id), "location", "lat/lon missing or not numbers")
             continue
@@ -393,7 +393,8 @@ def _check_break(
     return out
 
 
-def _position(r: Any, kind: str, agent: pd.Series, acc: pd.DataFrame) -> tuple[float, float] | None:
+def _position(r: Any) -> tuple[float, float] | None:
+    """Return the row's (lat, lon), or None when either is missing or not a number."""
     try:
         lat, lon = float(r.lat), float(r.lon)
     except (TypeError, ValueError):

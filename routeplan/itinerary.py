@@ -223,10 +223,4 @@ def assemble_itineraries(
     return pd.DataFrame(out, columns=columns)
 
 
-def clock_to_s(value: str) -> int:
-    """Parse ``HH:MM`` into seconds after midnight."""
-    h, m = value.split(":")
-    return int(h) * 3600 + int(m) * 60
-
-
 __all__ = ["assemble_itineraries", "route_rows"]

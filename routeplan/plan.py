@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -402,16 +402,6 @@ def _summary(
         "elapsed_s": round(elapsed_s, 2),
         "agents": agents_out,
     }
-
-
-def accounted_for(plan: Plan, all_ids: Iterable[str]) -> set[str]:
-    """Return account ids that are neither planned, dropped, excluded nor rejected."""
-    seen = (
-        set(plan.visits[S.ACCOUNT_ID])
-        | set(plan.dropped[S.ACCOUNT_ID])
-        | set(plan.excluded[S.ACCOUNT_ID])
-    )
-    return set(all_ids) - seen
 
 
 __all__ = ["Inputs", "Plan", "load_inputs", "plan_day"]
