@@ -71,7 +71,7 @@ def run_routeplan(inst: Instance, seconds: float, area: int | None = None) -> Ru
     result = solve(problem, params)
     el = time.perf_counter() - t
     routes = [[v + 1 for v in r.visits] for r in result.routes]
-    return Run(routes, el, result.status)
+    return Run(routes, el, f"{result.status} [{result.engine}]")
 
 
 def run_ortools_plain(inst: Instance, seconds: float) -> Run:

@@ -7,13 +7,16 @@
    first plan in seconds, even for thousands of visits;
 2. OR-Tools' guided local search (:mod:`routeplan.solver.ortools_backend`)
    improves it. Up to ``params.max_area_visits`` visits the whole problem is
-   searched, and a forked child searches it too on the other core from a
-   different start (VROOM's routes when ``pyvroom`` is installed, see
-   :mod:`routeplan.solver.vroom_start`, else OR-Tools' own first solution);
-   the better plan is kept. Larger problems are improved area by area: a few
-   neighbouring routes plus the unserved visits nearest to them, searched in
-   short slices, two disjoint areas at a time, each kept only when it lowers
-   the objective;
+   searched; larger problems are improved area by area: a few neighbouring
+   routes plus the unserved visits nearest to them, searched in short slices,
+   each kept only when it lowers the objective;
+2b. meanwhile a forked child searches the whole problem on the other core and
+   the better plan is kept: PyVRP (:mod:`routeplan.solver.pyvrp_engine`),
+   started from the construction, when it can express the day (no breaks, no
+   skill restrictions); else, for the whole-day search, OR-Tools from VROOM's
+   routes (:mod:`routeplan.solver.vroom_start`), and for area-by-area days a
+   second area at a time (all-required days first take VROOM's plan as a
+   start);
 3. every route is re-timed and the whole plan checked
    (:mod:`routeplan.solver.schedule`); if anything fails the check the
    construction is returned instead.
@@ -28,7 +31,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from routeplan.solver import parallel, vroom_start
+from routeplan.solver import parallel, pyvrp_engine, vroom_start
 from routeplan.solver.construct import Builder, construct
 from routeplan.solver.model import Problem, Progress, Result, Route, SolveParams, route_cost
 from routeplan.solver.schedule import check_routes, time_route
@@ -125,6 +128,11 @@ class _Solve:
         routed = {x for s in seqs for x in s}
         missing_required = any(v.required and i not in routed for i, v in enumerate(p.visits))
         self.required_penalty = REQUIRED_PENALTY if missing_required else None
+        veh = [k for k in range(len(p.vehicles)) if self.usable[k]]
+        why = pyvrp_engine.why_not(p, veh, range(len(p.visits)))
+        self.pyvrp = why is None and self.params.solution_limit is None
+        if why is not None and self.params.solution_limit is None:
+            self.say(f"second engine: OR-Tools, not PyVRP ({why})")
         status = "feasible-construction"
         engine = "construction"
         self.engine = "construction+ortools"
@@ -197,7 +205,11 @@ class _Solve:
         p = self.p
         veh = [k for k in range(len(p.vehicles)) if self.usable[k]]
         child = None
-        if self.params.solution_limit is None and self.left() > 1.0:
+        second = "vroom+ortools" if vroom_start.available() else "ortools"
+        if self.pyvrp and self.left() > 1.0:
+            child = self._start_pyvrp(seqs, veh)
+            second = "pyvrp"
+        elif self.params.solution_limit is None and self.left() > 1.0:
             child = parallel.start(
                 _alternative,
                 p,
@@ -207,7 +219,7 @@ class _Solve:
                 self.required_penalty,
             )
             if child is not None:
-                self.say("second search started on the other core")
+                self.say("second search (VROOM start, OR-Tools) started on the other core")
         out = improve(
             p,
             veh,
@@ -220,7 +232,7 @@ class _Solve:
             log_search=self.params.log_search,
             on_solution=self._reporter(cost, cost),
         )
-        best, status = seqs, "feasible-construction"
+        best, status = [list(s) for s in seqs], "feasible-construction"
         if out is not None:
             new = _place(seqs, veh, out.sequences)
             if _better(p, new, best):
@@ -228,15 +240,9 @@ class _Solve:
             else:
                 status = out.status
         if child is not None:
-            value, error = child.result(max(0.0, self.deadline - time.perf_counter() - 0.05))
-            if value is not None:
-                other = _place(seqs, veh, value)
-                if _better(p, other, best):
-                    self.say("second search found the better plan; keeping it")
-                    best, status = other, "ROUTING_SUCCESS"
-                    self.engine = "vroom+ortools" if vroom_start.available() else "ortools"
-            elif error:
-                self.say(f"second search gave nothing ({error})")
+            wait = max(0.0, self.deadline - time.perf_counter() - 0.05)
+            if self._adopt(child, second, best, veh, wait):
+                status = "ROUTING_SUCCESS"
         return best, status
 
     def _whole_fits(self) -> bool:
@@ -268,33 +274,31 @@ class _Solve:
         workers = 2 if self.params.solution_limit is None and parallel.cores() >= 2 else 1
         # VROOM serves every visit it can: a good start when all visits are required
         # (VRPTW), not for prize-collecting days, where the construction weighs prizes
-        vroom_child = None
-        if (
+        # the other core: PyVRP on the whole day when it can express it; else VROOM's
+        # plan as a start for all-required days; else a second area at a time
+        other_child, other_name = None, ""
+        if workers == 2 and self.pyvrp and self.left() > 2.0:
+            other_child, other_name = self._start_pyvrp(seqs, veh), "pyvrp"
+        elif (
             workers == 2
             and all(v.required for v in p.visits)
             and vroom_start.available()
             and self.left() > 5.0
         ):
-            vroom_child = parallel.start(
-                _vroom_plan, p, veh, VROOM_AREA_SHARE * self.params.time_limit_s
+            other_child, other_name = (
+                parallel.start(_vroom_plan, p, veh, VROOM_AREA_SHARE * self.params.time_limit_s),
+                "vroom+ortools",
             )
-            if vroom_child is not None:
+            if other_child is not None:
                 self.say("VROOM start running on the other core")
         while self.left() > 0.5:
-            if vroom_child is not None and vroom_child.ready():
-                value, error = vroom_child.result(0.0)
-                vroom_child = None
-                if value is not None:
-                    other = _place(seqs, veh, value)
-                    if self._valid(other) and _better(p, other, seqs):
-                        seqs = other
-                        current = _part_cost(p, range(len(p.vehicles)), seqs, range(len(p.visits)))
-                        uncovered = set(veh)
-                        self.engine = "vroom+ortools"
-                        self.say(f"VROOM start kept: objective {current}")
-                elif error:
-                    self.say(f"VROOM start gave nothing ({error})")
-            busy = vroom_child is not None
+            if other_child is not None and other_child.ready():
+                if self._adopt(other_child, other_name, seqs, veh, 0.0):
+                    current = _part_cost(p, range(len(p.vehicles)), seqs, range(len(p.visits)))
+                    uncovered = set(veh)
+                    improved += 1
+                other_child = None
+            busy = other_child is not None
             anchors = np.array([_anchor(p, k, seqs[k]) for k in veh], dtype=np.int64)
             in_play = sum(len(seqs[k]) for k in veh) + self._open_count(seqs)
             per_pass = max(1, -(-min(len(p.visits), in_play) // cap))
@@ -372,11 +376,50 @@ class _Solve:
                     )
             if self.params.solution_limit is not None and not uncovered:
                 break
-        if vroom_child is not None:
-            vroom_child.result(0.0)  # stops it
+        if other_child is not None:
+            wait = max(0.0, self.deadline - time.perf_counter() - 0.05)
+            improved += self._adopt(other_child, other_name, seqs, veh, wait)
         status = "ROUTING_SUCCESS" if improved else "feasible-construction"
         self.say(f"areas: {rounds} solved, {improved} improved")
         return seqs, status
+
+    def _start_pyvrp(self, seqs: Sequence[Sequence[int]], veh: list[int]) -> parallel.Handle | None:
+        """Start PyVRP on the whole day in a child, warm-started from ``seqs``."""
+        child = parallel.start(
+            _pyvrp_plan,
+            self.p,
+            veh,
+            [list(seqs[k]) for k in veh],
+            self.left() - 0.3,
+            self.params.seed,
+        )
+        if child is not None:
+            self.say("second search (PyVRP, from the construction) started on the other core")
+        return child
+
+    def _adopt(
+        self,
+        child: parallel.Handle,
+        name: str,
+        seqs: list[list[int]],
+        veh: list[int],
+        wait_s: float,
+    ) -> bool:
+        """Replace ``seqs`` in place by the child's plan when it is valid and better."""
+        value, error = child.result(wait_s)
+        if value is None:
+            if error:
+                self.say(f"second search ({name}) gave nothing ({error})")
+            return False
+        other = _place(seqs, veh, value)
+        if not (self._valid(other) and _better(self.p, other, seqs)):
+            self.say(f"second search ({name}) did not beat the current plan")
+            return False
+        seqs[:] = other
+        self.engine = name
+        cost = _part_cost(self.p, range(len(self.p.vehicles)), seqs, range(len(self.p.visits)))
+        self.say(f"second search ({name}) kept: objective {cost}")
+        return True
 
     def _valid(self, seqs: Sequence[Sequence[int]]) -> bool:
         """Return True when ``seqs`` can be timed and pass the model check."""
@@ -479,6 +522,15 @@ def _area_search(
 def _vroom_plan(p: Problem, veh: list[int], time_limit_s: float) -> list[list[int]] | None:
     """Return VROOM's fast plan for ``veh`` over all visits (child process)."""
     return vroom_routes(p, veh, range(len(p.visits)), time_limit_s=time_limit_s, exploration=1)
+
+
+def _pyvrp_plan(
+    p: Problem, veh: list[int], start: list[list[int]], time_limit_s: float, seed: int
+) -> list[list[int]] | None:
+    """Return PyVRP's plan for ``veh`` over all visits, from ``start`` (child process)."""
+    return pyvrp_engine.pyvrp_routes(
+        p, veh, range(len(p.visits)), time_limit_s=time_limit_s, seed=seed, initial=start
+    )
 
 
 def _alternative(

@@ -1,0 +1,127 @@
+"""Tests of the PyVRP engine behind the solver boundary (``routeplan.solver.pyvrp_engine``)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from dataclasses import replace
+
+import pytest
+
+from routeplan.solver import parallel, solve
+from routeplan.solver.model import SolveParams
+from routeplan.solver.pyvrp_engine import pyvrp_routes, why_not
+from routeplan.solver.schedule import check_routes, time_route
+from tests.test_solver import H, agent, assert_feasible, line_problem, random_problem, visit
+
+
+def _routes(problem, seqs):  # type: ignore[no-untyped-def]
+    routes = [time_route(problem, k, s) for k, s in enumerate(seqs)]
+    assert all(r is not None for r in routes)
+    return routes
+
+
+def test_why_not_names_breaks_and_restricted_visits() -> None:
+    """Breaks and skill restrictions are what PyVRP cannot express; the rest it can."""
+    plain = line_problem([0, 100, 200], [visit("v1", 1), visit("v2", 2)], [agent("a"), agent("b")])
+    assert why_not(plain, [0, 1], [0, 1]) is None
+    lunch = line_problem(
+        [0, 100], [visit("v1", 1)], [agent("a", break_window=(12 * H, 13 * H), break_s=1800)]
+    )
+    assert "break" in (why_not(lunch, [0], [0]) or "")
+    skill = line_problem(
+        [0, 100], [visit("v1", 1, allowed_vehicles=(1,))], [agent("a"), agent("b")]
+    )
+    assert "restricted" in (why_not(skill, [0, 1], [0]) or "")
+    # restricted to vehicle 1 only, and only vehicle 1 is searched: expressible
+    assert why_not(skill, [1], [0]) is None
+
+
+def test_prizes_windows_and_capacity_by_hand() -> None:
+    """A far cheap visit is skipped, a windowed one served in its window, capacity held.
+
+    Nodes on a line (metres = seconds): depot 0, visits at 100, 200 (window
+    09:00-09:10 only), 300, and 50,000 with a prize of 10 (a 100,000 s detour).
+    """
+    xs = [0, 100, 200, 300, 50_000]
+    visits = [
+        visit("near", 1),
+        visit("timed", 2, windows=((9 * H, 9 * H + 600),)),
+        visit("far-cheap", 4, prize=10),
+        visit("third", 3),
+    ]
+    problem = line_problem(xs, visits, [agent("a", max_visits=2), agent("b", max_visits=2)])
+    seqs = pyvrp_routes(problem, [0, 1], range(4), time_limit_s=1.0)
+    assert seqs is not None
+    routes = _routes(problem, seqs)
+    assert check_routes(problem, routes) == []
+    served = sorted(v for s in seqs for v in s)
+    assert served == [0, 1, 3]  # the far visit is not worth 100,000 s of travel
+    assert all(len(s) <= 2 for s in seqs)
+    timed = next(r for r in routes if 1 in r.visits)
+    start = timed.service_start_s[timed.visits.index(1)]
+    assert 9 * H <= start <= 9 * H + 600
+
+
+def test_two_windows_are_restricted_to_the_widest() -> None:
+    """A visit with two windows is searched in its widest one, so the plan stays valid."""
+    visits = [visit("two", 1, windows=((8 * H, 8 * H + 60), (14 * H, 16 * H)))]
+    problem = line_problem([0, 100], visits, [agent("a")])
+    seqs = pyvrp_routes(problem, [0], [0], time_limit_s=0.5)
+    assert seqs == [[0]]
+    (route,) = _routes(problem, seqs)
+    assert 14 * H <= route.service_start_s[0] <= 16 * H
+
+
+def test_warm_start_and_subsets_of_vehicles_and_visits() -> None:
+    """Only the given vehicles and visits are searched, from a given start."""
+    problem = line_problem(
+        [0, 100, 200, 300, 0],
+        [visit("v1", 1), visit("v2", 2), visit("v3", 3)],
+        [agent("a", node=0), agent("b", node=4)],
+    )
+    seqs = pyvrp_routes(problem, [1], [0, 2], time_limit_s=0.5, initial=[[2, 0]])
+    assert seqs is not None and len(seqs) == 1
+    assert sorted(seqs[0]) == [0, 2]
+
+
+def test_required_visits_are_all_served() -> None:
+    """Required visits have no skip option."""
+    visits = [visit(f"v{i}", i, prize=0, required=True) for i in (1, 2, 3)]
+    problem = line_problem([0, 1000, 2000, 3000], visits, [agent("a"), agent("b")])
+    seqs = pyvrp_routes(problem, [0, 1], range(3), time_limit_s=0.5)
+    assert seqs is not None
+    assert sorted(v for s in seqs for v in s) == [0, 1, 2]
+
+
+needs_fork = pytest.mark.skipif(
+    "fork" not in mp.get_all_start_methods() or parallel.cores() < 2,
+    reason="fork or a second core unavailable",
+)
+
+
+@needs_fork
+def test_solve_runs_pyvrp_beside_ortools_and_keeps_a_valid_plan() -> None:
+    """On a day without breaks or skills the second core runs PyVRP; the result is checked."""
+    day = random_problem(120, 6, seed=3)
+    problem = replace(
+        day,
+        visits=tuple(replace(v, allowed_vehicles=None) for v in day.visits),
+        vehicles=tuple(replace(k, break_window=None, break_s=0) for k in day.vehicles),
+    )
+    result = solve(problem, SolveParams(time_limit_s=3.0))
+    assert any("PyVRP" in line for line in result.log)
+    assert_feasible(problem, result)
+    assert result.engine in {"pyvrp", "construction+ortools"}
+
+
+@needs_fork
+def test_solve_with_breaks_says_why_pyvrp_is_not_used() -> None:
+    """A day with lunch breaks keeps OR-Tools as the second search and says why."""
+    problem = line_problem(
+        [0, 100, 200],
+        [visit("v1", 1), visit("v2", 2)],
+        [agent("a", break_window=(12 * H, 13 * H), break_s=1800)],
+    )
+    result = solve(problem, SolveParams(time_limit_s=2.0))
+    assert any("not PyVRP" in line and "break" in line for line in result.log)
+    assert_feasible(problem, result)
