@@ -11,7 +11,10 @@ travel minutes. The *shared* variant drops what PyVRP cannot express (skills,
 breaks, second windows, per-agent speed) and keeps windows, shifts, bases,
 optional visits with prizes and ``max_visits`` as capacity; routeplan and
 PyVRP both solve it and one evaluator (:func:`benchmarks.evaluate.evaluate_plan`)
-scores both.
+scores both. The *nobreaks* variant (``--variants``) is the full day without
+lunch breaks, where routeplan's second core runs PyVRP with the skills
+expressed; engine ``routeplan-ortools`` is routeplan with
+``second_engine="ortools"``, for comparison.
 
 Example::
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -98,12 +102,14 @@ def make_day(n_visits: int, n_agents: int, seed: int, shared: bool = False) -> P
     return Problem(dist, durations, tuple(visits), tuple(vehicles))
 
 
-def run_routeplan(problem: Problem, seconds: float) -> tuple[list[list[int]], float | None, float]:
+def run_routeplan(
+    problem: Problem, seconds: float, second_engine: str = "auto"
+) -> tuple[list[list[int]], float | None, float]:
     """Return routeplan's sequences, time to first plan and runtime."""
     from routeplan.solver import solve
 
     t = time.perf_counter()
-    res = solve(problem, SolveParams(time_limit_s=seconds))
+    res = solve(problem, SolveParams(time_limit_s=seconds, second_engine=second_engine))
     return [list(r.visits) for r in res.routes], res.first_solution_s, time.perf_counter() - t
 
 
@@ -166,7 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="PyVRP seconds on the shared variant (default: the largest limit)",
     )
-    ap.add_argument("--engines", default="routeplan,pyvrp")
+    ap.add_argument(
+        "--engines", default="routeplan,pyvrp", help="routeplan, routeplan-ortools, pyvrp"
+    )
+    ap.add_argument("--variants", default="full,shared", help="full, shared, nobreaks")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--stem", default="collection")
@@ -174,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [tuple(int(x) for x in s.split("/")) for s in args.sizes.split(",")]
     limits = [float(x) for x in args.limits.split(",")]
     engines = {e.strip() for e in args.engines.split(",")}
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    for v in variants:
+        if v not in ("full", "shared", "nobreaks"):
+            ap.error(f"unknown variant {v!r}")
     columns = [
         "visits",
         "agents",
@@ -206,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         nonlocal failed
         ev = evaluate_plan(problem, seqs)
         total_prize = sum(v.prize for v in problem.visits)
-        if engine == "routeplan" and not ev.feasible:
+        if engine.startswith("routeplan") and not ev.feasible:
             failed = True
         row: list[object] = [
             nv,
@@ -230,15 +243,24 @@ def main(argv: list[str] | None = None) -> int:
     for nv, na in sizes:
         seed = args.seed + nv
         full = make_day(nv, na, seed)
-        shared = make_day(nv, na, seed, shared=True)
-        if "routeplan" in engines:
-            for limit in limits:
-                seqs, first, runtime = run_routeplan(full, limit)
-                add(nv, na, "full", "routeplan", limit, first, runtime, full, seqs)
-            for limit in limits:
-                seqs, first, runtime = run_routeplan(shared, limit)
-                add(nv, na, "shared", "routeplan", limit, first, runtime, shared, seqs)
-        if "pyvrp" in engines:
+        days = {
+            "full": full,
+            "shared": make_day(nv, na, seed, shared=True),
+            "nobreaks": replace(
+                full,
+                vehicles=tuple(replace(k, break_window=None, break_s=0) for k in full.vehicles),
+            ),
+        }
+        for variant in variants:
+            day = days[variant]
+            for engine, second in (("routeplan", "auto"), ("routeplan-ortools", "ortools")):
+                if engine not in engines:
+                    continue
+                for limit in limits:
+                    seqs, first, runtime = run_routeplan(day, limit, second)
+                    add(nv, na, variant, engine, limit, first, runtime, day, seqs)
+        shared = days["shared"]
+        if "pyvrp" in engines and "shared" in variants:
             limit = args.pyvrp_limit or max(limits)
             try:
                 seqs, runtime = run_pyvrp(shared, limit)
@@ -249,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     extra = [
         "`full`: skills (language, seniority), lunch breaks, some two-window visits, two",
         "speed profiles. `shared`: what PyVRP expresses (one window, no skills or breaks,",
-        "one speed). Objective = travel seconds + prizes of skipped visits, evaluated by",
+        "one speed). `nobreaks`: the full day without lunch breaks. Objective = travel",
+        "seconds + prizes of skipped visits, evaluated by",
         "`benchmarks/evaluate.py` for every engine; prize covered = share of all prizes.",
     ]
     csv_path, md_path = report.write(

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from routeplan.errors import ConfigError
+from routeplan.solver.model import SECOND_ENGINES
 
 # --- jurisdictions ------------------------------------------------------------
 
@@ -248,6 +249,9 @@ class SolverConfig:
     #: 15,000) are improved area by area instead of as one OR-Tools model
     max_area_visits: int = 1000
     seed: int = 0
+    #: the search on the second core: "auto" (PyVRP when it can express the day,
+    #: i.e. no breaks; else OR-Tools) or "ortools"
+    second_engine: str = "auto"
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s <= 86400:
@@ -261,6 +265,8 @@ class SolverConfig:
             raise ConfigError(f"solver.metaheuristic must be one of {', '.join(allowed)}")
         if self.max_area_visits < 10:
             raise ConfigError("solver.max_area_visits must be >= 10")
+        if self.second_engine not in SECOND_ENGINES:
+            raise ConfigError(f"solver.second_engine must be one of {', '.join(SECOND_ENGINES)}")
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,7 @@ def plan_day(
         metaheuristic=cfg.solver.metaheuristic,
         max_area_visits=cfg.solver.max_area_visits,
         seed=cfg.solver.seed,
+        second_engine=cfg.solver.second_engine,
     )
     result = solve(built.problem, params, progress)
     progress(

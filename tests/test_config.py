@@ -24,13 +24,15 @@ def test_toml_overrides(tmp_path: Path) -> None:
     p = tmp_path / "routeplan.toml"
     p.write_text(
         'jurisdiction = "in"\n[eligibility]\nmin_days_past_due = 60\n'
-        "[scoring]\ndays_past_due_bands = [[0, 0], [365, -20]]\n",
+        "[scoring]\ndays_past_due_bands = [[0, 0], [365, -20]]\n"
+        '[solver]\nsecond_engine = "ortools"\n',
         encoding="utf-8",
     )
     c = load_config(p)
     assert c.jurisdiction == "IN" and c.legal.end_min == 19 * 60
     assert c.eligibility.min_days_past_due == 60
     assert c.scoring.days_past_due_bands == ((0.0, 0.0), (365.0, -20.0))
+    assert c.solver.second_engine == "ortools"
 
 
 @pytest.mark.parametrize(
@@ -41,6 +43,10 @@ def test_toml_overrides(tmp_path: Path) -> None:
         ('jurisdiction = "XX"\n', "jurisdiction must be one of"),
         ("[travel]\nspeed_kmh = 0\n", "travel.speed_kmh"),
         ("[solver]\ntime_limit_s = -1\n", "time_limit_s"),
+        (
+            '[solver]\nsecond_engine = "gurobi"\n',
+            "solver.second_engine must be one of auto, ortools",
+        ),
         ("[eligibility]\nhardship_policy = 'maybe'\n", "hardship_policy"),
         ("[eligibility]\nmin_balance = 'lots'\n", "min_balance"),
         ("[scoring]\nlast_payment_bands = [[90, 0], [0, 1]]\n", "sorted"),

@@ -20,20 +20,41 @@ def _routes(problem, seqs):  # type: ignore[no-untyped-def]
     return routes
 
 
-def test_why_not_names_breaks_and_restricted_visits() -> None:
-    """Breaks and skill restrictions are what PyVRP cannot express; the rest it can."""
+def test_why_not_refuses_breaks_and_huge_matrices_accepts_skills(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Skills are translated; breaks, and matrices beyond the memory bound, rule PyVRP out."""
+    from routeplan.solver import pyvrp_engine
+
     plain = line_problem([0, 100, 200], [visit("v1", 1), visit("v2", 2)], [agent("a"), agent("b")])
     assert why_not(plain, [0, 1], [0, 1]) is None
     lunch = line_problem(
         [0, 100], [visit("v1", 1)], [agent("a", break_window=(12 * H, 13 * H), break_s=1800)]
     )
-    assert "break" in (why_not(lunch, [0], [0]) or "")
+    assert why_not(lunch, [0], [0]) == "vehicle a has a break"
     skill = line_problem(
         [0, 100], [visit("v1", 1, allowed_vehicles=(1,))], [agent("a"), agent("b")]
     )
-    assert "restricted" in (why_not(skill, [0, 1], [0]) or "")
-    # restricted to vehicle 1 only, and only vehicle 1 is searched: expressible
-    assert why_not(skill, [1], [0]) is None
+    assert why_not(skill, [0, 1], [0]) is None
+    # two classes (a may not serve v1, b may) over 2 locations: 2 x 2 x 4 x 8 = 128 bytes
+    monkeypatch.setattr(pyvrp_engine, "MAX_MATRIX_BYTES", 127)
+    assert "2 vehicle classes" in (why_not(skill, [0, 1], [0]) or "")
+    monkeypatch.setattr(pyvrp_engine, "MAX_MATRIX_BYTES", 128)
+    assert why_not(skill, [0, 1], [0]) is None
+
+
+def test_skills_send_each_visit_to_an_allowed_vehicle() -> None:
+    """Visits restricted to the far agent go to it, though the near agent is closer."""
+    visits = [
+        visit("any", 1),
+        visit("only-b", 1, allowed_vehicles=(1,)),
+        visit("only-a", 2, allowed_vehicles=(0,)),
+    ]
+    problem = line_problem([0, 100, 200, 5000], visits, [agent("a", node=0), agent("b", node=3)])
+    seqs = pyvrp_routes(problem, [0, 1], range(3), time_limit_s=1.0)
+    assert seqs is not None
+    assert 1 in seqs[1] and 2 in seqs[0]
+    assert check_routes(problem, _routes(problem, seqs)) == []
 
 
 def test_prizes_windows_and_capacity_by_hand() -> None:
@@ -117,11 +138,45 @@ def test_solve_runs_pyvrp_beside_ortools_and_keeps_a_valid_plan() -> None:
 @needs_fork
 def test_solve_with_breaks_says_why_pyvrp_is_not_used() -> None:
     """A day with lunch breaks keeps OR-Tools as the second search and says why."""
-    problem = line_problem(
-        [0, 100, 200],
-        [visit("v1", 1), visit("v2", 2)],
-        [agent("a", break_window=(12 * H, 13 * H), break_s=1800)],
-    )
+    problem = random_problem(60, 4, seed=5)
     result = solve(problem, SolveParams(time_limit_s=2.0))
-    assert any("not PyVRP" in line and "break" in line for line in result.log)
+    assert any("not PyVRP" in line and "has a break" in line for line in result.log)
     assert_feasible(problem, result)
+
+
+@needs_fork
+def test_solve_uses_pyvrp_on_a_day_with_skills_two_windows_and_two_speeds() -> None:
+    """Without breaks, PyVRP searches a day with skills, two windows and two speeds."""
+    day = random_problem(120, 6, seed=5)
+    problem = replace(
+        day, vehicles=tuple(replace(k, break_window=None, break_s=0) for k in day.vehicles)
+    )
+    result = solve(problem, SolveParams(time_limit_s=3.0))
+    assert any("PyVRP" in line and "started" in line for line in result.log)
+    assert_feasible(problem, result)
+
+
+def test_without_pyvrp_installed_the_second_search_is_ortools(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When PyVRP cannot be imported, the solve says so and still returns a checked plan."""
+    from routeplan.solver import pyvrp_engine
+
+    monkeypatch.setattr(pyvrp_engine, "available", lambda: False)
+    problem = line_problem([0, 100, 200], [visit("v1", 1), visit("v2", 2)], [agent("a")])
+    assert why_not(problem, [0], [0, 1]) == "pyvrp is not installed"
+    result = solve(problem, SolveParams(time_limit_s=1.5))
+    assert any("not PyVRP (pyvrp is not installed)" in line for line in result.log)
+    assert result.engine != "pyvrp"
+    assert_feasible(problem, result)
+
+
+def test_second_engine_ortools_keeps_pyvrp_out() -> None:
+    """``second_engine="ortools"`` never starts PyVRP; an unknown engine is refused."""
+    problem = line_problem([0, 100, 200], [visit("v1", 1), visit("v2", 2)], [agent("a")])
+    result = solve(problem, SolveParams(time_limit_s=1.5, second_engine="ortools"))
+    assert any("not PyVRP (second_engine is 'ortools')" in line for line in result.log)
+    assert result.engine != "pyvrp"
+    assert_feasible(problem, result)
+    with pytest.raises(ValueError, match="second_engine"):
+        SolveParams(second_engine="gurobi")

@@ -11,12 +11,12 @@
    routes plus the unserved visits nearest to them, searched in short slices,
    each kept only when it lowers the objective;
 2b. meanwhile a forked child searches the whole problem on the other core and
-   the better plan is kept: PyVRP (:mod:`routeplan.solver.pyvrp_engine`),
-   started from the construction, when it can express the day (no breaks, no
-   skill restrictions); else, for the whole-day search, OR-Tools from VROOM's
-   routes (:mod:`routeplan.solver.vroom_start`), and for area-by-area days a
-   second area at a time (all-required days first take VROOM's plan as a
-   start);
+   the better plan is kept: PyVRP (:mod:`routeplan.solver.pyvrp_engine`,
+   which translates skills, breaks and several windows), started from the
+   construction, unless its matrices would not fit in memory; else, for the
+   whole-day search, OR-Tools from VROOM's routes
+   (:mod:`routeplan.solver.vroom_start`), and for area-by-area days a second
+   area at a time (all-required days first take VROOM's plan as a start);
 3. every route is re-timed and the whole plan checked
    (:mod:`routeplan.solver.schedule`); if anything fails the check the
    construction is returned instead.
@@ -53,6 +53,11 @@ AREA_VISITS = 150
 #: the whole day is one OR-Tools model while visits**2 / budget seconds stays below
 #: this: guided local search's neighbourhoods grow with the square of the visits
 WHOLE_N2_PER_S = 15_000
+#: the second engine's answer is due this long before the deadline (seconds + share)
+CHILD_MARGIN_S = 0.3
+CHILD_MARGIN_SHARE = 0.02
+#: the least time the parent waits for the second engine's answer, even past the deadline
+CHILD_WAIT_MIN_S = 0.25
 #: share of the time limit VROOM may take to build an all-required start
 VROOM_AREA_SHARE = 0.25
 
@@ -129,7 +134,11 @@ class _Solve:
         missing_required = any(v.required and i not in routed for i, v in enumerate(p.visits))
         self.required_penalty = REQUIRED_PENALTY if missing_required else None
         veh = [k for k in range(len(p.vehicles)) if self.usable[k]]
-        why = pyvrp_engine.why_not(p, veh, range(len(p.visits)))
+        why = (
+            "second_engine is 'ortools'"
+            if self.params.second_engine == "ortools"
+            else pyvrp_engine.why_not(p, veh, range(len(p.visits)))
+        )
         self.pyvrp = why is None and self.params.solution_limit is None
         if why is not None and self.params.solution_limit is None:
             self.say(f"second engine: OR-Tools, not PyVRP ({why})")
@@ -240,7 +249,7 @@ class _Solve:
             else:
                 status = out.status
         if child is not None:
-            wait = max(0.0, self.deadline - time.perf_counter() - 0.05)
+            wait = max(CHILD_WAIT_MIN_S, self.deadline - time.perf_counter() - 0.05)
             if self._adopt(child, second, best, veh, wait):
                 status = "ROUTING_SUCCESS"
         return best, status
@@ -377,7 +386,7 @@ class _Solve:
             if self.params.solution_limit is not None and not uncovered:
                 break
         if other_child is not None:
-            wait = max(0.0, self.deadline - time.perf_counter() - 0.05)
+            wait = max(CHILD_WAIT_MIN_S, self.deadline - time.perf_counter() - 0.05)
             improved += self._adopt(other_child, other_name, seqs, veh, wait)
         status = "ROUTING_SUCCESS" if improved else "feasible-construction"
         self.say(f"areas: {rounds} solved, {improved} improved")
@@ -385,12 +394,15 @@ class _Solve:
 
     def _start_pyvrp(self, seqs: Sequence[Sequence[int]], veh: list[int]) -> parallel.Handle | None:
         """Start PyVRP on the whole day in a child, warm-started from ``seqs``."""
+        # PyVRP stops a margin before the deadline, so its plan is home before OR-Tools',
+        # which may overrun its own limit a little on big days
+        margin = CHILD_MARGIN_S + CHILD_MARGIN_SHARE * self.params.time_limit_s
         child = parallel.start(
             _pyvrp_plan,
             self.p,
             veh,
             [list(seqs[k]) for k in veh],
-            self.left() - 0.3,
+            self.left() - margin,
             self.params.seed,
         )
         if child is not None:

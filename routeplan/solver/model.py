@@ -174,6 +174,9 @@ class Result:
         return sum(len(r.visits) for r in self.routes)
 
 
+SECOND_ENGINES = ("auto", "ortools")
+
+
 @dataclass(frozen=True)
 class SolveParams:
     """How long and how hard to search.
@@ -189,8 +192,13 @@ class SolveParams:
     max_area_visits: int = 1000
     seed: int = 0
     log_search: bool = False
+    #: the search on the other core: "auto" (PyVRP where it can express the day,
+    #: else OR-Tools) or "ortools" (never PyVRP)
+    second_engine: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.second_engine not in SECOND_ENGINES:
+            raise ValueError(f"second_engine must be one of {', '.join(SECOND_ENGINES)}")
         if self.time_limit_s <= 0:
             raise ValueError("time_limit_s must be > 0")
         if self.solution_limit is not None and self.solution_limit < 1:

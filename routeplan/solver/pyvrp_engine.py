@@ -2,15 +2,20 @@
 
 PyVRP (a runtime dependency) searches capacitated routing with time windows
 and optional visits with prizes far better than OR-Tools' guided local search
-once a day has many hundreds of stops (benchmarks/README.md). It cannot
-express everything routeplan's model can, so :func:`why_not` decides, per
-problem, whether PyVRP may search it:
+once a day has many hundreds of stops (benchmarks/README.md). Its model is
+narrower than routeplan's, so the day is translated with care:
 
-* no lunch breaks (PyVRP has none);
-* every visit may be served by every vehicle searched (skills are not
-  expressed);
-* a visit with several windows is given only its widest window: a restriction,
-  so whatever PyVRP returns is still valid under the real windows.
+* **skills**: vehicles that may serve the same visits and travel at the same
+  speed form a class; each class is a PyVRP routing profile whose arcs into the
+  visits it may not serve take longer than the whole day, so no feasible PyVRP
+  plan uses them. :func:`why_not` refuses when those matrices would take more
+  than ``MAX_MATRIX_BYTES``;
+* **several windows**: a visit gets only its widest window (a restriction:
+  whatever PyVRP returns is still valid under the real windows);
+* **breaks**: PyVRP has none, and :func:`why_not` refuses a day with
+  breaks. Searching with each shift shortened by its break, then dropping
+  visits from routes that could not hold it, was tried and lost to OR-Tools on
+  the benchmark days (benchmarks/README.md).
 
 The objective is routeplan's: travel seconds of each vehicle's own travel
 profile as PyVRP's distance, the prize of every optional visit as its prize.
@@ -29,6 +34,9 @@ import numpy as np
 from routeplan.solver.model import Problem
 from routeplan.solver.schedule import has_break
 
+#: at most this many bytes of PyVRP matrices (two per vehicle class)
+MAX_MATRIX_BYTES = 2 * 1024**3
+
 
 def available() -> bool:
     """Return True when PyVRP can be imported."""
@@ -39,20 +47,70 @@ def available() -> bool:
     return True
 
 
+class _Layout:
+    """How a part of a problem maps onto PyVRP's depots, locations and classes."""
+
+    def __init__(self, problem: Problem, vehicles: Sequence[int], visits: Sequence[int]):
+        self.veh = list(vehicles)
+        self.vis = list(visits)
+        veh_set = set(self.veh)
+        self.depot_nodes = sorted(
+            {problem.vehicles[k].start_node for k in self.veh}
+            | {problem.vehicles[k].end_node for k in self.veh}
+        )
+        restricted = [
+            i
+            for i, v in enumerate(self.vis)
+            if problem.visits[v].allowed_vehicles is not None
+            and not veh_set.issubset(problem.visits[v].allowed_vehicles or ())
+        ]
+        # vehicles that may serve the same visits at the same speed share a class
+        self.class_of: list[int] = []
+        self.classes: list[tuple[int, frozenset[int]]] = []
+        for k in self.veh:
+            forbidden = frozenset(
+                i
+                for i in restricted
+                if k not in (problem.visits[self.vis[i]].allowed_vehicles or ())
+            )
+            key = (problem.vehicles[k].profile, forbidden)
+            if key not in self.classes:
+                self.classes.append(key)
+            self.class_of.append(self.classes.index(key))
+        # a restricted visit needs its own location (its column is blocked per class)
+        self.own_locations = bool(restricted)
+        if self.own_locations:
+            self.client_loc = [len(self.depot_nodes) + i for i in range(len(self.vis))]
+            self.nodes = self.depot_nodes + [problem.visits[v].node for v in self.vis]
+        else:
+            client_nodes = sorted(
+                {problem.visits[v].node for v in self.vis} - set(self.depot_nodes)
+            )
+            self.nodes = self.depot_nodes + client_nodes
+            where = {n: i for i, n in enumerate(self.nodes)}
+            self.client_loc = [where[problem.visits[v].node] for v in self.vis]
+
+    def matrix_bytes(self) -> int:
+        """Return the bytes of PyVRP's matrices (a distance and a duration per class)."""
+        return 2 * len(self.classes) * len(self.nodes) ** 2 * 8
+
+
 def why_not(problem: Problem, vehicles: Sequence[int], visits: Sequence[int]) -> str | None:
-    """Return why PyVRP cannot search this part of ``problem`` (None when it can)."""
+    """Return why PyVRP should not search this part of ``problem`` (None when it can)."""
     if not available():
         return "pyvrp is not installed"
-    veh = set(vehicles)
-    if not veh or not visits:
+    if not vehicles or not visits:
         return "nothing to search"
     for k in vehicles:
         if has_break(problem, k):
             return f"vehicle {problem.vehicles[k].id} has a break"
-    for v in visits:
-        allowed = problem.visits[v].allowed_vehicles
-        if allowed is not None and not veh.issubset(allowed):
-            return f"visit {problem.visits[v].id} is restricted to some vehicles"
+    layout = _Layout(problem, vehicles, visits)
+    need = layout.matrix_bytes()
+    if need > MAX_MATRIX_BYTES:
+        return (
+            f"{len(layout.classes)} vehicle classes (skills, speeds) over "
+            f"{len(layout.nodes)} locations need {need / 1024**3:.1f} GiB of matrices"
+        )
     return None
 
 
@@ -76,9 +134,9 @@ def pyvrp_routes(
     ----------
     problem
         The full problem; only ``vehicles`` and ``visits`` are given to PyVRP.
-        :func:`why_not` must have returned None for them.
+        :func:`why_not` should have returned None for them.
     time_limit_s
-        PyVRP's run time in seconds.
+        Seconds from the call to the answer (building PyVRP's data included).
     seed
         PyVRP's random seed.
     initial
@@ -94,29 +152,33 @@ def pyvrp_routes(
     from pyvrp.stop import MaxRuntime
 
     t0 = time.perf_counter()
-    veh = list(vehicles)
-    vis = list(visits)
-    # locations: every distinct node once; depots are the vehicles' start and end nodes
-    depot_nodes = sorted(
-        {problem.vehicles[k].start_node for k in veh} | {problem.vehicles[k].end_node for k in veh}
+    lay = _Layout(problem, vehicles, visits)
+    veh, vis = lay.veh, lay.vis
+    idx = np.array(lay.nodes, dtype=np.int64)
+    # an arc into a visit a class may not serve takes longer than the whole day
+    horizon = max(
+        [max(hi for _, hi in problem.visits[v].windows) for v in vis]
+        + [problem.vehicles[k].shift_end_s for k in veh]
     )
-    client_nodes = sorted({problem.visits[v].node for v in vis} - set(depot_nodes))
-    nodes = depot_nodes + client_nodes
-    where = {n: i for i, n in enumerate(nodes)}
-    idx = np.array(nodes, dtype=np.int64)
-    profiles = sorted({problem.vehicles[k].profile for k in veh})
-    prof_of = {p: i for i, p in enumerate(profiles)}
-    mats = [np.ascontiguousarray(problem.durations_s[p][np.ix_(idx, idx)]) for p in profiles]
+    blocked = horizon + 1
+    mats = []
+    for profile, forbidden in lay.classes:
+        mat = np.array(problem.durations_s[profile][np.ix_(idx, idx)], dtype=np.int64)
+        if forbidden:
+            cols = [lay.client_loc[i] for i in sorted(forbidden)]
+            mat[:, cols] = blocked
+            mat[cols, cols] = 0  # PyVRP wants a zero diagonal
+        mats.append(mat)
 
-    depots = [pyvrp.Depot(where[n]) for n in depot_nodes]
-    depot_of = {n: i for i, n in enumerate(depot_nodes)}
+    depots = [pyvrp.Depot(i) for i in range(len(lay.depot_nodes))]
+    depot_of = {n: i for i, n in enumerate(lay.depot_nodes)}
     clients = []
-    for v in vis:
+    for i, v in enumerate(vis):
         visit = problem.visits[v]
         lo, hi = _widest(visit.windows)
         clients.append(
             pyvrp.Client(
-                location=where[visit.node],
+                location=lay.client_loc[i],
                 delivery=[visit.demand],
                 service_duration=visit.service_s,
                 tw_early=lo,
@@ -139,7 +201,7 @@ def pyvrp_routes(
             agent.shift_start_s,
             agent.shift_end_s,
             int(cap),
-            agent.profile,
+            lay.class_of[j],
         )
         types.setdefault(key, []).append(j)
     keys = list(types)
@@ -151,16 +213,15 @@ def pyvrp_routes(
             end_depot=depot_of[key[1]],
             tw_early=key[2],
             tw_late=key[3],
-            profile=prof_of[key[5]],
+            profile=key[5],
             unit_distance_cost=1,
             unit_duration_cost=0,
         )
         for key in keys
     ]
     type_of = {j: t for t, key in enumerate(keys) for j in types[key]}
-    data = pyvrp.ProblemData(
-        [pyvrp.Location(0, 0) for _ in nodes], clients, depots, vtypes, mats, mats
-    )
+    locations = [pyvrp.Location(0, 0) for _ in lay.nodes]
+    data = pyvrp.ProblemData(locations, clients, depots, vtypes, mats, mats)
 
     warm = None
     if initial is not None:
