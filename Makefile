@@ -45,12 +45,14 @@ pytest: $(VENV)/.installed-dev
 
 test: lint typecheck browser-setup pytest bench-smoke
 
-# full solver benchmarks (long: about an hour); tables go to benchmarks/results/
+# full solver benchmarks (long: about 75 minutes); tables go to benchmarks/results/
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	$(BIN)/python -m benchmarks.vrptw --time-limit 30 --instances quick8 --stem vrptw-solomon-30s
 	$(BIN)/python -m benchmarks.vrptw --time-limit 60 --instances gh1000 --stem vrptw-gh1000-60s
 	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 10,30,120
+	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 30 \
+		--variants nobreaks --engines routeplan,routeplan-ortools --stem collection-nobreaks
 
 # two instances and a small collection day at 2 s, to keep the scripts working
 bench-smoke: $(VENV)/.installed-dev
