@@ -83,14 +83,40 @@ def test_prizes_windows_and_capacity_by_hand() -> None:
     assert 9 * H <= start <= 9 * H + 600
 
 
-def test_two_windows_are_restricted_to_the_widest() -> None:
-    """A visit with two windows is searched in its widest one, so the plan stays valid."""
-    visits = [visit("two", 1, windows=((8 * H, 8 * H + 60), (14 * H, 16 * H)))]
+def test_two_windows_become_the_one_that_fits_the_shifts() -> None:
+    """A two-window visit is searched in one window: the one inside the agents' shifts.
+
+    The first window (06:00-07:30) is wider but before the 08:00 shift; the
+    second (14:00-15:00) is the one PyVRP must get, and the plan stays valid.
+    """
+    visits = [visit("two", 1, windows=((6 * H, 7 * H + 1800), (14 * H, 15 * H)))]
     problem = line_problem([0, 100], visits, [agent("a")])
     seqs = pyvrp_routes(problem, [0], [0], time_limit_s=0.5)
     assert seqs == [[0]]
     (route,) = _routes(problem, seqs)
-    assert 14 * H <= route.service_start_s[0] <= 16 * H
+    assert 14 * H <= route.service_start_s[0] <= 15 * H
+
+
+def test_a_warm_start_keeps_its_window() -> None:
+    """When the warm start serves a two-window visit, PyVRP gets that window."""
+    visits = [visit("two", 1, windows=((9 * H, 10 * H), (14 * H, 17 * H)))]
+    problem = line_problem([0, 100], visits, [agent("a", end=11 * H)])
+    seqs = pyvrp_routes(problem, [0], [0], time_limit_s=0.5, initial=[[0]])
+    assert seqs == [[0]]
+
+
+def test_prizes_far_above_pyvrp_default_penalty_cap_still_give_a_feasible_plan() -> None:
+    """Prizes of 10**7 s (a large expected recovery) must not make overloading pay.
+
+    PyVRP caps penalties at 100,000 per unit of excess load by default; one
+    agent with ``max_visits = 2`` and three such visits would then never be
+    feasible. Cold start, so the search has to get there itself.
+    """
+    visits = [visit(f"v{i}", i, prize=10**7) for i in (1, 2, 3)]
+    problem = line_problem([0, 100, 200, 300], visits, [agent("a", max_visits=2)])
+    seqs = pyvrp_routes(problem, [0], range(3), time_limit_s=1.0)
+    assert seqs is not None and len(seqs[0]) == 2
+    assert check_routes(problem, _routes(problem, seqs)) == []
 
 
 def test_warm_start_and_subsets_of_vehicles_and_visits() -> None:

@@ -420,8 +420,7 @@ class _Solve:
         """Replace ``seqs`` in place by the child's plan when it is valid and better."""
         value, error = child.result(wait_s)
         if value is None:
-            if error:
-                self.say(f"second search ({name}) gave nothing ({error})")
+            self.say(f"second search ({name}) gave nothing ({error or 'no feasible plan'})")
             return False
         other = _place(seqs, veh, value)
         if not (self._valid(other) and _better(self.p, other, seqs)):

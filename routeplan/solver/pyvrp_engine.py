@@ -10,8 +10,10 @@ narrower than routeplan's, so the day is translated with care:
   visits it may not serve take longer than the whole day, so no feasible PyVRP
   plan uses them. :func:`why_not` refuses when those matrices would take more
   than ``MAX_MATRIX_BYTES``;
-* **several windows**: a visit gets only its widest window (a restriction:
-  whatever PyVRP returns is still valid under the real windows);
+* **several windows**: a visit gets only one of its windows (a restriction:
+  whatever PyVRP returns is still valid under the real windows): the one the
+  warm start serves it in, else the one that best overlaps the shifts of the
+  agents who may serve it;
 * **breaks**: PyVRP has none, and :func:`why_not` refuses a day with
   breaks. Searching with each shift shortened by its break, then dropping
   visits from routes that could not hold it, was tried and lost to OR-Tools on
@@ -28,14 +30,17 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from routeplan.solver.model import Problem
-from routeplan.solver.schedule import has_break
+from routeplan.solver.schedule import has_break, time_route
 
 #: at most this many bytes of PyVRP matrices (two per vehicle class)
 MAX_MATRIX_BYTES = 2 * 1024**3
+#: PyVRP's default cap on a penalty per unit of excess load or time warp
+PENALTY_CAP = 100_000.0
 
 
 def available() -> bool:
@@ -114,9 +119,49 @@ def why_not(problem: Problem, vehicles: Sequence[int], visits: Sequence[int]) ->
     return None
 
 
-def _widest(windows: Sequence[tuple[int, int]]) -> tuple[int, int]:
-    """Return the widest window (the first of equals)."""
-    return max(windows, key=lambda w: w[1] - w[0])
+def _window(
+    problem: Problem, v: int, vehicles: Sequence[int], served_at: int | None
+) -> tuple[int, int]:
+    """Return the one window PyVRP gets for visit ``v`` (a restriction of its windows).
+
+    The window holding ``served_at`` (when the warm start serves the visit,
+    so the start stays feasible); else the window that overlaps the shifts of
+    the vehicles allowed to serve it the most, the wider one on ties.
+    """
+    visit = problem.visits[v]
+    if len(visit.windows) == 1:
+        return visit.windows[0]
+    if served_at is not None:
+        for lo, hi in visit.windows:
+            if lo <= served_at <= hi:
+                return (lo, hi)
+    allowed = visit.allowed_vehicles
+    shifts = [
+        (problem.vehicles[k].shift_start_s, problem.vehicles[k].shift_end_s)
+        for k in vehicles
+        if allowed is None or k in allowed
+    ]
+
+    def fit(w: tuple[int, int]) -> tuple[int, int]:
+        overlap = max((min(w[1], end) - max(w[0], start) for start, end in shifts), default=0)
+        return (overlap, w[1] - w[0])
+
+    return max(visit.windows, key=fit)
+
+
+def _params(prizes: Sequence[int]) -> Any:
+    """Return PyVRP's solve parameters, with penalties able to outweigh any prize.
+
+    PyVRP caps its penalty per unit of excess load or time warp (100,000 by
+    default). When a prize is larger (a big expected recovery in seconds), an
+    overloaded or late route looks cheaper than skipping the visit and the
+    search never becomes feasible; the cap is raised above the largest prize.
+    """
+    import pyvrp
+
+    top = max(prizes, default=0)
+    penalty = pyvrp.PenaltyParams(max_penalty=max(PENALTY_CAP, 4.0 * top))
+    return pyvrp.SolveParams(penalty=penalty)
 
 
 def pyvrp_routes(
@@ -170,12 +215,18 @@ def pyvrp_routes(
             mat[cols, cols] = 0  # PyVRP wants a zero diagonal
         mats.append(mat)
 
+    served_at: dict[int, int] = {}
+    if initial is not None:
+        for j, seq in enumerate(initial):
+            route = time_route(problem, veh[j], seq) if seq else None
+            if route is not None:
+                served_at.update(zip(route.visits, route.service_start_s, strict=True))
     depots = [pyvrp.Depot(i) for i in range(len(lay.depot_nodes))]
     depot_of = {n: i for i, n in enumerate(lay.depot_nodes)}
     clients = []
     for i, v in enumerate(vis):
         visit = problem.visits[v]
-        lo, hi = _widest(visit.windows)
+        lo, hi = _window(problem, v, veh, served_at.get(v))
         clients.append(
             pyvrp.Client(
                 location=lay.client_loc[i],
@@ -245,6 +296,7 @@ def pyvrp_routes(
             collect_stats=False,
             display=False,
             initial_solution=warm,
+            params=_params([c.prize for c in clients]),
         )
     if not res.is_feasible():
         return None
