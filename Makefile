@@ -52,7 +52,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks.vrptw --time-limit 60 --instances gh1000 --stem vrptw-gh1000-60s
 	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 10,30,120
 	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 30 \
-		--variants nobreaks --engines routeplan,routeplan-ortools --stem collection-nobreaks
+		--variants nobreaks --engines routeplan-pyvrp,routeplan-ortools --stem collection-nobreaks
 
 # two instances and a small collection day at 2 s, to keep the scripts working
 bench-smoke: $(VENV)/.installed-dev

@@ -12,9 +12,9 @@ breaks, second windows, per-agent speed) and keeps windows, shifts, bases,
 optional visits with prizes and ``max_visits`` as capacity; routeplan and
 PyVRP both solve it and one evaluator (:func:`benchmarks.evaluate.evaluate_plan`)
 scores both. The *nobreaks* variant (``--variants``) is the full day without
-lunch breaks, where routeplan's second core runs PyVRP with the skills
-expressed; engine ``routeplan-ortools`` is routeplan with
-``second_engine="ortools"``, for comparison.
+lunch breaks; engines ``routeplan-pyvrp`` and ``routeplan-ortools`` are
+routeplan with ``second_engine="pyvrp"`` (PyVRP with the skills expressed and
+two-window visits restricted to one window) and ``"ortools"``, for comparison.
 
 Example::
 
@@ -173,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         help="PyVRP seconds on the shared variant (default: the largest limit)",
     )
     ap.add_argument(
-        "--engines", default="routeplan,pyvrp", help="routeplan, routeplan-ortools, pyvrp"
+        "--engines",
+        default="routeplan,pyvrp",
+        help="routeplan, routeplan-pyvrp, routeplan-ortools, pyvrp",
     )
     ap.add_argument("--variants", default="full,shared", help="full, shared, nobreaks")
     ap.add_argument("--seed", type=int, default=7)
@@ -253,7 +255,11 @@ def main(argv: list[str] | None = None) -> int:
         }
         for variant in variants:
             day = days[variant]
-            for engine, second in (("routeplan", "auto"), ("routeplan-ortools", "ortools")):
+            for engine, second in (
+                ("routeplan", "auto"),
+                ("routeplan-pyvrp", "pyvrp"),
+                ("routeplan-ortools", "ortools"),
+            ):
                 if engine not in engines:
                     continue
                 for limit in limits:

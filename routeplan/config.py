@@ -249,8 +249,9 @@ class SolverConfig:
     #: 15,000) are improved area by area instead of as one OR-Tools model
     max_area_visits: int = 1000
     seed: int = 0
-    #: the search on the second core: "auto" (PyVRP when it can express the day,
-    #: i.e. no breaks; else OR-Tools) or "ortools"
+    #: the search on the second core: "auto" (PyVRP when it expresses the day
+    #: exactly: no breaks, one window per visit; else OR-Tools), "pyvrp" (also
+    #: with several windows, searched in one) or "ortools"
     second_engine: str = "auto"
 
     def __post_init__(self) -> None:

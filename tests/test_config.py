@@ -45,7 +45,7 @@ def test_toml_overrides(tmp_path: Path) -> None:
         ("[solver]\ntime_limit_s = -1\n", "time_limit_s"),
         (
             '[solver]\nsecond_engine = "gurobi"\n',
-            "solver.second_engine must be one of auto, ortools",
+            "solver.second_engine must be one of auto, ortools, pyvrp",
         ),
         ("[eligibility]\nhardship_policy = 'maybe'\n", "hardship_policy"),
         ("[eligibility]\nmin_balance = 'lots'\n", "min_balance"),

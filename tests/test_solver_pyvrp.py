@@ -23,7 +23,7 @@ def _routes(problem, seqs):  # type: ignore[no-untyped-def]
 def test_why_not_refuses_breaks_and_huge_matrices_accepts_skills(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Skills are translated; breaks, and matrices beyond the memory bound, rule PyVRP out."""
+    """Skills are translated; breaks, several windows (unless asked) and huge matrices are not."""
     from routeplan.solver import pyvrp_engine
 
     plain = line_problem([0, 100, 200], [visit("v1", 1), visit("v2", 2)], [agent("a"), agent("b")])
@@ -36,6 +36,11 @@ def test_why_not_refuses_breaks_and_huge_matrices_accepts_skills(
         [0, 100], [visit("v1", 1, allowed_vehicles=(1,))], [agent("a"), agent("b")]
     )
     assert why_not(skill, [0, 1], [0]) is None
+    two = line_problem(
+        [0, 100], [visit("v1", 1, windows=((9 * H, 10 * H), (14 * H, 15 * H)))], [agent("a")]
+    )
+    assert why_not(two, [0], [0]) == "visit v1 has several windows"
+    assert why_not(two, [0], [0], restrict_windows=True) is None
     # two classes (a may not serve v1, b may) over 2 locations: 2 x 2 x 4 x 8 = 128 bytes
     monkeypatch.setattr(pyvrp_engine, "MAX_MATRIX_BYTES", 127)
     assert "2 vehicle classes" in (why_not(skill, [0, 1], [0]) or "")
@@ -155,10 +160,13 @@ def test_solve_runs_pyvrp_beside_ortools_and_keeps_a_valid_plan() -> None:
         visits=tuple(replace(v, allowed_vehicles=None) for v in day.visits),
         vehicles=tuple(replace(k, break_window=None, break_s=0) for k in day.vehicles),
     )
-    result = solve(problem, SolveParams(time_limit_s=3.0))
-    assert any("PyVRP" in line for line in result.log)
+    result = solve(problem, SolveParams(time_limit_s=3.0, second_engine="pyvrp"))
+    assert any("PyVRP" in line and "started" in line for line in result.log)
     assert_feasible(problem, result)
     assert result.engine in {"pyvrp", "construction+ortools"}
+    # by default the two-window visits keep PyVRP out
+    result = solve(problem, SolveParams(time_limit_s=1.0))
+    assert any("not PyVRP" in line and "several windows" in line for line in result.log)
 
 
 @needs_fork
@@ -177,7 +185,7 @@ def test_solve_uses_pyvrp_on_a_day_with_skills_two_windows_and_two_speeds() -> N
     problem = replace(
         day, vehicles=tuple(replace(k, break_window=None, break_s=0) for k in day.vehicles)
     )
-    result = solve(problem, SolveParams(time_limit_s=3.0))
+    result = solve(problem, SolveParams(time_limit_s=3.0, second_engine="pyvrp"))
     assert any("PyVRP" in line and "started" in line for line in result.log)
     assert_feasible(problem, result)
 

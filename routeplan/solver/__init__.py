@@ -137,7 +137,12 @@ class _Solve:
         why = (
             "second_engine is 'ortools'"
             if self.params.second_engine == "ortools"
-            else pyvrp_engine.why_not(p, veh, range(len(p.visits)))
+            else pyvrp_engine.why_not(
+                p,
+                veh,
+                range(len(p.visits)),
+                restrict_windows=self.params.second_engine == "pyvrp",
+            )
         )
         self.pyvrp = why is None and self.params.solution_limit is None
         if why is not None and self.params.solution_limit is None:

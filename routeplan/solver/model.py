@@ -174,7 +174,7 @@ class Result:
         return sum(len(r.visits) for r in self.routes)
 
 
-SECOND_ENGINES = ("auto", "ortools")
+SECOND_ENGINES = ("auto", "ortools", "pyvrp")
 
 
 @dataclass(frozen=True)
@@ -192,8 +192,9 @@ class SolveParams:
     max_area_visits: int = 1000
     seed: int = 0
     log_search: bool = False
-    #: the search on the other core: "auto" (PyVRP where it can express the day,
-    #: else OR-Tools) or "ortools" (never PyVRP)
+    #: the search on the other core: "auto" (PyVRP where it expresses the day
+    #: exactly, else OR-Tools), "pyvrp" (also when a visit has several windows,
+    #: searched in one of them) or "ortools" (never PyVRP)
     second_engine: str = "auto"
 
     def __post_init__(self) -> None:

@@ -10,10 +10,13 @@ narrower than routeplan's, so the day is translated with care:
   visits it may not serve take longer than the whole day, so no feasible PyVRP
   plan uses them. :func:`why_not` refuses when those matrices would take more
   than ``MAX_MATRIX_BYTES``;
-* **several windows**: a visit gets only one of its windows (a restriction:
-  whatever PyVRP returns is still valid under the real windows): the one the
-  warm start serves it in, else the one that best overlaps the shifts of the
-  agents who may serve it;
+* **several windows**: only on request (``restrict_windows``, the solver's
+  ``second_engine = "pyvrp"``), a visit gets one of its windows (a
+  restriction: whatever PyVRP returns is still valid under the real windows):
+  the one the warm start serves it in, else the one that best overlaps the
+  shifts of the agents who may serve it. By default such a day stays with
+  OR-Tools, which handles several windows itself and did better on the
+  sample day (benchmarks/README.md);
 * **breaks**: PyVRP has none, and :func:`why_not` refuses a day with
   breaks. Searching with each shift shortened by its break, then dropping
   visits from routes that could not hold it, was tried and lost to OR-Tools on
@@ -41,6 +44,8 @@ from routeplan.solver.schedule import has_break, time_route
 MAX_MATRIX_BYTES = 2 * 1024**3
 #: PyVRP's default cap on a penalty per unit of excess load or time warp
 PENALTY_CAP = 100_000.0
+#: the cap is raised to this multiple of the largest prize when that is higher
+PENALTY_OVER_PRIZE = 1.5
 
 
 def available() -> bool:
@@ -100,8 +105,18 @@ class _Layout:
         return 2 * len(self.classes) * len(self.nodes) ** 2 * 8
 
 
-def why_not(problem: Problem, vehicles: Sequence[int], visits: Sequence[int]) -> str | None:
-    """Return why PyVRP should not search this part of ``problem`` (None when it can)."""
+def why_not(
+    problem: Problem,
+    vehicles: Sequence[int],
+    visits: Sequence[int],
+    *,
+    restrict_windows: bool = False,
+) -> str | None:
+    """Return why PyVRP should not search this part of ``problem`` (None when it can).
+
+    A visit with several windows rules PyVRP out unless ``restrict_windows``
+    (PyVRP then searches it in one window, see :func:`pyvrp_routes`).
+    """
     if not available():
         return "pyvrp is not installed"
     if not vehicles or not visits:
@@ -109,6 +124,10 @@ def why_not(problem: Problem, vehicles: Sequence[int], visits: Sequence[int]) ->
     for k in vehicles:
         if has_break(problem, k):
             return f"vehicle {problem.vehicles[k].id} has a break"
+    if not restrict_windows:
+        for v in visits:
+            if len(problem.visits[v].windows) > 1:
+                return f"visit {problem.visits[v].id} has several windows"
     layout = _Layout(problem, vehicles, visits)
     need = layout.matrix_bytes()
     if need > MAX_MATRIX_BYTES:
@@ -160,7 +179,8 @@ def _params(prizes: Sequence[int]) -> Any:
     import pyvrp
 
     top = max(prizes, default=0)
-    penalty = pyvrp.PenaltyParams(max_penalty=max(PENALTY_CAP, 4.0 * top))
+    # PyVRP also starts its penalties at half the cap: raise it no more than needed
+    penalty = pyvrp.PenaltyParams(max_penalty=max(PENALTY_CAP, PENALTY_OVER_PRIZE * top))
     return pyvrp.SolveParams(penalty=penalty)
 
 
