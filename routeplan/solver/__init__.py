@@ -11,12 +11,13 @@
    routes plus the unserved visits nearest to them, searched in short slices,
    each kept only when it lowers the objective;
 2b. meanwhile a forked child searches the whole problem on the other core and
-   the better plan is kept: PyVRP (:mod:`routeplan.solver.pyvrp_engine`,
-   which translates skills, breaks and several windows), started from the
-   construction, unless its matrices would not fit in memory; else, for the
-   whole-day search, OR-Tools from VROOM's routes
-   (:mod:`routeplan.solver.vroom_start`), and for area-by-area days a second
-   area at a time (all-required days first take VROOM's plan as a start);
+   the better plan is kept: PyVRP (:mod:`routeplan.solver.pyvrp_engine`),
+   started from the construction, on days it expresses (no breaks, skills
+   translated, one window per visit unless ``second_engine="pyvrp"``, matrices
+   within memory); else, for the whole-day search, OR-Tools from VROOM's
+   routes (:mod:`routeplan.solver.vroom_start`), and for area-by-area days a
+   second area at a time (all-required days first take VROOM's plan as a
+   start);
 3. every route is re-timed and the whole plan checked
    (:mod:`routeplan.solver.schedule`); if anything fails the check the
    construction is returned instead.
@@ -255,7 +256,7 @@ class _Solve:
                 status = out.status
         if child is not None:
             wait = max(CHILD_WAIT_MIN_S, self.deadline - time.perf_counter() - 0.05)
-            if self._adopt(child, second, best, veh, wait):
+            if self._adopt(child, second, best, veh, wait) is not None:
                 status = "ROUTING_SUCCESS"
         return best, status
 
@@ -286,10 +287,9 @@ class _Solve:
         rounds = 0
         current = cost
         workers = 2 if self.params.solution_limit is None and parallel.cores() >= 2 else 1
-        # VROOM serves every visit it can: a good start when all visits are required
-        # (VRPTW), not for prize-collecting days, where the construction weighs prizes
         # the other core: PyVRP on the whole day when it can express it; else VROOM's
-        # plan as a start for all-required days; else a second area at a time
+        # plan as a start for all-required days (VROOM serves every visit it can, a
+        # poor start where prizes matter); else a second area at a time
         other_child, other_name = None, ""
         if workers == 2 and self.pyvrp and self.left() > 2.0:
             other_child, other_name = self._start_pyvrp(seqs, veh), "pyvrp"
@@ -307,8 +307,9 @@ class _Solve:
                 self.say("VROOM start running on the other core")
         while self.left() > 0.5:
             if other_child is not None and other_child.ready():
-                if self._adopt(other_child, other_name, seqs, veh, 0.0):
-                    current = _part_cost(p, range(len(p.vehicles)), seqs, range(len(p.visits)))
+                adopted = self._adopt(other_child, other_name, seqs, veh, 0.0)
+                if adopted is not None:
+                    current = adopted
                     uncovered = set(veh)
                     improved += 1
                 other_child = None
@@ -392,7 +393,8 @@ class _Solve:
                 break
         if other_child is not None:
             wait = max(CHILD_WAIT_MIN_S, self.deadline - time.perf_counter() - 0.05)
-            improved += self._adopt(other_child, other_name, seqs, veh, wait)
+            if self._adopt(other_child, other_name, seqs, veh, wait) is not None:
+                improved += 1
         status = "ROUTING_SUCCESS" if improved else "feasible-construction"
         self.say(f"areas: {rounds} solved, {improved} improved")
         return seqs, status
@@ -421,21 +423,25 @@ class _Solve:
         seqs: list[list[int]],
         veh: list[int],
         wait_s: float,
-    ) -> bool:
-        """Replace ``seqs`` in place by the child's plan when it is valid and better."""
+    ) -> int | None:
+        """Replace ``seqs`` in place by the child's plan when it is valid and cheaper.
+
+        Returns the adopted plan's objective, or None when ``seqs`` is kept.
+        """
         value, error = child.result(wait_s)
         if value is None:
             self.say(f"second search ({name}) gave nothing ({error or 'no feasible plan'})")
-            return False
+            return None
         other = _place(seqs, veh, value)
-        if not (self._valid(other) and _better(self.p, other, seqs)):
+        everyone, visits = range(len(self.p.vehicles)), range(len(self.p.visits))
+        cost = _part_cost(self.p, everyone, other, visits)
+        if not self._valid(other) or cost >= _part_cost(self.p, everyone, seqs, visits):
             self.say(f"second search ({name}) did not beat the current plan")
-            return False
+            return None
         seqs[:] = other
         self.engine = name
-        cost = _part_cost(self.p, range(len(self.p.vehicles)), seqs, range(len(self.p.visits)))
         self.say(f"second search ({name}) kept: objective {cost}")
-        return True
+        return cost
 
     def _valid(self, seqs: Sequence[Sequence[int]]) -> bool:
         """Return True when ``seqs`` can be timed and pass the model check."""

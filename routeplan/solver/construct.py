@@ -72,9 +72,7 @@ class _Data:
                 self.allowed[i, :] = False
                 ok = [k for k in v.allowed_vehicles if 0 <= k < nveh]
                 self.allowed[i, ok] = True
-        caps = [veh.max_visits for veh in problem.vehicles]
-        if problem.capacity is not None:
-            caps = [min(a, b) for a, b in zip(caps, problem.capacity, strict=True)]
+        caps = [problem.load_limit(k) for k in range(len(problem.vehicles))]
         self.cap = np.array(caps, dtype=np.int64)
 
     def first_start(self, rows: NDArray[np.int64], arr: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -129,6 +129,13 @@ class Problem:
         """Number of matrix nodes."""
         return int(self.distance_m.shape[0])
 
+    def load_limit(self, vehicle: int) -> int:
+        """Return the most demand ``vehicle`` may serve: ``max_visits``, capped by ``capacity``."""
+        cap = self.vehicles[vehicle].max_visits
+        if self.capacity is not None:
+            cap = min(cap, self.capacity[vehicle])
+        return int(cap)
+
     def duration(self, vehicle: int, i: int, j: int) -> int:
         """Return travel seconds of ``vehicle`` from node ``i`` to node ``j``."""
         return int(self.durations_s[self.vehicles[vehicle].profile][i, j])

@@ -152,12 +152,7 @@ def improve(
         tdim.CumulVar(routing.Start(j)).SetRange(v.shift_start_s, v.shift_end_s)
         tdim.CumulVar(routing.End(j)).SetRange(v.shift_start_s, v.shift_end_s)
 
-    caps = []
-    for k in veh:
-        cap = problem.vehicles[k].max_visits
-        if problem.capacity is not None:
-            cap = min(cap, problem.capacity[k])
-        caps.append(int(cap))
+    caps = [problem.load_limit(k) for k in veh]
     demand = [problem.visits[v].demand for v in vis] + [0] * len(depot_nodes)
     load_cb = routing.RegisterUnaryTransitVector(demand)
     routing.AddDimensionWithVehicleCapacity(load_cb, 0, caps, True, "Load")

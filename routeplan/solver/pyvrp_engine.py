@@ -88,8 +88,7 @@ class _Layout:
                 self.classes.append(key)
             self.class_of.append(self.classes.index(key))
         # a restricted visit needs its own location (its column is blocked per class)
-        self.own_locations = bool(restricted)
-        if self.own_locations:
+        if restricted:
             self.client_loc = [len(self.depot_nodes) + i for i in range(len(self.vis))]
             self.nodes = self.depot_nodes + [problem.visits[v].node for v in self.vis]
         else:
@@ -263,15 +262,12 @@ def pyvrp_routes(
     types: dict[tuple[int, ...], list[int]] = {}
     for j, k in enumerate(veh):
         agent = problem.vehicles[k]
-        cap = agent.max_visits
-        if problem.capacity is not None:
-            cap = min(cap, problem.capacity[k])
         key = (
             agent.start_node,
             agent.end_node,
             agent.shift_start_s,
             agent.shift_end_s,
-            int(cap),
+            problem.load_limit(k),
             lay.class_of[j],
         )
         types.setdefault(key, []).append(j)

@@ -74,9 +74,6 @@ def vroom_routes(
             skill_of[allowed] = len(skill_of) + 1
     for j, k in enumerate(veh):
         agent = problem.vehicles[k]
-        cap = agent.max_visits
-        if problem.capacity is not None:
-            cap = min(cap, problem.capacity[k])
         breaks = []
         if has_break(problem, k):
             assert agent.break_window is not None
@@ -93,7 +90,7 @@ def vroom_routes(
                 start=loc[agent.start_node],
                 end=loc[agent.end_node],
                 profile=f"p{agent.profile}",
-                capacity=[int(cap)],
+                capacity=[problem.load_limit(k)],
                 skills={s for allowed, s in skill_of.items() if k in allowed},
                 time_window=vroom.TimeWindow(agent.shift_start_s, agent.shift_end_s),
                 breaks=breaks,
