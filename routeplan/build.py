@@ -13,6 +13,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,93 @@ def agent_status(agents: pd.DataFrame, plan_date: dt.date, config: Config) -> Ag
         {S.AGENT_ID: agents.loc[~mask, S.AGENT_ID], "reason": [r for r in reasons if r]}
     )
     return AgentStatus(agents[mask].reset_index(drop=True), unusable.reset_index(drop=True))
+
+
+@dataclass(frozen=True)
+class AgentBreak:
+    """The break an agent owes on the day: ``agents.csv``'s window clipped to the shift.
+
+    ``window`` is ``(start_min, end_min)`` after midnight, the part of the
+    break window inside the shift, where the whole break of ``minutes`` must
+    lie; None when no break is owed. ``note`` says why not when the agent has
+    a break window that the shift leaves too short (empty otherwise).
+    """
+
+    minutes: int
+    window: tuple[int, int] | None
+    note: str = ""
+    #: the window as ``agents.csv`` gives it (None without break columns)
+    given: tuple[int, int] | None = None
+
+    @property
+    def owed(self) -> bool:
+        """Whether the agent must take a break today."""
+        return self.window is not None
+
+    def describe(self) -> str:
+        """Return the break as ``summary.json`` states it (``none: ...`` when not owed)."""
+        if self.window is None:
+            return f"none: {self.note}" if self.note else "none"
+        text = f"{self.minutes} min in {_span(self.window)}"
+        if self.given is not None and self.given != self.window:
+            text += f" (window {_span(self.given)} clipped to the shift)"
+        return text
+
+
+def day_break(shift: tuple[int, int], window: tuple[int, int] | None, minutes: int) -> AgentBreak:
+    """Clip a break window to the shift and say whether the break is still owed.
+
+    Parameters
+    ----------
+    shift
+        ``(start_min, end_min)`` of the agent's shift.
+    window
+        ``(start_min, end_min)`` in which the break is taken, as given; None
+        when the agent has no break.
+    minutes
+        The break's length; 0 means no break.
+
+    Returns
+    -------
+    AgentBreak
+        The window inside the shift when it still holds ``minutes``; else no
+        break is owed and ``note`` says why (a lunch window outside the shift
+        is normal for a late shift and refuses nothing).
+    """
+    if window is None or minutes <= 0:
+        return AgentBreak(0, None)
+    lo, hi = max(window[0], shift[0]), min(window[1], shift[1])
+    if hi <= lo:
+        note = f"break window {_span(window)} lies outside the shift {_span(shift)}"
+        return AgentBreak(minutes, None, note, window)
+    if hi - lo < minutes:
+        note = (
+            f"break window {_span(window)} leaves {hi - lo} min inside the shift "
+            f"{_span(shift)}, less than the {minutes}-min break"
+        )
+        return AgentBreak(minutes, None, note, window)
+    return AgentBreak(minutes, (lo, hi), "", window)
+
+
+def agent_break(agent: Any) -> AgentBreak:
+    """Return the break an agent row of ``agents.csv`` owes (see :func:`day_break`).
+
+    ``agent`` is a row of the validated agents table: a ``pandas.Series`` or a
+    row of ``itertuples``.
+    """
+
+    def get(column: str) -> Any:
+        return agent.get(column) if isinstance(agent, pd.Series) else getattr(agent, column, None)
+
+    shift = (int(get(S.SHIFT_START)), int(get(S.SHIFT_END)))
+    bm, bs, be = get(S.BREAK_MINUTES), get(S.BREAK_START), get(S.BREAK_END)
+    if any(x is None or _isna(x) for x in (bm, bs, be)):
+        return AgentBreak(0, None)
+    return day_break(shift, (int(bs), int(be)), int(bm))
+
+
+def _span(window: tuple[int, int]) -> str:
+    return f"{format_clock(window[0])}-{format_clock(window[1])}"
 
 
 @dataclass(frozen=True)
@@ -176,13 +264,13 @@ def build_problem(
         max_visits = (
             int(mv) if mv is not None and not _isna(mv) else config.visits.default_max_visits
         )
-        bm = getattr(row, S.BREAK_MINUTES)
+        owed = agent_break(row)
         brk = None
         brk_s = 0
-        if bm is not None and not _isna(bm) and int(bm) > 0:
-            bs, be = int(getattr(row, S.BREAK_START)), int(getattr(row, S.BREAK_END))
-            brk = (bs * 60, (be - int(bm)) * 60)
-            brk_s = int(bm) * 60
+        if owed.window is not None:
+            # the solver's window is for the break's start
+            brk = (owed.window[0] * 60, (owed.window[1] - owed.minutes) * 60)
+            brk_s = owed.minutes * 60
         vehicles.append(
             Vehicle(
                 id=str(getattr(row, S.AGENT_ID)),
@@ -347,10 +435,13 @@ def _isna(value: object) -> bool:
 
 
 __all__ = [
+    "AgentBreak",
     "AgentStatus",
     "BuiltProblem",
+    "agent_break",
     "agent_status",
     "build_problem",
+    "day_break",
     "effective_windows",
     "required_skills",
 ]

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from routeplan import schema as S
-from routeplan.build import agent_status, effective_windows, required_skills
+from routeplan.build import agent_break, agent_status, effective_windows, required_skills
 from routeplan.config import Config
 from routeplan.eligibility import determine_eligibility
 from routeplan.errors import InputError
@@ -370,18 +370,19 @@ def _check_break(
     def v(detail: str) -> None:
         out.append(Violation(agent_id, None, "", "break", detail))
 
-    bm = agent[S.BREAK_MINUTES]
-    if bm is None or pd.isna(bm) or int(bm) == 0:
+    owed = agent_break(agent)
+    if owed.window is None:
         if breaks:
-            v("agent has no break")
+            v(f"agent owes no break today ({owed.note})" if owed.note else "agent has no break")
         return out
-    lo, hi = int(agent[S.BREAK_START]) * 60, int(agent[S.BREAK_END]) * 60
+    # the window clipped to the shift, as the plan was made
+    lo, hi = owed.window[0] * 60, owed.window[1] * 60
     if len(breaks) > 1:
         v("more than one break")
     # break times are shown rounded down alike: lengths and bounds need no slack
     for s0, s1 in breaks:
-        if s1 - s0 < int(bm) * 60:
-            v(f"break of {(s1 - s0) // 60} min, {int(bm)} required")
+        if s1 - s0 < owed.minutes * 60:
+            v(f"break of {(s1 - s0) // 60} min, {owed.minutes} required")
         if s0 < lo or s1 > hi:
             v(
                 f"break {format_clock(s0, seconds=True)}-{format_clock(s1, seconds=True)} "

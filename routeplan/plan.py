@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from routeplan import schema as S
-from routeplan.build import BuiltProblem, agent_status, build_problem
+from routeplan.build import BuiltProblem, agent_break, agent_status, build_problem
 from routeplan.checklist import build_checklist
 from routeplan.config import Config
 from routeplan.eligibility import determine_eligibility
@@ -211,6 +211,10 @@ def plan_day(
             + ("; ".join(why) or "no agent rows")
             + ")"
         )
+    for row in status.usable.itertuples(index=False):
+        owed = agent_break(row)
+        if owed.note:
+            progress(f"agent {getattr(row, S.AGENT_ID)} owes no break today: {owed.note}")
     elig = determine_eligibility(accounts, plan_date, cfg, extra_exclusions=extra)
     progress(
         f"{len(elig.eligible)} of {len(accounts)} accounts eligible "
@@ -346,6 +350,7 @@ def _summary(
                 "unusable_reason": unusable.get(aid, ""),
                 "shift_start": format_clock(int(getattr(row, S.SHIFT_START))),
                 "shift_end": format_clock(int(getattr(row, S.SHIFT_END))),
+                "break": agent_break(row).describe(),
                 "visits": len(mv),
                 "travel_km": round(float(ml["travel_km"].sum()), 2),
                 "travel_min": round(float(ml["travel_min"].sum()), 1),

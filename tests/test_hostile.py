@@ -607,7 +607,7 @@ def test_bad_account_cell_refuses_only_its_row(
         (agent(shift=("24:00", "24:00")), "shift_start"),
         (agent(shift=("9am", "17:00")), "shift_start"),
         (agent(brk=("09:00", "17:00", "600")), "break_minutes"),
-        (agent(brk=("18:00", "19:00", "30")), "break_start"),
+        (agent(brk=("07:00", "20:00", "600")), "break_minutes"),
         (agent(brk=("12:00", "", "30")), "break_end"),
         (agent(brk=("12:00", "13:00", "1e20")), "break_minutes"),
         (agent(max_visits="1e20"), "max_visits"),

@@ -179,9 +179,9 @@ def test_tiny_agents() -> None:
             "does not fit",
         ),
         (
-            "X4,甲,31.2,121.4,09:00,17:00,07:00,08:00,30,C,2027-01-01,,\n",
-            "break_start",
-            "outside the shift",
+            "X4,甲,31.2,121.4,09:00,12:00,08:00,20:00,200,C,2027-01-01,,\n",
+            "break_minutes",
+            "longer than the shift",
         ),
         ("X5,甲,31.2,121.4,9:00,25:00,,,,C,2027-01-01,,\n", "shift_end", "valid time"),
         ("X6,甲,31.2,121.4,09:00,17:00,,,,C,2027-01-01,31.2,\n", "end_lon", "together"),
@@ -195,6 +195,17 @@ def test_bad_agent_rows(tmp_path: Path, row: str, column: str, needle: str) -> N
     assert list(r.frame["agent_id"]) == ["OK"]
     assert [(x.file, x.row, x.column) for x in r.rejected] == [("agents.csv", 3, column)]
     assert needle in r.rejected[0].problem
+
+
+def test_break_window_outside_the_shift_is_kept(tmp_path: Path) -> None:
+    """A lunch window reaching outside the shift is read as given (it is clipped on the day)."""
+    good = "L1,乙,31.2,121.4,12:00,17:30,11:30,14:00,45,C,2027-01-01,,\n"
+    late = "L2,丙,31.2,121.4,15:00,20:00,11:30,14:00,45,C,2027-01-01,,\n"
+    r = read_agents(write(tmp_path, AGENT_HEADER + good + late, name="agents.csv"))
+    assert r.rejected == []
+    frame = r.frame.set_index("agent_id")
+    assert list(frame.loc["L1", ["break_start", "break_end", "break_minutes"]]) == [690, 840, 45]
+    assert list(frame.loc["L2", ["break_start", "break_end", "break_minutes"]]) == [690, 840, 45]
 
 
 def test_fifo_or_folder_is_refused(tmp_path: Path) -> None:

@@ -617,7 +617,10 @@ def parse_agents(frame: pd.DataFrame, *, name: str = "agents.csv") -> ReadResult
     """Validate a raw agents table into typed columns.
 
     Shifts and breaks become minutes after midnight; ``end_lat``/``end_lon``
-    default to the base; a break needs all three break columns.
+    default to the base; a break needs all three break columns. A break
+    window may reach outside the shift (it is clipped on the day); a window
+    that ends before it starts, or a break longer than its window or than
+    the shift, refuses the row.
     """
     require_columns(frame, S.AGENT_REQUIRED, name)
     records, problems = _validate_rows(frame, AGENT_FIELDS, name)
@@ -665,8 +668,14 @@ def _agent_row_problem(r: dict[str, Any]) -> tuple[str, str] | None:
             return S.BREAK_MINUTES, (
                 f"break of {bm} min does not fit its window {format_clock(bs)}-{format_clock(be)}"
             )
-        if bs < r[S.SHIFT_START] or be > r[S.SHIFT_END]:
-            return S.BREAK_START, "break window lies outside the shift"
+        shift_min = r[S.SHIFT_END] - r[S.SHIFT_START]
+        if bm > shift_min:
+            return S.BREAK_MINUTES, (
+                f"break of {bm} min is longer than the shift "
+                f"{format_clock(r[S.SHIFT_START])}-{format_clock(r[S.SHIFT_END])}"
+            )
+        # a window reaching outside the shift (the team's lunch hour, a late shift) is
+        # not an error: it is clipped to the shift on the day (routeplan.build.day_break)
         if bm == 0:
             r[S.BREAK_START] = r[S.BREAK_END] = r[S.BREAK_MINUTES] = None
     return None
