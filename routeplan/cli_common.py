@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from routeplan.errors import RouteplanError
+from routeplan.io.readers import parse_date
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,7 +37,11 @@ def fail_cleanly(func: F) -> F:
 
 
 class DateType(click.ParamType):
-    """A ``YYYY-MM-DD`` date option."""
+    """A ``YYYY-MM-DD`` date option, read like the dates of the input files.
+
+    ``2026/12/5`` and ``2026.12.05`` are accepted too
+    (:func:`routeplan.io.readers.parse_date`).
+    """
 
     name = "YYYY-MM-DD"
 
@@ -44,9 +49,9 @@ class DateType(click.ParamType):
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"{value!r} is not a date in YYYY-MM-DD form", param, ctx)
+            return parse_date(str(value).strip())
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 #: a ``YYYY-MM-DD`` option value, converted to ``datetime.date``

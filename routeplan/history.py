@@ -69,6 +69,7 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.config import HistoryConfig
+from routeplan.schema import Outcome
 
 # --- reason codes (excluded.csv) -------------------------------------------------------
 EX_PAID_IN_FULL: Final = "paid_in_full"
@@ -106,26 +107,24 @@ HISTORY_REASONS: Final = (
 #: balances at or below this (money units) count as paid in full
 PAID_IN_FULL_TOLERANCE: Final = 0.005
 
-PAYMENT_CODES: Final = frozenset({"paid", "partial_payment"})
-#: outcomes where nobody was met: not a contacted visit
-NOBODY_MET_CODES: Final = frozenset({"not_home", "moved", "wrong_address"})
+
 #: outcome code -> exclusion kept until a later clearing record
 BLOCKING_CODES: Final[Mapping[str, str]] = {
-    "dispute": EX_DISPUTED,
-    "wrong_address": EX_WRONG_ADDRESS,
-    "moved": EX_MOVED,
-    "vulnerable": EX_VULNERABLE,
-    "represented": EX_REPRESENTED,
-    "no_visits_requested": EX_NO_VISITS_REQUESTED,
-    "asked_to_leave": EX_ASKED_TO_LEAVE,
-    "deceased": EX_DECEASED,
+    Outcome.DISPUTE: EX_DISPUTED,
+    Outcome.WRONG_ADDRESS: EX_WRONG_ADDRESS,
+    Outcome.MOVED: EX_MOVED,
+    Outcome.VULNERABLE: EX_VULNERABLE,
+    Outcome.REPRESENTED: EX_REPRESENTED,
+    Outcome.NO_VISITS_REQUESTED: EX_NO_VISITS_REQUESTED,
+    Outcome.ASKED_TO_LEAVE: EX_ASKED_TO_LEAVE,
+    Outcome.DECEASED: EX_DECEASED,
 }
 #: records that clear a block (the debtor paid or promised after it)
-CLEARING_CODES: Final = frozenset({"paid", "partial_payment", "ptp"})
+CLEARING_CODES: Final = frozenset({Outcome.PAID, Outcome.PARTIAL_PAYMENT, Outcome.PTP})
 #: blocks no later record clears
-PERMANENT_CODES: Final = frozenset({"deceased"})
+PERMANENT_CODES: Final = frozenset({Outcome.DECEASED})
 #: blocks a new portfolio address clears
-ADDRESS_CODES: Final = frozenset({"wrong_address", "moved"})
+ADDRESS_CODES: Final = frozenset({Outcome.WRONG_ADDRESS, Outcome.MOVED})
 
 PROMISE_COLUMNS: Final = (
     S.ACCOUNT_ID,
@@ -278,7 +277,7 @@ _STATE_COLUMNS = (
 
 
 def _payments(visits: list[_Visit], now: dict[str, Any], reasons: list[tuple[str, str]]) -> None:
-    pays = [v for v in visits if v.outcome in PAYMENT_CODES and v.amount > 0]
+    pays = [v for v in visits if v.outcome in S.PAYMENT_OUTCOMES and v.amount > 0]
     if not pays:
         return
     cutoff = _date_or_none(now[S.LAST_PAYMENT_DATE])
@@ -302,8 +301,12 @@ def _account_promises(
     visits: list[_Visit], as_of: dt.date, grace_days: int, portfolio_pay: dt.date | None
 ) -> list[_Promise]:
     """Return the account's promises with their status as of ``as_of``."""
-    ptps = [v for v in visits if v.outcome == "ptp" and v.ptp_date is not None and v.day <= as_of]
-    pays = [v for v in visits if v.outcome in PAYMENT_CODES and v.amount > 0 and v.day <= as_of]
+    ptps = [
+        v for v in visits if v.outcome == Outcome.PTP and v.ptp_date is not None and v.day <= as_of
+    ]
+    pays = [
+        v for v in visits if v.outcome in S.PAYMENT_OUTCOMES and v.amount > 0 and v.day <= as_of
+    ]
     grace = dt.timedelta(days=grace_days)
     promises: list[_Promise] = []
     for k, p in enumerate(ptps):
@@ -356,7 +359,7 @@ def _promises(
     if not broken:
         return False
     broke_on = max(p.due for p in broken) + dt.timedelta(days=1)
-    return not any(v.day >= broke_on and v.outcome not in NOBODY_MET_CODES for v in visits)
+    return not any(v.day >= broke_on and v.outcome not in S.NOBODY_MET_OUTCOMES for v in visits)
 
 
 def _not_home(
@@ -367,7 +370,7 @@ def _not_home(
     half_width_min: int,
 ) -> tuple[int, int] | None:
     window_start = day - dt.timedelta(days=cfg.not_home_window_days)
-    recent = sorted(v.day for v in visits if v.outcome == "not_home" and v.day > window_start)
+    recent = sorted(v.day for v in visits if v.outcome == Outcome.NOT_HOME and v.day > window_start)
     cap = cfg.not_home_max_attempts
     if recent and len(recent) >= cap:
         anchor = recent[len(recent) - cap] if cap > 0 else day
@@ -380,7 +383,7 @@ def _not_home(
             )
         )
     last = visits[-1]
-    if last.outcome != "not_home" or _isnan(last.start_min):
+    if last.outcome != Outcome.NOT_HOME or _isnan(last.start_min):
         return None
     s = int(last.start_min)
     return max(0, s - half_width_min), min(24 * 60, s + half_width_min)
@@ -393,7 +396,7 @@ def _contacted(
     cfg: HistoryConfig,
     reasons: list[tuple[str, str]],
 ) -> None:
-    met = [v for v in visits if v.outcome not in NOBODY_MET_CODES]
+    met = [v for v in visits if v.outcome not in S.NOBODY_MET_OUTCOMES]
     if not met:
         return
     last = met[-1]
@@ -407,7 +410,7 @@ def _contacted(
     if (day - last.day).days < gap:
         reopens = last.day + dt.timedelta(days=gap)
         rule = f"at most one contacted visit per {gap} days, next from {reopens}"
-        if last.outcome == "refused":
+        if last.outcome == Outcome.REFUSED:
             reasons.append((EX_REFUSED, f"refused on {last.day}; {rule}"))
         else:
             reasons.append((EX_CONTACTED, f"{last.outcome} visit on {last.day}; {rule}"))
@@ -420,7 +423,7 @@ def _hardship(
     cfg: HistoryConfig,
     reasons: list[tuple[str, str]],
 ) -> None:
-    days = [v.day for v in visits if v.outcome == "hardship"]
+    days = [v.day for v in visits if v.outcome == Outcome.HARDSHIP]
     if not days:
         return
     if now[S.HARDSHIP] is not None:
@@ -614,9 +617,9 @@ def _report_row(
     km: pd.DataFrame,
 ) -> dict[str, object]:
     n_done = len(done)
-    contacts = int((~done[S.OUTCOME].isin(NOBODY_MET_CODES)).sum())
+    contacts = int((~done[S.OUTCOME].isin(S.NOBODY_MET_OUTCOMES)).sum())
     unplanned = int((~done["planned"].astype(bool)).sum()) if "planned" in done else 0
-    amount = done.loc[done[S.OUTCOME].isin(PAYMENT_CODES), S.AMOUNT_PAID].fillna(0.0).sum()
+    amount = done.loc[done[S.OUTCOME].isin(S.PAYMENT_OUTCOMES), S.AMOUNT_PAID].fillna(0.0).sum()
     return {
         S.AGENT_ID: agent,
         "agent_name": name,

@@ -11,10 +11,12 @@ What is refused (every problem of a row is reported; the row is not stored):
   cannot be checked against anything, so it is refused; plan with ``--db``
   first.
 - ``agent_id`` empty or not on the roster of any stored plan.
-- ``visit_date`` not ``YYYY-MM-DD`` or after ``today``.
-- ``outcome`` not a contract code nor one of the extra domain codes
-  (:data:`routeplan.schema.OUTCOME_CODES`, :data:`~routeplan.schema.EXTRA_OUTCOME_CODES`);
-  case and surrounding spaces are ignored.
+- ``visit_date`` not a date or after ``today``. Dates are read as the input
+  readers read them (:func:`routeplan.io.readers.parse_date`): ``2026-12-10``,
+  and the spreadsheet forms ``2026/12/10``, ``2026.12.10`` and a midnight time
+  part.
+- ``outcome`` not one of :class:`routeplan.schema.Outcome` (the codes the
+  route sheet lists); case and surrounding spaces are ignored.
 - ``amount_paid`` / ``ptp_amount`` not a finite number, negative or above
   :data:`MAX_AMOUNT`; ``paid`` and
   ``partial_payment`` without a positive ``amount_paid``; money collected on a
@@ -32,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
@@ -40,16 +41,12 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.errors import InputError, RowProblem
+from routeplan.io.readers import parse_date
 
-#: every outcome code ``record`` accepts
-ACCEPTED_CODES: frozenset[str] = frozenset(S.OUTCOME_CODES) | frozenset(S.EXTRA_OUTCOME_CODES)
-#: outcomes that bring money and need ``amount_paid`` > 0
-PAYMENT_CODES: frozenset[str] = frozenset({"paid", "partial_payment"})
-#: outcomes where nobody was met, so no money can have been collected
-NOBODY_MET_CODES: frozenset[str] = frozenset({"not_home", "moved", "wrong_address"})
+#: every outcome code ``record`` accepts: the one list, :class:`routeplan.schema.Outcome`
+ACCEPTED_CODES: frozenset[str] = frozenset(S.OUTCOME_CODES)
 
 _Bad = Callable[[str, str], None]
-_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 #: largest amount accepted (the portfolio reader's bound on a balance), so sums stay finite
 MAX_AMOUNT = 1e13
@@ -182,20 +179,20 @@ def _check_row(
     elif outcome not in ACCEPTED_CODES:
         bad(
             S.OUTCOME,
-            f"unknown outcome {outcome!r}; allowed: {', '.join(S.OUTCOME_CODES)} "
-            f"(also {', '.join(S.EXTRA_OUTCOME_CODES)})",
+            f"unknown outcome {outcome!r}; allowed: {', '.join(S.COMMON_OUTCOME_CODES)} "
+            f"(also {', '.join(S.OTHER_OUTCOME_CODES)})",
         )
 
     amount = _money(rec, S.AMOUNT_PAID, bad)
     ptp_amount = _money(rec, S.PTP_AMOUNT, bad)
     ptp_date = _date(rec, S.PTP_DATE, bad, required=False)
-    if outcome in PAYMENT_CODES and _cell(rec, S.AMOUNT_PAID) == "":
+    if outcome in S.PAYMENT_OUTCOMES and _cell(rec, S.AMOUNT_PAID) == "":
         bad(S.AMOUNT_PAID, f"a {outcome} outcome needs the amount paid")
-    elif outcome in PAYMENT_CODES and amount == 0:
+    elif outcome in S.PAYMENT_OUTCOMES and amount == 0:
         bad(S.AMOUNT_PAID, f"a {outcome} outcome needs an amount paid above 0")
-    if outcome in NOBODY_MET_CODES and amount > 0:
+    if outcome in S.NOBODY_MET_OUTCOMES and amount > 0:
         bad(S.AMOUNT_PAID, f"money recorded on a {outcome} visit (nobody was met)")
-    if outcome == "ptp" and _cell(rec, S.PTP_DATE) == "":
+    if outcome == S.Outcome.PTP and _cell(rec, S.PTP_DATE) == "":
         bad(S.PTP_DATE, "a ptp (promise to pay) outcome needs the promised date")
     if ptp_date is not None and visit_date is not None and ptp_date < visit_date:
         bad(S.PTP_DATE, f"promised date {ptp_date} is before the visit {visit_date}")
@@ -224,14 +221,10 @@ def _date(rec: dict[str, object], column: str, bad: _Bad, *, required: bool) -> 
         if required:
             bad(column, "is empty")
         return None
-    m = _DATE_RE.match(text)
-    if not m:
-        bad(column, f"{text!r} is not a date in YYYY-MM-DD form")
-        return None
     try:
-        return dt.date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        bad(column, f"{text!r} is not a valid calendar date")
+        return parse_date(text)
+    except ValueError as exc:  # the reader's message: not a date, or not a calendar date
+        bad(column, str(exc))
         return None
 
 

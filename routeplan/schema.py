@@ -6,6 +6,7 @@ through these constants, never through string literals scattered around.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Final
 
 # --- accounts.csv -----------------------------------------------------------
@@ -96,27 +97,44 @@ OUTCOME_REQUIRED: Final = (ACCOUNT_ID, AGENT_ID, VISIT_DATE, OUTCOME)
 OUTCOME_OPTIONAL: Final = (AMOUNT_PAID, PTP_DATE, PTP_AMOUNT, NOTES)
 OUTCOME_COLUMNS: Final = OUTCOME_REQUIRED + OUTCOME_OPTIONAL
 
-#: Outcome codes an agent may record (contract); the extra codes from the
-#: domain primer are accepted too and handled like their closest contract code.
-OUTCOME_CODES: Final = (
-    "paid",
-    "partial_payment",
-    "ptp",
-    "not_home",
-    "refused",
-    "dispute",
-    "hardship",
-    "moved",
-    "wrong_address",
-)
-EXTRA_OUTCOME_CODES: Final = (
-    "deceased",
-    "vulnerable",
-    "asked_to_leave",
-    "no_visits_requested",
-    "represented",
-    "rescheduled",
-)
+
+class Outcome(StrEnum):
+    """What happened at a visit: the one list of outcome codes.
+
+    ``routeplan record`` accepts exactly these (case and surrounding spaces
+    ignored), :mod:`routeplan.history` gives each its effect, and the route
+    sheet's outcome box lists them all. The first nine are the contract's and
+    the common ones; the others are codes collection systems also use
+    (domain primer). Members are ``str``: ``Outcome.PAID == "paid"``.
+    """
+
+    PAID = "paid"
+    PARTIAL_PAYMENT = "partial_payment"
+    PTP = "ptp"
+    NOT_HOME = "not_home"
+    REFUSED = "refused"
+    DISPUTE = "dispute"
+    HARDSHIP = "hardship"
+    MOVED = "moved"
+    WRONG_ADDRESS = "wrong_address"
+    DECEASED = "deceased"
+    VULNERABLE = "vulnerable"
+    ASKED_TO_LEAVE = "asked_to_leave"
+    NO_VISITS_REQUESTED = "no_visits_requested"
+    REPRESENTED = "represented"
+    RESCHEDULED = "rescheduled"
+
+
+#: every outcome code, common ones first (the order the sheet lists them)
+OUTCOME_CODES: Final[tuple[Outcome, ...]] = tuple(Outcome)
+#: the contract's codes, what most visits end with
+COMMON_OUTCOME_CODES: Final[tuple[Outcome, ...]] = OUTCOME_CODES[:9]
+#: the other codes (listed under "other" on the sheet)
+OTHER_OUTCOME_CODES: Final[tuple[Outcome, ...]] = OUTCOME_CODES[9:]
+#: outcomes that bring money: they need ``amount_paid`` > 0
+PAYMENT_OUTCOMES: Final = frozenset({Outcome.PAID, Outcome.PARTIAL_PAYMENT})
+#: outcomes where nobody was met: no money collected, not a contacted visit
+NOBODY_MET_OUTCOMES: Final = frozenset({Outcome.NOT_HOME, Outcome.MOVED, Outcome.WRONG_ADDRESS})
 
 # --- plan outputs -----------------------------------------------------------
 ITINERARY_COLUMNS: Final = (

@@ -190,6 +190,33 @@ def test_record_stores_and_is_idempotent(tmp_path: Path, db: Path) -> None:
     assert list(rejected.columns) == ["file", "row", "column", "problem"] and rejected.empty
 
 
+def test_record_reads_spreadsheet_dates_like_the_inputs(tmp_path: Path, db: Path) -> None:
+    """``2026/12/10``, ``2026.12.10`` and a midnight time part are recorded as 2026-12-10."""
+    src = write(
+        tmp_path / "out.csv",
+        """\
+        A1,AG1,2026/12/10,ptp,,2026.12.20,500,
+        A2,AG1,2026.12.10,paid,80,,,
+        A3,AG2,2026-12-10 00:00:00,ptp,,2026/12/24,100,
+        """,
+    )
+    res = CliRunner().invoke(record_command, [str(src), "--db", str(db), "--today", "2026-12-10"])
+    assert res.exit_code == 0, res.output
+    assert "3 new" in res.output and "0 rejected" in res.output
+    conn = sqlite3.connect(db)
+    try:
+        stored = conn.execute(
+            "SELECT account_id, visit_date, ptp_date FROM outcomes ORDER BY account_id"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert stored == [
+        ("A1", "2026-12-10", "2026-12-20"),
+        ("A2", "2026-12-10", None),
+        ("A3", "2026-12-10", "2026-12-24"),
+    ]
+
+
 def test_record_rejects_and_flags(tmp_path: Path, db: Path) -> None:
     """Bad rows go to stderr and the rejection report; unplanned visits are flagged."""
     src = write(
@@ -367,6 +394,17 @@ def test_record_bad_today_is_usage_error(tmp_path: Path, db: Path) -> None:
     src = write(tmp_path / "o.csv", "")
     res = run(record_command, str(src), "--db", str(db), "--today", "tomorrow")
     assert res.exit_code == 2
+
+
+def test_record_today_reads_dates_like_the_files(tmp_path: Path, db: Path) -> None:
+    """--today takes the date forms the files take (2026/12/1 is 2026-12-01); 01/12/2026 not."""
+    src = write(tmp_path / "o.csv", "A1,AG1,2026-12-01,refused,,,,\n")
+    res = CliRunner().invoke(record_command, [str(src), "--db", str(db), "--today", "2026/12/1"])
+    assert res.exit_code == 0, res.output
+    assert "1 new" in res.output
+    res = CliRunner().invoke(record_command, [str(src), "--db", str(db), "--today", "01/12/2026"])
+    assert res.exit_code == 2
+    assert "'01/12/2026' is not a date in YYYY-MM-DD form" in res.output
 
 
 # --- history ---------------------------------------------------------------------------

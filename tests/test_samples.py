@@ -194,7 +194,7 @@ def test_outcomes_reference_sample_ids(
 ) -> None:
     """About 30 outcomes for the plan date, every code, known ids, amounts where due."""
     assert 25 <= len(outcomes) <= 40
-    assert set(outcomes[schema.OUTCOME]) == set(schema.OUTCOME_CODES)
+    assert set(outcomes[schema.OUTCOME]) == set(schema.COMMON_OUTCOME_CODES)
     assert (outcomes[schema.VISIT_DATE] == PLAN_DATE.isoformat()).all()
     assert outcomes[schema.ACCOUNT_ID].isin(accounts[schema.ACCOUNT_ID]).all()
     valid_agents = agents.loc[

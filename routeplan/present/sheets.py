@@ -102,9 +102,10 @@ ul.ticks .muted { font-size: 7.5pt; }
   white-space: nowrap; justify-content: start;
   font-family: "DejaVu Sans Mono", "Noto Sans Mono", monospace; font-size: 7pt; }
 .outcome .codes .box { margin-right: 1.2mm; }
+.outcome .codes.other { grid-template-columns: repeat(2, auto); }
+.outcome .codes-label { font-size: 7pt; color: #555; margin-top: 0.8mm; }
 .line { display: flex; gap: 2mm; margin-top: 1.4mm; }
 .line span.blank { flex: 1; border-bottom: 1px solid #111; min-height: 4.5mm; }
-.line span.blank.short { flex: 0 0 10mm; }
 .notes { border-bottom: 1px solid #111; height: 5mm; }
 .stopfoot { display: flex; gap: 2mm; margin-top: 2mm; font-size: 8.5pt; color: #333; }
 .stopfoot span.blank { flex: 0 0 45mm; border-bottom: 1px solid #111; }
@@ -475,7 +476,13 @@ def _stop_block(
     )
     options = [i for i in items if is_settlement_item(i.get("item"), i.get("category"))]
     evidence = [i for i in items if not is_settlement_item(i.get("item"), i.get("category"))]
-    codes = "".join(f'<span><span class="box"></span>{esc(c)}</span>' for c in schema.OUTCOME_CODES)
+    common = "".join(_code_box(c) for c in schema.COMMON_OUTCOME_CODES)
+    other = "".join(_code_box(c) for c in schema.OTHER_OUTCOME_CODES)
+    # each write-in field names its outcomes_template.csv column (data-column)
+    amount, ptp_date, ptp_amount, notes = (
+        f'<span class="blank" data-column="{c}"></span>'
+        for c in (schema.AMOUNT_PAID, schema.PTP_DATE, schema.PTP_AMOUNT, schema.NOTES)
+    )
     return f"""
 <section class="stop" id="stop-{no}" data-account="{esc(account)}">
 <h2><span class="num">{no}</span><span>{esc(start)}</span><span>{esc(account)}</span>
@@ -490,12 +497,13 @@ def _stop_block(
 <h3>Settlement options you may offer</h3>{_ticks(options, "none listed: take a promise to pay")}
 <div class="outcome">
 <h3>Outcome (tick one)</h3>
-<div class="codes">{codes}</div>
-<div class="line"><span>Amount paid</span><span class="blank"></span><span>in</span>
-<span class="blank short"></span><span>out</span><span class="blank short"></span></div>
-<div class="line"><span>PTP date</span><span class="blank"></span><span>PTP amount</span>
-<span class="blank"></span></div>
-<div class="line"><span>Notes</span><span class="blank"></span></div>
+<div class="codes">{common}</div>
+<div class="codes-label">Other</div>
+<div class="codes other">{other}</div>
+<div class="line"><span>Amount paid</span>{amount}</div>
+<div class="line"><span>PTP date</span>{ptp_date}<span>PTP amount</span>
+{ptp_amount}</div>
+<div class="line"><span>Notes</span>{notes}</div>
 <div class="notes"></div>
 </div>
 </div>
@@ -503,6 +511,11 @@ def _stop_block(
 <div class="stopfoot"><span>Agent signature</span><span class="blank"></span>
 <span>Stop {no}/{total} · {esc(account)}</span></div>
 </section>"""
+
+
+def _code_box(code: str) -> str:
+    """Return one outcome code with its tick box."""
+    return f'<span data-code="{esc(code)}"><span class="box"></span>{esc(code)}</span>'
 
 
 def _ticks(items: Sequence[Mapping[Any, Any]], empty: str) -> str:
