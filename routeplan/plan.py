@@ -157,11 +157,19 @@ class Plan:
             self.itineraries, self.dropped, self.summary, self.checklist, show_names=show_names
         )
 
-    def write(self, out_dir: str | Path, *, show_names: bool = False) -> list[Path]:
-        """Write the plan folder (CSVs, summary, map, sheets) like the CLI."""
+    def write(
+        self, out_dir: str | Path, *, show_names: bool = False, force: bool = False
+    ) -> list[Path]:
+        """Write the plan folder (CSVs, summary, map, sheets) like the CLI.
+
+        A folder holding files changed by hand since routeplan wrote them
+        (filled outcomes, an edited itinerary) raises
+        :class:`~routeplan.errors.ChangedFilesError`; with ``force`` they are
+        moved to ``out_dir/backup-YYYYmmdd-HHMMSS/`` first.
+        """
         from routeplan.io.planfiles import write_plan_folder
 
-        return write_plan_folder(self, Path(out_dir), show_names=show_names)
+        return write_plan_folder(self, Path(out_dir), show_names=show_names, force=force)
 
 
 def plan_day(
