@@ -316,6 +316,104 @@ def check_command(
     click.echo(f"OK: {plan_dir} has no violation ({day.isoformat()}, {cfg.jurisdiction})")
 
 
+@main.command("retime")
+@click.argument(
+    "plan_dir", type=click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path)
+)
+@_file_option(
+    "--accounts",
+    "accounts_path",
+    "accounts.csv the plan was made from (only for a folder without plan_context.json).",
+)
+@_file_option(
+    "--agents",
+    "agents_path",
+    "agents.csv the plan was made from (only for a folder without plan_context.json).",
+)
+@config_option
+@jurisdiction_option
+@encoding_option
+@click.option("--show-names", is_flag=True, help="Show full debtor names on the redrawn map.")
+@fail_cleanly
+def retime_command(
+    plan_dir: Path,
+    accounts_path: Path | None,
+    agents_path: Path | None,
+    config_path: Path | None,
+    jurisdiction: str | None,
+    encoding: str | None,
+    show_names: bool,
+) -> None:
+    """Re-time a plan folder after itineraries.csv was edited by hand, and redraw it.
+
+    Keeps each agent's visits in the edited order (by stop_no; a visit row
+    given another agent's id moves to that agent), recomputes every time
+    with the plan's travel model and rules, renumbers the stops, moves
+    deleted visits to dropped.csv (removed_by_dispatcher) and redraws the
+    map and sheets. Every rule still broken (a window missed, the shift
+    overrun, legal hours) is printed on stderr and written to retime.csv;
+    the exit code is then 1. The edited file is kept in backup-.../.
+
+    Example: routeplan retime plans/2026-12-01
+    """
+    from routeplan.retime import RETIME_FILE, retime_plan_folder
+
+    context = None
+    if accounts_path is None and agents_path is None:
+        if config_path is not None or jurisdiction is not None:
+            raise click.UsageError(
+                "--config and --jurisdiction go with --accounts and --agents (the folder's "
+                "plan_context.json holds the rules it was planned with)"
+            )
+    else:
+        context = _context_from_inputs(
+            plan_dir, accounts_path, agents_path, config_path, jurisdiction, encoding
+        )
+    result = retime_plan_folder(plan_dir, context=context, show_names=show_names)
+    for aid in result.removed:
+        click.echo(
+            f"account {aid}: removed by hand -> dropped.csv (removed_by_dispatcher)", err=True
+        )
+    for v in result.violations:
+        click.echo(v.message(), err=True)
+    visits = result.itineraries[result.itineraries["kind"] == "visit"]
+    click.echo(
+        f"Re-timed {plan_dir}: {len(visits)} visits by {visits['agent_id'].nunique()} agents, "
+        f"{len(result.removed)} removed, {len(result.restored)} put back on a route"
+    )
+    if result.violations:
+        raise click.ClickException(
+            f"{len(result.violations)} violation(s) remain after re-timing {plan_dir} "
+            f"(listed above and in {plan_dir / RETIME_FILE}; the map and sheets carry a "
+            "warning): edit itineraries.csv again and re-run routeplan retime"
+        )
+
+
+def _context_from_inputs(
+    plan_dir: Path,
+    accounts_path: Path | None,
+    agents_path: Path | None,
+    config_path: Path | None,
+    jurisdiction: str | None,
+    encoding: str | None,
+) -> Any:
+    """Return the plan context built from input files, for a folder made without one."""
+    from routeplan.io.context import PlanContext
+    from routeplan.io.readers import read_accounts, read_agents
+    from routeplan.present.folder import read_excluded
+
+    if accounts_path is None or agents_path is None:
+        raise click.UsageError("give both --accounts and --agents (or neither)")
+    day, cfg = _plan_rules(plan_dir, None, config_path, jurisdiction)
+    if day is None:
+        raise click.ClickException(f"{plan_dir / 'summary.json'}: no plan date in it")
+    accounts = read_accounts(accounts_path, encoding=encoding).frame
+    agents = read_agents(agents_path, encoding=encoding).frame
+    excluded = read_excluded(plan_dir / "excluded.csv")
+    plannable = accounts[~accounts["account_id"].isin(excluded) & accounts["lat"].notna()]
+    return PlanContext(day, cfg, agents, plannable.reset_index(drop=True))
+
+
 def _register_commands() -> None:
     """Add the commands that live beside their own modules."""
     from routeplan.history_cli import history_command, record_command, report_command
