@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from routeplan.build import agent_status, build_problem
-    from routeplan.check import check_plan
+    from routeplan.check import check_plan, check_plan_folder
     from routeplan.checklist import build_checklist
     from routeplan.config import JURISDICTIONS, Config, config_from_dict, load_config
     from routeplan.eligibility import determine_eligibility, eligibility_funnel
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from routeplan.io.store import Store
     from routeplan.outcomes import validate_outcomes
     from routeplan.plan import Inputs, Plan, load_inputs, plan_day
+    from routeplan.retime import RetimeResult, retime_plan_folder
     from routeplan.scoring import score_accounts
     from routeplan.solver import solve
     from routeplan.solver.model import Problem, Result, SolveParams
@@ -42,6 +43,7 @@ _LAZY: dict[str, str] = {
     "agent_status": "routeplan.build",
     "build_problem": "routeplan.build",
     "check_plan": "routeplan.check",
+    "check_plan_folder": "routeplan.check",
     "build_checklist": "routeplan.checklist",
     "JURISDICTIONS": "routeplan.config",
     "Config": "routeplan.config",
@@ -59,6 +61,8 @@ _LAZY: dict[str, str] = {
     "Plan": "routeplan.plan",
     "load_inputs": "routeplan.plan",
     "plan_day": "routeplan.plan",
+    "RetimeResult": "routeplan.retime",
+    "retime_plan_folder": "routeplan.retime",
     "score_accounts": "routeplan.scoring",
     "solve": "routeplan.solver",
     "Problem": "routeplan.solver.model",
@@ -97,6 +101,7 @@ __all__ = [
     "Plan",
     "Problem",
     "Result",
+    "RetimeResult",
     "RouteplanError",
     "RowProblem",
     "SolveParams",
@@ -107,6 +112,7 @@ __all__ = [
     "build_checklist",
     "build_problem",
     "check_plan",
+    "check_plan_folder",
     "config_from_dict",
     "determine_eligibility",
     "eligibility_funnel",
@@ -116,6 +122,7 @@ __all__ = [
     "plan_day",
     "read_accounts",
     "read_agents",
+    "retime_plan_folder",
     "road_distance_m",
     "score_accounts",
     "solve",

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +68,23 @@ def _read(plan_dir: Path, name: str, required: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
+@dataclass
+class _Day:
+    """What every route of one plan is checked against (accounts, rules, the day)."""
+
+    acc: pd.DataFrame
+    config: Config
+    service_s: int
+    excluded_ids: set[str]
+    lawful_day: bool
+    why_day: str
+    #: where valid accounts and agents come from, named in the messages
+    accounts_source: str = "accounts.csv"
+    agents_source: str = "agents.csv"
+    #: account -> agent of the visits seen so far (duplicates)
+    seen: dict[str, str] = field(default_factory=dict)
+
+
 def check_plan(
     plan_dir: str | Path,
     accounts: pd.DataFrame,
@@ -94,17 +110,88 @@ def check_plan(
         Exclusions from the visit history, when the plan used one.
     """
     d = Path(plan_dir)
-    itin = _read(d, "itineraries.csv", S.ITINERARY_COLUMNS)
-    out: list[Violation] = []
-    acc = accounts.set_index(S.ACCOUNT_ID, drop=False)
-    ag = agents.set_index(S.AGENT_ID, drop=False)
-    status = agent_status(agents, plan_date, config)
-    unusable = dict(zip(status.unusable[S.AGENT_ID], status.unusable["reason"], strict=True))
     elig = determine_eligibility(accounts, plan_date, config, extra_exclusions=extra_exclusions)
     excluded_ids = set(elig.excluded[S.ACCOUNT_ID])
-    legal = config.legal
-    lawful_day, why_day = legal.allows_day(plan_date)
-    service_s = config.visits.service_min * 60
+    day = _day(accounts, plan_date, config, excluded_ids)
+    out = _check_itinerary(d, agents, plan_date, day)
+    out.extend(_check_accounted(d, accounts, set(day.seen), excluded_ids))
+    return out
+
+
+def check_plan_folder(plan_dir: str | Path) -> list[Violation]:
+    """Return every violation of a plan folder, checked against the inputs kept in it.
+
+    The same checks as :func:`check_plan`, with the agents, the plannable
+    accounts, the rules and the date recorded in the folder's
+    ``plan_context.json`` by ``routeplan plan``; the eligibility verdicts are
+    those of ``excluded.csv``. Every account the plan could visit must be on a
+    route or in ``dropped.csv``.
+
+    Raises
+    ------
+    InputError
+        When the folder has no ``plan_context.json`` (made by an older
+        routeplan) or a file cannot be read.
+    """
+    from routeplan.io.context import CONTEXT_FILE, read_plan_context
+
+    d = Path(plan_dir)
+    ctx = read_plan_context(d)
+    if ctx is None:
+        raise InputError(
+            f"{d}: no {CONTEXT_FILE} (plan made by an older routeplan); "
+            "check it with routeplan check --accounts FILE --agents FILE"
+        )
+    excluded = _read(d, "excluded.csv", (S.ACCOUNT_ID,)) if (d / "excluded.csv").exists() else None
+    excluded_ids = set(excluded[S.ACCOUNT_ID]) if excluded is not None else set()
+    day = _day(ctx.accounts, ctx.date, ctx.config, excluded_ids, source=CONTEXT_FILE)
+    out = _check_itinerary(d, ctx.agents, ctx.date, day)
+    dropped = set(_read(d, "dropped.csv", (S.ACCOUNT_ID, "reason"))[S.ACCOUNT_ID])
+    for aid in sorted(set(ctx.accounts[S.ACCOUNT_ID]) - set(day.seen) - dropped):
+        out.append(
+            Violation(
+                "",
+                None,
+                str(aid),
+                "accounted",
+                "neither on a route nor in dropped.csv (removed by hand? "
+                "routeplan retime lists it as dropped)",
+            )
+        )
+    return out
+
+
+def _day(
+    accounts: pd.DataFrame,
+    plan_date: dt.date,
+    config: Config,
+    excluded_ids: set[str],
+    *,
+    source: str | None = None,
+) -> _Day:
+    """Gather what each route is checked against; ``source`` names where inputs came from."""
+    lawful_day, why_day = config.legal.allows_day(plan_date)
+    return _Day(
+        acc=accounts.set_index(S.ACCOUNT_ID, drop=False),
+        config=config,
+        service_s=config.visits.service_min * 60,
+        excluded_ids=excluded_ids,
+        lawful_day=lawful_day,
+        why_day=why_day,
+        accounts_source=source or "accounts.csv",
+        agents_source=source or "agents.csv",
+    )
+
+
+def _check_itinerary(
+    d: Path, agents: pd.DataFrame, plan_date: dt.date, day: _Day
+) -> list[Violation]:
+    """Check every row of ``itineraries.csv``: dates, agents and each agent's route."""
+    itin = _read(d, "itineraries.csv", S.ITINERARY_COLUMNS)
+    out: list[Violation] = []
+    ag = agents.set_index(S.AGENT_ID, drop=False)
+    status = agent_status(agents, plan_date, day.config)
+    unusable = dict(zip(status.unusable[S.AGENT_ID], status.unusable["reason"], strict=True))
 
     bad_dates = itin[itin["date"] != plan_date.isoformat()]
     for r in bad_dates.itertuples(index=False):
@@ -118,44 +205,19 @@ def check_plan(
             )
         )
 
-    seen_accounts: dict[str, str] = {}
     for agent_id, rows in itin.groupby("agent_id", sort=False):
         agent_id = str(agent_id)
         if agent_id not in ag.index:
-            out.append(Violation(agent_id, None, "", "agent", "not in agents.csv"))
+            out.append(Violation(agent_id, None, "", "agent", f"not in {day.agents_source}"))
             continue
         if agent_id in unusable:
             out.append(Violation(agent_id, None, "", "credential", unusable[agent_id]))
-        out.extend(
-            _check_route(
-                agent_id,
-                rows,
-                ag.loc[agent_id],
-                acc,
-                config,
-                service_s,
-                excluded_ids,
-                seen_accounts,
-                lawful_day,
-                why_day,
-            )
-        )
-    out.extend(_check_accounted(d, accounts, set(seen_accounts), excluded_ids))
+        out.extend(_check_route(agent_id, rows, ag.loc[agent_id], day))
     return out
 
 
-def _check_route(
-    agent_id: str,
-    rows: pd.DataFrame,
-    agent: pd.Series,
-    acc: pd.DataFrame,
-    config: Config,
-    service_s: int,
-    excluded_ids: set[str],
-    seen: dict[str, str],
-    lawful_day: bool,
-    why_day: str,
-) -> list[Violation]:
+def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day) -> list[Violation]:
+    config = day.config
     out: list[Violation] = []
 
     def v(stop: int | None, account: str, rule: str, detail: str) -> None:
@@ -258,70 +320,47 @@ def _check_route(
             v(stop, "", "format", f"unknown kind {kind!r}")
             continue
         aid = str(r.account_id)
-        out.extend(
-            _check_visit(
-                agent_id,
-                stop,
-                aid,
-                r,
-                arr,
-                s0,
-                s1,
-                acc,
-                config,
-                service_s,
-                skills,
-                excluded_ids,
-                seen,
-                legal_lo,
-                legal_hi,
-                shift_lo,
-                shift_hi,
-                lawful_day,
-                why_day,
-            )
-        )
-        seen[aid] = agent_id
+        bounds = _Bounds(arr, s0, s1, legal_lo, legal_hi, shift_lo, shift_hi)
+        out.extend(_check_visit(agent_id, stop, aid, r, bounds, skills, day))
+        day.seen[aid] = agent_id
         prev_pos, prev_ready = pos, s1
     out.extend(_check_break(agent_id, agent, break_rows, first_time, last_time))
     return out
 
 
+@dataclass(frozen=True)
+class _Bounds:
+    """A visit's times and the legal and shift bounds around it (seconds)."""
+
+    arr: int
+    s0: int
+    s1: int
+    legal_lo: int
+    legal_hi: int
+    shift_lo: int
+    shift_hi: int
+
+
 def _check_visit(
-    agent_id: str,
-    stop: int,
-    aid: str,
-    r: Any,
-    arr: int,
-    s0: int,
-    s1: int,
-    acc: pd.DataFrame,
-    config: Config,
-    service_s: int,
-    skills: set[str],
-    excluded_ids: set[str],
-    seen: Mapping[str, str],
-    legal_lo: int,
-    legal_hi: int,
-    shift_lo: int,
-    shift_hi: int,
-    lawful_day: bool,
-    why_day: str,
+    agent_id: str, stop: int, aid: str, r: Any, b: _Bounds, skills: set[str], day: _Day
 ) -> list[Violation]:
     out: list[Violation] = []
+    config, service_s = day.config, day.service_s
+    arr, s0, s1 = b.arr, b.s0, b.s1
+    legal_lo, legal_hi, shift_lo, shift_hi = b.legal_lo, b.legal_hi, b.shift_lo, b.shift_hi
 
     def v(rule: str, detail: str) -> None:
         out.append(Violation(agent_id, stop, aid, rule, detail))
 
-    if aid in seen:
-        v("duplicate", f"already visited by agent {seen[aid]} today")
-    if aid not in acc.index:
-        v("account", "not a valid account in accounts.csv")
+    if aid in day.seen:
+        v("duplicate", f"already visited by agent {day.seen[aid]} today")
+    if aid not in day.acc.index:
+        v("account", f"not a valid account in {day.accounts_source}")
         return out
-    a = acc.loc[aid]
-    if not lawful_day:
-        v("legal_day", why_day)
-    if aid in excluded_ids:
+    a = day.acc.loc[aid]
+    if not day.lawful_day:
+        v("legal_day", day.why_day)
+    if aid in day.excluded_ids:
         v("eligibility", "account is not eligible today (see excluded.csv)")
     if arr > s0:
         v("times", "arrival after service start")
@@ -354,7 +393,7 @@ def _check_visit(
         )
     lat, lon = a[S.LAT], a[S.LON]
     if not pd.isna(lat) and (abs(float(r.lat) - lat) > 1e-5 or abs(float(r.lon) - lon) > 1e-5):
-        v("location", "lat/lon differ from accounts.csv")
+        v("location", f"lat/lon differ from {day.accounts_source}")
     return out
 
 
@@ -466,4 +505,4 @@ def _check_accounted(
     return out
 
 
-__all__ = ["Violation", "check_plan"]
+__all__ = ["Violation", "check_plan", "check_plan_folder"]

@@ -32,19 +32,24 @@ def _progress(quiet: bool) -> Callable[[str], None]:
 
 # --- shared options (defined once) ----------------------------------------------------
 
-accounts_option = click.option(
-    "--accounts",
-    "accounts_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Portfolio CSV (accounts.csv).",
+
+def _file_option(flag: str, dest: str, help: str, *, required: bool = False) -> Any:
+    """Return a click option naming an input file (``dest`` gets a ``Path`` or None)."""
+    return click.option(
+        flag,
+        dest,
+        required=required,
+        default=None,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=help,
+    )
+
+
+accounts_option = _file_option(
+    "--accounts", "accounts_path", "Portfolio CSV (accounts.csv).", required=True
 )
-agents_option = click.option(
-    "--agents",
-    "agents_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Field agents CSV (agents.csv).",
+agents_option = _file_option(
+    "--agents", "agents_path", "Field agents CSV (agents.csv).", required=True
 )
 date_option = click.option(
     "--date",
@@ -93,6 +98,37 @@ def _date(value: dt.date | None) -> dt.date:
     return value if value else dt.date.today()
 
 
+def _plan_rules(
+    plan_dir: Path, plan_date: dt.date | None, config_path: Path | None, jurisdiction: str | None
+) -> tuple[dt.date | None, Config]:
+    """Return a plan folder's date and rules: the options first, else its summary.json.
+
+    The date is None when neither gives one.
+    """
+    from routeplan.io.safe import read_json
+
+    summary_path = plan_dir / "summary.json"
+    summary = read_json(summary_path) if summary_path.exists() else {}
+    if not isinstance(summary, dict):
+        raise click.ClickException(f"{summary_path}: not a JSON object")
+    if jurisdiction is None and summary.get("jurisdiction"):
+        jurisdiction = str(summary["jurisdiction"])
+        if jurisdiction.upper() not in JURISDICTIONS:
+            raise click.ClickException(
+                f"{summary_path}: jurisdiction {jurisdiction!r} is not one of "
+                f"{', '.join(JURISDICTIONS)}; give --jurisdiction"
+            )
+    cfg = _config(config_path, jurisdiction)
+    if plan_date is not None or not summary.get("date"):
+        return plan_date, cfg
+    try:
+        return dt.date.fromisoformat(str(summary["date"])), cfg
+    except ValueError as exc:
+        raise click.ClickException(
+            f"{summary_path}: date {summary['date']!r} is not YYYY-MM-DD; give --date"
+        ) from exc
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="routeplan")
 def main() -> None:
@@ -133,6 +169,12 @@ def main() -> None:
 @click.option(
     "--no-geocode", is_flag=True, help="Do not geocode; accounts without coordinates are rejected."
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Plan into a folder holding files changed by hand (filled outcomes, an edited "
+    "itinerary): they are moved to DIR/backup-YYYYmmdd-HHMMSS/ first.",
+)
 @quiet_option
 @fail_cleanly
 def plan_command(
@@ -148,16 +190,26 @@ def plan_command(
     encoding: str | None,
     show_names: bool,
     no_geocode: bool,
+    force: bool,
     quiet: bool,
 ) -> None:
     """Plan a day of visits and write the plan folder.
 
+    A folder holding files changed since routeplan wrote them (filled
+    outcomes, an edited itineraries.csv) is refused unless --force, which
+    moves them to a backup folder inside it first.
+
     Example: routeplan plan --accounts data/samples/accounts.csv
     --agents data/samples/agents.csv --date 2026-12-01 --out plans/demo
     """
+    from routeplan.errors import ChangedFilesError
     from routeplan.io.geocode import GeocodeCache, make_geocoder
+    from routeplan.io.planfiles import changed_plan_files
     from routeplan.plan import load_inputs, plan_day
 
+    changed = [] if force else changed_plan_files(out_dir)
+    if changed:  # before the solver runs for nothing
+        raise ChangedFilesError(str(out_dir), changed)
     progress = _progress(quiet)
     cfg = _config(
         config_path,
@@ -193,7 +245,7 @@ def plan_command(
     try:
         plan = plan_day(inputs, day, cfg, history=history, progress=progress)
         progress(f"writing plan folder {out_dir}")
-        plan.write(out_dir, show_names=show_names)
+        plan.write(out_dir, show_names=show_names, force=force)
         if store is not None:
             plan_id = store.save(plan)
             progress(f"plan stored in {db_path} as plan {plan_id}")
@@ -241,31 +293,11 @@ def check_command(
     """
     from routeplan.check import check_plan
     from routeplan.io.readers import read_accounts, read_agents
-    from routeplan.io.safe import read_json
 
     if not plan_dir.is_dir():
         raise click.ClickException(f"{plan_dir}: plan folder not found")
-    summary_path = plan_dir / "summary.json"
-    summary = read_json(summary_path) if summary_path.exists() else {}
-    if not isinstance(summary, dict):
-        raise click.ClickException(f"{summary_path}: not a JSON object")
-    if jurisdiction is None and summary.get("jurisdiction"):
-        jurisdiction = str(summary["jurisdiction"])
-        if jurisdiction.upper() not in JURISDICTIONS:
-            raise click.ClickException(
-                f"{summary_path}: jurisdiction {jurisdiction!r} is not one of "
-                f"{', '.join(JURISDICTIONS)}; give --jurisdiction"
-            )
-    cfg = _config(config_path, jurisdiction)
-    if plan_date is None and summary.get("date"):
-        try:
-            day = dt.date.fromisoformat(str(summary["date"]))
-        except ValueError as exc:
-            raise click.ClickException(
-                f"{summary_path}: date {summary['date']!r} is not YYYY-MM-DD; give --date"
-            ) from exc
-    else:
-        day = _date(plan_date)
+    summary_day, cfg = _plan_rules(plan_dir, plan_date, config_path, jurisdiction)
+    day = _date(summary_day)
     accounts = read_accounts(accounts_path, encoding=encoding).frame
     agents = read_agents(agents_path, encoding=encoding).frame
     extra = None
@@ -282,6 +314,104 @@ def check_command(
     if violations:
         raise click.ClickException(f"{len(violations)} violation(s) in {plan_dir}")
     click.echo(f"OK: {plan_dir} has no violation ({day.isoformat()}, {cfg.jurisdiction})")
+
+
+@main.command("retime")
+@click.argument(
+    "plan_dir", type=click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path)
+)
+@_file_option(
+    "--accounts",
+    "accounts_path",
+    "accounts.csv the plan was made from (only for a folder without plan_context.json).",
+)
+@_file_option(
+    "--agents",
+    "agents_path",
+    "agents.csv the plan was made from (only for a folder without plan_context.json).",
+)
+@config_option
+@jurisdiction_option
+@encoding_option
+@click.option("--show-names", is_flag=True, help="Show full debtor names on the redrawn map.")
+@fail_cleanly
+def retime_command(
+    plan_dir: Path,
+    accounts_path: Path | None,
+    agents_path: Path | None,
+    config_path: Path | None,
+    jurisdiction: str | None,
+    encoding: str | None,
+    show_names: bool,
+) -> None:
+    """Re-time a plan folder after itineraries.csv was edited by hand, and redraw it.
+
+    Keeps each agent's visits in the edited order (by stop_no; a visit row
+    given another agent's id moves to that agent), recomputes every time
+    with the plan's travel model and rules, renumbers the stops, moves
+    deleted visits to dropped.csv (removed_by_dispatcher) and redraws the
+    map and sheets. Every rule still broken (a window missed, the shift
+    overrun, legal hours) is printed on stderr and written to retime.csv;
+    the exit code is then 1. The edited file is kept in backup-.../.
+
+    Example: routeplan retime plans/2026-12-01
+    """
+    from routeplan.retime import RETIME_FILE, retime_plan_folder
+
+    context = None
+    if accounts_path is None and agents_path is None:
+        if config_path is not None or jurisdiction is not None:
+            raise click.UsageError(
+                "--config and --jurisdiction go with --accounts and --agents (the folder's "
+                "plan_context.json holds the rules it was planned with)"
+            )
+    else:
+        context = _context_from_inputs(
+            plan_dir, accounts_path, agents_path, config_path, jurisdiction, encoding
+        )
+    result = retime_plan_folder(plan_dir, context=context, show_names=show_names)
+    for aid in result.removed:
+        click.echo(
+            f"account {aid}: removed by hand -> dropped.csv (removed_by_dispatcher)", err=True
+        )
+    for v in result.violations:
+        click.echo(v.message(), err=True)
+    visits = result.itineraries[result.itineraries["kind"] == "visit"]
+    click.echo(
+        f"Re-timed {plan_dir}: {len(visits)} visits by {visits['agent_id'].nunique()} agents, "
+        f"{len(result.removed)} removed, {len(result.restored)} put back on a route"
+    )
+    if result.violations:
+        raise click.ClickException(
+            f"{len(result.violations)} violation(s) remain after re-timing {plan_dir} "
+            f"(listed above and in {plan_dir / RETIME_FILE}; the map and sheets carry a "
+            "warning): edit itineraries.csv again and re-run routeplan retime"
+        )
+
+
+def _context_from_inputs(
+    plan_dir: Path,
+    accounts_path: Path | None,
+    agents_path: Path | None,
+    config_path: Path | None,
+    jurisdiction: str | None,
+    encoding: str | None,
+) -> Any:
+    """Return the plan context built from input files, for a folder made without one."""
+    from routeplan.io.context import PlanContext
+    from routeplan.io.readers import read_accounts, read_agents
+    from routeplan.present.folder import read_excluded
+
+    if accounts_path is None or agents_path is None:
+        raise click.UsageError("give both --accounts and --agents (or neither)")
+    day, cfg = _plan_rules(plan_dir, None, config_path, jurisdiction)
+    if day is None:
+        raise click.ClickException(f"{plan_dir / 'summary.json'}: no plan date in it")
+    accounts = read_accounts(accounts_path, encoding=encoding).frame
+    agents = read_agents(agents_path, encoding=encoding).frame
+    excluded = read_excluded(plan_dir / "excluded.csv")
+    plannable = accounts[~accounts["account_id"].isin(excluded) & accounts["lat"].notna()]
+    return PlanContext(day, cfg, agents, plannable.reset_index(drop=True))
 
 
 def _register_commands() -> None:

@@ -18,6 +18,25 @@ class ConfigError(RouteplanError):
     """The configuration is invalid."""
 
 
+class ChangedFilesError(RouteplanError):
+    """A plan folder holds files changed by hand that a command would replace.
+
+    ``files`` lists them relative to the folder (filled outcomes, an edited
+    itinerary); ``routeplan plan --force`` moves them to a backup first.
+    """
+
+    def __init__(self, folder: str, files: list[str]) -> None:
+        self.files = list(files)
+        shown = ", ".join(self.files[:5]) + (
+            f" and {len(files) - 5} more" if len(files) > 5 else ""
+        )
+        super().__init__(
+            f"{folder}: holds files changed since routeplan wrote them ({shown}); "
+            "planning again would replace them. Plan into another folder, or give --force "
+            "to move them into a backup-... folder first"
+        )
+
+
 class InputError(RouteplanError):
     """An input file cannot be used at all (file-level problem).
 

@@ -157,11 +157,19 @@ class Plan:
             self.itineraries, self.dropped, self.summary, self.checklist, show_names=show_names
         )
 
-    def write(self, out_dir: str | Path, *, show_names: bool = False) -> list[Path]:
-        """Write the plan folder (CSVs, summary, map, sheets) like the CLI."""
+    def write(
+        self, out_dir: str | Path, *, show_names: bool = False, force: bool = False
+    ) -> list[Path]:
+        """Write the plan folder (CSVs, summary, map, sheets) like the CLI.
+
+        A folder holding files changed by hand since routeplan wrote them
+        (filled outcomes, an edited itinerary) raises
+        :class:`~routeplan.errors.ChangedFilesError`; with ``force`` they are
+        moved to ``out_dir/backup-YYYYmmdd-HHMMSS/`` first.
+        """
         from routeplan.io.planfiles import write_plan_folder
 
-        return write_plan_folder(self, Path(out_dir), show_names=show_names)
+        return write_plan_folder(self, Path(out_dir), show_names=show_names, force=force)
 
 
 def plan_day(
@@ -331,14 +339,10 @@ def _summary(
     elapsed_s: float,
 ) -> dict[str, Any]:
     visits = itineraries[itineraries["kind"] == S.KIND_VISIT]
-    legs = itineraries[itineraries["kind"].isin([S.KIND_VISIT, S.KIND_END])]
     agents_out: list[dict[str, Any]] = []
     unusable = dict(zip(status.unusable[S.AGENT_ID], status.unusable["reason"], strict=True))
     for row in inputs.agents.itertuples(index=False):
         aid = getattr(row, S.AGENT_ID)
-        mine = itineraries[itineraries[S.AGENT_ID] == aid]
-        mv = mine[mine["kind"] == S.KIND_VISIT]
-        ml = mine[mine["kind"].isin([S.KIND_VISIT, S.KIND_END])]
         expiry = getattr(row, S.CREDENTIAL_EXPIRY)
         agents_out.append(
             {
@@ -351,17 +355,14 @@ def _summary(
                 "shift_start": format_clock(int(getattr(row, S.SHIFT_START))),
                 "shift_end": format_clock(int(getattr(row, S.SHIFT_END))),
                 "break": agent_break(row).describe(),
-                "visits": len(mv),
-                "travel_km": round(float(ml["travel_km"].sum()), 2),
-                "travel_min": round(float(ml["travel_min"].sum()), 1),
-                "balance": round(float(mv["balance"].sum()), 2),
-                "expected_recovery": round(float(mv["expected_recovery"].sum()), 2),
+                **_route_totals(itineraries[itineraries[S.AGENT_ID] == aid]),
             }
         )
     # a row refused for several reasons is one row (and several lines of rejected.csv)
     rejected_rows = {(p.file, p.row) for p in inputs.rejected}
     n_rejected_accounts = sum(1 for f, _ in rejected_rows if f == inputs.accounts_file)
     legal = cfg.legal
+    totals = _route_totals(itineraries)
     return {
         "date": plan_date.isoformat(),
         "jurisdiction": legal.code,
@@ -383,12 +384,12 @@ def _summary(
         "excluded_by_reason": {
             str(k): int(v) for k, v in excluded["reason"].value_counts().items()
         },
-        "balance_covered": round(float(visits["balance"].sum()), 2),
+        "balance_covered": totals["balance"],
         "balance_eligible": round(float(eligible[S.BALANCE].sum()), 2),
-        "expected_recovery_covered": round(float(visits["expected_recovery"].sum()), 2),
+        "expected_recovery_covered": totals["expected_recovery"],
         "expected_recovery_eligible": round(float(eligible["expected_recovery"].sum()), 2),
-        "travel_km": round(float(legs["travel_km"].sum()), 2),
-        "travel_min": round(float(legs["travel_min"].sum()), 1),
+        "travel_km": totals["travel_km"],
+        "travel_min": totals["travel_min"],
         "service_min": len(visits) * cfg.visits.service_min,
         "solver": {
             "status": result.status,
@@ -410,4 +411,63 @@ def _summary(
     }
 
 
-__all__ = ["Inputs", "Plan", "load_inputs", "plan_day"]
+def _route_totals(itineraries: pd.DataFrame) -> dict[str, Any]:
+    """Return visits, km, travel minutes, balance and expected recovery of itinerary rows."""
+    visits = itineraries[itineraries["kind"] == S.KIND_VISIT]
+    legs = itineraries[itineraries["kind"].isin([S.KIND_VISIT, S.KIND_END])]
+
+    def total(frame: pd.DataFrame, column: str, digits: int) -> float:
+        return round(float(pd.to_numeric(frame[column], errors="coerce").sum()), digits)
+
+    return {
+        "visits": len(visits),
+        "travel_km": total(legs, "travel_km", 2),
+        "travel_min": total(legs, "travel_min", 1),
+        "balance": total(visits, "balance", 2),
+        "expected_recovery": total(visits, "expected_recovery", 2),
+    }
+
+
+def refresh_summary(
+    summary: Mapping[str, Any],
+    itineraries: pd.DataFrame,
+    dropped: pd.DataFrame,
+    service_min: int,
+) -> dict[str, Any]:
+    """Return ``summary`` with every figure drawn from the routes recomputed.
+
+    Used after the routes change by hand (``routeplan retime``): visits,
+    agents with visits, dropped counts and reasons, balance and expected
+    recovery covered, km, travel and service minutes, and each agent's
+    totals. Eligibility and solver figures are kept.
+    """
+    out = dict(summary)
+    totals = _route_totals(itineraries)
+    visits = itineraries[itineraries["kind"] == S.KIND_VISIT]
+    counts = dict(out.get("counts") or {})
+    counts.update(
+        planned=totals["visits"],
+        dropped=len(dropped),
+        agents_with_visits=int(visits[S.AGENT_ID].nunique()),
+    )
+    out["counts"] = counts
+    out["dropped_by_reason"] = {str(k): int(v) for k, v in dropped["reason"].value_counts().items()}
+    out.update(
+        balance_covered=totals["balance"],
+        expected_recovery_covered=totals["expected_recovery"],
+        travel_km=totals["travel_km"],
+        travel_min=totals["travel_min"],
+        service_min=totals["visits"] * service_min,
+    )
+    out["agents"] = [
+        {
+            **entry,
+            **_route_totals(itineraries[itineraries[S.AGENT_ID] == str(entry.get("agent_id"))]),
+        }
+        for entry in out.get("agents") or []
+        if isinstance(entry, Mapping)
+    ]
+    return out
+
+
+__all__ = ["Inputs", "Plan", "load_inputs", "plan_day", "refresh_summary"]

@@ -201,3 +201,5 @@ DR_NO_WINDOW: Final = "windows_outside_shifts_and_legal_hours"
 DR_UNREACHABLE: Final = "cannot_reach_and_return_within_shift"
 DR_CAPACITY: Final = "lower_value_than_planned_visits"
 DR_NO_AGENT: Final = "no_usable_agent"
+#: a dispatcher deleted the visit from itineraries.csv (``routeplan retime``)
+DR_REMOVED_BY_DISPATCHER: Final = "removed_by_dispatcher"

@@ -106,9 +106,9 @@ def read_plan_folder(plan_dir: Path | str) -> PlanFolder:
     if not folder.is_dir():
         raise InputError(f"{folder}: plan folder not found")
     summary = _read_summary(folder / SUMMARY_FILE)
-    excluded = _read_excluded(folder / EXCLUDED_FILE)
+    excluded = read_excluded(folder / EXCLUDED_FILE)
     itineraries = _read_itineraries(folder / ITINERARIES_FILE, summary, excluded)
-    dropped = _read_dropped(folder / DROPPED_FILE)
+    dropped = read_dropped(folder / DROPPED_FILE)
     checklist = read_csv_text(folder / CHECKLIST_FILE, required=schema.CHECKLIST_COLUMNS)
     agents = _agent_order(itineraries, summary)
     return PlanFolder(folder, itineraries, dropped, checklist, summary, tuple(agents))
@@ -222,7 +222,7 @@ def _row_of(df: pd.DataFrame, idx: Any) -> int:
     return int(df.at[idx, _ROW])
 
 
-def _read_excluded(path: Path) -> dict[str, str]:
+def read_excluded(path: Path) -> dict[str, str]:
     """Return excluded account ids with their reasons (empty when the file is absent)."""
     if not path.exists():
         return {}
@@ -347,7 +347,7 @@ def _check_coordinates(df: pd.DataFrame, file: str, problems: list[RowProblem]) 
             )
 
 
-def _read_dropped(path: Path) -> pd.DataFrame:
+def read_dropped(path: Path) -> pd.DataFrame:
     """Read ``dropped.csv``; coordinates and amounts are optional floats."""
     df = read_csv_text(path, required=(schema.ACCOUNT_ID, "reason"), row_column=_ROW)
     for column in DROPPED_OPTIONAL:
