@@ -8,8 +8,11 @@
     sheets/<AGENT_ID>.html   printable A4 route sheet per agent with visits
     agents/<AGENT_ID>.csv    that agent's itinerary rows
     outcomes_template.csv    one row per planned visit, ready for routeplan record
+    assets/                  the map's scripts and styles, with offline assets only
 
-Agent ids are turned into safe file names (see
+Everything is drawn in the plan's language (``summary.json``'s
+``output.language``, else the jurisdiction's: ``zh`` for CN, ``en`` elsewhere)
+unless another is asked for. Agent ids are turned into safe file names (see
 :func:`routeplan.present.common.file_stems`).
 """
 
@@ -22,7 +25,9 @@ from routeplan.io.safe import prune_files, write_csv_atomic, write_text_atomic
 from routeplan.present.common import file_stems, text
 from routeplan.present.exports import agent_itinerary, inside, outcomes_template
 from routeplan.present.folder import PlanFolder, read_plan_folder
+from routeplan.present.labels import Labels, plan_language
 from routeplan.present.map import build_map, render_map
+from routeplan.present.offline import ASSETS_DIR, write_assets
 from routeplan.present.sheets import build_index, build_sheet
 
 __all__ = [
@@ -41,7 +46,13 @@ AGENTS_DIR = "agents"
 OUTCOMES_TEMPLATE_FILE = "outcomes_template.csv"
 
 
-def write_dispatch_outputs(plan_dir: Path | str, *, show_names: bool = False) -> list[Path]:
+def write_dispatch_outputs(
+    plan_dir: Path | str,
+    *,
+    show_names: bool = False,
+    language: str | None = None,
+    offline_assets: bool | None = None,
+) -> list[Path]:
     """Read a plan folder and write its map, sheets, index and exports into it.
 
     Parameters
@@ -50,8 +61,16 @@ def write_dispatch_outputs(plan_dir: Path | str, *, show_names: bool = False) ->
         Folder holding ``itineraries.csv``, ``dropped.csv``, ``checklist.csv``
         and ``summary.json``.
     show_names
-        Show debtors' full names on the map (masked by default). Route sheets
-        always show full names: each is the agent's own working document.
+        Show debtors' full names and full addresses on the map (names masked
+        and addresses cut to street level by default). Route sheets always
+        show both in full: each is the agent's own working document.
+    language
+        ``zh`` or ``en``; by default the plan's (``summary.json``), else the
+        jurisdiction's.
+    offline_assets
+        Write the map's scripts and styles into ``assets/`` and refer to them
+        there (a map that draws without internet); by default as
+        ``summary.json``'s ``output.offline_assets`` says (off when absent).
 
     Returns
     -------
@@ -70,12 +89,26 @@ def write_dispatch_outputs(plan_dir: Path | str, *, show_names: bool = False) ->
     # must not get files written into it, nor old sheets deleted from it.
     for sub in (SHEETS_DIR, AGENTS_DIR):
         inside(folder, folder / sub)
+    output = plan.summary.get("output") or {}
+    if offline_assets is None:
+        offline_assets = bool(output.get("offline_assets", False))
+    if offline_assets:
+        inside(folder, folder / ASSETS_DIR)
+    lang = Labels(plan_language(plan.summary, language)).language
     stems = file_stems(plan.agents)
     written: list[Path] = []
 
     fmap = build_map(
-        plan.itineraries, plan.dropped, plan.summary, plan.checklist, show_names=show_names
+        plan.itineraries,
+        plan.dropped,
+        plan.summary,
+        plan.checklist,
+        show_names=show_names,
+        language=lang,
+        offline_assets=offline_assets,
     )
+    # The assets first: a map that refers to them is never there without them.
+    assets = write_assets(folder) if offline_assets else []
     written.append(write_text_atomic(folder / MAP_FILE, render_map(fmap)))
 
     itin = plan.itineraries
@@ -99,6 +132,7 @@ def write_dispatch_outputs(plan_dir: Path | str, *, show_names: bool = False) ->
             legal_hours=legal_hours,
             date=plan.date,
             jurisdiction=jurisdiction,
+            language=lang,
         )
         sheet_path = inside(folder, folder / SHEETS_DIR / f"{stems[agent_id]}.html")
         sheets.append(write_text_atomic(sheet_path, html))
@@ -109,10 +143,10 @@ def write_dispatch_outputs(plan_dir: Path | str, *, show_names: bool = False) ->
     prune_files(folder / AGENTS_DIR, csvs, "*.csv")
     written += sheets
 
-    index = build_index(plan.summary, with_visits, itineraries=itin, stems=stems)
+    index = build_index(plan.summary, with_visits, itineraries=itin, stems=stems, language=lang)
     written.append(write_text_atomic(folder / INDEX_FILE, index))
     written += csvs
     written.append(
         write_csv_atomic(folder / OUTCOMES_TEMPLATE_FILE, outcomes_template(itin), spreadsheet=True)
     )
-    return written
+    return written + assets
