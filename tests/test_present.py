@@ -287,6 +287,10 @@ def test_map_popup_content(plan_dir: Path) -> None:
         ("深圳市龙岗区坂雪岗大道1728号幸福花园12栋905室", "深圳市龙岗区坂雪岗大道…"),
         ("深圳市南山区粤海街道科技园路1号", "深圳市南山区粤海街道科技园路…"),
         ("深圳市福田区中山一路十八号", "深圳市福田区中山一路…"),
+        # road names with words that also name estates or buildings keep the road
+        ("深圳市南山区科苑路2554号天健花园23栋808室", "深圳市南山区科苑路…"),
+        ("北京市海淀区学院路30号", "北京市海淀区学院路…"),
+        ("深圳市南山区阳光小区科技路5号", "深圳市南山区…"),
         ("北京市朝阳区建国路88号SOHO现代城A座1201", "北京市朝阳区建国路…"),
         ("上海市黄浦区人民大道200号 (base)", "上海市黄浦区人民大道…"),
         # no road with a number: only the administrative levels are kept

@@ -79,10 +79,10 @@ _CN_ADMIN = re.compile(
 )
 #: compounds that end like a district but lie below street level (estates, campuses)
 _CN_NOT_ADMIN = ("小区", "园区", "社区", "校区", "景区", "厂区", "住宅区", "新区花园")
-#: anything that gives away a building, a unit or a number
+#: what gives away a building, a unit or a number before the road (``1503室, 布吉路…``);
+#: words that also name roads (科苑路, 花园路, 学院路, 鼓楼大街) are not in it
 _CN_DETAIL = re.compile(
-    r"[0-9０-９#＃]|栋|幢|座|单元|室|层|楼|号|號|房|户|小区|花园|苑|大厦|公寓|广场|村|院|"
-    r"(?i:room|flat|unit|apt|suite|floor|block|blk)"
+    r"[0-9０-９#＃]|栋|幢|单元|室|号|號|小区|大厦|公寓|(?i:room|flat|unit|apt|suite|floor|block|blk)"
 )
 
 
