@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from routeplan.cli_common import DATE, fail_cleanly
+from routeplan.cli_common import DATE, fail_cleanly, language_option, offline_assets_option
 from routeplan.config import JURISDICTIONS, Config, load_config
 
 
@@ -165,7 +165,9 @@ def main() -> None:
 )
 @db_option
 @encoding_option
-@click.option("--show-names", is_flag=True, help="Show full debtor names on the map.")
+@click.option("--show-names", is_flag=True, help="Show full debtor names and addresses on the map.")
+@language_option
+@offline_assets_option
 @click.option(
     "--no-geocode", is_flag=True, help="Do not geocode; accounts without coordinates are rejected."
 )
@@ -189,6 +191,8 @@ def plan_command(
     db_path: Path | None,
     encoding: str | None,
     show_names: bool,
+    language: str | None,
+    offline_assets: bool | None,
     no_geocode: bool,
     force: bool,
     quiet: bool,
@@ -216,6 +220,8 @@ def plan_command(
         jurisdiction,
         solver__time_limit_s=time_limit,
         solver__solution_limit=solution_limit,
+        output__language=language,
+        output__offline_assets=offline_assets,
     )
     day = _date(plan_date)
     geocoder = None if no_geocode else make_geocoder(cfg.geocode)

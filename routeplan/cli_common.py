@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from routeplan.config import OUTPUT_LANGUAGES
 from routeplan.errors import RouteplanError
 from routeplan.io.readers import parse_date
 
@@ -56,3 +57,20 @@ class DateType(click.ParamType):
 
 #: a ``YYYY-MM-DD`` option value, converted to ``datetime.date``
 DATE = DateType()
+
+
+#: ``--language``: the language of the map, the route sheets and the index
+language_option = click.option(
+    "--language",
+    type=click.Choice(OUTPUT_LANGUAGES, case_sensitive=False),
+    default=None,
+    help="Language of the map, route sheets and index (default: [output] language of the "
+    "config, else zh for CN plans and en elsewhere).",
+)
+#: ``--offline-assets/--cdn-assets``: where the map's scripts and styles come from
+offline_assets_option = click.option(
+    "--offline-assets/--cdn-assets",
+    default=None,
+    help="Write the map's scripts and styles into PLAN_DIR/assets/ so the map draws without "
+    "internet, or load them from the CDN (default: [output] offline_assets, else the CDN).",
+)

@@ -313,6 +313,45 @@ class GeocodeConfig:
         _check_nonneg(self, "min_delay_s", "timeout_s")
 
 
+#: languages the map, the route sheets and the index can be printed in
+OUTPUT_LANGUAGES = ("zh", "en")
+#: the language a jurisdiction's plans are printed in when ``[output] language`` is empty
+JURISDICTION_LANGUAGES = {"CN": "zh"}
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """How the dispatch outputs (map, route sheets, index) are written."""
+
+    #: ``zh`` or ``en``; empty = the jurisdiction's (``zh`` for CN, ``en`` elsewhere)
+    language: str = ""
+    #: write the map's scripts and styles into ``PLAN_DIR/assets/`` instead of
+    #: loading them from the internet (for closed office networks)
+    offline_assets: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.language, str):
+            object.__setattr__(self, "language", self.language.strip().lower())
+        if self.language not in ("", *OUTPUT_LANGUAGES):
+            raise ConfigError(
+                f"output.language must be one of {', '.join(OUTPUT_LANGUAGES)} (or empty for "
+                f"the jurisdiction's), got {self.language!r}"
+            )
+        if not isinstance(self.offline_assets, bool):
+            raise ConfigError(
+                f"output.offline_assets must be true or false, got {self.offline_assets!r}"
+            )
+
+    def language_for(self, jurisdiction: str) -> str:
+        """Return the language in force: the configured one, else the jurisdiction's."""
+        return self.language or default_language(jurisdiction)
+
+
+def default_language(jurisdiction: str) -> str:
+    """Return the language a jurisdiction's plans are printed in (``zh`` for CN, else ``en``)."""
+    return JURISDICTION_LANGUAGES.get(str(jurisdiction).strip().upper(), "en")
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration of one run."""
@@ -325,6 +364,7 @@ class Config:
     solver: SolverConfig = field(default_factory=SolverConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
     geocode: GeocodeConfig = field(default_factory=GeocodeConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
 
     def __post_init__(self) -> None:
         for section in _SECTIONS:
@@ -374,6 +414,7 @@ _SECTIONS: dict[str, type] = {
     "solver": SolverConfig,
     "history": HistoryConfig,
     "geocode": GeocodeConfig,
+    "output": OutputConfig,
 }
 
 

@@ -192,6 +192,7 @@ def assemble_itineraries(
                 "expected_recovery": None,
                 "chosen_because": "",
                 "language": "",
+                "why_today": "",
             }
             if row["kind"] == S.KIND_VISIT:
                 aid = built.visit_accounts[int(row["visit"])]  # type: ignore[call-overload]
@@ -210,6 +211,7 @@ def assemble_itineraries(
                     expected_recovery=float(s["expected_recovery"]),
                     chosen_because=str(s["explanation"]),
                     language=a[S.LANGUAGE],
+                    why_today=str(s["why_today"]),
                 )
             elif row["kind"] in (S.KIND_START, S.KIND_END):
                 lat_col, lon_col = (

@@ -407,6 +407,11 @@ def _summary(
             f"recovery converted at {cfg.solver.value_of_hour:g} per agent-hour"
         ),
         "elapsed_s": round(elapsed_s, 2),
+        # how the dispatch outputs are drawn, so `routeplan map` redraws them the same way
+        "output": {
+            "language": cfg.output.language_for(legal.code),
+            "offline_assets": cfg.output.offline_assets,
+        },
         "agents": agents_out,
     }
 

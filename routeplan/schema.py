@@ -163,6 +163,9 @@ ITINERARY_EXTRA: Final = (
     "expected_recovery",
     "chosen_because",
     "language",
+    # the facts behind the priority (``days_past_due=184;broken_promises=2;...``),
+    # printed on the route sheet as plain words in the team's language
+    "why_today",
 )
 KIND_START: Final = "start"
 KIND_VISIT: Final = "visit"

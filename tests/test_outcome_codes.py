@@ -45,7 +45,10 @@ def _outcome_boxes(plan: Path) -> list[str]:
 
 def _printed_codes(box: str) -> list[str]:
     """Return the codes printed next to a tick box in an outcome box, in order."""
-    return re.findall(r'<span class="box"></span>([^<]+)</span>', box)
+    # the words, then the code beside them: ``部分还款 (<code>partial_payment</code>)``
+    return re.findall(
+        r'<span data-code="([a-z_]+)"><span class="box"></span>[^<]*\(<code>\1</code>\)', box
+    )
 
 
 def _readme_codes() -> list[str]:

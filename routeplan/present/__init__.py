@@ -8,8 +8,11 @@
     sheets/<AGENT_ID>.html   printable A4 route sheet per agent with visits
     agents/<AGENT_ID>.csv    that agent's itinerary rows
     outcomes_template.csv    one row per planned visit, ready for routeplan record
+    assets/                  the map's scripts and styles, with offline assets only
 
-Agent ids are turned into safe file names (see
+Everything is drawn in the plan's language (``summary.json``'s
+``output.language``, else the jurisdiction's: ``zh`` for CN, ``en`` elsewhere)
+unless another is asked for. Agent ids are turned into safe file names (see
 :func:`routeplan.present.common.file_stems`).
 
 A file changed by hand since routeplan wrote it (filled outcomes, a sheet
@@ -34,7 +37,9 @@ from routeplan.present.banner import violation_banner, with_banner
 from routeplan.present.common import file_stems, text
 from routeplan.present.exports import agent_itinerary, inside, outcomes_template
 from routeplan.present.folder import PlanFolder, read_plan_folder
+from routeplan.present.labels import Labels, plan_language
 from routeplan.present.map import build_map, render_map
+from routeplan.present.offline import ASSETS_DIR, write_assets
 from routeplan.present.sheets import build_index, build_sheet
 
 if TYPE_CHECKING:
@@ -63,6 +68,8 @@ def write_dispatch_outputs(
     files: PlanFiles | None = None,
     notify: Callable[[str], None] | None = None,
     violations: Sequence[Violation] | None = None,
+    language: str | None = None,
+    offline_assets: bool | None = None,
 ) -> list[Path]:
     """Read a plan folder and write its map, sheets, index and exports into it.
 
@@ -72,8 +79,9 @@ def write_dispatch_outputs(
         Folder holding ``itineraries.csv``, ``dropped.csv``, ``checklist.csv``
         and ``summary.json``.
     show_names
-        Show debtors' full names on the map (masked by default). Route sheets
-        always show full names: each is the agent's own working document.
+        Show debtors' full names and full addresses on the map (names masked
+        and addresses cut to street level by default). Route sheets always
+        show both in full: each is the agent's own working document.
     files
         The folder's manifest when the caller writes more files (it then
         saves it); by default it is opened and saved here.
@@ -84,6 +92,13 @@ def write_dispatch_outputs(
         What the checker found in the folder's plan, when the caller already
         checked it (and reports it); by default the folder is checked here
         (:func:`routeplan.check.check_plan_folder`) and a warning notified.
+    language
+        ``zh`` or ``en``; by default the plan's (``summary.json``), else the
+        jurisdiction's.
+    offline_assets
+        Write the map's scripts and styles into ``assets/`` and refer to them
+        there (a map that draws without internet); by default as
+        ``summary.json``'s ``output.offline_assets`` says (off when absent).
 
     Returns
     -------
@@ -103,6 +118,12 @@ def write_dispatch_outputs(
     # must not get files written into it, nor old sheets deleted from it.
     for sub in (SHEETS_DIR, AGENTS_DIR):
         inside(folder, folder / sub)
+    output = plan.summary.get("output") or {}
+    if offline_assets is None:
+        offline_assets = bool(output.get("offline_assets", False))
+    if offline_assets:
+        inside(folder, folder / ASSETS_DIR)
+    lang = Labels(plan_language(plan.summary, language)).language
     stems = file_stems(plan.agents)
     own_files = files is None
     files = files if files is not None else PlanFiles.open(folder)
@@ -119,8 +140,17 @@ def write_dispatch_outputs(
         return target
 
     fmap = build_map(
-        plan.itineraries, plan.dropped, plan.summary, plan.checklist, show_names=show_names
+        plan.itineraries,
+        plan.dropped,
+        plan.summary,
+        plan.checklist,
+        show_names=show_names,
+        language=lang,
+        offline_assets=offline_assets,
     )
+    # The assets first: a map that refers to them is never there without them.
+    assets = write_assets(folder) if offline_assets else []
+    files.record(assets)
     map_banner = violation_banner(violations, plan_dir=shown_dir, fixed=True)
     page = with_banner(render_map(fmap), map_banner)
     written.append(put(folder / MAP_FILE, partial(write_text_atomic, text=page)))
@@ -146,6 +176,7 @@ def write_dispatch_outputs(
             legal_hours=legal_hours,
             date=plan.date,
             jurisdiction=jurisdiction,
+            language=lang,
         )
         mine = [v for v in violations if v.agent_id == agent_id]
         html = with_banner(html, violation_banner(mine, plan_dir=shown_dir, what="route sheet"))
@@ -162,7 +193,8 @@ def write_dispatch_outputs(
     written += sheets
 
     index = with_banner(
-        build_index(plan.summary, with_visits, itineraries=itin, stems=stems), map_banner
+        build_index(plan.summary, with_visits, itineraries=itin, stems=stems, language=lang),
+        map_banner,
     )
     written.append(put(folder / INDEX_FILE, partial(write_text_atomic, text=index)))
     written += csvs
@@ -181,7 +213,7 @@ def write_dispatch_outputs(
         notes.append(_violation_notice(violations, shown_dir))
     for line in notes:
         (notify or stderr_notice)(line)
-    return written
+    return written + assets
 
 
 def _files_in(folder: Path, pattern: str) -> list[Path]:

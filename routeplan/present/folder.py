@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from routeplan import schema
+from routeplan.config import OUTPUT_LANGUAGES
 from routeplan.errors import InputError, RowProblem
 from routeplan.io.safe import read_csv_text, read_json
 
@@ -38,6 +39,7 @@ MAX_STOP_NO = 1_000_000
 #: ``summary.json`` figures the outputs print, checked to be numbers when present
 SUMMARY_NUMBERS = (
     "balance_covered",
+    "balance_eligible",
     "expected_recovery_covered",
     "expected_recovery_eligible",
     "travel_km",
@@ -133,9 +135,10 @@ def _read_summary(path: Path) -> dict[str, Any]:
         if not str(agent.get("agent_id") or "").strip():
             raise InputError(f"{path}, key agents[{i}].agent_id: missing or empty")
         agent["agent_id"] = str(agent["agent_id"])
-    for key in ("counts", "solver"):
+    for key in ("counts", "solver", "output"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise InputError(f"{path}, key {key}: expected an object")
+    _check_output(data.get("output") or {}, path)
     problems: list[str] = []
     _summary_numbers(data, SUMMARY_NUMBERS, "", path, problems)
     if isinstance(data.get("solver"), dict):
@@ -145,6 +148,21 @@ def _read_summary(path: Path) -> dict[str, Any]:
     if problems:
         raise InputError("; ".join(problems))
     return data
+
+
+def _check_output(output: Mapping[str, Any], path: Path) -> None:
+    """Check ``summary.json``'s ``output`` object: the language and the offline flag."""
+    language = output.get("language")
+    if language is not None and (
+        not isinstance(language, str) or language.strip().lower() not in ("", *OUTPUT_LANGUAGES)
+    ):
+        raise InputError(
+            f"{path}, key output.language: {_shown(language)} is not one of "
+            f"{', '.join(OUTPUT_LANGUAGES)}"
+        )
+    offline = output.get("offline_assets")
+    if offline is not None and not isinstance(offline, bool):
+        raise InputError(f"{path}, key output.offline_assets: {_shown(offline)} is not true/false")
 
 
 def _summary_numbers(
