@@ -254,10 +254,10 @@ def _stop_key(raw: str, previous: float) -> float | None:
 
 
 def _scores(folder: Path, edited: pd.DataFrame) -> pd.DataFrame:
-    """Return priority, expected recovery and explanation per account.
+    """Return priority, expected recovery, explanation and why-today facts per account.
 
     From ``scores.csv`` when the folder has it, else from the edited rows'
-    ``priority``, ``expected_recovery`` and ``chosen_because``.
+    ``priority``, ``expected_recovery``, ``chosen_because`` and ``why_today``.
     """
     path = folder / "scores.csv"
     if path.exists():
@@ -268,8 +268,8 @@ def _scores(folder: Path, edited: pd.DataFrame) -> pd.DataFrame:
     for column in ("priority", "expected_recovery"):
         values = frame[column] if column in frame.columns else pd.Series("", index=frame.index)
         out[column] = pd.to_numeric(values, errors="coerce")
-    explanation = frame["explanation"] if "explanation" in frame.columns else ""
-    out["explanation"] = explanation
+    for column in ("explanation", "why_today"):
+        out[column] = frame[column] if column in frame.columns else ""
     out = out[out[S.ACCOUNT_ID] != ""]
     return out.drop_duplicates(S.ACCOUNT_ID).reset_index(drop=True)
 

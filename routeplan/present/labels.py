@@ -196,6 +196,10 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "lower value than the visits planned instead",
         "zh": "价值低于已安排的拜访",
     },
+    "reason.removed_by_dispatcher": {
+        "en": "removed from the route by the dispatcher",
+        "zh": "调度员已从路线中移除",
+    },
     "reason.no_usable_agent": {
         "en": "no agent with a valid credential today",
         "zh": "今天没有持有效工作证的外访员",
