@@ -107,7 +107,7 @@ def record_command(
 
     \b
     Example:
-      routeplan record plans/2026-12-01/outcomes.csv --db routeplan.db
+      routeplan record plans/2026-12-01/outcomes_template.csv --db routeplan.db
     """
     day = today or dt.date.today()
     target = rejected_path or rejected_path_for(outcomes_csv)
