@@ -131,31 +131,14 @@ def test_check_takes_date_from_summary_and_db_stores_nothing(
     assert plan(tiny_dir, out, "--db", str(db)).exit_code == 0
     with Store(db) as store:
         before = store.plans()
-    res = run(
-        "check",
-        "--accounts",
-        tiny_dir / "accounts.csv",
-        "--agents",
-        tiny_dir / "agents.csv",
-        out,
-        "--db",
-        db,
-    )
+    inputs = ("--accounts", tiny_dir / "accounts.csv", "--agents", tiny_dir / "agents.csv")
+    res = run("check", *inputs, out, "--db", db)
     assert res.exit_code == 0, res.output
     assert res.output.startswith(f"OK: {out} has no violation ({DATE}, CN)")
     with Store(db) as store:
         pd.testing.assert_frame_equal(store.plans(), before)
     missing = tmp_path / "typo.db"
-    res = run(
-        "check",
-        "--accounts",
-        tiny_dir / "accounts.csv",
-        "--agents",
-        tiny_dir / "agents.csv",
-        out,
-        "--db",
-        missing,
-    )
+    res = run("check", *inputs, out, "--db", missing)
     assert res.exit_code == 1
     assert f"{missing}: no history database" in res.output
     assert not missing.exists()
