@@ -272,11 +272,30 @@ def plan_command(
 @main.command("check")
 @accounts_option
 @agents_option
-@date_option
+@click.option(
+    "--date",
+    "plan_date",
+    type=DATE,
+    default=None,
+    help="Plan date YYYY-MM-DD (default: the date in the plan's summary.json, else today).",
+)
 @click.argument("plan_dir", type=click.Path(file_okay=False, path_type=Path))
 @config_option
-@jurisdiction_option
-@db_option
+@click.option(
+    "--jurisdiction",
+    type=click.Choice(sorted(JURISDICTIONS), case_sensitive=False),
+    default=None,
+    help="Legal visiting hours/days profile (default: the one in the plan's summary.json, "
+    "else the config's).",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="History database (SQLite) written by 'plan --db': its recorded outcomes' exclusions "
+    "are applied as in 'plan --db'; nothing is stored in it (a missing file is an error).",
+)
 @encoding_option
 @fail_cleanly
 def check_command(
@@ -291,8 +310,8 @@ def check_command(
 ) -> None:
     """Re-check a plan folder (or an edited itineraries.csv) against inputs and rules.
 
-    Lists every violation and exits 1 if there is any. The jurisdiction
-    defaults to the one in the plan's summary.json.
+    Lists every violation and exits 1 if there is any. The date and the
+    jurisdiction default to those in the plan's summary.json.
 
     Example: routeplan check --accounts accounts.csv --agents agents.csv
     --date 2026-12-01 plans/demo
@@ -308,6 +327,8 @@ def check_command(
     agents = read_agents(agents_path, encoding=encoding).frame
     extra = None
     if db_path is not None:
+        if not db_path.is_file():
+            raise click.ClickException(f"{db_path}: no history database (give the plan's --db)")
         from routeplan.history import apply_history
         from routeplan.io.store import Store
 

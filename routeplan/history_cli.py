@@ -6,11 +6,12 @@ group. Expected failures end with one line on stderr and exit 1 (click);
 wrong usage exits 2.
 
 ``record`` writes its rejection report next to the outcomes file, as
-``NAME_rejected.csv`` (``file, row, column, problem``; header only when every
-row was good, so the file always reflects the latest run) unless
-``--rejected`` names another file; the refused rows are also printed to
-stderr. It exits 0 when the file was usable (even with some rows refused) and
-1 when the file cannot be used at all or none of its rows could be recorded.
+``NAME_rejected.csv`` (``file, row, column, problem, record_id``, the last
+being the row's account_id; header only when every row was good, so the file
+always reflects the latest run) unless ``--rejected`` names another file; the
+refused rows are also printed to stderr. It exits 0 when the file was usable
+(even with some rows refused) and 1 when the file cannot be used at all or
+none of its rows could be recorded.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def record_command(
 
     \b
     Example:
-      routeplan record plans/2026-12-01/outcomes.csv --db routeplan.db
+      routeplan record plans/2026-12-01/outcomes_template.csv --db routeplan.db
     """
     day = today or dt.date.today()
     target = rejected_path or rejected_path_for(outcomes_csv)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import click
@@ -65,6 +66,82 @@ def test_every_command_has_help_with_an_example() -> None:
         assert res.exit_code == 0, name
         assert "Example:" in res.output, f"{name} --help lacks an Example"
         assert cmd.help
+
+
+def _example(cmd: click.Command) -> list[str]:
+    """Return the arguments of the ``Example:`` in ``cmd``'s help (after ``routeplan NAME``)."""
+    text = (cmd.help or "").split("Example:", 1)[1].lstrip().replace("\\b", "")
+    line = " ".join(text.split("\n\n", 1)[0].split())
+    words = shlex.split(line)
+    assert words[0] == "routeplan", line
+    return words[2:]
+
+
+def test_every_example_is_a_valid_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each command's Example parses as that command: its options exist, values convert.
+
+    Run where the plan folders an example names exist (``map`` requires its folder).
+    """
+    assert isinstance(main, click.Group)
+    monkeypatch.chdir(tmp_path)
+    for name, cmd in main.commands.items():
+        args = _example(cmd)
+        for arg in args:
+            if "/" in arg and not Path(arg).suffix:
+                Path(arg).mkdir(parents=True, exist_ok=True)
+        ctx = cmd.make_context(name, list(args))
+        assert ctx.params, name
+    # the group's own example is a plan command line
+    assert main.commands["plan"].make_context("plan", _example(main)).params["out_dir"]
+
+
+def test_record_example_names_the_file_plan_writes(tiny_dir: Path, tmp_path: Path) -> None:
+    """record's Example records the plan folder's outcomes_template.csv, a file plan writes."""
+    example = Path(_example(main.commands["record"])[0])
+    assert example.name == "outcomes_template.csv"
+    out = tmp_path / "plan"
+    assert plan(tiny_dir, out).exit_code == 0
+    assert (out / example.name).is_file()
+
+
+def test_check_help_states_what_date_and_db_do() -> None:
+    """check --help: --date and --jurisdiction default to the plan's summary.json; --db only
+    applies the history's exclusions and stores nothing (plan --db is the one that stores)."""
+    check_help = " ".join(run("check", "--help").output.split())
+    assert "--date YYYY-MM-DD Plan date YYYY-MM-DD (default: the date in the plan's " in check_help
+    assert "summary.json, else today)" in check_help
+    assert "(default: the one in the plan's summary.json, else the config's)" in check_help
+    assert "exclusions are applied as in 'plan --db'; nothing is stored in it" in check_help
+    assert "store the plan" not in check_help
+    plan_help = " ".join(run("plan", "--help").output.split())
+    assert "(default: today)" in plan_help and "store the plan in" in plan_help
+
+
+def test_check_takes_date_from_summary_and_db_stores_nothing(
+    tiny_dir: Path, tmp_path: Path
+) -> None:
+    """check without --date checks the plan's own date; check --db leaves the history as it
+    was (no plan added); a --db file that does not exist is an error, not a new database."""
+    from routeplan.io.store import Store
+
+    db = tmp_path / "h.db"
+    out = tmp_path / "plan"
+    assert plan(tiny_dir, out, "--db", str(db)).exit_code == 0
+    with Store(db) as store:
+        before = store.plans()
+    inputs = ("--accounts", tiny_dir / "accounts.csv", "--agents", tiny_dir / "agents.csv")
+    res = run("check", *inputs, out, "--db", db)
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith(f"OK: {out} has no violation ({DATE}, CN)")
+    with Store(db) as store:
+        pd.testing.assert_frame_equal(store.plans(), before)
+    missing = tmp_path / "typo.db"
+    res = run("check", *inputs, out, "--db", missing)
+    assert res.exit_code == 1
+    assert f"{missing}: no history database" in res.output
+    assert not missing.exists()
 
 
 def test_tiny_plan_end_to_end(tiny_dir: Path, tmp_path: Path) -> None:
@@ -148,6 +225,39 @@ def test_bad_rows_are_rejected_and_the_rest_planned(tiny_dir: Path, tmp_path: Pa
     it = read(out, "itineraries.csv")
     assert {"ACC02", "ACC03", "ACC13"} <= set(it["account_id"])
     assert "ACC01" not in set(it["account_id"])  # both copies refused
+
+
+def test_rejected_csv_names_the_refused_record(tiny_dir: Path, tmp_path: Path) -> None:
+    """rejected.csv keeps the contract's columns in order, then the row's account_id/agent_id.
+
+    A planner who sorts the file can still find the account: a bad balance and both copies
+    of a duplicate id carry the id, an agent row its agent_id, an empty id nothing.
+    """
+    acc = tiny_dir / "accounts.csv"
+    text = acc.read_text(encoding="utf-8")
+    text += "BAD1,坏,地址,31.23,121.47,lots,120,5,,,,0,,,,,zh,,0\n"  # row 17
+    text += "ACC01,重复,地址,31.23,121.47,1000,120,5,,,,0,,,,,zh,,0\n"  # row 18
+    text += ",无号,地址,31.23,121.47,1000,120,5,,,,0,,,,,zh,,0\n"  # row 19
+    acc.write_text(text, encoding="utf-8")
+    ag = tiny_dir / "agents.csv"
+    ag.write_text(
+        ag.read_text(encoding="utf-8")
+        + "A9,反,31.23,121.47,,,17:00,09:00,3,zh,,,,C-9,2027-01-01,\n",  # row 5
+        encoding="utf-8",
+    )
+    out = tmp_path / "plan"
+    res = plan(tiny_dir, out)
+    assert res.exit_code == 0, res.output
+    rej = read(out, "rejected.csv")
+    assert list(rej.columns) == ["file", "row", "column", "problem", "record_id"]
+    got = sorted(zip(rej["file"], rej["row"], rej["column"], rej["record_id"], strict=True))
+    assert got == [
+        ("accounts.csv", "17", "balance", "BAD1"),
+        ("accounts.csv", "18", "account_id", "ACC01"),
+        ("accounts.csv", "19", "account_id", ""),
+        ("accounts.csv", "2", "account_id", "ACC01"),
+        ("agents.csv", "5", "shift_end", "A9"),
+    ]
     assert check(tiny_dir, out).exit_code == 0
 
 

@@ -187,7 +187,8 @@ def test_record_stores_and_is_idempotent(tmp_path: Path, db: Path) -> None:
     with Store(db) as s:
         pd.testing.assert_frame_equal(before, s.outcomes())
     rejected = pd.read_csv(tmp_path / "out_rejected.csv", encoding="utf-8-sig")
-    assert list(rejected.columns) == ["file", "row", "column", "problem"] and rejected.empty
+    assert list(rejected.columns) == ["file", "row", "column", "problem", "record_id"]
+    assert rejected.empty
 
 
 def test_record_reads_spreadsheet_dates_like_the_inputs(tmp_path: Path, db: Path) -> None:
@@ -237,6 +238,34 @@ def test_record_rejects_and_flags(tmp_path: Path, db: Path) -> None:
     report = pd.read_csv(tmp_path / "mixed_rejected.csv", encoding="utf-8-sig")
     assert list(report["row"]) == [3, 4]
     assert list(report["column"]) == ["account_id", "ptp_date"]
+
+
+def test_record_rejection_report_names_the_account(tmp_path: Path, db: Path) -> None:
+    """NAME_rejected.csv gives each refused row's account_id after the contract's columns.
+
+    An unknown account is named as typed (so it can be found and corrected), a row with an
+    unknown agent by its account, and a row without an account_id has an empty record_id.
+    """
+    src = write(
+        tmp_path / "ids.csv",
+        """\
+        A1,AG1,2026-12-01,refused,,,,
+        NOPE,AG1,2026-12-01,refused,,,,
+        A2,AG7,2026-12-01,not_home,,,,
+        ,AG1,2026-12-01,refused,,,,
+        """,
+    )
+    res = run(record_command, str(src), "--db", str(db), "--today", TODAY)
+    assert res.exit_code == 0, res.output
+    report = pd.read_csv(
+        tmp_path / "ids_rejected.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False
+    )
+    assert list(report.columns) == ["file", "row", "column", "problem", "record_id"]
+    assert list(zip(report["row"], report["column"], report["record_id"], strict=True)) == [
+        ("3", "account_id", "NOPE"),
+        ("4", "agent_id", "A2"),
+        ("5", "account_id", ""),
+    ]
 
 
 def test_record_names_spreadsheet_rows(tmp_path: Path, db: Path) -> None:
