@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from routeplan.solver import SolveParams
+from routeplan.solver import SolveParams, solve
 from routeplan.solver.engines import (
     Answer,
     Engine,
@@ -18,7 +18,7 @@ from routeplan.solver.engines import (
 )
 from routeplan.solver.model import Problem, plan_cost
 from routeplan.solver.schedule import check_routes, timed_routes
-from tests.test_solver import H, agent, line_problem, visit
+from tests.test_solver import H, agent, line_problem, random_problem, visit
 
 PARAMS = SolveParams(time_limit_s=2.0)
 ENGINES: list[Engine] = [
@@ -165,3 +165,22 @@ def test_engine_settings_are_checked() -> None:
         VroomEngine(exploration=9)
     with pytest.raises(ValueError, match=r"share must be in \(0, 1\)"):
         Relay(VroomEngine(), OrToolsEngine(), share=1.0)
+
+
+def test_ortools_rebuilds_a_start_with_breaks_within_its_lns_limit() -> None:
+    """OR-Tools rebuilds a start's times and breaks in a sub-search bounded by its LNS limit.
+
+    When that bound is too short the search ends with no plan at all (what
+    OR-Tools' default of 0.1 s did on the 588-visit sample day on a busy
+    machine); routeplan's default leaves room, so a start always comes back
+    at least as good.
+    """
+    problem = random_problem(60, 4, seed=5)  # lunch breaks, two windows, skills
+    start = tuple(tuple(r.visits) for r in solve(problem, SolveParams(time_limit_s=0.05)).routes)
+    cost = plan_cost(problem, start)
+    starved = OrToolsEngine(lns_time_limit_s=1e-6)
+    assert starved.solve(problem, PARAMS, start, time.perf_counter() + 1.0) is None
+    answer = solve_in(OrToolsEngine(), problem, start=start)
+    assert plan_cost(problem, answer.sequences) <= cost
+    with pytest.raises(ValueError, match="lns_time_limit_s must be > 0"):
+        OrToolsEngine(lns_time_limit_s=0)

@@ -68,13 +68,22 @@ class OrToolsEngine:
     on_solution
         Called in the searching process with the objective of each new
         solution (progress reports); not sent to other processes.
+    lns_time_limit_s
+        OR-Tools' limit on each sub-search of its local search, among them the
+        one that rebuilds the start's times and breaks before the search
+        begins. OR-Tools' default, 0.1 s, is not enough for a day of several
+        hundred visits with breaks on a busy machine: the rebuild fails and the
+        search ends with no solution (measured on the sample day).
     """
 
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     required_penalty: int | None = None
+    lns_time_limit_s: float = 1.0
     on_solution: Callable[[int], None] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        if not self.lns_time_limit_s > 0:
+            raise ValueError(f"lns_time_limit_s must be > 0, got {self.lns_time_limit_s}")
         if self.first_solution not in FIRST_SOLUTIONS:
             raise ValueError(
                 f"first_solution must be one of {', '.join(FIRST_SOLUTIONS)}, "
@@ -107,11 +116,11 @@ class OrToolsEngine:
         pywrapcp, enums = _ortools()
         model = _Model(problem, self.required_penalty)
         search = _search_parameters(pywrapcp, enums, params, self.first_solution)
+        search.lns_time_limit.FromMilliseconds(int(self.lns_time_limit_s * 1000))
         _set_time(search, deadline)
         model.routing.CloseModelWithParameters(search)
-        if self.on_solution is not None:
-            report, routing = self.on_solution, model.routing
-            routing.AddAtSolutionCallback(lambda: report(int(routing.CostVar().Value())))
+        # OR-Tools keeps no reference to the callback: ``model`` holds it for the search
+        model.watch(self.on_solution)
         assignment = None
         if start is not None:
             routes = [[model.manager.NodeToIndex(v) for v in seq] for seq in start]
@@ -173,6 +182,7 @@ class _Model:
             [depot_index[v.end_node] for v in fleet],
         )
         self.routing = pywrapcp.RoutingModel(self.manager)
+        self.callback: Callable[[], None] | None = None
         self.horizon = max(v.shift_end_s for v in fleet) + 1
         self.time = self._add_travel()
         self._add_load()
@@ -255,6 +265,18 @@ class _Model:
             hi = min(v.break_window[1], v.shift_end_s - v.break_s)
             interval = solver.FixedDurationIntervalVar(lo, hi, v.break_s, False, f"break {v.id}")
             self.time.SetBreakIntervalsOfVehicle([interval], j, transits)
+
+    def watch(self, on_solution: Callable[[int], None] | None) -> None:
+        """Call ``on_solution`` with the objective of each solution the search finds."""
+        if on_solution is None:
+            return
+        routing = self.routing
+
+        def seen() -> None:
+            on_solution(int(routing.CostVar().Value()))
+
+        self.callback = seen
+        routing.AddAtSolutionCallback(seen)
 
     def sequences(self, solution: Any) -> Sequences:
         """Return the visit sequence of every vehicle in ``solution``."""
