@@ -117,12 +117,15 @@ class _Done(Generic[T]):
         self._outcome = outcome
 
     def done(self) -> bool:
+        """Return True: the task has run."""
         return True
 
     def result(self, timeout_s: float) -> Outcome[T]:
+        """Return the outcome at once."""
         return self._outcome
 
     def cancel(self) -> None:
+        """Do nothing: the task has run."""
         return None
 
 
@@ -169,6 +172,7 @@ class _ProcessTask(Generic[T]):
         self._outcome: Outcome[T] | None = None
 
     def done(self) -> bool:
+        """Return True when the child has answered, died, or been stopped."""
         if self._outcome is not None:
             return True
         try:
@@ -177,17 +181,20 @@ class _ProcessTask(Generic[T]):
             return True
 
     def result(self, timeout_s: float) -> Outcome[T]:
+        """Return the child's outcome, waiting at most ``timeout_s``; stop the child after."""
         if self._outcome is None:
             self._outcome = self._receive(timeout_s)
             self._stop()
         return self._outcome
 
     def cancel(self) -> None:
+        """Stop the child; its outcome becomes ``cancelled`` unless it had one."""
         if self._outcome is None:
             self._outcome = Outcome(None, "cancelled")
             self._stop()
 
     def _receive(self, timeout_s: float) -> Outcome[T]:
+        """Return what the child sent, or why nothing came."""
         try:
             if self._conn.poll(max(0.0, timeout_s)):
                 outcome: Outcome[T] = self._conn.recv()
@@ -200,6 +207,7 @@ class _ProcessTask(Generic[T]):
             )
 
     def _stop(self) -> None:
+        """End the child if it still runs and close the pipe."""
         if self._proc.is_alive():
             self._proc.terminate()
         self._proc.join(_JOIN_S)

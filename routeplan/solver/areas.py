@@ -61,6 +61,7 @@ class _State:
 
     @property
     def problem(self) -> Problem:
+        """The whole day's problem."""
         return self.ctx.problem
 
     def open_count(self) -> int:

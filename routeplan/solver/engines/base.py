@@ -13,13 +13,14 @@ library it wraps is imported there and nowhere else.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Protocol
 
 from routeplan.solver.model import Problem
 from routeplan.solver.params import SolveParams
 
-__all__ = ["Answer", "Engine", "Sequences"]
+__all__ = ["Answer", "Engine", "Sequences", "common_reason"]
 
 #: one sequence of visit indices per vehicle of a problem, in vehicle order
 Sequences = tuple[tuple[int, ...], ...]
@@ -64,3 +65,19 @@ class Engine(Protocol):
             same clock in every process of one machine).
         """
         ...
+
+
+def common_reason(problem: Problem, library: str | None = None) -> str | None:
+    """Return why no engine need run on ``problem``, or why ``library`` is missing; else None.
+
+    ``library`` is the module an engine wraps (``"pyvrp"``); it is looked up
+    here only to see whether it can be imported.
+    """
+    if library is not None:
+        try:
+            importlib.import_module(library)
+        except ImportError:
+            return f"{'pyvroom' if library == 'vroom' else library} is not installed"
+    if not problem.vehicles or not problem.visits:
+        return "nothing to search"
+    return None

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from routeplan.solver.engines.base import Answer, Sequences
+from routeplan.solver.engines.base import Answer, Sequences, common_reason
 from routeplan.solver.model import Problem
 from routeplan.solver.params import SolveParams
 from routeplan.solver.schedule import has_break
@@ -105,9 +105,7 @@ class OrToolsEngine:
 
     def supports(self, problem: Problem) -> str | None:
         """Return None: OR-Tools expresses the whole model (a reason only when there is nothing)."""
-        if not problem.vehicles or not problem.visits:
-            return "nothing to search"
-        return None
+        return common_reason(problem)
 
     def solve(
         self, problem: Problem, params: SolveParams, start: Sequences | None, deadline: float

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from routeplan.solver.engines.base import Answer, Sequences
+from routeplan.solver.engines.base import Answer, Sequences, common_reason
 from routeplan.solver.model import Problem, Window
 from routeplan.solver.params import SolveParams
 from routeplan.solver.schedule import has_break, time_route
@@ -52,15 +52,6 @@ PENALTY_CAP = 100_000.0
 PENALTY_OVER_PRIZE = 1.5
 #: seconds PyVRP is always given, however late it is called
 _MIN_SEARCH_S = 0.05
-
-
-def _available() -> bool:
-    """Return True when PyVRP can be imported."""
-    try:
-        import pyvrp  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -85,10 +76,9 @@ class PyVRPEngine:
 
     def supports(self, problem: Problem) -> str | None:
         """Return why PyVRP cannot express ``problem`` exactly (None when it can)."""
-        if not _available():
-            return "pyvrp is not installed"
-        if not problem.vehicles or not problem.visits:
-            return "nothing to search"
+        reason = common_reason(problem, "pyvrp")
+        if reason is not None:
+            return reason
         for k, vehicle in enumerate(problem.vehicles):
             if has_break(problem, k):
                 return f"vehicle {vehicle.id} has a break"

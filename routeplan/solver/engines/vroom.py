@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from routeplan.solver.engines.base import Answer, Sequences
+from routeplan.solver.engines.base import Answer, Sequences, common_reason
 from routeplan.solver.model import Problem
 from routeplan.solver.params import SolveParams
 from routeplan.solver.schedule import has_break
@@ -26,15 +26,6 @@ __all__ = ["VroomEngine"]
 
 #: seconds VROOM is always given, however late it is called
 _MIN_SEARCH_S = 0.1
-
-
-def _available() -> bool:
-    """Return True when pyvroom can be imported."""
-    try:
-        import vroom  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -64,11 +55,7 @@ class VroomEngine:
         VROOM expresses every constraint but the prizes, which it turns into
         priorities: its plan is a start, not a substitute for the objective.
         """
-        if not _available():
-            return "pyvroom is not installed"
-        if not problem.vehicles or not problem.visits:
-            return "nothing to search"
-        return None
+        return common_reason(problem, "vroom")
 
     def solve(
         self, problem: Problem, params: SolveParams, start: Sequences | None, deadline: float
