@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,14 +26,12 @@ from routeplan.io.readers import format_clock, read_accounts, read_agents
 from routeplan.itinerary import assemble_itineraries
 from routeplan.scoring import score_accounts
 from routeplan.solver import solve
-from routeplan.solver.model import Result, SolveParams
+from routeplan.solver.model import Progress, Result
 
 if TYPE_CHECKING:
     import folium
 
     from routeplan.history import HistoryAdjustment
-
-Progress = Callable[[str], None]
 
 
 def _quiet(_: str) -> None:
@@ -237,15 +235,7 @@ def plan_day(
         f"{len(built.problem.visits)} visits plannable, {len(built.dropped)} "
         f"dropped before solving; {len(built.problem.vehicles)} usable agents"
     )
-    params = SolveParams(
-        time_limit_s=cfg.solver.time_limit_s,
-        solution_limit=cfg.solver.solution_limit,
-        metaheuristic=cfg.solver.metaheuristic,
-        max_area_visits=cfg.solver.max_area_visits,
-        seed=cfg.solver.seed,
-        second_engine=cfg.solver.second_engine,
-    )
-    result = solve(built.problem, params, progress)
+    result = solve(built.problem, cfg.solver, progress)
     progress(
         f"solver {result.status}: {result.num_served()} visits planned in {result.runtime_s:.1f} s"
     )

@@ -58,7 +58,7 @@ from routeplan.io.safe import read_csv_text, read_json, write_csv_atomic, write_
 from routeplan.itinerary import assemble_itineraries
 from routeplan.plan import refresh_summary
 from routeplan.present.folder import read_dropped, read_excluded
-from routeplan.solver.model import Problem, Result, Route
+from routeplan.solver.model import Problem, Result, Route, SolveStatus
 from routeplan.solver.schedule import time_route
 
 ITINERARIES_FILE = "itineraries.csv"
@@ -313,7 +313,7 @@ def retime_routes(
                 "remove them"
             )
         routes.append(route)
-    result = Result(tuple(routes), (), 0, "retimed", 0.0, engine="retime")
+    result = Result(tuple(routes), (), 0, SolveStatus.RETIMED, 0.0, engine="retime")
     score_frame = scores.set_index(S.ACCOUNT_ID).reindex(visited).reset_index()
     score_frame["explanation"] = score_frame["explanation"].fillna("")
     itin = assemble_itineraries(
