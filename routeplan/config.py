@@ -366,8 +366,28 @@ class Config:
         return dataclasses.replace(self, **top)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the configuration as plain data (for the history store)."""
-        return dataclasses.asdict(self)
+        """Return the configuration as plain data that :func:`config_from_dict` reads back.
+
+        Settings that are not configuration keys (``metadata={"toml": False}``,
+        e.g. the solver's internal tuning) are left out, so the result
+        round-trips (the history store and ``plan_context.json`` rely on it).
+        """
+        return _plain(self)
+
+
+def _plain(obj: Any) -> Any:
+    """Return a dataclass as nested plain data, without its non-configuration fields."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {
+            f.name: _plain(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if f.metadata.get("toml", True)
+        }
+    if isinstance(obj, list | tuple):
+        return type(obj)(_plain(v) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
 
 
 _SECTIONS: dict[str, type] = {
