@@ -26,6 +26,10 @@ Semantics
   any vehicle).
 * Skipping a visit costs ``prize``; travel costs one unit per second. The
   objective is ``sum(travel seconds) + sum(prizes of skipped visits)``.
+* Re-planning (``Problem.current_routes``, None otherwise): a visit on a
+  vehicle's current route that is served by another vehicle, or skipped,
+  also costs its ``move_cost`` (stability: what is in force changes only when
+  it pays). The construction starts from the current routes.
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ class Visit:
     allowed_vehicles: tuple[int, ...] | None = None
     #: a mandatory visit has no skip option (used by the VRPTW benchmarks)
     required: bool = False
+    #: re-planning: what serving this visit on another vehicle than the one whose
+    #: current route holds it (``Problem.current_routes``), or skipping it, adds
+    #: to the objective; 0 (and no current route) = free to move
+    move_cost: int = 0
 
     def __post_init__(self) -> None:
         if self.service_s < 0:
@@ -69,6 +77,8 @@ class Visit:
             prev_end = hi
         if self.prize < 0:
             raise ValueError(f"visit {self.id}: prize must be >= 0")
+        if self.move_cost < 0:
+            raise ValueError(f"visit {self.id}: move_cost must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,10 @@ class Problem:
     #: vehicle capacity in ``Visit.demand`` units on top of ``max_visits``
     #: (None = only ``max_visits``); the VRPTW benchmarks use it for load
     capacity: tuple[int, ...] | None = None
+    #: re-planning: the routes in force, one visit sequence per vehicle (None = a
+    #: fresh day). The construction starts from them, keeping what still fits, and
+    #: a visit on one of them pays its ``move_cost`` when served elsewhere or skipped
+    current_routes: tuple[tuple[int, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         n = self.distance_m.shape[0]
@@ -127,6 +141,30 @@ class Problem:
                 raise ValueError(f"vehicle {k.id}: profile {k.profile} out of range")
         if self.capacity is not None and len(self.capacity) != len(self.vehicles):
             raise ValueError("capacity needs one value per vehicle")
+        if self.current_routes is not None:
+            self._check_current_routes()
+
+    def _check_current_routes(self) -> None:
+        """Refuse current routes that are not one sequence per vehicle of distinct visits."""
+        assert self.current_routes is not None
+        if len(self.current_routes) != len(self.vehicles):
+            raise ValueError("current_routes needs one sequence per vehicle")
+        seen: set[int] = set()
+        for seq in self.current_routes:
+            for v in seq:
+                if not 0 <= v < len(self.visits):
+                    raise ValueError(f"current_routes: visit index {v} out of range")
+                if v in seen:
+                    raise ValueError(f"current_routes: visit {self.visits[v].id} is on two routes")
+                seen.add(v)
+
+    def home_vehicles(self) -> tuple[int | None, ...]:
+        """Return, per visit, the vehicle whose current route holds it (None: on none)."""
+        home: list[int | None] = [None] * len(self.visits)
+        for k, seq in enumerate(self.current_routes or ()):
+            for v in seq:
+                home[v] = k
+        return tuple(home)
 
     @property
     def num_nodes(self) -> int:
@@ -150,7 +188,10 @@ class Problem:
         The matrices are shared, not copied (nodes keep their numbers);
         vehicle ``j`` of the result is ``vehicles[j]`` and visit ``i`` is
         ``visits[i]``; ``allowed_vehicles`` are renumbered and keep only the
-        given vehicles.
+        given vehicles. Current routes keep the given vehicles' visits that are
+        among the given ones: a visit whose current vehicle is left out has
+        left its route whatever the part does, so its move cost is constant
+        there and not charged.
         """
         local = {k: j for j, k in enumerate(vehicles)}
         part = []
@@ -162,7 +203,13 @@ class Problem:
             part.append(visit)
         capacity = None if self.capacity is None else tuple(self.capacity[k] for k in vehicles)
         fleet = tuple(self.vehicles[k] for k in vehicles)
-        return Problem(self.distance_m, self.durations_s, tuple(part), fleet, capacity)
+        current = None
+        if self.current_routes is not None:
+            pos = {v: i for i, v in enumerate(visits)}
+            current = tuple(
+                tuple(pos[v] for v in self.current_routes[k] if v in pos) for k in vehicles
+            )
+        return Problem(self.distance_m, self.durations_s, tuple(part), fleet, capacity, current)
 
 
 @dataclass(frozen=True)
@@ -280,12 +327,20 @@ def plan_cost(
     required_penalty
         What skipping a required visit costs (default: its prize, as in the
         objective; the solver uses :data:`REQUIRED_PENALTY` to compare plans).
+
+    With current routes (re-planning), a visit served by another vehicle than
+    its current one, or skipped, adds its ``move_cost``.
     """
     veh = range(len(sequences)) if vehicles is None else vehicles
+    home = problem.home_vehicles() if problem.current_routes is not None else None
     served: set[int] = set()
     travel = 0
     for k, seq in zip(veh, sequences, strict=True):
         served.update(seq)
+        if home is not None:
+            travel += sum(
+                problem.visits[v].move_cost for v in seq if home[v] is not None and home[v] != k
+            )
         if seq:
             nodes = [problem.vehicles[k].start_node]
             nodes += [problem.visits[v].node for v in seq]
@@ -298,11 +353,13 @@ def plan_cost(
             visit = problem.visits[v]
             penalty = required_penalty if visit.required and required_penalty is not None else None
             skipped += visit.prize if penalty is None else penalty
+            if home is not None and home[v] is not None:
+                skipped += visit.move_cost
     return travel + skipped
 
 
 def route_cost(problem: Problem, routes: Sequence[Route]) -> int:
-    """Return the objective of ``routes``: travel seconds + prizes skipped.
+    """Return the objective of ``routes``: travel seconds + prizes skipped (+ move costs).
 
     An independent evaluator used by tests and benchmarks; it does not check
     feasibility (see ``routeplan.check`` and ``benchmarks`` for that).

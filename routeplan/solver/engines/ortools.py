@@ -11,7 +11,11 @@ unused vehicle, which the objective does not count); a time dimension with
 service added to the departing node's transit and waiting as slack; windows
 as the cumul hull with the gaps removed; a load dimension (``demand`` against
 ``min(max_visits, capacity)``); the break as an OR-Tools break interval;
-optional visits as disjunctions with their prize.
+optional visits as disjunctions with their prize. With current routes
+(re-planning), a ``Moves`` dimension counts the move costs of visits served
+away from their current vehicle (one unary transit vector per vehicle, its
+span cost charged one for one), and skipping such a visit costs its prize
+plus its move cost.
 
 OR-Tools is imported when an engine is created, not when routeplan is: a
 process forked after that inherits it instead of importing it again.
@@ -184,6 +188,11 @@ class _Model:
         self.horizon = max(v.shift_end_s for v in fleet) + 1
         self.time = self._add_travel()
         self._add_load()
+        home = problem.home_vehicles()
+        self.leaving = [
+            v.move_cost if h is not None else 0 for v, h in zip(problem.visits, home, strict=True)
+        ]
+        self._add_moves(home)
         for i in range(self.nvis):
             self._add_visit(i, required_penalty)
         self._add_breaks()
@@ -225,6 +234,21 @@ class _Model:
         load_cb = self.routing.RegisterUnaryTransitVector(demand)
         self.routing.AddDimensionWithVehicleCapacity(load_cb, 0, caps, True, "Load")
 
+    def _add_moves(self, home: tuple[int | None, ...]) -> None:
+        """Charge each visit's move cost on every vehicle but its current one (re-planning)."""
+        if not any(self.leaving):
+            return
+        pad = [0] * (len(self.nodes) - self.nvis)
+        evaluators = [
+            self.routing.RegisterUnaryTransitVector(
+                [c if home[i] != k else 0 for i, c in enumerate(self.leaving)] + pad
+            )
+            for k in range(len(self.p.vehicles))
+        ]
+        total = sum(self.leaving) + 1
+        self.routing.AddDimensionWithVehicleTransits(evaluators, 0, total, True, "Moves")
+        self.routing.GetDimensionOrDie("Moves").SetSpanCostCoefficientForAllVehicles(1)
+
     def _add_visit(self, i: int, required_penalty: int | None) -> None:
         """Constrain visit ``i``: windows, skip penalty, allowed vehicles."""
         visit = self.p.visits[i]
@@ -243,7 +267,7 @@ class _Model:
             if lo - hi > 1:
                 cumul.RemoveInterval(hi + 1, lo - 1)
         if optional:
-            penalty = required_penalty if visit.required else visit.prize
+            penalty = required_penalty if visit.required else visit.prize + self.leaving[i]
             routing.AddDisjunction([index], int(penalty or 0))
         if visit.allowed_vehicles is not None:
             allowed = sorted(visit.allowed_vehicles)

@@ -82,6 +82,8 @@ class PyVRPEngine:
         for k, vehicle in enumerate(problem.vehicles):
             if has_break(problem, k):
                 return f"vehicle {vehicle.id} has a break"
+        if problem.current_routes is not None and any(v.move_cost for v in problem.visits):
+            return "visits carry move costs (re-planning), which PyVRP does not express"
         if not self.restrict_windows:
             for visit in problem.visits:
                 if len(visit.windows) > 1:
