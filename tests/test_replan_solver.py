@@ -6,6 +6,7 @@ metres separate them, so every cost here can be added up by hand.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -77,7 +78,7 @@ def test_restrict_keeps_the_parts_current_routes_renumbered() -> None:
     assert p.restrict([1], [1, 2]).current_routes == ((1,),)
 
 
-def test_construction_starts_from_the_current_order_and_inserts_the_rest() -> None:
+def test_construction_keeps_the_current_order_and_inserts_the_rest() -> None:
     """k0's current order 300, 100 (not the shortest) is kept; the open visit 200 is inserted."""
     p = line_problem([100, 300, 200], [0], current=((1, 0),))
     (seq,) = construct(p)
@@ -85,12 +86,34 @@ def test_construction_starts_from_the_current_order_and_inserts_the_rest() -> No
     assert sorted(seq) == [0, 1, 2]
 
 
-def test_construction_leaves_out_a_current_visit_that_no_longer_fits() -> None:
-    """Visit 0's window closes before k0 can reach it after visit 1: it is dropped, 1 and 2 stay."""
-    closes = {0: (8 * 3600, 8 * 3600 + 50)}  # only reachable first
+def test_construction_never_reorders_current_visits_to_fit_one() -> None:
+    """v0 (window closing at 08:02:30) fits only first, but its current place is after v1.
+
+    Served in the current order v1, v0 it would start at 08:08:20 at the
+    earliest (300 s out, 60 s there, 200 s back), so v0 and v1 cannot both be
+    served: one is left out and the route is in the current order. Without a
+    current order all three are served, v0 first.
+    """
+    closes = {0: (8 * 3600, 8 * 3600 + 150)}
     p = line_problem([100, 300, 400], [0], current=((1, 0, 2),), windows=closes)
     (seq,) = construct(p)
-    assert seq == [1, 2]
+    assert len(seq) == 2 and 2 in seq
+    assert seq == [v for v in (1, 0, 2) if v in seq]
+    fresh = line_problem([100, 300, 400], [0], windows=closes)
+    (free_order,) = construct(fresh)
+    assert free_order[0] == 0 and sorted(free_order) == [0, 1, 2]
+
+
+def test_an_urgent_visit_takes_the_time_of_a_current_visit_worth_less() -> None:
+    """k0 has room for one visit: the newcomer worth 50000 displaces the current one worth 10000."""
+    p = line_problem([100, 200], [0], current=((0,),), move_cost=500)
+    p = dataclasses.replace(
+        p,
+        vehicles=(dataclasses.replace(p.vehicles[0], max_visits=1),),
+        current_routes=((0,),),
+        visits=(p.visits[0], dataclasses.replace(p.visits[1], prize=50_000)),
+    )
+    assert construct(p) == [[1]]
 
 
 def test_a_visit_stays_on_its_vehicle_while_moving_costs_more_than_it_saves() -> None:

@@ -8,10 +8,15 @@ vehicle is). After each insertion only the changed vehicle's column of the
 insertion-cost matrix is recomputed, with numpy over all open visits, so a day
 of 5,000 visits and 120 vehicles is built in seconds.
 
-When the problem has current routes (re-planning), each vehicle starts from
-its current route, kept in order as far as it still fits; the other visits
-are then inserted, and placing a visit away from its current vehicle adds its
-move cost to the insertion (leaving it out costs its prize plus that cost).
+When the problem has current routes (re-planning), a visit goes back on its
+current vehicle only between the current visits before and after it there
+(each route keeps its current order), placing it on another vehicle adds its
+move cost to the insertion, and leaving it out costs its prize plus that
+cost. Visits are inserted by value as always, so a visit worth more (an
+urgent one) takes the time of a current visit worth less. Starting from the
+current routes instead, and inserting the other visits after them, left the
+valuable newcomers out (no room) and gave the search a much worse start
+(measured in ``benchmarks/replan.py``'s README notes).
 
 Each route keeps, per item (start, visits, end), the earliest departure and
 the latest arrival that keeps the rest of the route feasible, which makes the
@@ -28,8 +33,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from routeplan.solver.model import Problem, Route
-from routeplan.solver.schedule import first_start, has_break, latest_arrival, time_route
+from routeplan.solver.model import Problem
+from routeplan.solver.schedule import first_start, has_break, latest_arrival
 
 INF = np.int64(1) << np.int64(60)
 #: stand-in prize of a required visit: always worth more than any detour
@@ -68,6 +73,10 @@ class _Data:
             [v.move_cost if h is not None else 0 for v, h in zip(visits, home, strict=True)],
             dtype=np.int64,
         )
+        #: position of each visit on its current route (-1: on none)
+        self.rank = np.full(n, -1, dtype=np.int64)
+        for seq in problem.current_routes or ():
+            self.rank[list(seq)] = np.arange(len(seq), dtype=np.int64)
         # leaving a visit off its current route costs its move cost on top of the prize
         prize = np.array([v.prize for v in visits], dtype=np.int64) + self.move
         self.prize = np.where(self.required, REQUIRED_PRIZE, prize)
@@ -129,39 +138,6 @@ class Builder:
             if has_break(problem, r.k):
                 r.gap = 0
             self._refresh(r)
-        for k, seq in enumerate(problem.current_routes or ()):
-            if seq and self.usable[k]:
-                self.seed(self.routes[k], seq)
-
-    def seed(self, r: _Route, seq: tuple[int, ...]) -> None:
-        """Start ``r`` from ``seq`` in its order, keeping each visit that still fits.
-
-        A visit is kept when the route so far with it can still be timed
-        (window, shift, break), the vehicle may serve it and ``max_visits``
-        allows; the rest stay open for insertion.
-        """
-        p, d = self.p, self.d
-        kept: list[int] = []
-        load = 0
-        for v in seq:
-            if not d.allowed[v, r.k] or load + int(d.demand[v]) > d.cap[r.k]:
-                continue
-            if time_route(p, r.k, [*kept, v]) is not None:
-                kept.append(v)
-                load += int(d.demand[v])
-        route = time_route(p, r.k, kept)
-        if not kept or route is None:
-            return
-        r.seq, r.load = kept, load
-        if r.gap >= 0:
-            r.gap = self._break_gap(route)
-        self._refresh(r)
-
-    def _break_gap(self, route: Route) -> int:
-        """Return the gap holding a timed route's break: the visits that end before it starts."""
-        assert route.break_start_s is not None
-        ends = np.array(route.service_start_s, dtype=np.int64) + self.d.service[list(route.visits)]
-        return int((ends <= route.break_start_s).sum())
 
     # -- route bookkeeping -------------------------------------------------
     def _items(self, r: _Route) -> list[int]:
@@ -244,6 +220,7 @@ class Builder:
             after = ~before_ok & after_ok
         fits = (d.demand[rows] + r.load <= d.cap[r.k]) & d.allowed[rows, r.k]
         ok &= fits[:, None]
+        ok &= self._in_order(r, rows)
         # a visit placed away from its current vehicle pays its move cost
         moved = np.where((d.home[rows] >= 0) & (d.home[rows] != r.k), d.move[rows], 0)
         cost = np.where(ok, delta + moved[:, None], INF)
@@ -251,6 +228,29 @@ class Builder:
         best = cost[np.arange(m), best_gap]
         after_flag = after & (best_gap == r.gap)
         return best, best_gap.astype(np.int64), after_flag
+
+    def _in_order(self, r: _Route, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Return where each visit may go in ``r`` keeping ``r``'s current visits in order.
+
+        A visit of ``r``'s current route may only go between the current
+        visits before and after it on that route; other visits go anywhere.
+        """
+        d = self.d
+        n = len(r.seq)
+        ok = np.ones((len(rows), n + 1), dtype=bool)
+        mine = d.home[rows] == r.k
+        if not mine.any():
+            return ok
+        seq = np.array(r.seq, dtype=np.int64)
+        own = d.home[seq] == r.k if n else np.zeros(0, dtype=bool)
+        before = np.maximum.accumulate(np.concatenate([[-1], np.where(own, d.rank[seq], -1)]))
+        big = np.int64(len(d.rank) + 1)
+        after = np.minimum.accumulate(
+            np.concatenate([np.where(own, d.rank[seq], big), [big]])[::-1]
+        )[::-1]
+        key = d.rank[rows[mine]][:, None]
+        ok[mine] = (before[None, :] < key) & (key < after[None, :])
+        return ok
 
     def insert(self, r: _Route, v: int, gap: int, after_break: bool) -> None:
         """Insert visit ``v`` in gap ``gap`` of ``r`` (after the break if it is there)."""
