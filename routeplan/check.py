@@ -26,6 +26,11 @@ from routeplan.travel import road_distance_m, travel_time_s
 
 #: slack for times shown rounded down to the minute
 TOLERANCE_S = 60
+#: ``status`` of an itinerary row an agent reported (``routeplan replan``): its times are
+#: what happened, so the plan's own rules on them (travel to it, time with the debtor,
+#: window, shift) are not checked; the law (legal hours and days), eligibility, skills
+#: and the place still are
+REPORTED_STATUSES = frozenset({"done", "in_progress", "no_show"})
 
 
 @dataclass(frozen=True)
@@ -110,11 +115,41 @@ def check_plan(
         Exclusions from the visit history, when the plan used one.
     """
     d = Path(plan_dir)
+    accounts = _todays_windows(d, accounts)
     elig = determine_eligibility(accounts, plan_date, config, extra_exclusions=extra_exclusions)
     excluded_ids = set(elig.excluded[S.ACCOUNT_ID])
     day = _day(accounts, plan_date, config, excluded_ids)
     out = _check_itinerary(d, agents, plan_date, day)
     out.extend(_check_accounted(d, accounts, set(day.seen), excluded_ids))
+    return out
+
+
+def _todays_windows(plan_dir: Path, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Return ``accounts`` with the windows a re-plan took from today's events.
+
+    A revision made by ``routeplan replan`` lists them in ``summary.json``
+    (``replan.new_windows``: account -> ``HH:MM-HH:MM;...``): the debtor's
+    availability today, which the portfolio file does not know.
+    """
+    from routeplan.io.readers import parse_windows
+    from routeplan.io.safe import read_json
+
+    path = plan_dir / "summary.json"
+    if not path.exists():
+        return accounts
+    summary = read_json(path)
+    entry = summary.get("replan") if isinstance(summary, dict) else None
+    changed = entry.get("new_windows") if isinstance(entry, dict) else None
+    if not isinstance(changed, dict) or not changed:
+        return accounts
+    try:
+        windows = {str(a): parse_windows(str(w)) for a, w in changed.items()}
+    except ValueError as exc:
+        raise InputError(f"{path}, key replan.new_windows: {exc}") from None
+    out = accounts.copy()
+    out["windows"] = [
+        windows.get(str(a), w) for a, w in zip(out[S.ACCOUNT_ID], out["windows"], strict=True)
+    ]
     return out
 
 
@@ -289,7 +324,8 @@ def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day)
                 )
             prev_pos, prev_ready = pos, s1
             continue
-        if prev_pos is not None and prev_ready is not None:
+        reported = str(getattr(r, "status", "") or "").strip() in REPORTED_STATUSES
+        if prev_pos is not None and prev_ready is not None and not reported:
             need = _travel_s(prev_pos, pos, config, speed)
             if arr + TOLERANCE_S < max(prev_ready + need + pending_break, break_end):
                 v(
@@ -320,7 +356,7 @@ def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day)
             v(stop, "", "format", f"unknown kind {kind!r}")
             continue
         aid = str(r.account_id)
-        bounds = _Bounds(arr, s0, s1, legal_lo, legal_hi, shift_lo, shift_hi)
+        bounds = _Bounds(arr, s0, s1, legal_lo, legal_hi, shift_lo, shift_hi, reported)
         out.extend(_check_visit(agent_id, stop, aid, r, bounds, skills, day))
         day.seen[aid] = agent_id
         prev_pos, prev_ready = pos, s1
@@ -339,6 +375,8 @@ class _Bounds:
     legal_hi: int
     shift_lo: int
     shift_hi: int
+    #: times reported by the agent (see :data:`REPORTED_STATUSES`)
+    reported: bool = False
 
 
 def _check_visit(
@@ -365,7 +403,7 @@ def _check_visit(
     if arr > s0:
         v("times", "arrival after service start")
     # start and end are both shown rounded down, so a whole visit shows in full
-    if s1 - s0 < service_s:
+    if s1 - s0 < service_s and not b.reported:
         v("service", f"{(s1 - s0) // 60} min with the debtor, {service_s // 60} required")
     if arr < legal_lo or s1 > legal_hi:
         v(
@@ -374,12 +412,13 @@ def _check_visit(
             f" outside legal hours {format_clock(legal_lo, seconds=True)}-"
             f"{format_clock(legal_hi, seconds=True)}",
         )
-    if s0 < shift_lo or s1 > shift_hi:
+    if (s0 < shift_lo or s1 > shift_hi) and not b.reported:
         v("shift", "visit outside the agent's shift")
     wins = effective_windows(
         tuple(a["windows"] or ()), (config.legal.start_min, config.legal.end_min)
     )
-    if not any(lo * 60 <= s0 and s1 <= hi * 60 + TOLERANCE_S for lo, hi in wins):
+    in_window = any(lo * 60 <= s0 and s1 <= hi * 60 + TOLERANCE_S for lo, hi in wins)
+    if not in_window and not b.reported:
         v(
             "window",
             f"service {format_clock(s0, seconds=True)}-{format_clock(s1, seconds=True)} "

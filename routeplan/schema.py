@@ -166,6 +166,9 @@ ITINERARY_EXTRA: Final = (
     # the facts behind the priority (``days_past_due=184;broken_promises=2;...``),
     # printed on the route sheet as plain words in the team's language
     "why_today",
+    # ``done``, ``in_progress`` or ``no_show`` on a visit an agent reported before a
+    # re-plan (``routeplan replan``): its times are what happened; empty on planned rows
+    "status",
 )
 KIND_START: Final = "start"
 KIND_VISIT: Final = "visit"
@@ -208,3 +211,10 @@ DR_CAPACITY: Final = "lower_value_than_planned_visits"
 DR_NO_AGENT: Final = "no_usable_agent"
 #: a dispatcher deleted the visit from itineraries.csv (``routeplan retime``)
 DR_REMOVED_BY_DISPATCHER: Final = "removed_by_dispatcher"
+#: re-planning during the day (``routeplan replan``): the visit's agent became unavailable
+#: and nobody could take it; no agent had time for it after the re-plan; the visit was
+#: cancelled; the account was taken off today's plan (paid, dispute raised)
+DR_AGENT_UNAVAILABLE: Final = "agent_unavailable"
+DR_NO_TIME_AFTER_REPLAN: Final = "no_time_after_replan"
+DR_VISIT_CANCELLED: Final = "visit_cancelled"
+DR_ACCOUNT_REMOVED: Final = "account_removed"
