@@ -301,8 +301,9 @@ def _register_commands() -> None:
     """Add the commands that live beside their own modules."""
     from routeplan.history_cli import history_command, record_command, report_command
     from routeplan.present.cli import map_command
+    from routeplan.replan_cli import replan_command
 
-    for cmd in (map_command, record_command, history_command, report_command):
+    for cmd in (map_command, record_command, history_command, report_command, replan_command):
         main.add_command(cmd)
 
 
