@@ -116,6 +116,16 @@ def test_an_urgent_visit_takes_the_time_of_a_current_visit_worth_less() -> None:
     assert construct(p) == [[1]]
 
 
+def test_a_displaced_visit_is_left_out_rather_than_pushed_onto_a_full_neighbour() -> None:
+    """k0 and k1 each have room for their one visit; a newcomer worth 50000 near k0 takes k0's
+    place and k0's visit is left out: moving it would displace k1's in turn (a chain)."""
+    p = line_problem([100, 900, 150], [0, 1000], move_cost=500)
+    one = tuple(dataclasses.replace(k, max_visits=1) for k in p.vehicles)
+    visits = (*p.visits[:2], dataclasses.replace(p.visits[2], prize=50_000))
+    p = dataclasses.replace(p, vehicles=one, visits=visits, current_routes=((0,), (1,)))
+    assert construct(p) == [[2], [1]]
+
+
 def test_a_visit_stays_on_its_vehicle_while_moving_costs_more_than_it_saves() -> None:
     """v0 at 900 is on k0 (base 0) but k1 (base 1000) is nearer: it moves only when that pays.
 

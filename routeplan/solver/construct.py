@@ -8,15 +8,17 @@ vehicle is). After each insertion only the changed vehicle's column of the
 insertion-cost matrix is recomputed, with numpy over all open visits, so a day
 of 5,000 visits and 120 vehicles is built in seconds.
 
-When the problem has current routes (re-planning), a visit goes back on its
-current vehicle only between the current visits before and after it there
-(each route keeps its current order), placing it on another vehicle adds its
-move cost to the insertion, and leaving it out costs its prize plus that
-cost. Visits are inserted by value as always, so a visit worth more (an
-urgent one) takes the time of a current visit worth less. Starting from the
-current routes instead, and inserting the other visits after them, left the
-valuable newcomers out (no room) and gave the search a much worse start
-(measured in ``benchmarks/replan.py``'s README notes).
+When the problem has current routes (re-planning), each vehicle starts from
+its current route, in order, as far as it still fits; the other visits are
+then inserted, a current visit only between its current neighbours on its own
+vehicle, and placing a visit on another vehicle than its current one adds its
+move cost. Last, a visit left out that is worth more than a routed one near
+it (an urgent visit, a visit of an agent gone) takes that one's place when
+the swap pays, the one displaced going elsewhere only if that pays too.
+Inserting everything by value instead, current visits included, let each
+newcomer push a current visit to a neighbour, which pushed another: on a
+5,000-visit day it moved 156 visits where a few swaps do
+(``benchmarks/README.md``).
 
 Each route keeps, per item (start, visits, end), the earliest departure and
 the latest arrival that keeps the rest of the route feasible, which makes the
@@ -33,8 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from routeplan.solver.model import Problem
-from routeplan.solver.schedule import first_start, has_break, latest_arrival
+from routeplan.solver.model import Problem, Route
+from routeplan.solver.schedule import first_start, has_break, latest_arrival, time_route
 
 INF = np.int64(1) << np.int64(60)
 #: stand-in prize of a required visit: always worth more than any detour
@@ -138,6 +140,49 @@ class Builder:
             if has_break(problem, r.k):
                 r.gap = 0
             self._refresh(r)
+        for k, seq in enumerate(problem.current_routes or ()):
+            if seq and self.usable[k]:
+                self.seed(self.routes[k], seq)
+
+    def seed(self, r: _Route, seq: tuple[int, ...]) -> None:
+        """Start ``r`` from ``seq`` in its order, keeping each visit that still fits.
+
+        A visit is kept when the route so far with it can still be timed
+        (window, shift, break), the vehicle may serve it and ``max_visits``
+        allows; the rest stay open for insertion.
+        """
+        p, d = self.p, self.d
+        kept: list[int] = []
+        load = 0
+        for v in seq:
+            if not d.allowed[v, r.k] or load + int(d.demand[v]) > d.cap[r.k]:
+                continue
+            if time_route(p, r.k, [*kept, v]) is not None:
+                kept.append(v)
+                load += int(d.demand[v])
+        route = time_route(p, r.k, kept)
+        if not kept or route is None:
+            return
+        r.seq, r.load = kept, load
+        if r.gap >= 0:
+            r.gap = self._break_gap(route)
+        self._refresh(r)
+
+    def _break_gap(self, route: Route) -> int:
+        """Return the gap holding a timed route's break: the visits that end before it starts."""
+        assert route.break_start_s is not None
+        ends = np.array(route.service_start_s, dtype=np.int64) + self.d.service[list(route.visits)]
+        return int((ends <= route.break_start_s).sum())
+
+    def without(self, r: _Route, pos: int) -> _Route:
+        """Return a copy of ``r`` without its visit at ``pos`` (feasible: waiting is allowed)."""
+        v = r.seq[pos]
+        gap = r.gap - 1 if r.gap > pos else r.gap
+        out = _Route(
+            r.k, [*r.seq[:pos], *r.seq[pos + 1 :]], gap, load=r.load - int(self.d.demand[v])
+        )
+        self._refresh(out)
+        return out
 
     # -- route bookkeeping -------------------------------------------------
     def _items(self, r: _Route) -> list[int]:
@@ -252,6 +297,13 @@ class Builder:
         ok[mine] = (before[None, :] < key) & (key < after[None, :])
         return ok
 
+    def removal_saving(self, r: _Route, pos: int) -> int:
+        """Return the travel seconds saved by taking the visit at ``pos`` off ``r``."""
+        mat = self.p.durations_s[self.p.vehicles[r.k].profile]
+        items = self._items(r)
+        a, v, b = items[pos], items[pos + 1], items[pos + 2]
+        return int(mat[a, v] + mat[v, b] - mat[a, b])
+
     def insert(self, r: _Route, v: int, gap: int, after_break: bool) -> None:
         """Insert visit ``v`` in gap ``gap`` of ``r`` (after the break if it is there)."""
         r.seq.insert(gap, v)
@@ -345,7 +397,85 @@ def construct(
         b2 = best2[rows]
         changed = rows[(old <= b2) | (c < b2)]
         _update_best(cost, changed, best1, best2)
+    if problem.current_routes is not None:
+        make_room(b, deadline=deadline)
     return [list(r.seq) for r in b.routes]
+
+
+#: how many of the nearest routes a left-out visit may take a place on (re-planning)
+ROOM_ROUTES = 6
+
+
+def make_room(b: Builder, *, deadline: float | None = None) -> None:
+    """Swap left-out visits for routed ones worth less, most valuable first, while it pays.
+
+    For each visit on no route (by prize, highest first) the routes passing
+    nearest to it are tried: each visit worth less is taken off in turn and
+    the left-out one put where it fits best. The best swap that lowers the
+    objective is made; the visit displaced then goes where it adds least, if
+    that is worth its prize, else it is left out.
+    """
+    d, p = b.d, b.p
+    routed = {v for r in b.routes for v in r.seq}
+    waiting = [v for v in range(len(p.visits)) if v not in routed and d.prize[v] > 0]
+    waiting.sort(key=lambda v: -int(d.prize[v]))
+    for v in waiting:
+        if deadline is not None and time.perf_counter() > deadline:
+            return
+        swap = _best_swap(b, v)
+        if swap is None:
+            continue
+        r, pos, gap, after_break = swap
+        w = r.seq[pos]
+        smaller = b.without(r, pos)
+        r.seq, r.gap, r.load, r.dep, r.late = (
+            smaller.seq,
+            smaller.gap,
+            smaller.load,
+            smaller.dep,
+            smaller.late,
+        )
+        b.insert(r, v, gap, after_break)
+        _reinsert(b, w)
+
+
+def _best_swap(b: Builder, v: int) -> tuple[_Route, int, int, bool] | None:
+    """Return (route, position to free, gap, after break) of the best paying swap for ``v``."""
+    d, p = b.d, b.p
+    node = int(d.node[v])
+    near = []
+    for r in b.routes:
+        if r.seq and b.usable[r.k] and d.allowed[v, r.k]:
+            items = np.array(b._items(r), dtype=np.int64)
+            near.append((int(p.distance_m[node, items].min()), r.k))
+    near.sort()
+    rows = np.array([v], dtype=np.int64)
+    best: tuple[int, _Route, int, int, bool] | None = None
+    for _, k in near[:ROOM_ROUTES]:
+        r = b.routes[k]
+        for pos, w in enumerate(r.seq):
+            if d.prize[w] >= d.prize[v] or d.required[w]:
+                continue
+            smaller = b.without(r, pos)
+            cost, gap, after = b.column(smaller, rows)
+            if cost[0] >= INF:
+                continue
+            gain = int(d.prize[v] - cost[0]) - int(d.prize[w] - b.removal_saving(r, pos))
+            if gain > 0 and (best is None or gain > best[0]):
+                best = (gain, r, pos, int(gap[0]), bool(after[0]))
+    return None if best is None else best[1:]
+
+
+def _reinsert(b: Builder, w: int) -> None:
+    """Put a displaced visit where it adds least, when that is worth its prize."""
+    rows = np.array([w], dtype=np.int64)
+    best: tuple[int, _Route, int, bool] | None = None
+    for r in b.routes:
+        cost, gap, after = b.column(r, rows)
+        if cost[0] < INF and (best is None or cost[0] < best[0]):
+            best = (int(cost[0]), r, int(gap[0]), bool(after[0]))
+    if best is not None and best[0] < b.d.prize[w]:
+        b.insert(best[1], w, best[2], best[3])
 
 
 def _update_best(

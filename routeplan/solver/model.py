@@ -29,7 +29,7 @@ Semantics
 * Re-planning (``Problem.current_routes``, None otherwise): a visit on a
   vehicle's current route that is served by another vehicle, or skipped,
   also costs its ``move_cost`` (stability: what is in force changes only when
-  it pays). The construction starts from the current routes.
+  it pays). The construction keeps each current route's order.
 """
 
 from __future__ import annotations
@@ -120,8 +120,8 @@ class Problem:
     #: (None = only ``max_visits``); the VRPTW benchmarks use it for load
     capacity: tuple[int, ...] | None = None
     #: re-planning: the routes in force, one visit sequence per vehicle (None = a
-    #: fresh day). The construction starts from them, keeping what still fits, and
-    #: a visit on one of them pays its ``move_cost`` when served elsewhere or skipped
+    #: fresh day). A visit on one of them pays its ``move_cost`` when served elsewhere
+    #: or skipped, and the construction puts it back only in its current order
     current_routes: tuple[tuple[int, ...], ...] | None = None
 
     def __post_init__(self) -> None:
