@@ -100,7 +100,12 @@ def revision_itineraries(run: Run) -> tuple[pd.DataFrame, set[str]]:
         same_route = past.continues and final.get(k, ()) == current.get(k, ())
         times_hold = same_route and _times_hold(run, k, morning)
         if times_hold and not past.touched and all(f.as_planned for f in past.visits):
-            rows.extend(_records(morning))
+            status = {run.day.account_of(f.visit): f.status for f in past.visits}
+            for r in _records(morning):
+                r[STATUS] = (
+                    status.get(str(r[S.ACCOUNT_ID]), "") if r["kind"] == S.KIND_VISIT else ""
+                )
+                rows.append(r)
             if len(morning):
                 kept.add(agent)
             continue

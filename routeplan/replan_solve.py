@@ -16,10 +16,11 @@ low-value visit whenever the detour costs less than the bonus.
 Only part of the fleet is searched: the *disturbed* vehicles (an event
 changed their time or their route no longer fits) and, for each free visit,
 the ``neighbours`` vehicles whose current routes pass nearest to it. The
-other vehicles keep their routes untouched; so does any searched vehicle that
-ends up with exactly the visits it had (its current order is restored, even
-when the search found a shorter one): an agent whose day is unaffected keeps
-it exactly.
+other vehicles keep their routes untouched; so does any undisturbed vehicle
+searched (a neighbour) that ends up with exactly the visits it had: its
+current order is restored even when the search found a shorter one, so an
+agent whose day is unaffected keeps it exactly. A disturbed vehicle takes the
+order the search found.
 """
 
 from __future__ import annotations
@@ -145,10 +146,11 @@ def solve_stable(
             f"{len(part_visits)} visits ({len(free)} on no route)"
         )
     found = solve(part, params, progress, executor=executor)
+    shaken = set(disturbed) | stuck
     for j, k in enumerate(focus):
         new = [part_visits[i] for i in found.routes[j].visits]
-        if sorted(new) == sorted(routes[k]) and k not in stuck:
-            continue  # the same visits: the current order stays (it fits: k is not stuck)
+        if sorted(new) == sorted(routes[k]) and k not in shaken:
+            continue  # an undisturbed agent with the same visits keeps its order (it fits)
         routes[k] = new
     timed = [_timed(p, k, seq) for k, seq in enumerate(routes)]
     result = _result(p, timed, found.status, found.engine, found.runtime_s, found)

@@ -256,7 +256,7 @@ def _reported(day: Problem, rep: Report, planned: Mapping[int, int]) -> FrozenVi
     service = day.visits[rep.visit].service_s
     same = (
         start is not None
-        and rep.status == "done"
+        and rep.status in ("done", "in_progress")
         and abs(rep.arrival_s - start) <= AS_PLANNED_S
         and abs(rep.end_s - (start + service)) <= AS_PLANNED_S
     )
