@@ -14,7 +14,7 @@ import pytest
 
 from routeplan.solver import Problem, SolveParams, Vehicle, Visit, solve
 from routeplan.solver.construct import construct
-from routeplan.solver.engines import OrToolsEngine, PyVRPEngine
+from routeplan.solver.engines import OrToolsEngine, PyVRPEngine, VroomEngine
 from routeplan.solver.model import plan_cost
 
 DAY = (8 * 3600, 18 * 3600)
@@ -172,8 +172,10 @@ def test_dropping_a_current_visit_costs_its_prize_plus_the_move_cost() -> None:
     assert kept.routes[0].visits == (0,) and kept.objective == 1800
 
 
-def test_pyvrp_declines_a_day_with_move_costs() -> None:
-    """PyVRP cannot charge move costs, so it does not search a re-planned day."""
+def test_pyvrp_and_vroom_decline_a_day_with_move_costs() -> None:
+    """PyVRP and VROOM cannot charge move costs: they would reshuffle the routes in force."""
     p = line_problem([100], [0], move_cost=500, current=((0,),))
     assert "move costs" in (PyVRPEngine().supports(p) or "")
+    assert "move costs" in (VroomEngine().supports(p) or "")
     assert PyVRPEngine().supports(line_problem([100], [0])) is None
+    assert VroomEngine().supports(line_problem([100], [0])) is None

@@ -20,7 +20,7 @@ from typing import Protocol
 from routeplan.solver.model import Problem
 from routeplan.solver.params import SolveParams
 
-__all__ = ["Answer", "Engine", "Sequences", "common_reason"]
+__all__ = ["Answer", "Engine", "Sequences", "common_reason", "moves_reason"]
 
 #: one sequence of visit indices per vehicle of a problem, in vehicle order
 Sequences = tuple[tuple[int, ...], ...]
@@ -80,4 +80,15 @@ def common_reason(problem: Problem, library: str | None = None) -> str | None:
             return f"{'pyvroom' if library == 'vroom' else library} is not installed"
     if not problem.vehicles or not problem.visits:
         return "nothing to search"
+    return None
+
+
+def moves_reason(problem: Problem) -> str | None:
+    """Return why an engine that ignores move costs must not search ``problem`` (re-planning).
+
+    An engine that cannot charge ``Visit.move_cost`` would reshuffle the routes
+    in force for small gains; None when the problem has no move costs.
+    """
+    if problem.current_routes is not None and any(v.move_cost for v in problem.visits):
+        return "visits carry move costs (re-planning), which this engine does not express"
     return None

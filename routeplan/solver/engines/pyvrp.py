@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from routeplan.solver.engines.base import Answer, Sequences, common_reason
+from routeplan.solver.engines.base import Answer, Sequences, common_reason, moves_reason
 from routeplan.solver.model import Problem, Window
 from routeplan.solver.params import SolveParams
 from routeplan.solver.schedule import has_break, time_route
@@ -82,8 +82,9 @@ class PyVRPEngine:
         for k, vehicle in enumerate(problem.vehicles):
             if has_break(problem, k):
                 return f"vehicle {vehicle.id} has a break"
-        if problem.current_routes is not None and any(v.move_cost for v in problem.visits):
-            return "visits carry move costs (re-planning), which PyVRP does not express"
+        moves = moves_reason(problem)
+        if moves is not None:
+            return moves
         if not self.restrict_windows:
             for visit in problem.visits:
                 if len(visit.windows) > 1:

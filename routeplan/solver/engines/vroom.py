@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from routeplan.solver.engines.base import Answer, Sequences, common_reason
+from routeplan.solver.engines.base import Answer, Sequences, common_reason, moves_reason
 from routeplan.solver.model import Problem
 from routeplan.solver.params import SolveParams
 from routeplan.solver.schedule import has_break
@@ -53,9 +53,11 @@ class VroomEngine:
         """Return why VROOM cannot run (not installed, or nothing to search); None when it can.
 
         VROOM expresses every constraint but the prizes, which it turns into
-        priorities: its plan is a start, not a substitute for the objective.
+        priorities: its plan is a start, not a substitute for the objective. It
+        does not run on a re-planned day (move costs): its routes would ignore
+        the routes in force.
         """
-        return common_reason(problem, "vroom")
+        return common_reason(problem, "vroom") or moves_reason(problem)
 
     def solve(
         self, problem: Problem, params: SolveParams, start: Sequences | None, deadline: float
