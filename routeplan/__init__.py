@@ -13,7 +13,8 @@ Stages on their own: :func:`determine_eligibility`, :func:`score_accounts`,
 
 Every command of the ``routeplan`` command line is one call here too
 (:mod:`routeplan.commands`): :func:`plan_to_folder`, :func:`check_plan_inputs`,
-:func:`retime_folder`, :func:`write_dispatch_outputs` (``map``),
+:func:`retime_folder`, :func:`replan_folder` (``replan``),
+:func:`write_dispatch_outputs` (``map``),
 :func:`record_outcomes`, :func:`history_trail` and :func:`report_activity`.
 """
 
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from routeplan.outcomes import validate_outcomes
     from routeplan.plan import Inputs, Plan, load_inputs, plan_day
     from routeplan.present import write_dispatch_outputs
+    from routeplan.replan import ReplanResult, replan_folder
     from routeplan.retime import RetimeResult, retime_plan_folder
     from routeplan.scoring import score_accounts
     from routeplan.solver import solve
@@ -100,6 +102,8 @@ _LAZY: dict[str, str] = {
     "Plan": "routeplan.plan",
     "load_inputs": "routeplan.plan",
     "plan_day": "routeplan.plan",
+    "ReplanResult": "routeplan.replan",
+    "replan_folder": "routeplan.replan",
     "RetimeResult": "routeplan.retime",
     "retime_plan_folder": "routeplan.retime",
     "score_accounts": "routeplan.scoring",
@@ -143,6 +147,7 @@ __all__ = [
     "PlanRun",
     "Problem",
     "RecordReport",
+    "ReplanResult",
     "Result",
     "RetimeResult",
     "RouteplanError",
@@ -169,6 +174,7 @@ __all__ = [
     "read_accounts",
     "read_agents",
     "record_outcomes",
+    "replan_folder",
     "report_activity",
     "retime_folder",
     "retime_plan_folder",

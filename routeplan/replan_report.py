@@ -147,6 +147,12 @@ def _times_hold(run: Run, k: int, morning: pd.DataFrame) -> bool:
         then = _seconds(planned.get(run.day.account_of(run.cont.visits[i]), ""))
         if then is None or start > then + 59:
             return False
+    if run.stable.problem.vehicles[j].break_s > 0:
+        # the break still owed must be the morning's, after the frozen visits
+        breaks = morning[morning["kind"] == S.KIND_BREAK]
+        last = max((f.start_s for f in run.past[k].visits), default=0)
+        if breaks.empty or _key(breaks.iloc[0].to_dict(), "service_start") < last:
+            return False
     return True
 
 
@@ -169,7 +175,7 @@ def _agent_day(
     if past.break_taken and brk is not None:
         rows.append((_key(brk, "service_start"), {**brk, STATUS: ""}))
     if past.continues and times_hold:
-        last_frozen = max((f.end_s for f in past.visits), default=0)
+        last_frozen = max((f.start_s for f in past.visits), default=0)
         for r in _records(morning):
             if r["kind"] == S.KIND_VISIT and run.day.visit_of(str(r[S.ACCOUNT_ID])) in {
                 f.visit for f in past.visits

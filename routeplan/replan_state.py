@@ -224,7 +224,7 @@ def _freeze(
     taken = {f.visit for f in frozen}
     current = [v for v in route.visits if v not in taken and v not in lost]
     touched = bool(
-        lost
+        lost & set(route.visits)
         or k in state.limits
         or k in state.positions
         or any(not f.as_planned for f in frozen)
@@ -292,8 +292,13 @@ def _commit(
         brk = route.break_start_s
         pause = veh.break_s if brk is not None and prev_end <= brk < planned[v] else 0
         earliest = dep + travel + pause
-        # as planned, the agent keeps the planned time; once off the plan, it goes on at once
-        start = first_start(visit.windows, earliest if pushed else max(planned[v], earliest))
+        if not pushed and earliest < planned[v] + 60:
+            wanted = planned[v]  # as planned (times are shown to the minute)
+        elif not pushed:
+            wanted = max(planned[v], earliest)
+        else:
+            wanted = earliest  # once off the plan, the agent goes on at once
+        start = first_start(visit.windows, wanted)
         if start is None or (gone_by_now and limit is not None and start >= limit):
             break
         pushed = pushed or start != planned[v]
