@@ -55,6 +55,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 30 \
 		--variants nobreaks --engines routeplan-pyvrp,routeplan-ortools --stem collection-nobreaks
 	$(BIN)/python -m benchmarks.replan --visits 5000 --agents 120 --at 11:00 --stem replan
+	$(BIN)/python -m benchmarks.replan --visits 5000 --agents 120 --at 11:00 \
+		--long-share 0.2 --no-show-share 0.1 --stem replan-disrupted
 
 # two instances and a small collection day at 2 s, to keep the scripts working
 bench-smoke: $(VENV)/.installed-dev

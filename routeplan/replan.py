@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -654,7 +653,9 @@ class Run:
 
     def event_digest(self) -> str:
         """Return the SHA-256 of the events file as read."""
-        return hashlib.sha256(self.events_path.read_bytes()).hexdigest()
+        from routeplan.io.manifest import sha256_file
+
+        return sha256_file(self.events_path)
 
 
 # --- urgent accounts outside the plan ----------------------------------------------------------
