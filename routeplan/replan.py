@@ -246,7 +246,9 @@ def build_day(
     usable = agent_status(ctx.agents, ctx.date, cfg).usable
     if usable.empty:
         raise InputError(f"{morning.folder}: no agent of the plan may work on {ctx.date}")
-    places = _places(events, frame)
+    it = morning.itineraries
+    carried = it.loc[it[STATUS].astype(str).str.strip().isin(REPORTED), S.ACCOUNT_ID]
+    places = _places(events, frame, [str(a) for a in carried])
     pseudo = _pseudo_agents(usable, places)
     built = build_problem(frame, pd.concat([usable, pseudo], ignore_index=True), cfg)
     n = len(usable)
@@ -283,20 +285,25 @@ def _new_windows(events: Sequence[Event]) -> dict[str, tuple[tuple[int, int], ..
     return {a: e.windows for a, e in latest.items()}
 
 
-def _places(events: Sequence[Event], frame: pd.DataFrame) -> dict[str, tuple[float, float]]:
+def _places(
+    events: Sequence[Event], frame: pd.DataFrame, carried: Sequence[str] = ()
+) -> dict[str, tuple[float, float]]:
     """Return the places events need as nodes: positions, and every reported account.
 
-    A reported account's own visit is used when the day can plan it; its
-    place here is the fallback (an account the rules leave out of the day).
+    ``carried`` are the accounts the plan in force already had as reported. A
+    reported account's own visit is used when the day can plan it; its place
+    here is the fallback (an account the rules leave out of the day).
     """
     places: dict[str, tuple[float, float]] = {}
     where = frame.set_index(S.ACCOUNT_ID)
+    reported = [e.account_id for e in events if e.kind in REPORTED] + list(carried)
     for e in events:
         if e.kind is EventType.POSITION and e.lat is not None and e.lon is not None:
             places[_position_key(e)] = (e.lat, e.lon)
-        elif e.kind in REPORTED and e.account_id in where.index:
-            row = where.loc[e.account_id]
-            places[_report_key(e.account_id)] = (float(row[S.LAT]), float(row[S.LON]))
+    for account in reported:
+        if account in where.index:
+            row = where.loc[account]
+            places[_report_key(account)] = (float(row[S.LAT]), float(row[S.LON]))
     return places
 
 
@@ -395,7 +402,7 @@ def day_state(
     """
     agent = {a: k for k, a in enumerate(day.agents)}
     planned = _planned_times(morning)
-    reports: dict[str, Report] = {}
+    reports = _carried_reports(morning, day, agent)
     problems: list[RowProblem] = []
     gone: set[int] = set()
     limits: dict[int, int] = {}
@@ -443,6 +450,27 @@ def day_state(
         changed=frozenset(changed),
     )
     return state, problems
+
+
+def _carried_reports(morning: Morning, day: Day, agent: Mapping[str, int]) -> dict[str, Report]:
+    """Return the visits the plan in force already had as reported (an earlier revision).
+
+    Their rows carry the report in ``status``; an event about the same visit
+    replaces it.
+    """
+    it = morning.itineraries
+    rows = it[(it["kind"] == S.KIND_VISIT) & it[STATUS].astype(str).str.strip().isin(REPORTED)]
+    out: dict[str, Report] = {}
+    for r in rows.to_dict("records"):
+        account, k = str(r[S.ACCOUNT_ID]), agent.get(str(r[S.AGENT_ID]))
+        v = day.visit_of(account)
+        if v is None:
+            v = day.points.get(_report_key(account))
+        arrival, end = _seconds(r["arrival"]), _seconds(r["service_end"])
+        if k is None or v is None or arrival is None or end is None:
+            continue
+        out[account] = Report(k, v, str(r[STATUS]).strip(), arrival, max(arrival, end))
+    return out
 
 
 def _planned_times(morning: Morning) -> dict[tuple[str, str], tuple[int, int]]:
@@ -541,6 +569,10 @@ def replan_folder(
     say: Progress = progress or (lambda _m: None)
     if out.resolve() == folder.resolve():
         raise InputError(f"--out {out} is the plan folder itself: re-plan into a new folder")
+    if db is not None and not Path(db).exists():
+        raise InputError(
+            f"{db}: no history database; plan the day with 'routeplan plan --db {db}' first"
+        )
     _refuse_changed(out, force)
     morning = read_morning(folder)
     check_day(morning, at_min, today, date)

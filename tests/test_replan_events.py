@@ -376,3 +376,84 @@ def test_a_visit_reported_after_its_agent_became_unavailable_is_a_contradiction(
     kept, problems = check_events(events, known, file="e.csv")
     assert kept == [] and {p.row for p in problems} == {2, 3}
     assert all("after the agent became unavailable" in p.problem for p in problems)
+
+
+# --- positions, revisions of revisions, the output folder ----------------------------------
+
+
+def test_a_reported_position_is_where_the_agent_continues_from(
+    tiny_dir: Path, planned: Path
+) -> None:
+    """A1, seen at 31.2400,121.4800 at 09:20 and having reported nothing, goes to ACC03 from
+    there at 09:30 (--at): ACC03 is not assumed done at its planned 09:01."""
+    from routeplan.travel import road_distance_m, travel_time_s
+
+    events = events_file(planned.parent, "09:20,position,A1,,,,31.2400,121.4800,,,stuck in traffic")
+    res = replan(planned, events, "--date", DATE, at="09:30")
+    no_crash(res)
+    assert res.exit_code == 0, res.output
+    dist = road_distance_m([31.2400, 31.2280], [121.4800, 121.4650], circuity=1.35)
+    leg = int(travel_time_s(dist, speed_kmh=25.0)[0, 1])
+    start = 9 * 3600 + 30 * 60 + leg
+    it = read_csv(planned / "r1" / "itineraries.csv")
+    row = it[it["account_id"] == "ACC03"].iloc[0]
+    assert row["agent_id"] == "A1"
+    assert row["service_start"] == f"{start // 3600:02d}:{start % 3600 // 60:02d}"
+    assert float(row["travel_km"]) == round(int(dist[0, 1]) / 1000, 2)
+    assert check_tiny(tiny_dir, planned / "r1").exit_code == 0
+
+
+def test_a_revision_of_a_revision_keeps_what_was_reported(tiny_dir: Path, planned: Path) -> None:
+    """r1 froze A2's ACC02 as done 09:03-09:40; r2 (from r1, with only a new event) keeps it so."""
+    events = events_file(planned.parent, "09:45,done,A2,ACC02,09:03,09:40,,,,,")
+    assert replan(planned, events, "--date", DATE, at="09:45").exit_code == 0
+    r1 = planned / "r1"
+    later = events_file(r1, "10:00,new_window,,ACC01,,,,,15:00-16:00,,")
+    res = run(
+        "replan",
+        r1,
+        "--events",
+        later,
+        "--at",
+        "10:00",
+        "--date",
+        DATE,
+        "--out",
+        r1 / "r2",
+        "--time-limit",
+        "1",
+        catch=True,
+    )
+    no_crash(res)
+    assert res.exit_code == 0, res.output
+    it = read_csv(r1 / "r2" / "itineraries.csv")
+    row = it[it["account_id"] == "ACC02"].iloc[0]
+    assert (row["status"], row["arrival"], row["service_end"]) == ("done", "09:03", "09:40")
+    summary = json.loads((r1 / "r2" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["replan"]["revision"] == 2 and summary["replan"]["from_revision"] == 1
+    assert check_tiny(tiny_dir, r1 / "r2").exit_code == 0
+
+
+def test_files_changed_by_hand_in_the_output_folder_are_never_overwritten(planned: Path) -> None:
+    """Re-planning again into r1 replaces routeplan's files; a changes.csv annotated by hand
+    stops it (one line) unless --force, which first moves it to a backup."""
+    events = events_file(planned.parent, "09:00,unavailable_from,A1,,,,,,,,")
+    assert replan(planned, events, "--date", DATE).exit_code == 0
+    assert replan(planned, events, "--date", DATE).exit_code == 0  # its own files: replaced
+    changes = planned / "r1" / "changes.csv"
+    changes.write_text(changes.read_text(encoding="utf-8-sig") + "called A1,,,,,,\n")
+    one_line_error(replan(planned, events, "--date", DATE), "changes.csv", "--force")
+    res = replan(planned, events, "--date", DATE, "--force")
+    assert res.exit_code == 0, res.output
+    (backup,) = (planned / "r1").glob("backup-*")
+    assert "called A1" in (backup / "changes.csv").read_text()
+
+
+def test_a_missing_history_database_is_refused_before_anything_is_written(
+    planned: Path, tmp_path: Path
+) -> None:
+    """--db naming no file: one line saying to plan with --db first; no revision folder."""
+    events = events_file(planned.parent, "09:00,unavailable_from,A1,,,,,,,,")
+    res = replan(planned, events, "--date", DATE, "--db", tmp_path / "none.db")
+    one_line_error(res, "none.db", "no history database")
+    assert not (planned / "r1").exists()
