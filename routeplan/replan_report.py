@@ -200,11 +200,28 @@ def _agent_day(
         rows.append((float("inf"), _end_row(run, k, past, morning)))
     ordered = [r for _, r in sorted(rows, key=lambda x: (x[0], x[1]["kind"] == S.KIND_END))]
     head = {**start, STATUS: ""} if start is not None else _start_row(run, k)
+    if not past.visits:
+        head["service_end"] = _departure(run, k, head, fresh)
     out = [head, *ordered]
     for n, r in enumerate(out):
         r["stop_no"] = n
         r[S.AGENT_ID] = agent
     return out
+
+
+def _departure(run: Run, k: int, head: Mapping[str, Any], fresh: pd.DataFrame | None) -> str:
+    """Return when an agent with nothing frozen leaves its base: as the re-planned day says.
+
+    From a reported position the agent left its base earlier, at some time we
+    do not know: the start of the shift is shown (the earliest it may have).
+    """
+    if run.past[k].at_position:
+        return str(head["service_start"])
+    if fresh is not None and len(fresh):
+        first = fresh.sort_values("stop_no", kind="stable").iloc[0]
+        if first["kind"] == S.KIND_START:
+            return str(first["service_end"])
+    return str(head["service_end"])
 
 
 def _first(frame: pd.DataFrame | None) -> dict[str, Any] | None:

@@ -119,6 +119,8 @@ class Past:
     #: a visit lost or gained, a changed visit): its day is not the morning's
     touched: bool
     continues: bool
+    #: it continues from a position it reported (not from a visit or its base)
+    at_position: bool = False
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,8 @@ def _freeze(
     node = day.visits[frozen[-1].visit].node if frozen else veh.start_node
     ready = max((f.end_s for f in frozen), default=None)
     position = state.positions.get(k)
-    if position is not None and (ready is None or position[1] >= ready):
+    at_position = position is not None and (ready is None or position[1] >= ready)
+    if position is not None and at_position:
         node, ready = position
     elif current:
         ready, node = _commit(day, k, route, state, frozen, current, ready, node)
@@ -246,7 +249,7 @@ def _freeze(
         and brk + veh.break_s <= ready_s
         and not any(brk < f.end_s and f.start_s < brk + veh.break_s for f in frozen)
     )
-    past = Past(tuple(frozen), node, ready_s, taken_break, touched, True)
+    past = Past(tuple(frozen), node, ready_s, taken_break, touched, True, at_position)
     return past, current
 
 

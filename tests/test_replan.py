@@ -341,3 +341,33 @@ def test_a_late_visit_pushes_the_rest_and_the_last_is_dropped_with_its_reason(
         f"- l3（原定 {hhmm(s3)}）：已从您的路线移除（重新排程后没有外访员有剩余时间）",
     ]
     check_ok(day, out)
+
+
+def test_an_agent_given_a_visit_before_its_planned_departure_leaves_earlier(
+    tmp_path: Path,
+) -> None:
+    """L's only visit (window 15:00-16:00) had it leave its base just before 15:00; given sick
+    S's s1 (window 10:00-11:00) it leaves in time for 10:00, and the day passes check."""
+    s1, l1 = ("31.2400", "121.4700"), ("31.2200", "121.4700")
+    day = write_day(
+        tmp_path / "day",
+        [
+            account("s1", lat=s1[0], lon=s1[1], windows="10:00-11:00"),
+            account("l1", lat=l1[0], lon=l1[1], windows="15:00-16:00"),
+        ],
+        [
+            agent("S", name="Sam", base=BASE, skills="zh"),
+            agent("L", name="Lee", base=BASE, skills="zh"),
+        ],
+    )
+    plan = morning(day, tmp_path / "plan", {"S": ["s1"], "L": ["l1"]})
+    leave = 15 * 3600 - leg_s(point(*BASE), point(*l1))
+    assert rows_of(plan, "L")["service_end"].iloc[0] == hhmm(leave)
+    out = plan / "r1"
+    res = replan(plan, ["08:55,unavailable_from,S,,,,,,,,"], "09:00", out)
+    assert res.exit_code == 0, res.output
+    rows = rows_of(out, "L")
+    assert list(rows["account_id"]) == ["", "s1", "l1", ""]
+    assert rows["service_end"].iloc[0] == hhmm(10 * 3600 - leg_s(point(*BASE), point(*s1)))
+    assert rows["service_start"].iloc[1] == "10:00"
+    check_ok(day, out)
