@@ -53,7 +53,16 @@ from routeplan.replan_solve import StableSolve, solve_stable
 from routeplan.replan_state import Continuation, DayState, Past, Report, continue_day
 from routeplan.solver.model import Problem, Progress, Route, Visit
 
-__all__ = ["STATUS", "ReplanResult", "replan_folder"]
+__all__ = [
+    "STATUS",
+    "ReplanResult",
+    "Run",
+    "clock",
+    "clock_seconds",
+    "new_windows",
+    "replan_folder",
+    "windows_text",
+]
 
 #: the itinerary column marking a visit reported before the re-plan (done, in_progress,
 #: no_show); empty on planned rows
@@ -232,7 +241,7 @@ def build_day(
     ctx = morning.ctx
     accounts = pd.concat([ctx.accounts, extra], ignore_index=True) if len(extra) else ctx.accounts
     accounts = accounts.drop_duplicates(S.ACCOUNT_ID, keep="first").reset_index(drop=True)
-    windows = _new_windows(events)
+    windows = new_windows(events)
     if windows:
         accounts = accounts.copy()
         accounts["windows"] = [
@@ -274,7 +283,7 @@ def build_day(
     )
 
 
-def _new_windows(events: Sequence[Event]) -> dict[str, tuple[tuple[int, int], ...]]:
+def new_windows(events: Sequence[Event]) -> dict[str, tuple[tuple[int, int], ...]]:
     """Return account -> today's windows from ``new_window`` events (the latest wins)."""
     latest: dict[str, Event] = {}
     for e in events:
@@ -342,9 +351,9 @@ def _pseudo_agents(usable: pd.DataFrame, places: Mapping[str, tuple[float, float
 # --- the morning plan and the day's facts, as solver data ------------------------------------
 
 
-def _seconds(clock: str) -> int | None:
+def clock_seconds(text: str) -> int | None:
     """Return ``HH:MM`` as seconds after midnight (None when it is not one)."""
-    parts = str(clock).strip().split(":")
+    parts = str(text).strip().split(":")
     if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
         return None
     return int(parts[0]) * 3600 + int(parts[1]) * 60
@@ -368,11 +377,11 @@ def morning_routes(morning: Morning, day: Day) -> tuple[list[Route], set[int]]:
         visits: list[int] = []
         starts: list[int] = []
         for r in rows.to_dict("records"):
-            start = _seconds(r["service_start"])
+            start = clock_seconds(r["service_start"])
             if r["kind"] == S.KIND_START:
-                depart = _seconds(r["service_end"]) or shift
+                depart = clock_seconds(r["service_end"]) or shift
             elif r["kind"] == S.KIND_END:
-                back = _seconds(r["arrival"]) or back
+                back = clock_seconds(r["arrival"]) or back
             elif r["kind"] == S.KIND_BREAK:
                 brk = start
             elif r["kind"] == S.KIND_VISIT:
@@ -466,7 +475,7 @@ def _carried_reports(morning: Morning, day: Day, agent: Mapping[str, int]) -> di
         v = day.visit_of(account)
         if v is None:
             v = day.points.get(_report_key(account))
-        arrival, end = _seconds(r["arrival"]), _seconds(r["service_end"])
+        arrival, end = clock_seconds(r["arrival"]), clock_seconds(r["service_end"])
         if k is None or v is None or arrival is None or end is None:
             continue
         out[account] = Report(k, v, str(r[STATUS]).strip(), arrival, max(arrival, end))
@@ -478,7 +487,7 @@ def _planned_times(morning: Morning) -> dict[tuple[str, str], tuple[int, int]]:
     it = morning.itineraries
     out: dict[tuple[str, str], tuple[int, int]] = {}
     for r in it[it["kind"] == S.KIND_VISIT].to_dict("records"):
-        start, end = _seconds(r["service_start"]), _seconds(r["service_end"])
+        start, end = clock_seconds(r["service_start"]), clock_seconds(r["service_end"])
         if start is not None and end is not None:
             out[(str(r[S.AGENT_ID]), str(r[S.ACCOUNT_ID]))] = (start, end)
     return out

@@ -35,7 +35,15 @@ from routeplan.itinerary import assemble_itineraries
 from routeplan.plan import Plan, refresh_summary
 from routeplan.present.common import file_stems
 from routeplan.present.labels import Labels, plan_language
-from routeplan.replan import STATUS, ReplanResult, Run, clock
+from routeplan.replan import (
+    STATUS,
+    ReplanResult,
+    Run,
+    clock,
+    clock_seconds,
+    new_windows,
+    windows_text,
+)
 from routeplan.replan_state import FrozenVisit, Past
 from routeplan.solver.model import Result
 
@@ -141,10 +149,8 @@ def _times_hold(run: Run, k: int, morning: pd.DataFrame) -> bool:
         for r in morning.to_dict("records")
         if r["kind"] == S.KIND_VISIT
     }
-    from routeplan.replan import _seconds
-
     for i, start in zip(route.visits, route.service_start_s, strict=True):
-        then = _seconds(planned.get(run.day.account_of(run.cont.visits[i]), ""))
+        then = clock_seconds(planned.get(run.day.account_of(run.cont.visits[i]), ""))
         if then is None or start > then + 59:
             return False
     if run.stable.problem.vehicles[j].break_s > 0:
@@ -233,9 +239,7 @@ def _first(frame: pd.DataFrame | None) -> dict[str, Any] | None:
 
 def _key(row: Mapping[str, Any], column: str) -> float:
     """Return a row's clock cell in seconds, for ordering (late when it cannot be read)."""
-    from routeplan.replan import _seconds
-
-    value = _seconds(str(row.get(column, "")))
+    value = clock_seconds(str(row.get(column, "")))
     return float(value) if value is not None else float("inf")
 
 
@@ -249,6 +253,8 @@ def _frozen_row(run: Run, agent: str, f: FrozenVisit, morning: pd.DataFrame) -> 
             return {**row, STATUS: f.status}
     else:
         row = _visit_row(run, account)
+        names = run.day.usable.set_index(S.AGENT_ID)[S.AGENT_NAME]
+        row["agent_name"] = names.get(agent, "")
     row.update(
         arrival=clock(f.arrival_s),
         service_start=clock(f.start_s),
@@ -267,8 +273,6 @@ def _visit_row(run: Run, account: str) -> dict[str, Any]:
     a = frame.loc[account]
     s = sc.loc[account] if account in sc.index else None
     windows = run.day.built.windows_min.get(account, ())
-    from routeplan.replan import windows_text
-
     return {
         "date": run.morning.ctx.date.isoformat(),
         "kind": S.KIND_VISIT,
@@ -601,19 +605,13 @@ def changes_table(run: Run, itineraries: pd.DataFrame, dropped: pd.DataFrame) ->
             add(m_agent, account, Change.MOVED_FROM, m_time, r_time, r_agent, "")
             add(r_agent, account, Change.MOVED_TO, m_time, r_time, m_agent, "")
         else:
-            old_s, new_s = _secs(m_time), _secs(r_time)
+            old_s, new_s = clock_seconds(m_time), clock_seconds(r_time)
             if old_s is not None and new_s is not None and abs(new_s - old_s) >= max(notice, 60):
                 add(r_agent, account, Change.RETIMED, m_time, r_time, "", "")
     frame = pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))
     order = {a: i for i, a in enumerate(run.day.agents)}
     frame["_o"] = frame[S.AGENT_ID].map(order).fillna(len(order))
     return frame.sort_values(["_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
-
-
-def _secs(clock_text: str) -> int | None:
-    from routeplan.replan import _seconds
-
-    return _seconds(clock_text)
 
 
 def _visits(itineraries: pd.DataFrame) -> dict[str, tuple[str, str]]:
@@ -694,9 +692,7 @@ def revision_summary(
     kinds: dict[str, int] = {}
     for e in run.events:
         kinds[e.kind.value] = kinds.get(e.kind.value, 0) + 1
-    from routeplan.replan import _new_windows, windows_text
-
-    windows = {a: windows_text(w) for a, w in _new_windows(run.events).items()}
+    windows = {a: windows_text(w) for a, w in new_windows(run.events).items()}
     out["replan"] = {
         "revision": run.morning.revision + 1,
         "at": clock(run.at_min * 60),
@@ -820,9 +816,7 @@ def _write_plan(
 
 def _with_new_windows(run: Run, accounts: pd.DataFrame) -> pd.DataFrame:
     """Return the accounts with today's new windows (what the revision is checked against)."""
-    from routeplan.replan import _new_windows
-
-    windows = _new_windows(run.events)
+    windows = new_windows(run.events)
     if not windows:
         return accounts
     out = accounts.copy()
