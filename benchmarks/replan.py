@@ -47,7 +47,7 @@ from routeplan.solver.schedule import check_routes
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: seconds of the re-plan's limit kept back from the solver (timing and checking the result)
-MARGIN_S = 0.3
+MARGIN_S = 0.5
 
 
 def simulate(
