@@ -277,6 +277,32 @@ class GeocodeConfig:
         _check_nonneg(self, "min_delay_s", "timeout_s")
 
 
+@dataclass(frozen=True)
+class AuditConfig:
+    """How ``routeplan record`` checks the proof a visit carries (see :mod:`routeplan.proof`)."""
+
+    #: a check-in farther than this (metres) plus its reported GPS accuracy from the
+    #: account's location is ``far_from_address``
+    max_checkin_m: float = 250.0
+    #: a check-in whose reported accuracy is worse than this (metres) proves no place:
+    #: the distance is not verified (neither clean nor flagged)
+    max_accuracy_m: float = 500.0
+    #: a visit where someone was met, shorter than this from check-in to check-out
+    #: (minutes), is ``too_short``
+    min_visit_min: float = 5.0
+    #: two consecutive check-ins of one agent farther apart (straight line) than this
+    #: speed allows in the time between them are ``impossible_travel`` (km/h)
+    max_speed_kmh: float = 80.0
+
+    def __post_init__(self) -> None:
+        _check_nonneg(self, "max_checkin_m", "max_accuracy_m", "min_visit_min")
+        speed = self.max_speed_kmh
+        if isinstance(speed, bool) or not isinstance(speed, int | float) or not speed > 0:
+            raise ConfigError(
+                f"audit.max_speed_kmh must be a number > 0, got {self.max_speed_kmh!r}"
+            )
+
+
 #: languages the map, the route sheets and the index can be printed in
 OUTPUT_LANGUAGES = ("zh", "en")
 #: the language a jurisdiction's plans are printed in when ``[output] language`` is empty
@@ -329,6 +355,7 @@ class Config:
     history: HistoryConfig = field(default_factory=HistoryConfig)
     geocode: GeocodeConfig = field(default_factory=GeocodeConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
 
     def __post_init__(self) -> None:
         for section in _SECTIONS:
@@ -399,6 +426,7 @@ _SECTIONS: dict[str, type] = {
     "history": HistoryConfig,
     "geocode": GeocodeConfig,
     "output": OutputConfig,
+    "audit": AuditConfig,
 }
 
 

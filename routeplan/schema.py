@@ -97,6 +97,30 @@ OUTCOME_REQUIRED: Final = (ACCOUNT_ID, AGENT_ID, VISIT_DATE, OUTCOME)
 OUTCOME_OPTIONAL: Final = (AMOUNT_PAID, PTP_DATE, PTP_AMOUNT, NOTES)
 OUTCOME_COLUMNS: Final = OUTCOME_REQUIRED + OUTCOME_OPTIONAL
 
+# proof of visit (optional outcomes columns; :mod:`routeplan.proof` checks them)
+CHECKIN_TIME: Final = "checkin_time"
+CHECKOUT_TIME: Final = "checkout_time"
+CHECKIN_LAT: Final = "checkin_lat"
+CHECKIN_LON: Final = "checkin_lon"
+GPS_ACCURACY_M: Final = "gps_accuracy_m"
+EVIDENCE: Final = "evidence"
+RECEIPT_NO: Final = "receipt_no"
+PHOTO_REF: Final = "photo_ref"
+PROOF_COLUMNS: Final = (
+    CHECKIN_TIME,
+    CHECKOUT_TIME,
+    CHECKIN_LAT,
+    CHECKIN_LON,
+    GPS_ACCURACY_M,
+    EVIDENCE,
+    RECEIPT_NO,
+    PHOTO_REF,
+)
+#: a plan folder's recorded visits of each planned account (``plan --db``), newest
+#: first: the route sheet prints them on the stop
+LAST_VISITS_FILE: Final = "last_visits.csv"
+LAST_VISIT_COLUMNS: Final = (ACCOUNT_ID, VISIT_DATE, AGENT_ID, "agent_name", OUTCOME, NOTES)
+
 
 class Outcome(StrEnum):
     """What happened at a visit: the one list of outcome codes.
