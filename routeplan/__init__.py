@@ -14,7 +14,8 @@ Stages on their own: :func:`determine_eligibility`, :func:`score_accounts`,
 Every command of the ``routeplan`` command line is one call here too
 (:mod:`routeplan.commands`): :func:`plan_to_folder`, :func:`check_plan_inputs`,
 :func:`retime_folder`, :func:`write_dispatch_outputs` (``map``),
-:func:`record_outcomes`, :func:`history_trail` and :func:`report_activity`.
+:func:`record_outcomes`, :func:`history_trail`, :func:`report_activity` and
+:func:`audit_visits`.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ if TYPE_CHECKING:
     from routeplan.check import check_plan, check_plan_folder
     from routeplan.checklist import build_checklist
     from routeplan.commands import (
+        AuditReport,
         CheckReport,
         FolderOptions,
         PlanRun,
+        audit_visits,
         check_plan_inputs,
         history_trail,
         plan_to_folder,
@@ -73,6 +76,8 @@ _LAZY: dict[str, str] = {
     "check_plan": "routeplan.check",
     "check_plan_folder": "routeplan.check",
     "build_checklist": "routeplan.checklist",
+    "AuditReport": "routeplan.commands",
+    "audit_visits": "routeplan.commands",
     "CheckReport": "routeplan.commands",
     "FolderOptions": "routeplan.commands",
     "PlanRun": "routeplan.commands",
@@ -132,6 +137,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "JURISDICTIONS",
+    "AuditReport",
     "CheckReport",
     "Config",
     "ConfigError",
@@ -152,6 +158,7 @@ __all__ = [
     "activity_report",
     "agent_status",
     "apply_history",
+    "audit_visits",
     "build_checklist",
     "build_problem",
     "check_plan",

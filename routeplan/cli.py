@@ -299,10 +299,11 @@ def retime_command(
 
 def _register_commands() -> None:
     """Add the commands that live beside their own modules."""
+    from routeplan.audit_cli import audit_command
     from routeplan.history_cli import history_command, record_command, report_command
     from routeplan.present.cli import map_command
 
-    for cmd in (map_command, record_command, history_command, report_command):
+    for cmd in (map_command, record_command, history_command, report_command, audit_command):
         main.add_command(cmd)
 
 

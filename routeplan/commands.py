@@ -10,6 +10,7 @@ returns; a notebook calls the same function with one import::
     rp.record_outcomes("plans/d1/outcomes_template.csv", "routeplan.db")
     rp.history_trail("SZ100205", "routeplan.db")
     rp.report_activity("routeplan.db", dt.date(2026, 12, 1), dt.date(2026, 12, 7))
+    rp.audit_visits("routeplan.db", dt.date(2026, 12, 1), dt.date(2026, 12, 7)).flags
 
 The plan date, "today" and the configuration are arguments; ``None`` means
 what the command line means without the option (today's date, the default
@@ -175,6 +176,8 @@ def _history(
     from routeplan.history import apply_history
 
     outcomes = store.outcomes(until=day)
+    names = store.agent_names()
+    outcomes["agent_name"] = [names.get(str(a), "") for a in outcomes[S.AGENT_ID]]
     return apply_history(accounts, outcomes, day, cfg.history), len(outcomes)
 
 
@@ -367,14 +370,20 @@ def record_outcomes(
     today: dt.date | None = None,
     rejected: str | Path | None = None,
     on_row: RowHook | None = None,
+    config: Config | None = None,
+    accounts: str | Path | None = None,
 ) -> RecordReport:
     """Validate an outcomes file and store its good rows in the history (``routeplan record``).
 
     Rows naming an unknown account or agent, an unknown outcome code, a visit
-    after ``today``, a promise without its date or a negative amount are
-    refused into the rejection report (``file, row, column, problem``; header
-    only when every row is good). Rows of the outcomes template left blank
-    are skipped. Recording the same file again changes nothing.
+    after ``today``, a promise without its date or a negative amount, or
+    unusable proof (bad times or coordinates, a check-out before the
+    check-in, an unknown evidence code) are refused into the rejection report
+    (``file, row, column, problem``; header only when every row is good).
+    Rows of the outcomes template left blank are skipped. Every stored visit
+    is checked against the plan, the place and the law
+    (:mod:`routeplan.proof`): the report's ``findings`` and ``flagged`` say
+    what was found. Recording the same file again changes nothing.
 
     Parameters
     ----------
@@ -389,12 +398,17 @@ def record_outcomes(
         the outcomes file (:func:`rejected_path_for`).
     on_row
         See :meth:`routeplan.io.store.Store.record_outcomes`.
+    config
+        Its ``[audit]`` settings judge the proof, its jurisdiction the legal
+        hours of a day no stored plan covers; default the default rules.
+    accounts
+        The portfolio: where an account no stored plan locates is.
 
     Returns
     -------
     RecordReport
-        Counts, the refused and flagged rows, the skipped rows and the
-        rejection report's path.
+        Counts, the refused and flagged rows, every stored visit's findings,
+        the skipped rows and the rejection report's path.
 
     Raises
     ------
@@ -404,14 +418,25 @@ def record_outcomes(
     StoreError
         The database is missing or cannot be used.
     """
-    from routeplan.io.readers import read_table
+    from routeplan.io.readers import read_accounts, read_table
     from routeplan.io.safe import write_csv_atomic
     from routeplan.outcomes import validate_outcomes
+    from routeplan.proof import ProofRules
 
     source = Path(outcomes_csv)
     target = Path(rejected) if rejected is not None else rejected_path_for(source)
     if target.resolve() == source.resolve():
         raise InputError(f"{target}: the rejection report would replace the outcomes file")
+    cfg = config or Config()
+    places: dict[str, tuple[float, float]] = {}
+    if accounts is not None:
+        portfolio = read_accounts(accounts).frame.dropna(subset=[S.LAT, S.LON])
+        places = {
+            str(a): (float(la), float(lo))
+            for a, la, lo in zip(
+                portfolio[S.ACCOUNT_ID], portfolio[S.LAT], portfolio[S.LON], strict=True
+            )
+        }
     # read_table's _row is the row a spreadsheet shows (blank lines count): keep it
     frame, _encoding = read_table(source)
     with Store.open_existing(db) as store:
@@ -421,9 +446,15 @@ def record_outcomes(
             today=today or dt.date.today(),
             known_accounts=store.known_accounts(),
             known_agents=store.known_agents(),
+            known_codes=store.item_codes(),
         )
         report = store.record_outcomes(
-            checked.rows, source=str(source), rejected=checked.rejected, on_row=on_row
+            checked.rows,
+            source=str(source),
+            rejected=checked.rejected,
+            on_row=on_row,
+            rules=ProofRules(cfg.audit, cfg.jurisdiction),
+            places=places,
         )
     table = pd.DataFrame([p.as_record() for p in checked.rejected], columns=S.REJECTED_COLUMNS)
     write_csv_atomic(target, table, spreadsheet=True)
@@ -456,7 +487,10 @@ def report_activity(
     One row per agent and a last ``ALL`` row
     (:data:`routeplan.history.REPORT_COLUMNS`): visits planned (latest plan of
     each day) and done, contacts, promises taken and kept, broken or open as
-    of ``date_to``, amount collected, km planned.
+    of ``date_to``, amount collected, km planned; then how the visits done
+    were verified (:data:`routeplan.history.VERIFY_COLUMNS`: clean, partly
+    verified, flagged, compliance incidents, not checked, visits per flag and
+    per check that could not be made).
 
     Parameters
     ----------
@@ -469,7 +503,7 @@ def report_activity(
     accounts
         The current portfolio: a ``last_payment_date`` after a promise keeps it.
     """
-    from routeplan.history import activity_report
+    from routeplan.history import OVERALL, VERIFY_COLUMNS, activity_report, verification_report
     from routeplan.io.readers import read_accounts
 
     if date_from > date_to:
@@ -480,7 +514,7 @@ def report_activity(
         frame = read_accounts(accounts).frame
         paid = dict(zip(frame[S.ACCOUNT_ID], frame[S.LAST_PAYMENT_DATE], strict=True))
     with Store.open_existing(db) as store:
-        return activity_report(
+        table = activity_report(
             store.planned_stops(date_from, date_to),
             store.outcomes(until=date_to),
             store.route_km(date_from, date_to),
@@ -490,3 +524,87 @@ def report_activity(
             agent_names=store.agent_names(),
             portfolio_last_payment=paid,
         )
+        checked = verification_report(*store.verification(date_from, date_to))
+    out = table.merge(checked, on=S.AGENT_ID, how="left")
+    out[list(VERIFY_COLUMNS)] = out[list(VERIFY_COLUMNS)].fillna(0).astype(int)
+    # the ALL row stays last
+    is_all = out[S.AGENT_ID] == OVERALL
+    return pd.concat([out[~is_all], out[is_all]], ignore_index=True)
+
+
+# --- audit ------------------------------------------------------------------------------
+
+#: columns of ``routeplan audit --csv`` (fixed by the contract): one row per flag
+AUDIT_CSV_COLUMNS = (S.VISIT_DATE, S.AGENT_ID, S.ACCOUNT_ID, "flag", "detail")
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The flagged visits of a period (``routeplan audit``), one row per flag.
+
+    ``flags`` has :data:`routeplan.io.store.queries.FLAGGED_COLUMNS`: the flag
+    and its detail with the visit's evidence (check-in and check-out, the
+    check-in position and accuracy beside the account's location, the codes
+    ticked, receipt, photo reference, notes, address).
+    """
+
+    date_from: dt.date
+    date_to: dt.date
+    agent_id: str | None
+    flags: pd.DataFrame
+
+    @property
+    def visits(self) -> pd.DataFrame:
+        """The flagged visits, one row each: ``flags`` joined by ``, ``, ``findings`` pairs.
+
+        ``findings`` holds each visit's ``(flag, detail)`` pairs; the other
+        columns are the evidence of :attr:`flags`.
+        """
+        key = [S.VISIT_DATE, S.AGENT_ID, S.ACCOUNT_ID]
+        if self.flags.empty:
+            return self.flags.drop(columns=["flag", "detail"]).assign(flags="", findings=None)
+        groups = self.flags.groupby(key, sort=False)
+        first = self.flags.drop_duplicates(key).set_index(key).drop(columns=["flag", "detail"])
+        return first.assign(
+            flags=groups["flag"].agg(", ".join),
+            findings=groups.apply(
+                lambda g: list(zip(g["flag"], g["detail"], strict=True)), include_groups=False
+            ),
+        ).reset_index()
+
+    def csv_table(self) -> pd.DataFrame:
+        """Return the contract's CSV: ``visit_date, agent_id, account_id, flag, detail``."""
+        return self.flags.loc[:, list(AUDIT_CSV_COLUMNS)].reset_index(drop=True)
+
+
+def audit_visits(
+    db: str | Path,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    agent_id: str | None = None,
+) -> AuditReport:
+    """Return the flagged visits of a period with their evidence (``routeplan audit``).
+
+    Parameters
+    ----------
+    db
+        The history database; it must exist.
+    date_from, date_to
+        The period, both days included (``date_from <= date_to``).
+    agent_id
+        Only this agent's visits.
+    """
+    if date_from > date_to:
+        raise ValueError(f"date_from {date_from} is after date_to {date_to}")
+    from routeplan.proof import Flag
+
+    with Store.open_existing(db) as store:
+        flags = store.flagged_visits(date_from, date_to, agent_id=agent_id)
+    # each visit's flags in the order of the checks (Flag), not alphabetically
+    rank = {str(f): k for k, f in enumerate(Flag)}
+    flags["_rank"] = [rank.get(str(f), len(rank)) for f in flags["flag"]]
+    flags = flags.sort_values(
+        [S.VISIT_DATE, S.AGENT_ID, S.ACCOUNT_ID, "_rank"], kind="stable"
+    ).drop(columns="_rank")
+    return AuditReport(date_from, date_to, agent_id, flags.reset_index(drop=True))
