@@ -141,6 +141,10 @@ class Plan:
     accounts: pd.DataFrame = field(repr=False)
     agents: pd.DataFrame = field(repr=False)
     result: Result | None = field(default=None, repr=False)
+    #: the planned accounts' last recorded visits (with ``--db``; ``last_visits.csv``)
+    last_visits: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(S.LAST_VISIT_COLUMNS)), repr=False
+    )
 
     @property
     def visits(self) -> pd.DataFrame:
@@ -281,7 +285,16 @@ def plan_day(
         accounts=accounts,
         agents=inputs.agents,
         result=result,
+        last_visits=_last_visits(history, visits),
     )
+
+
+def _last_visits(history: HistoryAdjustment | None, visits: pd.DataFrame) -> pd.DataFrame:
+    """Return the recorded visits of the accounts planned (none without a history)."""
+    if history is None:
+        return pd.DataFrame(columns=list(S.LAST_VISIT_COLUMNS))
+    last = history.last_visits
+    return last[last[S.ACCOUNT_ID].isin(set(visits[S.ACCOUNT_ID]))].reset_index(drop=True)
 
 
 def _dropped_table(

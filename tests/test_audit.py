@@ -27,7 +27,7 @@ from routeplan.io import store as st
 from routeplan.io.store import SCHEMA_VERSION, Store
 from routeplan.outcomes import validate_outcomes
 from routeplan.travel import EARTH_RADIUS_M
-from tests.helpers import make_plan
+from tests.helpers import make_plan, plan_tiny, read_csv
 
 TODAY = "2026-12-01"
 PROOF_HEADER = (
@@ -523,3 +523,34 @@ def test_audit_without_database_exits_1(tmp_path: Path) -> None:
     )
     assert res.exit_code == 1 and "no history database" in res.output
     assert not (tmp_path / "none.db").exists()
+
+
+# --- the route sheet remembers ---------------------------------------------------------------
+
+
+def test_day_two_sheet_shows_what_happened_on_day_one(tiny_dir: Path, tmp_path: Path) -> None:
+    """Not home on day 1 with a note; day 2's sheet (plan --db) shows it on the stop, and a
+    redraw (routeplan map) keeps it."""
+    db = tmp_path / "h.db"
+    day1, day2 = tmp_path / "d1", tmp_path / "d2"
+    assert plan_tiny(tiny_dir, day1, "--db", str(db)).exit_code == 0
+    template = pd.read_csv(day1 / "outcomes_template.csv", dtype=str, keep_default_na=False)
+    template.loc[:, "outcome"] = "not_home"
+    template.loc[:, "notes"] = "neighbour says evenings"
+    template.to_csv(tmp_path / "day1.csv", index=False)
+    assert run(main, "record", tmp_path / "day1.csv", "--db", db, "--today", TODAY).exit_code == 0
+    res = plan_tiny(tiny_dir, day2, "--db", str(db), date="2026-12-02")
+    assert res.exit_code == 0, res.output
+    last = pd.read_csv(day2 / "last_visits.csv", dtype=str, encoding="utf-8-sig")
+    planned = read_csv(day2 / "itineraries.csv").query("kind == 'visit'")
+    assert set(last["account_id"]) == set(planned["account_id"]) & set(template["account_id"])
+    account = last["account_id"].iloc[0]
+    agent = planned.set_index("account_id").loc[account, "agent_id"]
+    sheet = (day2 / "sheets" / f"{agent}.html").read_text(encoding="utf-8")
+    block = sheet[sheet.index(f'data-account="{account}"') :]
+    assert "2026-12-01" in block and "(not_home)" in block
+    assert "<q>neighbour says evenings</q>" in block[: block.index("</section>")]
+    assert run(main, "map", day2).exit_code == 0
+    assert "<q>neighbour says evenings</q>" in (day2 / "sheets" / f"{agent}.html").read_text(
+        encoding="utf-8"
+    )

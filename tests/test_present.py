@@ -420,6 +420,70 @@ def test_sheet_content(plan_dir: Path) -> None:
     assert "visits only 08:00-22:00 (CN)" in html
 
 
+def _code_checklist(plan_dir: Path) -> None:
+    """Give the fixture's checklist.csv item codes and categories, as plan writes them."""
+    path = plan_dir / "checklist.csv"
+    checklist = pd.read_csv(path, dtype=str, keep_default_na=False)
+    codes = {
+        "Collector ID card": ("evidence", "ID"),
+        "Creditor authorization letter": ("evidence", "AUTH"),
+        "Loan contract copy": ("evidence", "CONTRACT"),
+        "Statement of amount owed": ("evidence", "STMT"),
+    }
+    checklist["category"] = [codes.get(i, ("settlement", ""))[0] for i in checklist["item"]]
+    checklist["code"] = [codes.get(i, ("", "INST6"))[1] for i in checklist["item"]]
+    checklist.to_csv(path, index=False)
+
+
+def test_sheet_prints_each_items_code_beside_its_box(plan_dir: Path) -> None:
+    """With a coded checklist each tick box shows its code; an old uncoded one shows none."""
+    assert '<code class="item-code">' not in _sheet(plan_dir, "A01")
+    _code_checklist(plan_dir)
+    html = _sheet(plan_dir, "A01")
+    assert (
+        '<li data-code="ID"><span class="box"></span><code class="item-code">ID</code> '
+        "Collector ID card" in html
+    )
+    assert '<code class="item-code">INST6</code>' in html
+    for column in ("checkin_time", "checkout_time", "receipt_no", "amount_paid"):
+        assert f'data-column="{column}"' in html
+    assert "their codes (for example ID;AUTH) go in the evidence column" in html
+
+
+def test_sheet_shows_each_stops_last_visits(plan_dir: Path) -> None:
+    """last_visits.csv rows appear on their account's stop, newest first, notes escaped."""
+    (plan_dir / "last_visits.csv").write_text(
+        "account_id,visit_date,agent_id,agent_name,outcome,notes\n"
+        "CN1001,2026-11-30,A02,李四,not_home,neighbour says evenings\n"
+        "CN1001,2026-11-20,A01,张伟,refused,<script>alert(3)</script>\n"
+        "ZZ999,2026-11-30,A01,张伟,paid,not on this sheet\n",
+        encoding="utf-8",
+    )
+    write_dispatch_outputs(plan_dir)
+    html = (plan_dir / "sheets" / "A01.html").read_text(encoding="utf-8")
+    block = html[html.index('data-account="CN1001"') :]
+    block = block[: block.index("</section>")]
+    assert (
+        '<ul class="past"><li>2026-11-30 · 李四 (A02) · 无人在家 (not_home) · '
+        "<q>neighbour says evenings</q></li>"
+        "<li>2026-11-20 · 张伟 (A01) · 拒绝沟通 (refused) · "
+        "<q>&lt;script&gt;alert(3)&lt;/script&gt;</q></li></ul>" in block
+    )
+    assert "<script>alert(3)" not in html and "not on this sheet" not in html
+    assert html.count("last-visits") == 1  # CN1001's block only
+
+
+def test_outcomes_template_carries_proof_columns_and_required_codes(plan_dir: Path) -> None:
+    """The template has every proof column, empty, and the codes each stop requires."""
+    _code_checklist(plan_dir)
+    write_dispatch_outputs(plan_dir)
+    df = pd.read_csv(plan_dir / "outcomes_template.csv", dtype=str, keep_default_na=False)
+    assert list(df.columns[8:16]) == list(S.PROOF_COLUMNS)
+    assert (df[list(S.PROOF_COLUMNS)] == "").all().all()
+    required = df.set_index("account_id")["evidence_required"]
+    assert required["CN1001"] == "ID;AUTH;CONTRACT;STMT"
+
+
 def test_sheet_is_self_contained(plan_dir: Path) -> None:
     """Sheets load nothing: no script, no stylesheet link, no remote src."""
     html = _sheet(plan_dir, "A02")

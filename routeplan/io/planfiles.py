@@ -26,11 +26,12 @@ if TYPE_CHECKING:
 #: the tables of a plan folder: file name -> (Plan attribute, columns or None = all)
 TABLES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "itineraries.csv": ("itineraries", (*S.ITINERARY_COLUMNS, *S.ITINERARY_EXTRA)),
-    "checklist.csv": ("checklist", (*S.CHECKLIST_COLUMNS, "category")),
+    "checklist.csv": ("checklist", (*S.CHECKLIST_COLUMNS, "category", "code")),
     "excluded.csv": ("excluded", S.EXCLUDED_COLUMNS),
     "dropped.csv": ("dropped", None),
     "rejected.csv": ("rejected", S.REJECTED_COLUMNS),
     "scores.csv": ("scores", None),
+    S.LAST_VISITS_FILE: ("last_visits", S.LAST_VISIT_COLUMNS),
 }
 
 

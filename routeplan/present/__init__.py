@@ -29,10 +29,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from routeplan import schema
 from routeplan.errors import RouteplanError
 from routeplan.io.manifest import PlanFiles, stderr_notice
-from routeplan.io.safe import prune_files, write_csv_atomic, write_text_atomic
+from routeplan.io.safe import prune_files, read_csv_text, write_csv_atomic, write_text_atomic
 from routeplan.present.banner import violation_banner, with_banner
 from routeplan.present.common import file_stems, text
 from routeplan.present.exports import agent_itinerary, inside, outcomes_template
@@ -163,6 +165,7 @@ def write_dispatch_outputs(
     ]
     legal_hours = text(plan.summary.get("legal_hours"))
     jurisdiction = text(plan.summary.get("jurisdiction"))
+    last_visits = _last_visits(folder)
     sheets, csvs = [], []
     checklist_agents = plan.checklist["agent_id"].astype(str).str.strip()
     for agent_id in with_visits:
@@ -177,6 +180,7 @@ def write_dispatch_outputs(
             date=plan.date,
             jurisdiction=jurisdiction,
             language=lang,
+            last_visits=last_visits,
         )
         mine = [v for v in violations if v.agent_id == agent_id]
         html = with_banner(html, violation_banner(mine, plan_dir=shown_dir, what="route sheet"))
@@ -198,7 +202,7 @@ def write_dispatch_outputs(
     )
     written.append(put(folder / INDEX_FILE, partial(write_text_atomic, text=index)))
     written += csvs
-    template = outcomes_template(itin)
+    template = outcomes_template(itin, plan.checklist)
     written.append(
         put(
             folder / OUTCOMES_TEMPLATE_FILE,
@@ -214,6 +218,14 @@ def write_dispatch_outputs(
     for line in notes:
         (notify or stderr_notice)(line)
     return written + assets
+
+
+def _last_visits(folder: Path) -> pd.DataFrame | None:
+    """Return the plan's ``last_visits.csv`` (``plan --db``), None when it has none."""
+    path = folder / schema.LAST_VISITS_FILE
+    if not path.exists():
+        return None
+    return read_csv_text(path, required=(schema.ACCOUNT_ID,))
 
 
 def _files_in(folder: Path, pattern: str) -> list[Path]:

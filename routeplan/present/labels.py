@@ -128,6 +128,7 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "none listed: take a promise to pay",
         "zh": "未列出方案：可记录还款承诺",
     },
+    "stop.last_visits": {"en": "Last visits", "zh": "最近拜访记录"},
     "stop.signature": {"en": "Agent signature", "zh": "外访员签名"},
     "stop.footer": {"en": "Stop {no}/{total} · {account}", "zh": "第 {no}/{total} 站 · {account}"},
     # --- route sheet: outcome box ------------------------------------------------------
@@ -137,6 +138,14 @@ LABELS: dict[str, dict[str, str]] = {
     "outcome.ptp_date": {"en": "PTP date", "zh": "承诺还款日期"},
     "outcome.ptp_amount": {"en": "PTP amount", "zh": "承诺还款金额"},
     "outcome.notes": {"en": "Notes", "zh": "备注"},
+    "outcome.checkin_time": {"en": "Check-in", "zh": "到达时间"},
+    "outcome.checkout_time": {"en": "Check-out", "zh": "离开时间"},
+    "outcome.receipt_no": {"en": "Receipt no.", "zh": "收据编号"},
+    "sheet.foot_evidence": {
+        "en": "Tick the checklist items you showed; their codes (for example {codes}) go in "
+        "the evidence column.",
+        "zh": "请勾选已出示的材料；其代码（例如 {codes}）填入 evidence 栏。",
+    },
     # outcome codes (contract and domain primer), printed as "words (code)"
     "outcome.paid": {"en": "Paid in full", "zh": "已全额还款"},
     "outcome.partial_payment": {"en": "Partial payment", "zh": "部分还款"},

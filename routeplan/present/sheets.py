@@ -106,6 +106,9 @@ ul.ticks .muted { font-size: 7.5pt; }
 .stopfoot { display: flex; gap: 2mm; margin-top: 2mm; font-size: 8.5pt; color: #333; }
 .stopfoot span.blank { flex: 0 0 45mm; border-bottom: 1px solid #111; }
 .stopfoot span:last-child { margin-left: auto; }
+ul.past { list-style: none; margin: 0; padding: 0; }
+code.item-code { font-family: "DejaVu Sans Mono", "Noto Sans Mono", monospace; font-size: 7pt;
+  border: 1px solid #888; border-radius: 0.8mm; padding: 0 0.6mm; }
 .foot { font-size: 8pt; color: #555; border-top: 1px solid #999; padding-top: 1mm; }
 a { color: #0645ad; }
 """.replace("FONTS", FONT_STACK)
@@ -120,6 +123,7 @@ def build_sheet(
     date: str,
     jurisdiction: str = "",
     language: str = "en",
+    last_visits: pd.DataFrame | None = None,
 ) -> str:
     """Return the printable A4 route sheet of one agent as an HTML page.
 
@@ -140,9 +144,14 @@ def build_sheet(
         Profile code; ``CN`` adds an Amap navigation link next to the ``geo:`` link.
     language
         ``zh`` or ``en``: the language of every label.
+    last_visits
+        Rows of ``last_visits.csv`` (``account_id, visit_date, agent_id,
+        agent_name, outcome, notes``, newest first): each stop lists its
+        account's.
     """
     t = Labels(language)
     agent_id = text(agent_summary.get("agent_id"))
+    history = _visits_by_account(last_visits)
     rows = itinerary_rows.copy()
     rows["stop_no"] = pd.to_numeric(rows["stop_no"], errors="coerce")
     records = rows.sort_values("stop_no", kind="stable").to_dict("records")
@@ -156,11 +165,14 @@ def build_sheet(
         _timeline(records, t),
     ]
     for no, row in enumerate(visits, start=1):
-        items = checklist_for(groups, text(row.get("account_id")), agent_id)
-        body.append(_stop_block(no, len(visits), row, items, jurisdiction, t))
+        account = text(row.get("account_id"))
+        items = checklist_for(groups, account, agent_id)
+        past = history.get(account, [])
+        body.append(_stop_block(no, len(visits), row, items, jurisdiction, t, past))
     if not visits:
         body.append(f'<p class="muted">{esc(t("sheet.no_visits"))}</p>')
-    body.append(f'<div class="foot">{esc(t("sheet.foot", code="partial_payment"))}</div>')
+    foot = f"{t('sheet.foot', code='partial_payment')} {t('sheet.foot_evidence', codes='ID;AUTH')}"
+    body.append(f'<div class="foot">{esc(foot)}</div>')
     return _page(title, "\n".join(body), lang=t.html_lang)
 
 
@@ -461,8 +473,13 @@ def _stop_block(
     items: Sequence[Mapping[Any, Any]],
     jurisdiction: str,
     t: Labels,
+    past: Sequence[Mapping[Any, Any]] = (),
 ) -> str:
-    """Return one stop's block: who, where, money, why today, options, evidence, outcome box."""
+    """Return one stop's block: who, where, money, why today, last visits, checklist, outcome.
+
+    ``past`` holds the account's last recorded visits (``last_visits.csv``
+    rows, newest first).
+    """
     account = text(row.get("account_id"))
     lang_attr = _lang_attr(row.get("language"))
     arrival, start = text(row.get("arrival")), text(row.get("service_start"))
@@ -521,6 +538,7 @@ def _stop_block(
 <span{lang_attr}>{esc(row.get("debtor_name"))}</span></h2>
 <div class="factgrid">{facts_html}</div>
 {why}
+{_last_visits(past, t)}
 <div class="cols">
 <div>
 <h3>{esc(t("stop.evidence"))}</h3>{_ticks(evidence, t("stop.evidence_empty"))}
@@ -553,20 +571,33 @@ def _outcome_box(t: Labels) -> str:
 
     The contract's common codes come first, the others under "Other"; each
     write-in field names its ``outcomes_template.csv`` column (``data-column``),
-    so what the agent writes on paper has a place in the file ``record`` reads.
+    so what the agent writes on paper has a place in the file ``record`` reads:
+    check-in and check-out times, the amount and its receipt number, the
+    promise, the notes.
     """
     common = "".join(_outcome_code(code, t) for code in schema.COMMON_OUTCOME_CODES)
     other = "".join(_outcome_code(code, t) for code in schema.OTHER_OUTCOME_CODES)
-    amount, ptp_date, ptp_amount, notes = (
+    amount, ptp_date, ptp_amount, notes, checkin, checkout, receipt = (
         f'<span class="blank" data-column="{c}"></span>'
-        for c in (schema.AMOUNT_PAID, schema.PTP_DATE, schema.PTP_AMOUNT, schema.NOTES)
+        for c in (
+            schema.AMOUNT_PAID,
+            schema.PTP_DATE,
+            schema.PTP_AMOUNT,
+            schema.NOTES,
+            schema.CHECKIN_TIME,
+            schema.CHECKOUT_TIME,
+            schema.RECEIPT_NO,
+        )
     )
     return f"""<div class="outcome">
 <h3>{esc(t("outcome.title"))}</h3>
 <div class="codes">{common}</div>
 <div class="codes-label">{esc(t("outcome.other"))}</div>
 <div class="codes other">{other}</div>
-<div class="line"><span>{esc(t("outcome.amount_paid"))}</span>{amount}</div>
+<div class="line"><span>{esc(t("outcome.checkin_time"))}</span>{checkin}
+<span>{esc(t("outcome.checkout_time"))}</span>{checkout}</div>
+<div class="line"><span>{esc(t("outcome.amount_paid"))}</span>{amount}
+<span>{esc(t("outcome.receipt_no"))}</span>{receipt}</div>
 <div class="line"><span>{esc(t("outcome.ptp_date"))}</span>{ptp_date}
 <span>{esc(t("outcome.ptp_amount"))}</span>{ptp_amount}</div>
 <div class="line"><span>{esc(t("outcome.notes"))}</span>{notes}</div>
@@ -583,8 +614,50 @@ def _outcome_code(code: str, t: Labels) -> str:
     return f'<span data-code="{esc(code)}"><span class="box"></span>{shown}</span>'
 
 
+def _visits_by_account(
+    last_visits: pd.DataFrame | None,
+) -> dict[str, list[Mapping[Any, Any]]]:
+    """Group ``last_visits.csv`` rows by account, keeping their order (newest first)."""
+    out: dict[str, list[Mapping[Any, Any]]] = {}
+    if last_visits is None or last_visits.empty:
+        return out
+    for rec in last_visits.to_dict("records"):
+        out.setdefault(text(rec.get(schema.ACCOUNT_ID)).strip(), []).append(rec)
+    return out
+
+
+def _last_visits(past: Sequence[Mapping[Any, Any]], t: Labels) -> str:
+    """Return the stop's last recorded visits: date, agent, outcome (words and code), note."""
+    if not past:
+        return ""
+    lines = []
+    for rec in past:
+        agent = text(rec.get(schema.AGENT_ID)).strip()
+        name = text(rec.get("agent_name")).strip()
+        who = f"{name} ({agent})" if name else agent
+        parts = [
+            text(rec.get(schema.VISIT_DATE)).strip(),
+            who,
+            t.outcome(text(rec.get(schema.OUTCOME)).strip()),
+        ]
+        note = text(rec.get(schema.NOTES)).strip()
+        shown = " · ".join(esc(p) for p in parts if p)
+        if note:
+            shown += f" · <q>{esc(note)}</q>"
+        lines.append(f"<li>{shown}</li>")
+    return (
+        f'<div class="why last-visits"><span>{esc(t("stop.last_visits"))}</span>'
+        f'<ul class="past">{"".join(lines)}</ul></div>'
+    )
+
+
 def _ticks(items: Sequence[Mapping[Any, Any]], empty: str) -> str:
-    """Return a list of items with tick boxes and their reasons (``empty`` when none)."""
+    """Return a list of items with tick boxes, codes and reasons (``empty`` when none).
+
+    An item's code (``ID``, ``AUTH``, ``INST6``...; a ``checklist.csv`` made
+    before codes existed has none) is printed beside its box: it is what the
+    agent, or the app filling the outcomes template, writes in ``evidence``.
+    """
     if not items:
         return (
             f'<ul class="ticks"><li class="muted"><span class="box"></span>{esc(empty)}</li></ul>'
@@ -593,7 +666,10 @@ def _ticks(items: Sequence[Mapping[Any, Any]], empty: str) -> str:
     for item in items:
         reason = text(item.get("reason")).strip()
         detail = f' <span class="muted">— {esc(reason)}</span>' if reason else ""
-        lis.append(f'<li><span class="box"></span>{esc(item.get("item"))}{detail}</li>')
+        code = text(item.get("code")).strip().upper()
+        tag = f'<code class="item-code">{esc(code)}</code> ' if code else ""
+        data = f' data-code="{esc(code)}"' if code else ""
+        lis.append(f'<li{data}><span class="box"></span>{tag}{esc(item.get("item"))}{detail}</li>')
     return f'<ul class="ticks">{"".join(lis)}</ul>'
 
 
