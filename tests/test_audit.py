@@ -8,12 +8,15 @@ records (``data/samples/proof_outcomes.py``) and audited.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import sqlite3
+import sys
 import textwrap
 from io import StringIO
 from pathlib import Path
+from types import ModuleType
 
 import click
 import pandas as pd
@@ -27,7 +30,7 @@ from routeplan.io import store as st
 from routeplan.io.store import SCHEMA_VERSION, Store
 from routeplan.outcomes import validate_outcomes
 from routeplan.travel import EARTH_RADIUS_M
-from tests.helpers import make_plan, plan_tiny, read_csv
+from tests.helpers import ROOT, SAMPLES, make_plan, plan_tiny, read_csv
 
 TODAY = "2026-12-01"
 PROOF_HEADER = (
@@ -523,6 +526,61 @@ def test_audit_without_database_exits_1(tmp_path: Path) -> None:
     )
     assert res.exit_code == 1 and "no history database" in res.output
     assert not (tmp_path / "none.db").exists()
+
+
+# --- the samples, end to end -------------------------------------------------------------------
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "proof_outcomes", ROOT / "data" / "samples" / "proof_outcomes.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_samples_audit_finds_exactly_the_dishonest_visits(tmp_path: Path) -> None:
+    """Plan the sample day with --db, record clean and dishonest proof: audit flags exactly the
+    dishonest visits, each with the flag it was made for; report and a second record agree."""
+    db, out = tmp_path / "h.db", tmp_path / "plan"
+    res = run(
+        main,
+        "plan",
+        *("--accounts", SAMPLES / "accounts.csv", "--agents", SAMPLES / "agents.csv"),
+        *("--date", TODAY, "--out", out, "--time-limit", "3", "--db", db, "--no-geocode", "-q"),
+    )
+    assert res.exit_code == 0, res.output
+    outcomes, key = tmp_path / "outcomes.csv", tmp_path / "key.csv"
+    _generator().main([str(out), "--out", str(outcomes), "--key", str(key)])
+    dishonest = pd.read_csv(key, dtype=str, encoding="utf-8-sig")
+    assert len(dishonest) == 9 and dishonest["flag"].is_unique
+    rec = run(main, "record", outcomes, "--db", db, "--today", TODAY)
+    assert rec.exit_code == 0, rec.output
+    n = len(pd.read_csv(outcomes, dtype=str, encoding="utf-8-sig"))
+    assert f"{n} new, 0 unchanged, 0 corrected, 0 rejected, 9 flagged\n" in rec.stdout
+    audit = run(main, "audit", "--from", TODAY, "--to", TODAY, "--db", db, "--csv")
+    flags = pd.read_csv(StringIO(audit.stdout), dtype=str)
+    found = set(zip(flags["account_id"], flags["agent_id"], strict=True))
+    assert found == set(zip(dishonest["account_id"], dishonest["agent_id"], strict=True))
+    for acc, agent, flag in dishonest.itertuples(index=False):
+        mine = flags[(flags["account_id"] == acc) & (flags["agent_id"] == agent)]
+        assert flag in set(mine["flag"]), (acc, agent, flag, list(mine["flag"]))
+    report = run(main, "report", "--from", TODAY, "--to", TODAY, "--db", db, "--csv")
+    total = pd.read_csv(StringIO(report.stdout)).set_index("agent_id").loc["ALL"]
+    assert (total["verified_clean"], total["visits_flagged"], total["partly_verified"]) == (
+        n - 9,
+        9,
+        0,
+    )
+    assert total["compliance_incidents"] == 1
+    again = run(main, "record", outcomes, "--db", db, "--today", TODAY)
+    assert f"0 new, {n} unchanged, 0 corrected, 0 rejected, 0 flagged\n" in again.stdout
+    assert run(main, "audit", "--from", TODAY, "--to", TODAY, "--db", db, "--csv").stdout == (
+        audit.stdout
+    )
 
 
 # --- the route sheet remembers ---------------------------------------------------------------
