@@ -348,7 +348,9 @@ def _evidence(rec: dict[str, object], bad: _Bad, codes: set[str]) -> str:
     ticked = [c.strip().upper() for c in _cell(rec, S.EVIDENCE).split(";") if c.strip()]
     unknown = [c for c in dict.fromkeys(ticked) if not is_builtin_code(c) and c not in codes]
     if unknown:
-        shown = ", ".join(repr(c) for c in unknown)
+        shown = ", ".join(repr(c if len(c) <= 24 else c[:21] + "...") for c in unknown[:5])
+        if len(unknown) > 5:
+            shown += f" and {len(unknown) - 5} more"
         bad(
             S.EVIDENCE,
             f"unknown item code {shown}: use the codes printed beside the checklist items "

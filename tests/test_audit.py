@@ -26,11 +26,10 @@ from click.testing import CliRunner
 from routeplan.audit_cli import audit_command
 from routeplan.cli import main
 from routeplan.history_cli import record_command, report_command
-from routeplan.io import store as st
 from routeplan.io.store import SCHEMA_VERSION, Store
 from routeplan.outcomes import validate_outcomes
 from routeplan.travel import EARTH_RADIUS_M
-from tests.helpers import ROOT, SAMPLES, make_plan, plan_tiny, read_csv
+from tests.helpers import ROOT, SAMPLES, make_plan, old_database, plan_tiny, read_csv
 
 TODAY = "2026-12-01"
 PROOF_HEADER = (
@@ -369,36 +368,13 @@ def test_old_outcome_files_record_as_before(tmp_path: Path, proof_db: Path) -> N
     assert table.loc["ALL", "unverified_far_from_address"] == 2
 
 
-def _v2_database(path: Path) -> None:
-    """Write a database as schema version 2 left it: one plan, one recorded outcome."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    for script in st.MIGRATIONS[:2]:
-        conn.executescript(script)
-    conn.execute("PRAGMA user_version = 2")
-    conn.execute(
-        "INSERT INTO plans VALUES (1, '2026-12-01', '2026-12-01T06:00:00+00:00', "
-        "'{\"jurisdiction\": \"CN\"}', '{}')"
-    )
-    conn.execute(
-        "INSERT INTO plan_events (plan_id, agent_id, stop_no, kind, account_id, service_start, "
-        "service_start_min) VALUES (1, 'AG1', 1, 'visit', 'A1', '09:00', 540)"
-    )
-    conn.execute("INSERT INTO plan_agents VALUES (1, 'AG1', 'One')")
-    conn.execute("INSERT INTO decisions VALUES (1, 'A1', 'planned', 'agent AG1', '')")
-    conn.execute(
-        "INSERT INTO outcomes (account_id, agent_id, visit_date, outcome, plan_id, recorded_at) "
-        "VALUES ('A1', 'AG1', '2026-12-01', 'refused', 1, '2026-12-01T18:00:00+00:00')"
-    )
-    conn.close()
-
-
 def test_version_2_database_migrates_and_its_visits_are_checked_on_demand(
     tmp_path: Path,
 ) -> None:
     """A version-2 file opens at the current version; its old visit counts as not checked
     until its file is recorded again, which checks it (and changes nothing else)."""
     path = tmp_path / "v2.db"
-    _v2_database(path)
+    old_database(path, 2, outcome="refused")
     with Store(path) as s:
         assert s.schema_version == SCHEMA_VERSION == 3
         visits, found = s.verification()
@@ -612,3 +588,14 @@ def test_day_two_sheet_shows_what_happened_on_day_one(tiny_dir: Path, tmp_path: 
     assert "<q>neighbour says evenings</q>" in (day2 / "sheets" / f"{agent}.html").read_text(
         encoding="utf-8"
     )
+
+
+def test_a_flood_of_unknown_codes_is_one_short_problem() -> None:
+    """Forty unknown evidence codes refuse the row with the first five named, not a wall."""
+    codes = ";".join(f"X{k:02d}" + "Y" * 30 for k in range(40))
+    problems = _check(f"A1,AG1,2026-12-01,refused,,,,,09:30,10:00,,,,{codes},,\n")
+    assert len(problems) == 1
+    _row, column, problem = problems[0]
+    assert column == "evidence"
+    assert problem.startswith("unknown item code 'X00YYYYYYYYYYYYYYYYYY...', 'X01")
+    assert "and 35 more:" in problem and len(problem) < 300
