@@ -219,10 +219,21 @@ def _dishonest(
 
     key.append(_impossible_travel([by_agent[a] for a in pool], pool))
     extra = [
-        _not_planned(plan_dir, by_agent[pool.pop(0)], day, legal, key),
-        _other_agent(by_agent[pool.pop(0)], [by_agent[a] for a in pool], legal, key),
+        _not_planned(plan_dir, _free_early(pool, by_agent, legal), day, legal, key),
+        _other_agent(_free_early(pool, by_agent, legal), [by_agent[a] for a in pool], legal, key),
     ]
     return extra, key
+
+
+def _free_early(
+    pool: list[str], by_agent: dict[str, list[Visit]], legal: tuple[int, int]
+) -> list[Visit]:
+    """Take from ``pool`` the first agent whose day ends 3 hours before the legal hours do."""
+    for agent in pool:
+        if by_agent[agent][-1].end_min <= legal[1] - 180:
+            pool.remove(agent)
+            return by_agent[agent]
+    raise SystemExit("no agent left whose day ends early enough for an extra visit")
 
 
 def _impossible_travel(routes: list[list[Visit]], pool: list[str]) -> tuple[str, str, str]:
