@@ -20,7 +20,7 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.config import Config
-from routeplan.io.readers import format_clock, format_windows
+from routeplan.formats import format_clock, format_windows
 from routeplan.solver.model import Problem, Vehicle, Visit
 from routeplan.travel import road_distance_m, travel_time_s
 
@@ -326,7 +326,7 @@ def build_problem(
             dropped.append(
                 _drop(
                     acc,
-                    S.DR_NO_WINDOW,
+                    S.DroppedReason.NO_WINDOW,
                     f"windows {shown} leave no {config.visits.service_min}-min visit "
                     f"inside legal hours {format_clock(legal[0])}-"
                     f"{format_clock(legal[1])}",
@@ -335,7 +335,11 @@ def build_problem(
             continue
         if not skilled.any():
             dropped.append(
-                _drop(acc, S.DR_NO_SKILL, f"needs {' + '.join(need)}; no usable agent has it")
+                _drop(
+                    acc,
+                    S.DroppedReason.NO_SKILL,
+                    f"needs {' + '.join(need)}; no usable agent has it",
+                )
             )
             continue
         shift_meet = np.zeros(m, dtype=bool)
@@ -349,7 +353,7 @@ def build_problem(
                 dropped.append(
                     _drop(
                         acc,
-                        S.DR_NO_WINDOW,
+                        S.DroppedReason.NO_WINDOW,
                         f"windows {format_windows(wins)} do not meet the shift of "
                         "any agent with the needed skills",
                     )
@@ -358,7 +362,7 @@ def build_problem(
                 dropped.append(
                     _drop(
                         acc,
-                        S.DR_UNREACHABLE,
+                        S.DroppedReason.UNREACHABLE,
                         "no agent with the skills can travel there, visit and "
                         "return within the shift",
                     )
@@ -423,8 +427,8 @@ def _prize(expected_recovery: float, value_per_s: float) -> int:
     return int(min(MAX_PRIZE, math.floor(expected_recovery / value_per_s)))
 
 
-def _drop(account_id: str, reason: str, detail: str) -> dict[str, object]:
-    return {S.ACCOUNT_ID: account_id, "reason": reason, "detail": detail}
+def _drop(account_id: str, reason: S.DroppedReason, detail: str) -> dict[str, object]:
+    return {S.ACCOUNT_ID: account_id, S.REASON: reason, S.DETAIL: detail}
 
 
 def _isna(value: object) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from routeplan import schema as S
 from routeplan.cli_common import DATE, fail_cleanly, language_option, offline_assets_option
 from routeplan.config import JURISDICTIONS, Config, load_config
 
@@ -259,13 +260,13 @@ def plan_command(
         if store is not None:
             store.close()
     s = plan.summary
-    c = s["counts"]
+    c = s.counts
     click.echo(
-        f"{day.isoformat()}: {c['planned']} visits by {c['agents_with_visits']} agents; "
-        f"expected recovery {s['expected_recovery_covered']:,.0f} of "
-        f"{s['expected_recovery_eligible']:,.0f} eligible; {s['travel_km']:,.1f} km; "
-        f"{c['eligible']} eligible, {c['excluded']} excluded, {c['dropped']} dropped, "
-        f"{c['rejected_rows']} {'row' if c['rejected_rows'] == 1 else 'rows'} rejected -> {out_dir}"
+        f"{day.isoformat()}: {c.planned} visits by {c.agents_with_visits} agents; "
+        f"expected recovery {s.expected_recovery_covered:,.0f} of "
+        f"{s.expected_recovery_eligible:,.0f} eligible; {s.travel_km:,.1f} km; "
+        f"{c.eligible} eligible, {c.excluded} excluded, {c.dropped} dropped, "
+        f"{c.rejected_rows} {'row' if c.rejected_rows == 1 else 'rows'} rejected -> {out_dir}"
     )
 
 
@@ -382,7 +383,7 @@ def retime_command(
         )
     for v in result.violations:
         click.echo(v.message(), err=True)
-    visits = result.itineraries[result.itineraries["kind"] == "visit"]
+    visits = result.itineraries[result.itineraries[S.KIND] == S.EventKind.VISIT]
     click.echo(
         f"Re-timed {plan_dir}: {len(visits)} visits by {visits['agent_id'].nunique()} agents, "
         f"{len(result.removed)} removed, {len(result.restored)} put back on a route"
@@ -405,8 +406,8 @@ def _context_from_inputs(
 ) -> Any:
     """Return the plan context built from input files, for a folder made without one."""
     from routeplan.io.context import PlanContext
+    from routeplan.io.planfolder import excluded_reasons, read_excluded
     from routeplan.io.readers import read_accounts, read_agents
-    from routeplan.present.folder import read_excluded
 
     if accounts_path is None or agents_path is None:
         raise click.UsageError("give both --accounts and --agents (or neither)")
@@ -415,7 +416,7 @@ def _context_from_inputs(
         raise click.ClickException(f"{plan_dir / 'summary.json'}: no plan date in it")
     accounts = read_accounts(accounts_path, encoding=encoding).frame
     agents = read_agents(agents_path, encoding=encoding).frame
-    excluded = read_excluded(plan_dir / "excluded.csv")
+    excluded = excluded_reasons(read_excluded(plan_dir))
     plannable = accounts[~accounts["account_id"].isin(excluded) & accounts["lat"].notna()]
     return PlanContext(day, cfg, agents, plannable.reset_index(drop=True))
 

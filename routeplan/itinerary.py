@@ -15,7 +15,7 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.build import BuiltProblem
-from routeplan.io.readers import format_clock, format_windows
+from routeplan.formats import format_clock, format_windows
 from routeplan.solver.model import Result, Route
 
 
@@ -123,15 +123,15 @@ def route_rows(
 
     def break_if_in_gap(g: int) -> None:
         if brk is not None and brk[0] == g:
-            event(S.KIND_BREAK, None, brk[1], brk[1], brk[1] + b_len)
+            event(S.EventKind.BREAK, None, brk[1], brk[1], brk[1] + b_len)
 
-    event(S.KIND_START, veh.start_node, veh.shift_start_s, veh.shift_start_s, depart)
+    event(S.EventKind.START, veh.start_node, veh.shift_start_s, veh.shift_start_s, depart)
     ready = depart
     for i, v in enumerate(route.visits):
         break_if_in_gap(i)
         arrival = min(max(leg_end(i, ready), legal_start_s), starts[i])
         event(
-            S.KIND_VISIT,
+            S.EventKind.VISIT,
             nodes[i],
             arrival,
             starts[i],
@@ -144,7 +144,7 @@ def route_rows(
     last = len(route.visits)
     break_if_in_gap(last)
     back = leg_end(last, ready)
-    event(S.KIND_END, veh.end_node, back, back, back, dists[-1], legs[-1])
+    event(S.EventKind.END, veh.end_node, back, back, back, dists[-1], legs[-1])
     return rows
 
 
@@ -173,7 +173,7 @@ def assemble_itineraries(
                 "date": day,
                 "agent_id": agent_id,
                 "stop_no": n,
-                "kind": row["kind"],
+                S.KIND: row[S.KIND],
                 "account_id": "",
                 "debtor_name": "",
                 "address": "",
@@ -194,7 +194,7 @@ def assemble_itineraries(
                 "language": "",
                 "why_today": "",
             }
-            if row["kind"] == S.KIND_VISIT:
+            if row[S.KIND] == S.EventKind.VISIT:
                 aid = built.visit_accounts[int(row["visit"])]  # type: ignore[call-overload]
                 a = acc.loc[aid]
                 s = sc.loc[aid]
@@ -213,10 +213,10 @@ def assemble_itineraries(
                     language=a[S.LANGUAGE],
                     why_today=str(s["why_today"]),
                 )
-            elif row["kind"] in (S.KIND_START, S.KIND_END):
+            elif row[S.KIND] in (S.EventKind.START, S.EventKind.END):
                 lat_col, lon_col = (
                     (S.BASE_LAT, S.BASE_LON)
-                    if row["kind"] == S.KIND_START
+                    if row[S.KIND] == S.EventKind.START
                     else (S.END_LAT, S.END_LON)
                 )
                 rec.update(lat=float(agent[lat_col]), lon=float(agent[lon_col]))

@@ -45,6 +45,7 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.errors import RouteplanError, RowProblem
+from routeplan.formats import clock_or_none
 
 if TYPE_CHECKING:
     from routeplan.plan import Plan
@@ -348,7 +349,7 @@ class Store:
             plan.excluded,
             plan.dropped,
             plan.scores,
-            plan.summary,
+            plan.summary.to_json(),
             agents=plan.agents,
         )
 
@@ -791,17 +792,6 @@ def _num(value: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _clock_min(value: Any) -> int | None:
-    text = _text(value).strip()
-    if ":" not in text:
-        return None
-    hh, _, mm = text.partition(":")
-    try:
-        return int(hh) * 60 + int(mm[:2])
-    except ValueError:
-        return None
-
-
 def _date_text(value: Any) -> str | None:
     if value is None or value is pd.NaT or value is pd.NA:
         return None
@@ -869,7 +859,7 @@ def _event_rows(itineraries: pd.DataFrame) -> _Events:
                 _text(cols["arrival"][i]),
                 _text(cols["service_start"][i]),
                 _text(cols["service_end"][i]),
-                _clock_min(cols["service_start"][i]),
+                clock_or_none(_text(cols["service_start"][i])),
                 _num(cols["travel_km"][i]),
                 _num(cols["travel_min"][i]),
                 _num(cols["priority"][i]),
