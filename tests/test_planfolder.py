@@ -13,25 +13,21 @@ import routeplan.check
 import routeplan.present
 from routeplan import schema as S
 from routeplan.check import check_plan_folder
-from routeplan.config import Config
 from routeplan.errors import InputError
 from routeplan.io.planfolder import PlanFolder, read_plan_folder
-from routeplan.plan import Plan, load_inputs, plan_day
+from routeplan.plan import Plan
 from routeplan.summary import PlanSummary
 from tests.cli_helpers import read, run
-from tests.conftest import PLAN_DATE, TINY
+from tests.test_summary import write_tiny_plan
 
 ITIN = "itineraries.csv"
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Path]:
-    """The tiny day planned (2 s solver limit) and written by Plan.write."""
-    config = Config().replace(solver__time_limit_s=2.0, geocode__provider="none")
-    plan = plan_day(load_inputs(TINY / "accounts.csv", TINY / "agents.csv"), PLAN_DATE, config)
+    """The tiny day planned and written by Plan.write."""
     out = tmp_path_factory.mktemp("planfolder") / "plan"
-    plan.write(out, notify=lambda _: None)
-    return plan, out
+    return write_tiny_plan(out), out
 
 
 @pytest.fixture

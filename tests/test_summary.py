@@ -18,14 +18,19 @@ from tests.conftest import PLAN_DATE, TINY
 FIXTURE_SUMMARY = Path(__file__).resolve().parent / "fixtures" / "plan_small" / "summary.json"
 
 
-@pytest.fixture(scope="module")
-def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Path]:
-    """The tiny day planned (2 s solver limit) and written to a plan folder."""
+def write_tiny_plan(out: Path) -> Plan:
+    """Plan the tiny day through the Python API (2 s solver limit) and write it to ``out``."""
     config = Config().replace(solver__time_limit_s=2.0, geocode__provider="none")
     plan = plan_day(load_inputs(TINY / "accounts.csv", TINY / "agents.csv"), PLAN_DATE, config)
-    out = tmp_path_factory.mktemp("summary") / "plan"
     plan.write(out, notify=lambda _: None)
-    return plan, out
+    return plan
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Path]:
+    """The tiny day planned and written to a plan folder."""
+    out = tmp_path_factory.mktemp("summary") / "plan"
+    return write_tiny_plan(out), out
 
 
 def test_real_summary_round_trips_to_the_same_text(written: tuple[Plan, Path]) -> None:
