@@ -1,133 +1,43 @@
 """The ``routeplan`` command line: a thin layer over the library.
 
-Expected failures (bad input, bad config, failed check) end with one line
-on stderr and exit code 1; wrong usage exits 2 (click). Progress goes to
-stderr, data to files and stdout.
+Each command parses its options, makes one call of :mod:`routeplan.commands`
+(or of the module it lives beside) and prints the result, so that a notebook
+can do everything the command line does. Expected failures (bad input, bad
+config, failed check) end with one line on stderr and exit code 1; wrong
+usage exits 2 (click). Progress goes to stderr, data to files and stdout.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from routeplan import schema as S
-from routeplan.cli_common import DATE, fail_cleanly, language_option, offline_assets_option
-from routeplan.config import JURISDICTIONS, Config, load_config
-
-
-def _progress(quiet: bool) -> Callable[[str], None]:
-    if quiet:
-        return lambda _msg: None
-
-    def emit(msg: str) -> None:
-        stamp = dt.datetime.now().strftime("%H:%M:%S")
-        click.echo(f"[{stamp}] {msg}", err=True)
-
-    return emit
-
-
-# --- shared options (defined once) ----------------------------------------------------
-
-
-def _file_option(flag: str, dest: str, help: str, *, required: bool = False) -> Any:
-    """Return a click option naming an input file (``dest`` gets a ``Path`` or None)."""
-    return click.option(
-        flag,
-        dest,
-        required=required,
-        default=None,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help=help,
-    )
-
-
-accounts_option = _file_option(
-    "--accounts", "accounts_path", "Portfolio CSV (accounts.csv).", required=True
+from routeplan.cli_common import (
+    DATE,
+    accounts_option,
+    agents_option,
+    cli_config,
+    config_option,
+    date_option,
+    db_option,
+    encoding_option,
+    fail_cleanly,
+    file_option,
+    jurisdiction_option,
+    language_option,
+    offline_assets_option,
+    progress_printer,
+    quiet_option,
 )
-agents_option = _file_option(
-    "--agents", "agents_path", "Field agents CSV (agents.csv).", required=True
-)
-date_option = click.option(
-    "--date",
-    "plan_date",
-    type=DATE,
-    default=None,
-    help="Plan date YYYY-MM-DD (default: today).",
-)
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="routeplan.toml with rules and solver settings.",
-)
-jurisdiction_option = click.option(
-    "--jurisdiction",
-    type=click.Choice(sorted(JURISDICTIONS), case_sensitive=False),
-    default=None,
-    help="Legal visiting hours/days profile (overrides the config; default CN).",
-)
-encoding_option = click.option(
-    "--encoding",
-    default=None,
-    help="Input text encoding (default: detect UTF-8 with/without BOM or GB18030).",
-)
-db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="History database (SQLite) to read outcomes from and store the plan in.",
-)
-quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+from routeplan.config import JURISDICTIONS
 
-
-def _config(config_path: Path | None, jurisdiction: str | None, **overrides: Any) -> Config:
-    cfg = load_config(config_path)
-    changes = {k: v for k, v in overrides.items() if v is not None}
-    if jurisdiction:
-        changes["jurisdiction"] = jurisdiction.upper()
-    return cfg.replace(**changes) if changes else cfg
-
-
-def _date(value: dt.date | None) -> dt.date:
-    return value if value else dt.date.today()
-
-
-def _plan_rules(
-    plan_dir: Path, plan_date: dt.date | None, config_path: Path | None, jurisdiction: str | None
-) -> tuple[dt.date | None, Config]:
-    """Return a plan folder's date and rules: the options first, else its summary.json.
-
-    The date is None when neither gives one.
-    """
-    from routeplan.io.safe import read_json
-
-    summary_path = plan_dir / "summary.json"
-    summary = read_json(summary_path) if summary_path.exists() else {}
-    if not isinstance(summary, dict):
-        raise click.ClickException(f"{summary_path}: not a JSON object")
-    if jurisdiction is None and summary.get("jurisdiction"):
-        jurisdiction = str(summary["jurisdiction"])
-        if jurisdiction.upper() not in JURISDICTIONS:
-            raise click.ClickException(
-                f"{summary_path}: jurisdiction {jurisdiction!r} is not one of "
-                f"{', '.join(JURISDICTIONS)}; give --jurisdiction"
-            )
-    cfg = _config(config_path, jurisdiction)
-    if plan_date is not None or not summary.get("date"):
-        return plan_date, cfg
-    try:
-        return dt.date.fromisoformat(str(summary["date"])), cfg
-    except ValueError as exc:
-        raise click.ClickException(
-            f"{summary_path}: date {summary['date']!r} is not YYYY-MM-DD; give --date"
-        ) from exc
+if TYPE_CHECKING:
+    from routeplan.commands import PlanRun
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -202,21 +112,15 @@ def plan_command(
 
     A folder holding files changed since routeplan wrote them (filled
     outcomes, an edited itineraries.csv) is refused unless --force, which
-    moves them to a backup folder inside it first.
+    moves them to a backup folder inside it first. With --db the recorded
+    outcomes shape the plan and the plan is stored in the database.
 
     Example: routeplan plan --accounts data/samples/accounts.csv
     --agents data/samples/agents.csv --date 2026-12-01 --out plans/demo
     """
-    from routeplan.errors import ChangedFilesError
-    from routeplan.io.geocode import GeocodeCache, make_geocoder
-    from routeplan.io.planfiles import changed_plan_files
-    from routeplan.plan import load_inputs, plan_day
+    from routeplan.commands import FolderOptions, plan_to_folder
 
-    changed = [] if force else changed_plan_files(out_dir)
-    if changed:  # before the solver runs for nothing
-        raise ChangedFilesError(str(out_dir), changed)
-    progress = _progress(quiet)
-    cfg = _config(
+    cfg = cli_config(
         config_path,
         jurisdiction,
         solver__time_limit_s=time_limit,
@@ -224,59 +128,54 @@ def plan_command(
         output__language=language,
         output__offline_assets=offline_assets,
     )
-    day = _date(plan_date)
-    geocoder = None if no_geocode else make_geocoder(cfg.geocode)
-    cache = GeocodeCache(cfg.geocode.cache_path) if geocoder is not None else None
-    try:
-        inputs = load_inputs(
-            accounts_path,
-            agents_path,
-            encoding=encoding,
-            geocoder=geocoder,
-            geocode_cache=cache,
-            progress=progress,
-        )
-    finally:
-        if cache is not None:
-            cache.close()
-    history = None
-    store = None
-    if db_path is not None:
-        from routeplan.history import apply_history
-        from routeplan.io.store import Store
+    run = plan_to_folder(
+        accounts_path,
+        agents_path,
+        out_dir,
+        date=plan_date,
+        config=cfg,
+        db=db_path,
+        options=FolderOptions(
+            encoding=encoding, geocode=not no_geocode, show_names=show_names, force=force
+        ),
+        progress=progress_printer(quiet),
+    )
+    click.echo(_plan_line(run))
 
-        store = Store(db_path)
-        outcomes = store.outcomes(until=day)
-        history = apply_history(inputs.accounts, outcomes, day, cfg.history)
-        progress(f"history: {len(outcomes)} outcomes, {len(history.exclusions)} exclusions")
-    try:
-        plan = plan_day(inputs, day, cfg, history=history, progress=progress)
-        progress(f"writing plan folder {out_dir}")
-        plan.write(out_dir, show_names=show_names, force=force)
-        if store is not None:
-            plan_id = store.save(plan)
-            progress(f"plan stored in {db_path} as plan {plan_id}")
-    finally:
-        if store is not None:
-            store.close()
-    s = plan.summary
+
+def _plan_line(run: PlanRun) -> str:
+    """Return the one line ``plan`` prints: visits, money, km and where every account went."""
+    s = run.plan.summary
     c = s.counts
-    click.echo(
-        f"{day.isoformat()}: {c.planned} visits by {c.agents_with_visits} agents; "
-        f"expected recovery {s.expected_recovery_covered:,.0f} of "
+    rows = "row" if c.rejected_rows == 1 else "rows"
+    return (
+        f"{run.plan.date.isoformat()}: {c.planned} visits by {c.agents_with_visits} "
+        f"agents; expected recovery {s.expected_recovery_covered:,.0f} of "
         f"{s.expected_recovery_eligible:,.0f} eligible; {s.travel_km:,.1f} km; "
         f"{c.eligible} eligible, {c.excluded} excluded, {c.dropped} dropped, "
-        f"{c.rejected_rows} {'row' if c.rejected_rows == 1 else 'rows'} rejected -> {out_dir}"
+        f"{c.rejected_rows} {rows} rejected -> {run.out_dir}"
     )
 
 
 @main.command("check")
 @accounts_option
 @agents_option
-@date_option
+@click.option(
+    "--date",
+    "plan_date",
+    type=DATE,
+    default=None,
+    help="Plan date YYYY-MM-DD (default: the date in the plan's summary.json, else today).",
+)
 @click.argument("plan_dir", type=click.Path(file_okay=False, path_type=Path))
 @config_option
-@jurisdiction_option
+@click.option(
+    "--jurisdiction",
+    type=click.Choice(sorted(JURISDICTIONS), case_sensitive=False),
+    default=None,
+    help="Legal visiting hours/days profile (default: the one in the plan's summary.json, "
+    "else the config's).",
+)
 @db_option
 @encoding_option
 @fail_cleanly
@@ -292,47 +191,44 @@ def check_command(
 ) -> None:
     """Re-check a plan folder (or an edited itineraries.csv) against inputs and rules.
 
-    Lists every violation and exits 1 if there is any. The jurisdiction
-    defaults to the one in the plan's summary.json.
+    Lists every violation and exits 1 if there is any. The date and the
+    jurisdiction default to those in the plan's summary.json. With --db the
+    history's exclusions apply as in plan --db (the database is only read).
 
     Example: routeplan check --accounts accounts.csv --agents agents.csv
     --date 2026-12-01 plans/demo
     """
-    from routeplan.check import check_plan
-    from routeplan.io.readers import read_accounts, read_agents
+    from routeplan.commands import check_plan_inputs
 
-    if not plan_dir.is_dir():
-        raise click.ClickException(f"{plan_dir}: plan folder not found")
-    summary_day, cfg = _plan_rules(plan_dir, plan_date, config_path, jurisdiction)
-    day = _date(summary_day)
-    accounts = read_accounts(accounts_path, encoding=encoding).frame
-    agents = read_agents(agents_path, encoding=encoding).frame
-    extra = None
-    if db_path is not None:
-        from routeplan.history import apply_history
-        from routeplan.io.store import Store
-
-        with Store(db_path) as store:
-            history = apply_history(accounts, store.outcomes(until=day), day, cfg.history)
-        accounts, extra = history.accounts, history.exclusions
-    violations = check_plan(plan_dir, accounts, agents, day, cfg, extra_exclusions=extra)
-    for v in violations:
+    report = check_plan_inputs(
+        plan_dir,
+        accounts_path,
+        agents_path,
+        plan_date,
+        config=cli_config(config_path, None),
+        jurisdiction=jurisdiction,
+        db=db_path,
+        encoding=encoding,
+    )
+    for v in report.violations:
         click.echo(v.message())
-    if violations:
-        raise click.ClickException(f"{len(violations)} violation(s) in {plan_dir}")
-    click.echo(f"OK: {plan_dir} has no violation ({day.isoformat()}, {cfg.jurisdiction})")
+    if report.violations:
+        raise click.ClickException(f"{len(report.violations)} violation(s) in {plan_dir}")
+    click.echo(
+        f"OK: {plan_dir} has no violation ({report.date.isoformat()}, {report.config.jurisdiction})"
+    )
 
 
 @main.command("retime")
 @click.argument(
     "plan_dir", type=click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path)
 )
-@_file_option(
+@file_option(
     "--accounts",
     "accounts_path",
     "accounts.csv the plan was made from (only for a folder without plan_context.json).",
 )
-@_file_option(
+@file_option(
     "--agents",
     "agents_path",
     "agents.csv the plan was made from (only for a folder without plan_context.json).",
@@ -363,20 +259,26 @@ def retime_command(
 
     Example: routeplan retime plans/2026-12-01
     """
-    from routeplan.retime import RETIME_FILE, retime_plan_folder
+    from routeplan.commands import retime_folder
+    from routeplan.retime import RETIME_FILE
 
-    context = None
-    if accounts_path is None and agents_path is None:
-        if config_path is not None or jurisdiction is not None:
-            raise click.UsageError(
-                "--config and --jurisdiction go with --accounts and --agents (the folder's "
-                "plan_context.json holds the rules it was planned with)"
-            )
-    else:
-        context = _context_from_inputs(
-            plan_dir, accounts_path, agents_path, config_path, jurisdiction, encoding
+    with_inputs = accounts_path is not None or agents_path is not None
+    if not with_inputs and (config_path is not None or jurisdiction is not None):
+        raise click.UsageError(
+            "--config and --jurisdiction go with --accounts and --agents (the folder's "
+            "plan_context.json holds the rules it was planned with)"
         )
-    result = retime_plan_folder(plan_dir, context=context, show_names=show_names)
+    if with_inputs and (accounts_path is None or agents_path is None):
+        raise click.UsageError("give both --accounts and --agents (or neither)")
+    result = retime_folder(
+        plan_dir,
+        accounts=accounts_path,
+        agents=agents_path,
+        config=cli_config(config_path, None) if with_inputs else None,
+        jurisdiction=jurisdiction,
+        encoding=encoding,
+        show_names=show_names,
+    )
     for aid in result.removed:
         click.echo(
             f"account {aid}: removed by hand -> dropped.csv (removed_by_dispatcher)", err=True
@@ -394,31 +296,6 @@ def retime_command(
             f"(listed above and in {plan_dir / RETIME_FILE}; the map and sheets carry a "
             "warning): edit itineraries.csv again and re-run routeplan retime"
         )
-
-
-def _context_from_inputs(
-    plan_dir: Path,
-    accounts_path: Path | None,
-    agents_path: Path | None,
-    config_path: Path | None,
-    jurisdiction: str | None,
-    encoding: str | None,
-) -> Any:
-    """Return the plan context built from input files, for a folder made without one."""
-    from routeplan.io.context import PlanContext
-    from routeplan.io.planfolder import excluded_reasons, read_excluded
-    from routeplan.io.readers import read_accounts, read_agents
-
-    if accounts_path is None or agents_path is None:
-        raise click.UsageError("give both --accounts and --agents (or neither)")
-    day, cfg = _plan_rules(plan_dir, None, config_path, jurisdiction)
-    if day is None:
-        raise click.ClickException(f"{plan_dir / 'summary.json'}: no plan date in it")
-    accounts = read_accounts(accounts_path, encoding=encoding).frame
-    agents = read_agents(agents_path, encoding=encoding).frame
-    excluded = excluded_reasons(read_excluded(plan_dir))
-    plannable = accounts[~accounts["account_id"].isin(excluded) & accounts["lat"].notna()]
-    return PlanContext(day, cfg, agents, plannable.reset_index(drop=True))
 
 
 def _register_commands() -> None:

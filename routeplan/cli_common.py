@@ -1,17 +1,25 @@
-"""Pieces every routeplan command shares (defined once, used by each CLI module)."""
+"""Pieces every routeplan command shares (defined once, used by each CLI module).
+
+The options below are the only definitions of ``--accounts``, ``--agents``,
+``--date``, ``--config``, ``--jurisdiction``, ``--encoding``, ``--db``,
+``--language``, ``--offline-assets`` and ``--quiet``; a command that takes one
+takes it from here, with the same meaning and default everywhere.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from routeplan.config import OUTPUT_LANGUAGES
+from routeplan.config import JURISDICTIONS, OUTPUT_LANGUAGES, Config, load_config
 from routeplan.errors import RouteplanError
 from routeplan.io.readers import parse_date
+from routeplan.io.store import DEFAULT_DB
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,3 +82,97 @@ offline_assets_option = click.option(
     help="Write the map's scripts and styles into PLAN_DIR/assets/ so the map draws without "
     "internet, or load them from the CDN (default: [output] offline_assets, else the CDN).",
 )
+
+
+def file_option(flag: str, dest: str, help: str, *, required: bool = False) -> Any:
+    """Return a click option naming an input file (``dest`` gets a ``Path`` or None)."""
+    return click.option(
+        flag,
+        dest,
+        required=required,
+        default=None,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=help,
+    )
+
+
+#: ``--accounts``: the portfolio a command plans or checks
+accounts_option = file_option(
+    "--accounts", "accounts_path", "Portfolio CSV (accounts.csv).", required=True
+)
+#: ``--agents``: the field agents a command plans or checks
+agents_option = file_option(
+    "--agents", "agents_path", "Field agents CSV (agents.csv).", required=True
+)
+#: ``--date``: the plan date
+date_option = click.option(
+    "--date",
+    "plan_date",
+    type=DATE,
+    default=None,
+    help="Plan date YYYY-MM-DD (default: today).",
+)
+#: ``--config``: the rules and settings file
+config_option = file_option(
+    "--config",
+    "config_path",
+    "routeplan.toml with rules and solver settings (default: the built-in rules).",
+)
+#: ``--jurisdiction``: the legal profile, overriding the config's
+jurisdiction_option = click.option(
+    "--jurisdiction",
+    type=click.Choice(sorted(JURISDICTIONS), case_sensitive=False),
+    default=None,
+    help="Legal visiting hours/days profile (overrides the config; default CN).",
+)
+#: ``--encoding``: the input files' text encoding
+encoding_option = click.option(
+    "--encoding",
+    default=None,
+    help="Input text encoding (default: detect UTF-8 with/without BOM or GB18030).",
+)
+#: ``--db``: the history database. One option, one default (none given): ``plan``,
+#: ``check`` use a history only when it is given; ``record``,
+#: ``history`` and ``report`` cannot work without one and then open
+#: :data:`~routeplan.io.store.DEFAULT_DB` in the current folder (see :func:`history_db`).
+db_option = file_option(
+    "--db",
+    "db_path",
+    "History database (SQLite file) of plans and visit outcomes. plan applies the recorded "
+    "outcomes and stores the plan in it; check only applies the history's exclusions as in "
+    "'plan --db', and nothing is stored in it (a missing file is an error); plan and check use "
+    f"one only when given; record, history and report default to {DEFAULT_DB} in the current "
+    "folder.",
+)
+#: ``--quiet``: no progress lines on stderr
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+
+
+def history_db(db_path: Path | None) -> Path:
+    """Return the database ``record``, ``history`` and ``report`` open: ``--db`` or the default."""
+    return db_path if db_path is not None else Path(DEFAULT_DB)
+
+
+def cli_config(config_path: Path | None, jurisdiction: str | None, **overrides: Any) -> Config:
+    """Return the config file's rules with ``--jurisdiction`` and flag overrides applied.
+
+    ``overrides`` are ``section__key`` values of :meth:`Config.replace`; None
+    means the flag was not given.
+    """
+    cfg = load_config(config_path)
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    if jurisdiction:
+        changes["jurisdiction"] = jurisdiction.upper()
+    return cfg.replace(**changes) if changes else cfg
+
+
+def progress_printer(quiet: bool) -> Callable[[str], None]:
+    """Return a progress callback printing time-stamped lines on stderr (nothing if quiet)."""
+    if quiet:
+        return lambda _msg: None
+
+    def emit(msg: str) -> None:
+        stamp = dt.datetime.now().strftime("%H:%M:%S")
+        click.echo(f"[{stamp}] {msg}", err=True)
+
+    return emit

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from routeplan.errors import ConfigError
-from routeplan.solver.model import SECOND_ENGINES
+from routeplan.solver.params import SolveParams
 
 # --- jurisdictions ------------------------------------------------------------
 
@@ -230,44 +230,8 @@ class VisitConfig:
         object.__setattr__(self, "instalment_months", tuple(self.instalment_months))
 
 
-@dataclass(frozen=True)
-class SolverConfig:
-    """Search settings and the objective's exchange rate.
-
-    The objective minimised is ``travel seconds + sum of skip penalties``, where
-    a visit's skip penalty is its expected recovery converted to seconds at
-    ``value_of_hour`` (money one agent-hour of travel is worth).
-    """
-
-    time_limit_s: float = 30.0
-    #: stop after this many improving solutions (None = only the time limit)
-    solution_limit: int | None = None
-    value_of_hour: float = 200.0
-    #: OR-Tools local search metaheuristic
-    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
-    #: days with more visits than this (or with visits**2 / time_limit_s above
-    #: 15,000) are improved area by area instead of as one OR-Tools model
-    max_area_visits: int = 1000
-    seed: int = 0
-    #: the search on the second core: "auto" (PyVRP when it expresses the day
-    #: exactly: no breaks, one window per visit; else OR-Tools), "pyvrp" (also
-    #: with several windows, searched in one) or "ortools"
-    second_engine: str = "auto"
-
-    def __post_init__(self) -> None:
-        if not 0 < self.time_limit_s <= 86400:
-            raise ConfigError(f"solver.time_limit_s must be in (0, 86400], got {self.time_limit_s}")
-        if self.solution_limit is not None and self.solution_limit < 1:
-            raise ConfigError("solver.solution_limit must be >= 1")
-        if self.value_of_hour <= 0:
-            raise ConfigError("solver.value_of_hour must be > 0")
-        allowed = ("GUIDED_LOCAL_SEARCH", "SIMULATED_ANNEALING", "TABU_SEARCH", "GREEDY_DESCENT")
-        if self.metaheuristic not in allowed:
-            raise ConfigError(f"solver.metaheuristic must be one of {', '.join(allowed)}")
-        if self.max_area_visits < 10:
-            raise ConfigError("solver.max_area_visits must be >= 10")
-        if self.second_engine not in SECOND_ENGINES:
-            raise ConfigError(f"solver.second_engine must be one of {', '.join(SECOND_ENGINES)}")
+#: the ``[solver]`` section is the solver's own parameter object (validated there)
+SolverConfig = SolveParams
 
 
 @dataclass(frozen=True)
@@ -361,7 +325,7 @@ class Config:
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     travel: TravelConfig = field(default_factory=TravelConfig)
     visits: VisitConfig = field(default_factory=VisitConfig)
-    solver: SolverConfig = field(default_factory=SolverConfig)
+    solver: SolveParams = field(default_factory=SolveParams)
     history: HistoryConfig = field(default_factory=HistoryConfig)
     geocode: GeocodeConfig = field(default_factory=GeocodeConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -402,8 +366,28 @@ class Config:
         return dataclasses.replace(self, **top)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the configuration as plain data (for the history store)."""
-        return dataclasses.asdict(self)
+        """Return the configuration as plain data that :func:`config_from_dict` reads back.
+
+        Settings that are not configuration keys (``metadata={"toml": False}``,
+        e.g. the solver's internal tuning) are left out, so the result
+        round-trips (the history store and ``plan_context.json`` rely on it).
+        """
+        return _plain(self)
+
+
+def _plain(obj: Any) -> Any:
+    """Return a dataclass as nested plain data, without its non-configuration fields."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {
+            f.name: _plain(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if f.metadata.get("toml", True)
+        }
+    if isinstance(obj, list | tuple):
+        return type(obj)(_plain(v) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
 
 
 _SECTIONS: dict[str, type] = {
@@ -411,7 +395,7 @@ _SECTIONS: dict[str, type] = {
     "scoring": ScoringConfig,
     "travel": TravelConfig,
     "visits": VisitConfig,
-    "solver": SolverConfig,
+    "solver": SolveParams,
     "history": HistoryConfig,
     "geocode": GeocodeConfig,
     "output": OutputConfig,
@@ -428,7 +412,8 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "config") -> Conf
             cls = _SECTIONS[key]
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{source}: [{key}] must be a table")
-            known = {f.name: f for f in dataclasses.fields(cls)}
+            # settings marked toml=False (e.g. the solver's tuning) are not file keys
+            known = [f.name for f in dataclasses.fields(cls) if f.metadata.get("toml", True)]
             unknown = sorted(set(value) - set(known))
             if unknown:
                 raise ConfigError(

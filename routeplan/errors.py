@@ -58,13 +58,18 @@ class RowProblem:
     """One refused row (or file-level problem when ``row`` is None).
 
     ``row`` is the 1-based line number in the file as a spreadsheet shows it
-    (the header is row 1, the first data row is row 2).
+    (the header is row 1, the first data row is row 2). ``record_id`` is the
+    row's own id (``account_id`` of an account or outcome row, ``agent_id`` of
+    an agent row) when it could be read, so that a planner can find the record
+    after sorting the file; it is empty when the id itself is missing or
+    invalid, or the row could not be split into columns.
     """
 
     file: str
     row: int | None
     column: str
     problem: str
+    record_id: str = ""
 
     def message(self) -> str:
         """Return the one-line human message."""
@@ -79,4 +84,5 @@ class RowProblem:
             "row": self.row if self.row is not None else "",
             "column": self.column,
             "problem": self.problem,
+            "record_id": self.record_id,
         }

@@ -123,9 +123,13 @@ def validate_outcomes(
             continue
 
         def bad(
-            column: str, problem: str, _sink: list[RowProblem] = row_problems, _row: int = row_no
+            column: str,
+            problem: str,
+            _sink: list[RowProblem] = row_problems,
+            _row: int = row_no,
+            _id: str = _cell(rec, S.ACCOUNT_ID),
         ) -> None:
-            _sink.append(RowProblem(file, _row, column, problem))
+            _sink.append(RowProblem(file, _row, column, problem, _id))
 
         typed = _check_row(rec, bad, today=today, accounts=accounts, agents=agents)
         if not row_problems:

@@ -28,7 +28,7 @@ from routeplan.io.readers import read_accounts, read_agents
 from routeplan.itinerary import assemble_itineraries
 from routeplan.scoring import score_accounts
 from routeplan.solver import solve
-from routeplan.solver.model import Result, SolveParams
+from routeplan.solver.model import Progress, Result
 from routeplan.summary import (
     AgentSummary,
     Counts,
@@ -47,8 +47,6 @@ if TYPE_CHECKING:
     from routeplan.history import HistoryAdjustment
     from routeplan.io.geocode import GeocodeCache, GeocodeFn
     from routeplan.io.planfolder import PlanFolder
-
-Progress = Callable[[str], None]
 
 
 def _quiet(_: str) -> None:
@@ -318,15 +316,7 @@ def plan_day(
         f"{len(built.problem.visits)} visits plannable, {len(built.dropped)} "
         f"dropped before solving; {len(built.problem.vehicles)} usable agents"
     )
-    params = SolveParams(
-        time_limit_s=cfg.solver.time_limit_s,
-        solution_limit=cfg.solver.solution_limit,
-        metaheuristic=cfg.solver.metaheuristic,
-        max_area_visits=cfg.solver.max_area_visits,
-        seed=cfg.solver.seed,
-        second_engine=cfg.solver.second_engine,
-    )
-    result = solve(built.problem, params, progress)
+    result = solve(built.problem, cfg.solver, progress)
     progress(
         f"solver {result.status}: {result.num_served()} visits planned in {result.runtime_s:.1f} s"
     )

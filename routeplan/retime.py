@@ -70,7 +70,7 @@ from routeplan.io.planfolder import (
 from routeplan.io.safe import write_csv_atomic, write_json_atomic
 from routeplan.io.tables import ROW_COLUMN
 from routeplan.itinerary import assemble_itineraries
-from routeplan.solver.model import Problem, Result, Route
+from routeplan.solver.model import Problem, Result, Route, SolveStatus
 from routeplan.solver.schedule import time_route
 from routeplan.summary import PlanSummary, refresh_summary
 
@@ -340,7 +340,7 @@ def retime_routes(
                 "remove them"
             )
         routes.append(route)
-    result = Result(tuple(routes), (), 0, "retimed", 0.0, engine="retime")
+    result = Result(tuple(routes), (), 0, SolveStatus.RETIMED, 0.0, engine="retime")
     score_frame = scores.set_index(S.ACCOUNT_ID).reindex(visited).reset_index()
     score_frame["explanation"] = score_frame["explanation"].fillna("")
     itin = assemble_itineraries(

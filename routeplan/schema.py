@@ -198,7 +198,9 @@ KIND_END: Final = EventKind.END
 CHECKLIST_COLUMNS: Final = (ACCOUNT_ID, AGENT_ID, "item", REASON)
 EXCLUDED_COLUMNS: Final = (ACCOUNT_ID, REASON, DETAIL)
 DROPPED_COLUMNS: Final = (ACCOUNT_ID, REASON, DETAIL)
-REJECTED_COLUMNS: Final = ("file", "row", "column", "problem")
+#: the contract's four columns, then the refused record's id (added on output, as the
+#: contract allows): account_id or agent_id when it could be read, else empty
+REJECTED_COLUMNS: Final = ("file", "row", "column", "problem", "record_id")
 
 SCORE_COLUMNS: Final = (
     ACCOUNT_ID,

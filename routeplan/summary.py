@@ -34,10 +34,13 @@ import pandas as pd
 from routeplan import schema as S
 from routeplan.config import OUTPUT_LANGUAGES
 from routeplan.errors import InputError
+from routeplan.solver.model import SolveStatus
 
 #: largest magnitude accepted for a figure: far above any real balance or distance,
 #: small enough that sums and whole-number casts cannot overflow
 MAX_MAGNITUDE = 1e15
+#: the solver statuses a summary names as members of :class:`SolveStatus`
+_STATUSES = frozenset(SolveStatus)
 
 _T = TypeVar("_T", bound="_Block")
 
@@ -65,7 +68,7 @@ class _Problems:
 class _Block:
     """A JSON object with typed fields (written in field order) and the other keys kept."""
 
-    #: how each typed field is read: "text", "int", "number" or "bool"
+    #: how each typed field is read: "text", "int", "number", "bool" or "status"
     KINDS: ClassVar[Mapping[str, str]] = {}
 
     @classmethod
@@ -148,7 +151,7 @@ class SolverSummary(_Block):
     """What the search did (``summary.json``'s ``solver``); times in seconds."""
 
     KINDS: ClassVar[Mapping[str, str]] = {
-        "status": "text",
+        "status": "status",
         "engine": "text",
         "objective": "int",
         "runtime_s": "number",
@@ -157,7 +160,9 @@ class SolverSummary(_Block):
         "solution_limit": "int",
     }
 
-    status: str | None = None
+    #: a :class:`~routeplan.solver.model.SolveStatus` member; a status an older
+    #: routeplan wrote (``ROUTING_SUCCESS``, ``feasible-construction``) is kept as text
+    status: SolveStatus | str | None = None
     engine: str | None = None
     objective: int | None = None
     runtime_s: float | None = None
@@ -430,11 +435,13 @@ def _value(value: Any, kind: str, key: str, problems: _Problems) -> Any:
     """Return one value read as ``kind``; None when absent, null or refused (then noted)."""
     if value is None:
         return None
-    if kind == "text":
-        if isinstance(value, str | int | float | bool):
-            return str(value)
-        problems.add(key, f"{_shown(value)} is not text")
-        return None
+    if kind in ("text", "status"):
+        if not isinstance(value, str | int | float | bool):
+            problems.add(key, f"{_shown(value)} is not text")
+            return None
+        if kind == "status" and str(value) in _STATUSES:
+            return SolveStatus(str(value))
+        return str(value)
     if kind == "bool":
         if isinstance(value, bool):
             return value

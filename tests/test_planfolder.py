@@ -17,8 +17,7 @@ from routeplan.errors import InputError
 from routeplan.io.planfolder import PlanFolder, read_plan_folder
 from routeplan.plan import Plan
 from routeplan.summary import PlanSummary
-from tests.cli_helpers import read, run
-from tests.test_summary import write_tiny_plan
+from tests.helpers import read_csv, run, write_tiny_plan
 
 ITIN = "itineraries.csv"
 
@@ -38,7 +37,7 @@ def folder(tiny: tuple[Plan, Path], tmp_path: Path) -> Path:
 
 def _edit_itinerary(folder: Path, account: str, **cells: str) -> None:
     """Set cells of one visit row of itineraries.csv (written back as plain UTF-8)."""
-    it = read(folder / ITIN)
+    it = read_csv(folder / ITIN)
     row = it.index[(it["kind"] == "visit") & (it["account_id"] == account)][0]
     for column, value in cells.items():
         it.loc[row, column] = value
@@ -94,7 +93,7 @@ def test_clock_cells_as_spreadsheets_write_them(folder: Path) -> None:
     it = read_plan_folder(folder).itineraries
     visit = it[it[S.ACCOUNT_ID] == "ACC02"].iloc[0]
     assert (visit["arrival"], visit["service_start"]) == ("09:05", "09:05")
-    it = read(folder / ITIN)
+    it = read_csv(folder / ITIN)
     it.loc[it["kind"] == "end", "arrival"] = "24:00"
     it.to_csv(folder / ITIN, index=False)
     ends = read_plan_folder(folder).itineraries

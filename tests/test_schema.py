@@ -16,8 +16,7 @@ from routeplan.config import Config
 from routeplan.eligibility import determine_eligibility
 from routeplan.io.readers import read_accounts
 from routeplan.schema import DroppedReason, EventKind, ExcludedReason, Outcome, ViolationRule
-from tests.cli_helpers import plan_tiny, read, run
-from tests.conftest import TINY
+from tests.helpers import TINY, plan_tiny, read_csv, run
 from tests.test_history import DAY, accounts, apply, outcome
 
 
@@ -31,10 +30,10 @@ def tiny_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_codes_in_the_plan_files_are_members(tiny_plan: Path) -> None:
     """Every kind, excluded reason and dropped reason the plan folder holds is an enum member."""
-    kinds = set(read(tiny_plan / "itineraries.csv")["kind"])
+    kinds = set(read_csv(tiny_plan / "itineraries.csv")["kind"])
     assert {EventKind.START, EventKind.VISIT, EventKind.END} <= kinds <= set(EventKind)
-    excluded = set(read(tiny_plan / "excluded.csv")["reason"])
-    dropped = set(read(tiny_plan / "dropped.csv")["reason"])
+    excluded = set(read_csv(tiny_plan / "excluded.csv")["reason"])
+    dropped = set(read_csv(tiny_plan / "dropped.csv")["reason"])
     assert excluded and excluded <= set(ExcludedReason)
     assert dropped and dropped <= set(DroppedReason)
 
@@ -93,7 +92,7 @@ def test_violations_are_filtered_by_rule(tiny_plan: Path, tmp_path: Path) -> Non
     folder.mkdir()
     for name in ("excluded.csv", "dropped.csv", "summary.json", "plan_context.json"):
         (folder / name).write_bytes((tiny_plan / name).read_bytes())
-    it = read(tiny_plan / "itineraries.csv")
+    it = read_csv(tiny_plan / "itineraries.csv")
     visit = it.index[(it["kind"] == "visit") & (it["account_id"] == "ACC02")][0]
     it.loc[visit, ["arrival", "service_start", "service_end"]] = ["12:30", "12:30", "13:00"]
     it.to_csv(folder / "itineraries.csv", index=False)
@@ -111,7 +110,7 @@ def test_retime_report_rules_are_members(tiny_plan: Path, tmp_path: Path) -> Non
     for path in tiny_plan.iterdir():
         if path.is_file():
             (folder / path.name).write_bytes(path.read_bytes())
-    it = read(folder / "itineraries.csv")
+    it = read_csv(folder / "itineraries.csv")
     it["agent_id"] = it["agent_id"].where(it["kind"] != "visit", "A2")
     it = it[(it["kind"] == "visit") | (it["agent_id"] != "A1")]
     it.to_csv(folder / "itineraries.csv", index=False)

@@ -9,21 +9,13 @@ import pandas as pd
 import pytest
 
 from routeplan import schema as S
-from routeplan.config import Config
 from routeplan.errors import InputError
-from routeplan.plan import Plan, load_inputs, plan_day
+from routeplan.plan import Plan
+from routeplan.solver.model import SolveStatus
 from routeplan.summary import AgentSummary, PlanSummary, SolverSummary, refresh_summary
-from tests.conftest import PLAN_DATE, TINY
+from tests.helpers import write_tiny_plan
 
 FIXTURE_SUMMARY = Path(__file__).resolve().parent / "fixtures" / "plan_small" / "summary.json"
-
-
-def write_tiny_plan(out: Path) -> Plan:
-    """Plan the tiny day through the Python API (2 s solver limit) and write it to ``out``."""
-    config = Config().replace(solver__time_limit_s=2.0, geocode__provider="none")
-    plan = plan_day(load_inputs(TINY / "accounts.csv", TINY / "agents.csv"), PLAN_DATE, config)
-    plan.write(out, notify=lambda _: None)
-    return plan
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +84,19 @@ def test_older_summary_is_read_and_completed_with_nulls() -> None:
             assert out[key] == value
     assert out["balance_eligible"] is None and out["counts"]["agents_usable"] is None
     assert PlanSummary.from_json({}).to_json()["agents"] == []
+
+
+def test_solver_status_is_a_member_and_an_older_status_is_kept() -> None:
+    """solver.status reads as a SolveStatus member; an older routeplan's status stays its text."""
+    summary = PlanSummary.from_json({"solver": {"status": "retimed", "engine": "retime"}})
+    assert summary.solver is not None and summary.solver.status is SolveStatus.RETIMED
+    older = PlanSummary.from_json({"solver": {"status": "ROUTING_SUCCESS"}})
+    assert older.solver is not None and older.solver.status == "ROUTING_SUCCESS"
+    assert not isinstance(older.solver.status, SolveStatus)
+    assert older.to_json()["solver"]["status"] == "ROUTING_SUCCESS"
+    assert json.dumps(summary.to_json()["solver"]["status"]) == '"retimed"'
+    with pytest.raises(InputError, match=r"key solver\.status: \[1\] is not text"):
+        PlanSummary.from_json({"solver": {"status": [1]}})
 
 
 def test_numbers_written_as_text_are_numbers() -> None:

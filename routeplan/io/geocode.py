@@ -420,9 +420,16 @@ def geocode_missing(
     down: str | None = None
     lookups = from_cache = 0
 
+    ids = (
+        out[schema.ACCOUNT_ID].to_numpy(dtype=object)
+        if schema.ACCOUNT_ID in out.columns
+        else np.full(len(out), "", dtype=object)
+    )
+
     def reject(pos: int, reason: str) -> None:
         keep[pos] = False
-        problems.append(RowProblem(file, int(row_numbers[pos]), schema.LAT, reason))
+        record_id = ids[pos] if isinstance(ids[pos], str) else ""
+        problems.append(RowProblem(file, int(row_numbers[pos]), schema.LAT, reason, record_id))
 
     for pos in need.tolist():
         raw = addresses[pos]

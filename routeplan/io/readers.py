@@ -75,13 +75,14 @@ class _Field:
 
 
 def _validate_rows(
-    frame: pd.DataFrame, fields: Sequence[_Field], name: str
+    frame: pd.DataFrame, fields: Sequence[_Field], name: str, key: str
 ) -> tuple[list[dict[str, Any]], list[RowProblem]]:
     records: list[dict[str, Any]] = []
     problems: list[RowProblem] = []
     for pos, raw in enumerate(frame.to_dict("records")):
         # spreadsheet row from read_table; position + 2 for tables built in memory
         row_no = _row_number(raw.get("_row"), pos + 2)
+        record_id = _record_id(raw.get(key))
         own = {f.column for f in fields} | {"_row"}
         rec: dict[str, Any] = {k: v for k, v in raw.items() if k not in own}
         bad = False
@@ -89,19 +90,29 @@ def _validate_rows(
             value = str(raw.get(f.column, "") or "")
             if value == "":
                 if not f.optional:
-                    problems.append(RowProblem(name, row_no, f.column, "required value is empty"))
+                    problems.append(
+                        RowProblem(name, row_no, f.column, "required value is empty", record_id)
+                    )
                     bad = True
                 rec[f.column] = f.default
                 continue
             try:
                 rec[f.column] = f.parse(value)
             except ValueProblem as exc:
-                problems.append(RowProblem(name, row_no, f.column, str(exc)))
+                problems.append(RowProblem(name, row_no, f.column, str(exc), record_id))
                 bad = True
         if not bad:
             rec["_row"] = row_no
             records.append(rec)
     return records, problems
+
+
+def _record_id(value: Any) -> str:
+    """Return a row's id for ``rejected.csv``: "" when it is empty or not a valid id."""
+    try:
+        return _id(str(value or ""))
+    except ValueProblem:
+        return ""
 
 
 def _row_number(value: Any, default: int) -> int:
@@ -125,6 +136,7 @@ def _reject_duplicates(
             key,
             f"duplicate {key} {r[key]!r} (rows {', '.join(map(str, rows_by_id[r[key]]))}); "
             "every copy is refused because the right one cannot be told",
+            r[key],
         )
         for r in records
         if r[key] in dup
@@ -241,7 +253,7 @@ def parse_accounts(frame: pd.DataFrame, *, name: str = "accounts.csv") -> ReadRe
     with missing coordinates are kept (lat/lon NaN) for geocoding.
     """
     require_columns(frame, S.ACCOUNT_REQUIRED, name)
-    records, problems = _validate_rows(frame, ACCOUNT_FIELDS, name)
+    records, problems = _validate_rows(frame, ACCOUNT_FIELDS, name, S.ACCOUNT_ID)
     kept: list[dict[str, Any]] = []
     for r in records:
         lat, lon = r[S.LAT], r[S.LON]
@@ -250,7 +262,13 @@ def parse_accounts(frame: pd.DataFrame, *, name: str = "accounts.csv") -> ReadRe
             r[S.LAT] = r[S.LON] = math.nan
         elif lat == 0 and lon == 0:
             problems.append(
-                RowProblem(name, r["_row"], S.LAT, "coordinates 0,0 look like a missing value")
+                RowProblem(
+                    name,
+                    r["_row"],
+                    S.LAT,
+                    "coordinates 0,0 look like a missing value",
+                    r[S.ACCOUNT_ID],
+                )
             )
             continue
         kept.append(r)
@@ -313,13 +331,13 @@ def parse_agents(frame: pd.DataFrame, *, name: str = "agents.csv") -> ReadResult
     the shift, refuses the row.
     """
     require_columns(frame, S.AGENT_REQUIRED, name)
-    records, problems = _validate_rows(frame, AGENT_FIELDS, name)
+    records, problems = _validate_rows(frame, AGENT_FIELDS, name, S.AGENT_ID)
     kept: list[dict[str, Any]] = []
     for r in records:
         row = r["_row"]
         issue = _agent_row_problem(r)
         if issue:
-            problems.append(RowProblem(name, row, issue[0], issue[1]))
+            problems.append(RowProblem(name, row, issue[0], issue[1], r[S.AGENT_ID]))
             continue
         if math.isnan(r[S.END_LAT]):
             r[S.END_LAT], r[S.END_LON] = r[S.BASE_LAT], r[S.BASE_LON]
