@@ -134,7 +134,7 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def write_text_atomic(path: Path | str, text: str, *, encoding: str = "utf-8") -> Path:
-    """Write ``text`` to ``path`` atomically (UTF-8, ``\\n`` line ends) and return the path."""
+    r"""Write ``text`` to ``path`` atomically (UTF-8, ``\n`` line ends) and return the path."""
     return write_bytes_atomic(path, text.encode(encoding))
 
 

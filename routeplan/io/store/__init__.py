@@ -116,9 +116,11 @@ class Store:
         self._db.close()
 
     def __enter__(self) -> Store:
+        """Return the store itself; it is closed when the block ends."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the store."""
         self.close()
 
     @property
