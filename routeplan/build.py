@@ -433,7 +433,7 @@ def _drop(account_id: str, reason: S.DroppedReason, detail: str) -> dict[str, ob
 
 def _isna(value: object) -> bool:
     try:
-        return bool(pd.isna(value))  # type: ignore[call-overload]
+        return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
 

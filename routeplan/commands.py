@@ -36,8 +36,9 @@ if TYPE_CHECKING:
     from routeplan.check import Violation
     from routeplan.history import HistoryAdjustment
     from routeplan.io.context import PlanContext
-    from routeplan.plan import Inputs, Plan, Progress
+    from routeplan.plan import Inputs, Plan
     from routeplan.retime import RetimeResult
+    from routeplan.solver.model import Progress
 
 # --- plan -------------------------------------------------------------------------------
 

@@ -833,13 +833,15 @@ def _column(frame: pd.DataFrame, column: str) -> list[Any]:
     """Return a column as a list (None for every row when the column is absent)."""
     if column not in frame.columns:
         return [None] * len(frame)
-    return frame[column].tolist()
+    values: list[Any] = frame[column].tolist()
+    return values
 
 
 def _date_or_none(value: Any) -> dt.date | None:
     if value is None or _isnan(value) or (not isinstance(value, str) and pd.isna(value)):
         return None
-    return pd.Timestamp(value).date()
+    day: dt.date = pd.Timestamp(value).date()
+    return day
 
 
 def _same_value(a: Any, b: Any) -> bool:

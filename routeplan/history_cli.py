@@ -223,7 +223,7 @@ def _table_text(table: pd.DataFrame) -> str:
             "km_planned": "km",
         }
     )
-    return shown.to_string(index=False)
+    return str(shown.to_string(index=False))
 
 
 def _nan(value: Any) -> bool:
