@@ -258,32 +258,7 @@ def build_problem(
     vehicles: list[Vehicle] = []
     skills: list[frozenset[str]] = []
     for k, row in enumerate(agents.itertuples(index=False)):
-        start = depot_points[(float(getattr(row, S.BASE_LAT)), float(getattr(row, S.BASE_LON)))]
-        end = depot_points[(float(getattr(row, S.END_LAT)), float(getattr(row, S.END_LON)))]
-        mv = getattr(row, S.MAX_VISITS)
-        max_visits = (
-            int(mv) if mv is not None and not _isna(mv) else config.visits.default_max_visits
-        )
-        owed = agent_break(row)
-        brk = None
-        brk_s = 0
-        if owed.window is not None:
-            # the solver's window is for the break's start
-            brk = (owed.window[0] * 60, (owed.window[1] - owed.minutes) * 60)
-            brk_s = owed.minutes * 60
-        vehicles.append(
-            Vehicle(
-                id=str(getattr(row, S.AGENT_ID)),
-                start_node=start,
-                end_node=end,
-                shift_start_s=int(getattr(row, S.SHIFT_START)) * 60,
-                shift_end_s=int(getattr(row, S.SHIFT_END)) * 60,
-                max_visits=max_visits,
-                profile=profiles[k],
-                break_window=brk,
-                break_s=brk_s,
-            )
-        )
+        vehicles.append(_vehicle(row, depot_points, profiles[k], config))
         skills.append(frozenset(getattr(row, S.SKILLS) or ()))
 
     # --- visits, with structural diagnosis -----------------------------------------------
@@ -310,11 +285,7 @@ def build_problem(
     for i, row in enumerate(eligible.itertuples(index=False)):
         acc = str(getattr(row, S.ACCOUNT_ID))
         raw = tuple(row.windows or ())
-        wins = effective_windows(raw, legal)
-        if acc in avoid and wins:
-            rest = _subtract(wins, avoid[acc])
-            if any(b - a >= config.visits.service_min for a, b in rest):
-                wins = rest
+        wins = _visit_windows(raw, legal, avoid.get(acc), config.visits.service_min)
         windows_min[acc] = wins
         start_wins = tuple(
             (a * 60, b * 60 - service_s) for a, b in wins if b * 60 - service_s >= a * 60
@@ -390,6 +361,53 @@ def build_problem(
         windows_min=windows_min,
         dropped=pd.DataFrame(dropped, columns=list(S.DROPPED_COLUMNS)),
     )
+
+
+def _vehicle(
+    row: Any, depot_points: Mapping[tuple[float, float], int], profile: int, config: Config
+) -> Vehicle:
+    """Return the solver vehicle of an agent row (minutes turned into seconds)."""
+    start = depot_points[(float(getattr(row, S.BASE_LAT)), float(getattr(row, S.BASE_LON)))]
+    end = depot_points[(float(getattr(row, S.END_LAT)), float(getattr(row, S.END_LON)))]
+    mv = getattr(row, S.MAX_VISITS)
+    max_visits = int(mv) if mv is not None and not _isna(mv) else config.visits.default_max_visits
+    owed = agent_break(row)
+    brk = None
+    brk_s = 0
+    if owed.window is not None:
+        # the solver's window is for the break's start
+        brk = (owed.window[0] * 60, (owed.window[1] - owed.minutes) * 60)
+        brk_s = owed.minutes * 60
+    return Vehicle(
+        id=str(getattr(row, S.AGENT_ID)),
+        start_node=start,
+        end_node=end,
+        shift_start_s=int(getattr(row, S.SHIFT_START)) * 60,
+        shift_end_s=int(getattr(row, S.SHIFT_END)) * 60,
+        max_visits=max_visits,
+        profile=profile,
+        break_window=brk,
+        break_s=brk_s,
+    )
+
+
+def _visit_windows(
+    raw: tuple[tuple[int, int], ...],
+    legal: tuple[int, int],
+    avoid: tuple[int, int] | None,
+    service_min: int,
+) -> tuple[tuple[int, int], ...]:
+    """Return an account's windows (minutes) inside legal hours, around ``avoid`` if one fits.
+
+    The time to avoid is cut out only when a window of at least ``service_min``
+    minutes remains; otherwise the legal windows are kept whole.
+    """
+    wins = effective_windows(raw, legal)
+    if avoid is not None and wins:
+        rest = _subtract(wins, avoid)
+        if any(b - a >= service_min for a, b in rest):
+            return rest
+    return wins
 
 
 def _compact(

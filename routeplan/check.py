@@ -249,30 +249,14 @@ def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day)
         v(None, "", ViolationRule.FORMAT, "stop_no must be whole numbers")
         return out
     rows = rows.assign(stop_int=stops).sort_values("stop_int", kind="stable")
-    if sorted(stops) != list(range(len(stops))):
-        v(
-            None,
-            "",
-            ViolationRule.ORDER,
-            f"stop_no should count 0..{len(stops) - 1}, got {sorted(stops)}",
-        )
     kinds = list(rows[S.KIND])
-    if not kinds or kinds[0] != S.EventKind.START or kinds[-1] != S.EventKind.END:
-        v(
-            None,
-            "",
-            ViolationRule.ORDER,
-            "the day must begin with a start row and finish with an end row",
-        )
-    if kinds.count(S.EventKind.START) != 1 or kinds.count(S.EventKind.END) != 1:
-        v(None, "", ViolationRule.ORDER, "exactly one start and one end row")
+    for detail in _order_problems(stops, kinds):
+        v(None, "", ViolationRule.ORDER, detail)
     n_visits = kinds.count(S.EventKind.VISIT)
-    mv = agent[S.MAX_VISITS]
-    max_visits = int(mv) if mv is not None and not pd.isna(mv) else config.visits.default_max_visits
+    max_visits = int(_given(agent[S.MAX_VISITS], config.visits.default_max_visits))
     if n_visits > max_visits:
         v(None, "", ViolationRule.MAX_VISITS, f"{n_visits} visits > max_visits {max_visits}")
-    speed = agent[S.SPEED_KMH]
-    speed = float(speed) if speed is not None and not pd.isna(speed) else config.travel.speed_kmh
+    speed = float(_given(agent[S.SPEED_KMH], config.travel.speed_kmh))
     shift_lo, shift_hi = int(agent[S.SHIFT_START]) * 60, int(agent[S.SHIFT_END]) * 60
     skills = set(agent[S.SKILLS] or ())
     legal_lo, legal_hi = config.legal.start_min * 60, config.legal.end_min * 60
@@ -309,19 +293,8 @@ def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day)
             v(stop, str(r.account_id), ViolationRule.LOCATION, "lat/lon missing or not numbers")
             continue
         if kind == S.EventKind.START:
-            if (
-                abs(pos[0] - float(agent[S.BASE_LAT])) > 1e-5
-                or abs(pos[1] - float(agent[S.BASE_LON])) > 1e-5
-            ):
-                v(stop, "", ViolationRule.LOCATION, "start is not the agent's base")
-            if s1 < shift_lo:
-                v(
-                    stop,
-                    "",
-                    ViolationRule.SHIFT,
-                    f"leaves at {format_clock(s1, seconds=True)}, before the "
-                    f"shift starts {format_clock(shift_lo, seconds=True)}",
-                )
+            for rule, detail in _start_problems(pos, s1, agent, shift_lo):
+                v(stop, "", rule, detail)
             prev_pos, prev_ready = pos, s1
             continue
         if prev_pos is not None and prev_ready is not None:
@@ -337,19 +310,8 @@ def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day)
                 )
         pending_break = break_end = 0
         if kind == S.EventKind.END:
-            if arr > shift_hi:
-                v(
-                    stop,
-                    "",
-                    ViolationRule.SHIFT,
-                    f"returns {format_clock(arr, seconds=True)}, after the shift "
-                    f"ends {format_clock(shift_hi, seconds=True)}",
-                )
-            if (
-                abs(pos[0] - float(agent[S.END_LAT])) > 1e-5
-                or abs(pos[1] - float(agent[S.END_LON])) > 1e-5
-            ):
-                v(stop, "", ViolationRule.LOCATION, "end is not the agent's end point")
+            for rule, detail in _end_problems(pos, arr, agent, shift_hi):
+                v(stop, "", rule, detail)
             continue
         if kind != S.EventKind.VISIT:
             v(stop, "", ViolationRule.FORMAT, f"unknown kind {kind!r}")
@@ -360,6 +322,62 @@ def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day)
         day.seen[aid] = agent_id
         prev_pos, prev_ready = pos, s1
     out.extend(_check_break(agent_id, agent, break_rows, first_time, last_time))
+    return out
+
+
+def _given(value: Any, default: float) -> Any:
+    """Return ``value``, or ``default`` when the agent's cell is empty (None or NaN)."""
+    return value if value is not None and not pd.isna(value) else default
+
+
+def _order_problems(stops: list[int], kinds: list[str]) -> list[str]:
+    """Return what is wrong with a route's stop numbers and its start and end rows."""
+    out: list[str] = []
+    if sorted(stops) != list(range(len(stops))):
+        out.append(f"stop_no should count 0..{len(stops) - 1}, got {sorted(stops)}")
+    if not kinds or kinds[0] != S.EventKind.START or kinds[-1] != S.EventKind.END:
+        out.append("the day must begin with a start row and finish with an end row")
+    if kinds.count(S.EventKind.START) != 1 or kinds.count(S.EventKind.END) != 1:
+        out.append("exactly one start and one end row")
+    return out
+
+
+def _start_problems(
+    pos: tuple[float, float], leave_s: int, agent: pd.Series, shift_lo: int
+) -> list[tuple[ViolationRule, str]]:
+    """Return what is wrong with a start row: not at the base, or leaving before the shift."""
+    out: list[tuple[ViolationRule, str]] = []
+    if (
+        abs(pos[0] - float(agent[S.BASE_LAT])) > 1e-5
+        or abs(pos[1] - float(agent[S.BASE_LON])) > 1e-5
+    ):
+        out.append((ViolationRule.LOCATION, "start is not the agent's base"))
+    if leave_s < shift_lo:
+        out.append(
+            (
+                ViolationRule.SHIFT,
+                f"leaves at {format_clock(leave_s, seconds=True)}, before the "
+                f"shift starts {format_clock(shift_lo, seconds=True)}",
+            )
+        )
+    return out
+
+
+def _end_problems(
+    pos: tuple[float, float], arrive_s: int, agent: pd.Series, shift_hi: int
+) -> list[tuple[ViolationRule, str]]:
+    """Return what is wrong with an end row: back after the shift, or not at the end point."""
+    out: list[tuple[ViolationRule, str]] = []
+    if arrive_s > shift_hi:
+        out.append(
+            (
+                ViolationRule.SHIFT,
+                f"returns {format_clock(arrive_s, seconds=True)}, after the shift "
+                f"ends {format_clock(shift_hi, seconds=True)}",
+            )
+        )
+    if abs(pos[0] - float(agent[S.END_LAT])) > 1e-5 or abs(pos[1] - float(agent[S.END_LON])) > 1e-5:
+        out.append((ViolationRule.LOCATION, "end is not the agent's end point"))
     return out
 
 
