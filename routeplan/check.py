@@ -250,8 +250,9 @@ def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day)
         return out
     rows = rows.assign(stop_int=stops).sort_values("stop_int", kind="stable")
     kinds = list(rows[S.KIND])
-    for detail in _order_problems(stops, kinds):
-        v(None, "", ViolationRule.ORDER, detail)
+    out.extend(
+        Violation(agent_id, None, "", ViolationRule.ORDER, d) for d in _order_problems(stops, kinds)
+    )
     n_visits = kinds.count(S.EventKind.VISIT)
     max_visits = int(_given(agent[S.MAX_VISITS], config.visits.default_max_visits))
     if n_visits > max_visits:
@@ -293,8 +294,10 @@ def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day)
             v(stop, str(r.account_id), ViolationRule.LOCATION, "lat/lon missing or not numbers")
             continue
         if kind == S.EventKind.START:
-            for rule, detail in _start_problems(pos, s1, agent, shift_lo):
-                v(stop, "", rule, detail)
+            out.extend(
+                Violation(agent_id, stop, "", rule, d)
+                for rule, d in _start_problems(pos, s1, agent, shift_lo)
+            )
             prev_pos, prev_ready = pos, s1
             continue
         if prev_pos is not None and prev_ready is not None:
@@ -310,8 +313,10 @@ def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day)
                 )
         pending_break = break_end = 0
         if kind == S.EventKind.END:
-            for rule, detail in _end_problems(pos, arr, agent, shift_hi):
-                v(stop, "", rule, detail)
+            out.extend(
+                Violation(agent_id, stop, "", rule, d)
+                for rule, d in _end_problems(pos, arr, agent, shift_hi)
+            )
             continue
         if kind != S.EventKind.VISIT:
             v(stop, "", ViolationRule.FORMAT, f"unknown kind {kind!r}")
