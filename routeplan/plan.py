@@ -340,11 +340,7 @@ def plan_day(
         plan_date,
         cfg,
         inputs,
-        accounts,
-        elig.excluded,
-        eligible,
-        itineraries,
-        dropped,
+        _DayTables(accounts, elig.excluded, eligible, itineraries, dropped),
         status,
         result,
         time.perf_counter() - t0,
@@ -396,19 +392,28 @@ def _dropped_table(
     )
 
 
+@dataclass(frozen=True)
+class _DayTables:
+    """The tables of one planned day that its summary counts."""
+
+    accounts: pd.DataFrame
+    excluded: pd.DataFrame
+    eligible: pd.DataFrame
+    itineraries: pd.DataFrame
+    dropped: pd.DataFrame
+
+
 def _summary(
     plan_date: dt.date,
     cfg: Config,
     inputs: Inputs,
-    accounts: pd.DataFrame,
-    excluded: pd.DataFrame,
-    eligible: pd.DataFrame,
-    itineraries: pd.DataFrame,
-    dropped: pd.DataFrame,
+    tables: _DayTables,
     status: AgentStatus,
     result: Result,
     elapsed_s: float,
 ) -> PlanSummary:
+    accounts, excluded, eligible = tables.accounts, tables.excluded, tables.eligible
+    itineraries, dropped = tables.itineraries, tables.dropped
     visits = itineraries[itineraries[S.KIND] == S.EventKind.VISIT]
     # a row refused for several reasons is one row (and several lines of rejected.csv)
     rejected_rows = {(p.file, p.row) for p in inputs.rejected}

@@ -152,7 +152,7 @@ def build_sheet(
     visits = [r for r in records if r.get(schema.KIND) == schema.EventKind.VISIT]
     title = t("sheet.title", name=name, agent_id=agent_id, date=date)
     body = [
-        _header(agent_summary, name, agent_id, records, visits, legal_hours, date, jurisdiction, t),
+        _header(agent_summary, name, records, visits, legal_hours, date, jurisdiction, t),
         _conduct(legal_hours, jurisdiction, t),
         _timeline(records, t),
     ]
@@ -298,7 +298,6 @@ def _first(records: Sequence[Mapping[Any, Any]], column: str) -> str:
 def _header(
     agent: AgentSummary,
     name: str,
-    agent_id: str,
     records: Sequence[Mapping[Any, Any]],
     visits: Sequence[Mapping[Any, Any]],
     legal_hours: str,
@@ -328,7 +327,7 @@ def _header(
 <div class="top"><h1>{esc(t("sheet.heading", name=name))}</h1>
 <div class="date">{esc(f"{date} ({weekday})" if weekday else date)}</div></div>
 <table class="ident">
-<tr><th>{esc(t("sheet.agent"))}</th><td>{esc(name)} ({esc(agent_id)})</td>
+<tr><th>{esc(t("sheet.agent"))}</th><td>{esc(name)} ({esc(agent.agent_id)})</td>
 <th>{esc(t("sheet.credential"))}</th><td>{esc(credential)}{expiry_note}</td></tr>
 <tr><th>{esc(t("sheet.shift"))}</th><td>{esc(shift or "—")}</td>
 <th>{esc(t("sheet.legal_hours"))}</th><td>{esc(hours)}</td></tr>
