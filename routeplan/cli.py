@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -90,24 +91,7 @@ def main() -> None:
 )
 @quiet_option
 @fail_cleanly
-def plan_command(
-    accounts_path: Path,
-    agents_path: Path,
-    plan_date: dt.date | None,
-    out_dir: Path,
-    config_path: Path | None,
-    jurisdiction: str | None,
-    time_limit: float | None,
-    solution_limit: int | None,
-    db_path: Path | None,
-    encoding: str | None,
-    show_names: bool,
-    language: str | None,
-    offline_assets: bool | None,
-    no_geocode: bool,
-    force: bool,
-    quiet: bool,
-) -> None:
+def plan_command(**options: Any) -> None:
     """Plan a day of visits and write the plan folder.
 
     A folder holding files changed since routeplan wrote them (filled
@@ -120,27 +104,53 @@ def plan_command(
     """
     from routeplan.commands import FolderOptions, plan_to_folder
 
+    args = _PlanArgs(**options)
     cfg = cli_config(
-        config_path,
-        jurisdiction,
-        solver__time_limit_s=time_limit,
-        solver__solution_limit=solution_limit,
-        output__language=language,
-        output__offline_assets=offline_assets,
+        args.config_path,
+        args.jurisdiction,
+        solver__time_limit_s=args.time_limit,
+        solver__solution_limit=args.solution_limit,
+        output__language=args.language,
+        output__offline_assets=args.offline_assets,
     )
     run = plan_to_folder(
-        accounts_path,
-        agents_path,
-        out_dir,
-        date=plan_date,
+        args.accounts_path,
+        args.agents_path,
+        args.out_dir,
+        date=args.plan_date,
         config=cfg,
-        db=db_path,
+        db=args.db_path,
         options=FolderOptions(
-            encoding=encoding, geocode=not no_geocode, show_names=show_names, force=force
+            encoding=args.encoding,
+            geocode=not args.no_geocode,
+            show_names=args.show_names,
+            force=args.force,
         ),
-        progress=progress_printer(quiet),
+        progress=progress_printer(args.quiet),
     )
     click.echo(_plan_line(run))
+
+
+@dataclass(frozen=True)
+class _PlanArgs:
+    """The options of ``routeplan plan`` as click converted them (one field per option)."""
+
+    accounts_path: Path
+    agents_path: Path
+    plan_date: dt.date | None
+    out_dir: Path
+    config_path: Path | None
+    jurisdiction: str | None
+    time_limit: float | None
+    solution_limit: int | None
+    db_path: Path | None
+    encoding: str | None
+    show_names: bool
+    language: str | None
+    offline_assets: bool | None
+    no_geocode: bool
+    force: bool
+    quiet: bool
 
 
 def _plan_line(run: PlanRun) -> str:
