@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from routeplan import schema as S
 from routeplan.cli_common import (
     DATE,
     accounts_option,
@@ -89,24 +91,7 @@ def main() -> None:
 )
 @quiet_option
 @fail_cleanly
-def plan_command(
-    accounts_path: Path,
-    agents_path: Path,
-    plan_date: dt.date | None,
-    out_dir: Path,
-    config_path: Path | None,
-    jurisdiction: str | None,
-    time_limit: float | None,
-    solution_limit: int | None,
-    db_path: Path | None,
-    encoding: str | None,
-    show_names: bool,
-    language: str | None,
-    offline_assets: bool | None,
-    no_geocode: bool,
-    force: bool,
-    quiet: bool,
-) -> None:
+def plan_command(**options: Any) -> None:
     """Plan a day of visits and write the plan folder.
 
     A folder holding files changed since routeplan wrote them (filled
@@ -119,40 +104,66 @@ def plan_command(
     """
     from routeplan.commands import FolderOptions, plan_to_folder
 
+    args = _PlanArgs(**options)
     cfg = cli_config(
-        config_path,
-        jurisdiction,
-        solver__time_limit_s=time_limit,
-        solver__solution_limit=solution_limit,
-        output__language=language,
-        output__offline_assets=offline_assets,
+        args.config_path,
+        args.jurisdiction,
+        solver__time_limit_s=args.time_limit,
+        solver__solution_limit=args.solution_limit,
+        output__language=args.language,
+        output__offline_assets=args.offline_assets,
     )
     run = plan_to_folder(
-        accounts_path,
-        agents_path,
-        out_dir,
-        date=plan_date,
+        args.accounts_path,
+        args.agents_path,
+        args.out_dir,
+        date=args.plan_date,
         config=cfg,
-        db=db_path,
+        db=args.db_path,
         options=FolderOptions(
-            encoding=encoding, geocode=not no_geocode, show_names=show_names, force=force
+            encoding=args.encoding,
+            geocode=not args.no_geocode,
+            show_names=args.show_names,
+            force=args.force,
         ),
-        progress=progress_printer(quiet),
+        progress=progress_printer(args.quiet),
     )
     click.echo(_plan_line(run))
+
+
+@dataclass(frozen=True)
+class _PlanArgs:
+    """The options of ``routeplan plan`` as click converted them (one field per option)."""
+
+    accounts_path: Path
+    agents_path: Path
+    plan_date: dt.date | None
+    out_dir: Path
+    config_path: Path | None
+    jurisdiction: str | None
+    time_limit: float | None
+    solution_limit: int | None
+    db_path: Path | None
+    encoding: str | None
+    show_names: bool
+    language: str | None
+    offline_assets: bool | None
+    no_geocode: bool
+    force: bool
+    quiet: bool
 
 
 def _plan_line(run: PlanRun) -> str:
     """Return the one line ``plan`` prints: visits, money, km and where every account went."""
     s = run.plan.summary
-    c = s["counts"]
-    rows = "row" if c["rejected_rows"] == 1 else "rows"
+    c = s.counts
+    rows = "row" if c.rejected_rows == 1 else "rows"
     return (
-        f"{run.plan.date.isoformat()}: {c['planned']} visits by {c['agents_with_visits']} "
-        f"agents; expected recovery {s['expected_recovery_covered']:,.0f} of "
-        f"{s['expected_recovery_eligible']:,.0f} eligible; {s['travel_km']:,.1f} km; "
-        f"{c['eligible']} eligible, {c['excluded']} excluded, {c['dropped']} dropped, "
-        f"{c['rejected_rows']} {rows} rejected -> {run.out_dir}"
+        f"{run.plan.date.isoformat()}: {c.planned} visits by {c.agents_with_visits} "
+        f"agents; expected recovery {s.expected_recovery_covered:,.0f} of "
+        f"{s.expected_recovery_eligible:,.0f} eligible; {s.travel_km:,.1f} km; "
+        f"{c.eligible} eligible, {c.excluded} excluded, {c.dropped} dropped, "
+        f"{c.rejected_rows} {rows} rejected -> {run.out_dir}"
     )
 
 
@@ -284,7 +295,7 @@ def retime_command(
         )
     for v in result.violations:
         click.echo(v.message(), err=True)
-    visits = result.itineraries[result.itineraries["kind"] == "visit"]
+    visits = result.itineraries[result.itineraries[S.KIND] == S.EventKind.VISIT]
     click.echo(
         f"Re-timed {plan_dir}: {len(visits)} visits by {visits['agent_id'].nunique()} agents, "
         f"{len(result.removed)} removed, {len(result.restored)} put back on a route"

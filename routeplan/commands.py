@@ -37,8 +37,9 @@ if TYPE_CHECKING:
     from routeplan.check import Violation
     from routeplan.history import HistoryAdjustment
     from routeplan.io.context import PlanContext
-    from routeplan.plan import Inputs, Plan, Progress
+    from routeplan.plan import Inputs, Plan
     from routeplan.retime import RetimeResult
+    from routeplan.solver.model import Progress
 
 # --- plan -------------------------------------------------------------------------------
 
@@ -264,14 +265,13 @@ def plan_rules(
     The jurisdiction is ``jurisdiction``, else the summary's, else the
     config's; the date is ``date``, else the summary's, else None.
     """
-    from routeplan.io.safe import read_json
+    from routeplan.io.planfolder import SUMMARY_FILE, read_summary
+    from routeplan.summary import PlanSummary
 
-    summary_path = plan_dir / "summary.json"
-    summary = read_json(summary_path) if summary_path.exists() else {}
-    if not isinstance(summary, dict):
-        raise InputError(f"{summary_path}: not a JSON object")
-    if jurisdiction is None and summary.get("jurisdiction"):
-        jurisdiction = str(summary["jurisdiction"])
+    summary_path = plan_dir / SUMMARY_FILE
+    summary = read_summary(plan_dir) if summary_path.exists() else PlanSummary()
+    if jurisdiction is None and summary.jurisdiction:
+        jurisdiction = summary.jurisdiction
         if jurisdiction.upper() not in JURISDICTIONS:
             raise InputError(
                 f"{summary_path}: jurisdiction {jurisdiction!r} is not one of "
@@ -280,13 +280,13 @@ def plan_rules(
     cfg = config or Config()
     if jurisdiction:
         cfg = cfg.replace(jurisdiction=jurisdiction.upper())
-    if date is not None or not summary.get("date"):
+    if date is not None or not summary.date:
         return date, cfg
     try:
-        return dt.date.fromisoformat(str(summary["date"])), cfg
+        return dt.date.fromisoformat(summary.date), cfg
     except ValueError as exc:
         raise InputError(
-            f"{summary_path}: date {summary['date']!r} is not YYYY-MM-DD; give --date"
+            f"{summary_path}: date {summary.date!r} is not YYYY-MM-DD; give --date"
         ) from exc
 
 
@@ -341,15 +341,15 @@ def _context_from_inputs(
 ) -> PlanContext:
     """Return the plan context built from input files, for a folder made without one."""
     from routeplan.io.context import PlanContext
+    from routeplan.io.planfolder import excluded_reasons, read_excluded
     from routeplan.io.readers import read_accounts, read_agents
-    from routeplan.present.folder import read_excluded
 
     day, cfg = plan_rules(folder, None, config, jurisdiction)
     if day is None:
         raise InputError(f"{folder / 'summary.json'}: no plan date in it")
     acc = read_accounts(accounts, encoding=encoding).frame
     ag = read_agents(agents, encoding=encoding).frame
-    excluded = read_excluded(folder / "excluded.csv")
+    excluded = excluded_reasons(read_excluded(folder))
     plannable = acc[~acc[S.ACCOUNT_ID].isin(excluded) & acc[S.LAT].notna()]
     return PlanContext(day, cfg, ag, plannable.reset_index(drop=True))
 
@@ -418,8 +418,9 @@ def record_outcomes(
     StoreError
         The database is missing or cannot be used.
     """
-    from routeplan.io.readers import read_accounts, read_table
+    from routeplan.io.readers import read_accounts
     from routeplan.io.safe import write_csv_atomic
+    from routeplan.io.tables import read_table
     from routeplan.outcomes import validate_outcomes
     from routeplan.proof import ProofRules
 

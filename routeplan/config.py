@@ -106,6 +106,7 @@ class EligibilityConfig:
     hardship_policy: str = "visit_with_relief"
 
     def __post_init__(self) -> None:
+        """Refuse negative bounds and an unknown hardship policy (ConfigError)."""
         _check_nonneg(self, "min_days_past_due", "min_balance", "min_contact_attempts_30d")
         _check_nonneg(self, "min_days_since_visit", "max_visits_90d")
         if self.hardship_policy not in ("visit_with_relief", "exclude"):
@@ -160,6 +161,7 @@ class ScoringConfig:
     max_probability: float = 0.9
 
     def __post_init__(self) -> None:
+        """Normalise bands and points; refuse bad probability bounds, bands and a negative cap."""
         if not 0 <= self.min_probability <= self.max_probability <= 1:
             raise ConfigError(
                 "scoring: need 0 <= min_probability <= max_probability <= 1, got "
@@ -192,6 +194,7 @@ class TravelConfig:
     speed_kmh: float = 25.0
 
     def __post_init__(self) -> None:
+        """Refuse a circuity outside [1, 5] or a speed outside [1, 200] km/h (ConfigError)."""
         if not 1.0 <= self.circuity <= 5.0:
             raise ConfigError(f"travel.circuity must be in [1, 5], got {self.circuity}")
         if not 1.0 <= self.speed_kmh <= 200.0:
@@ -220,6 +223,7 @@ class VisitConfig:
     hardship_term_months: int = 36
 
     def __post_init__(self) -> None:
+        """Refuse visit settings outside their documented ranges (ConfigError)."""
         if not 1 <= self.service_min <= 480:
             raise ConfigError(f"visits.service_min must be in [1, 480], got {self.service_min}")
         if self.default_max_visits < 1:
@@ -248,6 +252,7 @@ class HistoryConfig:
     hardship_pause_days: int = 30
 
     def __post_init__(self) -> None:
+        """Refuse negative day counts and limits (ConfigError)."""
         _check_nonneg(self, *(f.name for f in dataclasses.fields(self)))
 
 
@@ -270,6 +275,7 @@ class GeocodeConfig:
     region_hint: str = ""
 
     def __post_init__(self) -> None:
+        """Refuse an unknown provider and a negative delay or timeout (ConfigError)."""
         if self.provider not in ("nominatim", "none"):
             raise ConfigError(
                 f"geocode.provider must be 'nominatim' or 'none', got {self.provider!r}"
@@ -295,6 +301,7 @@ class AuditConfig:
     max_speed_kmh: float = 80.0
 
     def __post_init__(self) -> None:
+        """Refuse negative bounds and a speed that is not a number > 0 (ConfigError)."""
         _check_nonneg(self, "max_checkin_m", "max_accuracy_m", "min_visit_min")
         speed = self.max_speed_kmh
         if isinstance(speed, bool) or not isinstance(speed, int | float) or not speed > 0:
@@ -320,6 +327,7 @@ class OutputConfig:
     offline_assets: bool = False
 
     def __post_init__(self) -> None:
+        """Normalise the language code and refuse an unknown one (ConfigError)."""
         if isinstance(self.language, str):
             object.__setattr__(self, "language", self.language.strip().lower())
         if self.language not in ("", *OUTPUT_LANGUAGES):
@@ -358,6 +366,7 @@ class Config:
     audit: AuditConfig = field(default_factory=AuditConfig)
 
     def __post_init__(self) -> None:
+        """Refuse non-finite numbers and an unknown jurisdiction; upper-case its code."""
         for section in _SECTIONS:
             obj = getattr(self, section)
             for f in dataclasses.fields(obj):
@@ -399,7 +408,8 @@ class Config:
         e.g. the solver's internal tuning) are left out, so the result
         round-trips (the history store and ``plan_context.json`` rely on it).
         """
-        return _plain(self)
+        plain: dict[str, Any] = _plain(self)
+        return plain
 
 
 def _plain(obj: Any) -> Any:

@@ -70,23 +70,23 @@ import pandas as pd
 from routeplan import schema as S
 from routeplan.config import HistoryConfig
 from routeplan.proof import COMPLIANCE_FLAGS, NEEDS, Flag, Status
-from routeplan.schema import Outcome
+from routeplan.schema import ExcludedReason, Outcome
 
-# --- reason codes (excluded.csv) -------------------------------------------------------
-EX_PAID_IN_FULL: Final = "paid_in_full"
-EX_PTP_PENDING: Final = "ptp_pending"
-EX_NOT_HOME_CAP: Final = "not_home_attempts_cap"
-EX_REFUSED: Final = "refused_recently"
-EX_CONTACTED: Final = "contacted_visit_recently"
-EX_HARDSHIP_PAUSE: Final = "hardship_pause"
-EX_DISPUTED: Final = "disputed_in_field"
-EX_WRONG_ADDRESS: Final = "wrong_address"
-EX_MOVED: Final = "moved"
-EX_DECEASED: Final = "deceased"
-EX_VULNERABLE: Final = "vulnerable"
-EX_REPRESENTED: Final = "represented"
-EX_NO_VISITS_REQUESTED: Final = "no_visits_requested"
-EX_ASKED_TO_LEAVE: Final = "asked_to_leave"
+# --- reason codes (excluded.csv), members of schema.ExcludedReason ---------------------
+EX_PAID_IN_FULL: Final = ExcludedReason.PAID_IN_FULL
+EX_PTP_PENDING: Final = ExcludedReason.PTP_PENDING
+EX_NOT_HOME_CAP: Final = ExcludedReason.NOT_HOME_CAP
+EX_REFUSED: Final = ExcludedReason.REFUSED
+EX_CONTACTED: Final = ExcludedReason.CONTACTED
+EX_HARDSHIP_PAUSE: Final = ExcludedReason.HARDSHIP_PAUSE
+EX_DISPUTED: Final = ExcludedReason.DISPUTED_IN_FIELD
+EX_WRONG_ADDRESS: Final = ExcludedReason.WRONG_ADDRESS
+EX_MOVED: Final = ExcludedReason.MOVED
+EX_DECEASED: Final = ExcludedReason.DECEASED
+EX_VULNERABLE: Final = ExcludedReason.VULNERABLE
+EX_REPRESENTED: Final = ExcludedReason.REPRESENTED
+EX_NO_VISITS_REQUESTED: Final = ExcludedReason.NO_VISITS_REQUESTED
+EX_ASKED_TO_LEAVE: Final = ExcludedReason.ASKED_TO_LEAVE
 
 HISTORY_REASONS: Final = (
     EX_PAID_IN_FULL,
@@ -993,13 +993,15 @@ def _column(frame: pd.DataFrame, column: str) -> list[Any]:
     """Return a column as a list (None for every row when the column is absent)."""
     if column not in frame.columns:
         return [None] * len(frame)
-    return frame[column].tolist()
+    values: list[Any] = frame[column].tolist()
+    return values
 
 
 def _date_or_none(value: Any) -> dt.date | None:
     if value is None or _isnan(value) or (not isinstance(value, str) and pd.isna(value)):
         return None
-    return pd.Timestamp(value).date()
+    day: dt.date = pd.Timestamp(value).date()
+    return day
 
 
 def _same_value(a: Any, b: Any) -> bool:

@@ -297,7 +297,7 @@ def _verification_lines(table: pd.DataFrame) -> list[str]:
             **{c: c.removeprefix("flag_") for c in flags},
         }
     )
-    lines = shown.to_string(index=False).splitlines()
+    lines = str(shown.to_string(index=False)).splitlines()
     gaps = [(f, int(total[f"unverified_{f}"])) for f in NEEDS if int(total[f"unverified_{f}"])]
     if gaps:
         lines.append("Could not verify:")
@@ -332,7 +332,7 @@ def _table_text(table: pd.DataFrame) -> str:
             "km_planned": "km",
         }
     )
-    return shown.to_string(index=False)
+    return str(shown.to_string(index=False))
 
 
 def _nan(value: Any) -> bool:

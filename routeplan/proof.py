@@ -219,6 +219,7 @@ class ProofRules:
     jurisdiction: str = "CN"
 
     def __post_init__(self) -> None:
+        """Upper-case the jurisdiction; refuse one routeplan does not know (ValueError)."""
         code = str(self.jurisdiction).upper()
         if code not in JURISDICTIONS:
             raise ValueError(f"jurisdiction must be one of {', '.join(JURISDICTIONS)}")

@@ -20,7 +20,9 @@ import pandas as pd
 from click.testing import CliRunner
 
 from routeplan.cli import main
+from routeplan.config import Config
 from routeplan.io.readers import read_accounts
+from routeplan.plan import Plan, load_inputs, plan_day
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = Path(__file__).resolve().parent / "data" / "tiny"
@@ -87,6 +89,14 @@ def check_tiny(
         *extra,
         catch=catch,
     )
+
+
+def write_tiny_plan(out: Path) -> Plan:
+    """Plan the tiny day through the Python API (2 s solver limit) and write it to ``out``."""
+    config = Config().replace(solver__time_limit_s=2.0, geocode__provider="none")
+    plan = plan_day(load_inputs(TINY / "accounts.csv", TINY / "agents.csv"), PLAN_DATE, config)
+    plan.write(out, notify=lambda _: None)
+    return plan
 
 
 def read_csv(path: Path) -> pd.DataFrame:

@@ -66,7 +66,7 @@ def test_plan_to_folder_writes_stores_and_checks(tiny_dir: Path, tmp_path: Path)
         progress=lines.append,
     )
     assert run_.out_dir == out and run_.plan_id == 1
-    assert run_.plan.summary["counts"]["planned"] == 4
+    assert run_.plan.summary.counts.planned == 4
     assert len(read_csv(out / "itineraries.csv").query("kind == 'visit'")) == 4
     assert any(line == f"plan stored in {db} as plan 1" for line in lines)
     with Store(db) as s:

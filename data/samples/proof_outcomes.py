@@ -48,8 +48,9 @@ import pandas as pd
 from routeplan import schema as S
 from routeplan.checklist import ALWAYS_REQUIRED, CODE_AUTH, CODE_ID
 from routeplan.config import AuditConfig
-from routeplan.io.readers import parse_clock, parse_windows
-from routeplan.io.safe import read_csv_text, read_json, write_csv_atomic
+from routeplan.formats import parse_clock, parse_windows
+from routeplan.io.safe import read_json, write_csv_atomic
+from routeplan.io.tables import read_table
 from routeplan.proof import distance_m
 
 #: the outcomes columns written, proof included
@@ -108,10 +109,16 @@ def make_outcomes(plan_dir: Path, *, seed: int = 7) -> tuple[pd.DataFrame, pd.Da
     )
 
 
+def _read(path: Path) -> pd.DataFrame:
+    """Return a plan file as a table of stripped text cells."""
+    frame, _encoding = read_table(path, row_column=None)
+    return frame
+
+
 def _visits(plan_dir: Path) -> list[Visit]:
     """Return the planned visits with what each stop requires."""
-    itin = read_csv_text(plan_dir / "itineraries.csv")
-    checklist = read_csv_text(plan_dir / "checklist.csv")
+    itin = _read(plan_dir / "itineraries.csv")
+    checklist = _read(plan_dir / "checklist.csv")
     required: dict[tuple[str, str], list[str]] = {}
     for rec in checklist.to_dict("records"):
         if rec.get("category") == "evidence" and rec.get("code"):
@@ -265,7 +272,7 @@ def _not_planned(
 ) -> dict[str, str]:
     """Return a visit, after the agent's day, to the dropped account nearest its last stop."""
     last = route[-1]
-    dropped = read_csv_text(plan_dir / "dropped.csv")
+    dropped = _read(plan_dir / "dropped.csv")
     dropped = dropped[(dropped[S.LAT] != "") & (dropped[S.LON] != "")]
     spots = [
         (distance_m((last.lat, last.lon), (float(r[S.LAT]), float(r[S.LON]))), r)

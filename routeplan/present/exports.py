@@ -67,7 +67,7 @@ def outcomes_template(
     credential and authorization always; empty without a coded checklist).
     Rows follow the agents' visit order.
     """
-    visits = itineraries[itineraries["kind"] == schema.KIND_VISIT].copy()
+    visits = itineraries[itineraries[schema.KIND] == schema.EventKind.VISIT].copy()
     visits["stop_no"] = pd.to_numeric(visits["stop_no"], errors="coerce")
     order = {a: i for i, a in enumerate(dict.fromkeys(itineraries["agent_id"]))}
     visits["_rank"] = visits["agent_id"].map(order)

@@ -44,7 +44,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import pandas as pd
 
@@ -59,6 +59,15 @@ from routeplan.io.store.outcomes import RecordReport, RowHook
 if TYPE_CHECKING:
     from routeplan.plan import Plan
     from routeplan.proof import ProofRules
+
+
+class PlanExtras(TypedDict, total=False):
+    """The optional tables :meth:`Store.save_plan` keeps with a plan (see there)."""
+
+    agents: pd.DataFrame | None
+    checklist: pd.DataFrame | None
+    places: pd.DataFrame | None
+
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_S",
@@ -122,9 +131,11 @@ class Store:
         self._db.close()
 
     def __enter__(self) -> Store:
+        """Return the store itself; it is closed when the block ends."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the store."""
         self.close()
 
     @property
@@ -143,7 +154,7 @@ class Store:
             plan.excluded,
             plan.dropped,
             plan.scores,
-            plan.summary,
+            plan.summary.to_json(),
             agents=plan.agents,
             checklist=plan.checklist,
             places=plan.accounts,
@@ -158,10 +169,7 @@ class Store:
         dropped: pd.DataFrame,
         scores: pd.DataFrame,
         summary: Mapping[str, Any],
-        *,
-        agents: pd.DataFrame | None = None,
-        checklist: pd.DataFrame | None = None,
-        places: pd.DataFrame | None = None,
+        **extras: Unpack[PlanExtras],
     ) -> int:
         """Store one plan with its stops, decisions and scores; return its plan id.
 
@@ -175,6 +183,9 @@ class Store:
             The plan outputs (contract columns; extra columns are ignored).
         summary
             ``summary.json`` content, kept as JSON.
+        **extras
+            The optional tables (:class:`PlanExtras`), by keyword:
+
         agents
             Optional roster (``agent_id``, ``name``): agents that got no visit
             are then known to ``record`` too.
@@ -195,9 +206,9 @@ class Store:
             dropped,
             scores,
             summary,
-            agents,
-            checklist,
-            places,
+            extras.get("agents"),
+            extras.get("checklist"),
+            extras.get("places"),
         )
         return _plans.insert_plan(self._db, record)
 

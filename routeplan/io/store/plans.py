@@ -17,8 +17,9 @@ from typing import Any
 import pandas as pd
 
 from routeplan import schema as S
+from routeplan.formats import clock_or_none
 from routeplan.io.store.db import Database, StoreError
-from routeplan.io.store.values import clock_min, column, json_text, number, text
+from routeplan.io.store.values import column, json_text, number, text
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ def _event_rows(itineraries: pd.DataFrame) -> _Events:
                 text(cols["arrival"][i]),
                 text(cols["service_start"][i]),
                 text(cols["service_end"][i]),
-                clock_min(cols["service_start"][i]),
+                clock_or_none(text(cols["service_start"][i])),
                 number(cols["travel_km"][i]),
                 number(cols["travel_min"][i]),
                 number(cols["priority"][i]),
