@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from routeplan.errors import ConfigError
+from routeplan.execution_dask import ClusterConfig
 from routeplan.solver.params import SolveParams
 
 # --- jurisdictions ------------------------------------------------------------
@@ -329,6 +330,7 @@ class Config:
     history: HistoryConfig = field(default_factory=HistoryConfig)
     geocode: GeocodeConfig = field(default_factory=GeocodeConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     def __post_init__(self) -> None:
         for section in _SECTIONS:
@@ -379,6 +381,7 @@ _SECTIONS: dict[str, type] = {
     "history": HistoryConfig,
     "geocode": GeocodeConfig,
     "output": OutputConfig,
+    "cluster": ClusterConfig,
 }
 
 
