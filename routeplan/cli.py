@@ -17,6 +17,7 @@ import click
 
 from routeplan.cli_common import DATE, fail_cleanly, language_option, offline_assets_option
 from routeplan.config import JURISDICTIONS, Config, load_config
+from routeplan.regions_cli import region_options
 
 
 def _progress(quiet: bool) -> Callable[[str], None]:
@@ -178,6 +179,7 @@ def main() -> None:
     "itinerary): they are moved to DIR/backup-YYYYmmdd-HHMMSS/ first.",
 )
 @quiet_option
+@region_options
 @fail_cleanly
 def plan_command(
     accounts_path: Path,
@@ -196,12 +198,16 @@ def plan_command(
     no_geocode: bool,
     force: bool,
     quiet: bool,
+    **regional: Any,
 ) -> None:
     """Plan a day of visits and write the plan folder.
 
     A folder holding files changed since routeplan wrote them (filled
     outcomes, an edited itineraries.csv) is refused unless --force, which
     moves them to a backup folder inside it first.
+
+    With --region-column (or --regions, or --split auto) each region is
+    planned as its own day on a Dask cluster, into OUT/REGION/.
 
     Example: routeplan plan --accounts data/samples/accounts.csv
     --agents data/samples/agents.csv --date 2026-12-01 --out plans/demo
@@ -210,8 +216,11 @@ def plan_command(
     from routeplan.io.geocode import GeocodeCache, make_geocoder
     from routeplan.io.planfiles import changed_plan_files
     from routeplan.plan import load_inputs, plan_day
+    from routeplan.regions_cli import RegionOptions
 
-    changed = [] if force else changed_plan_files(out_dir)
+    regions = RegionOptions(**regional)
+    regions.check()
+    changed = [] if force or regions.active else changed_plan_files(out_dir)
     if changed:  # before the solver runs for nothing
         raise ChangedFilesError(str(out_dir), changed)
     progress = _progress(quiet)
@@ -238,6 +247,24 @@ def plan_command(
     finally:
         if cache is not None:
             cache.close()
+    if regions.active:
+        from routeplan.regions_cli import plan_regions_cli
+
+        plan_regions_cli(
+            regions,
+            inputs,
+            cfg,
+            plan_date,
+            out_dir,
+            db_path=db_path,
+            show_names=show_names,
+            force=force,
+            progress=progress,
+        )
+        return
+    from routeplan.regions import require_one_zone
+
+    require_one_zone(inputs, day)
     history = None
     store = None
     if db_path is not None:
