@@ -504,3 +504,37 @@ def test_one_clock_in_two_zone_names_is_planned(tmp_path: Path) -> None:
     data = sample_copy(tmp_path / "in", ["sz-1"], per_region=5)
     result = plan_regions_cli(data, tmp_path / "out", "-q")
     assert result.exit_code == 0, result.output
+
+
+def test_history_of_a_regions_day(tmp_path: Path) -> None:
+    """After a regions run with --db, outcomes of visits of every region match their plan,
+    and the day's planned stops and km cover every region (one plan per region and day)."""
+    from routeplan.io.store import Store
+
+    data = sample_copy(tmp_path / "in", ["sz-1", "ldn-1"], per_region=6)
+    db = tmp_path / "history.db"
+    out = tmp_path / "out"
+    args = ("--region-column", "region", "--workers", "0", "--db", db)
+    assert plan_regions_cli(data, out, *args).exit_code == 0
+    visits = {}
+    for region in ("sz-1", "ldn-1"):
+        itin = read(out / region / "itineraries.csv")
+        visits[region] = itin[itin["kind"] == "visit"]
+    first = [v.iloc[0] for v in visits.values()]
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text(
+        "account_id,agent_id,visit_date,outcome\n"
+        + "".join(f"{v['account_id']},{v['agent_id']},{DATE},not_home\n" for v in first),
+        encoding="utf-8",
+    )
+    recorded = run("record", outcomes, "--db", db, "--today", DATE)
+    assert recorded.exit_code == 0, recorded.output
+    day = dt.date(2026, 12, 1)
+    with Store(db) as store:
+        got = store.outcomes()
+        assert list(got["flag"].fillna("")) == ["", ""]
+        assert got["planned"].astype(bool).all()
+        stops = store.planned_stops(day, day)
+        assert len(stops) == sum(len(v) for v in visits.values())
+        km = store.route_km(day, day)
+        assert {a.split("-")[0] for a in km["agent_id"]} == {"SZ", "LDN"}

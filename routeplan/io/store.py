@@ -452,7 +452,8 @@ class Store:
         """Return the visits of the latest plan of each day in ``[date_from, date_to]``.
 
         A day planned twice counts once: the last plan saved for it is the one
-        dispatched. Columns: ``plan_id, plan_date, agent_id, agent_name, stop_no,
+        dispatched (per region, when the day was planned region by region).
+        Columns: ``plan_id, plan_date, agent_id, agent_name, stop_no,
         account_id, address, service_start, service_start_min, travel_km,
         priority, balance, expected_recovery, chosen_because``.
         """
@@ -466,7 +467,9 @@ class Store:
             JOIN plans p ON p.plan_id = e.plan_id
             LEFT JOIN plan_agents a ON a.plan_id = e.plan_id AND a.agent_id = e.agent_id
             WHERE e.kind = 'visit' AND p.plan_date BETWEEN ? AND ?
-              AND p.plan_id = (SELECT MAX(plan_id) FROM plans q WHERE q.plan_date = p.plan_date)
+              AND p.plan_id = """
+            + _LATEST_OF_DAY_AND_REGION
+            + """
             ORDER BY p.plan_date, e.agent_id, e.stop_no
             """,
             (lo, hi),
@@ -475,7 +478,7 @@ class Store:
     def route_km(
         self, date_from: dt.date | None = None, date_to: dt.date | None = None
     ) -> pd.DataFrame:
-        """Return km of each agent's planned route per day (latest plan of each day).
+        """Return km of each agent's planned route per day (latest plan of each day and region).
 
         Columns ``plan_date, agent_id, agent_name, visits, km``; only agents with
         at least one visit (an idle agent does not drive).
@@ -489,7 +492,9 @@ class Store:
             JOIN plans p ON p.plan_id = e.plan_id
             LEFT JOIN plan_agents a ON a.plan_id = e.plan_id AND a.agent_id = e.agent_id
             WHERE p.plan_date BETWEEN ? AND ?
-              AND p.plan_id = (SELECT MAX(plan_id) FROM plans q WHERE q.plan_date = p.plan_date)
+              AND p.plan_id = """
+            + _LATEST_OF_DAY_AND_REGION
+            + """
             GROUP BY p.plan_date, e.agent_id
             HAVING SUM(e.kind = 'visit') > 0
             ORDER BY p.plan_date, e.agent_id
@@ -613,9 +618,17 @@ class Store:
         conn: sqlite3.Connection, account_id: str, agent_id: str, visit_date: str
     ) -> tuple[int | None, str]:
         """Return the plan that had this stop, or None and why the visit is flagged."""
+        # the latest plan of that day that decided about the account: with regions a
+        # day has one plan per region, each deciding about its own accounts only
         latest = conn.execute(
-            "SELECT MAX(plan_id) FROM plans WHERE plan_date = ?", (visit_date,)
+            "SELECT MAX(d.plan_id) FROM decisions d JOIN plans p ON p.plan_id = d.plan_id "
+            "WHERE p.plan_date = ? AND d.account_id = ?",
+            (visit_date, account_id),
         ).fetchone()[0]
+        if latest is None:
+            latest = conn.execute(
+                "SELECT MAX(plan_id) FROM plans WHERE plan_date = ?", (visit_date,)
+            ).fetchone()[0]
         if latest is None:
             return None, f"no plan stored for {visit_date}"
         agents = [
@@ -735,6 +748,14 @@ class Store:
 
 
 # --- plain-data helpers (no SQL below needs a connection) ---------------------------
+
+
+#: the plan id of the last plan of ``p``'s day and region (its summary's ``region``, if any)
+_LATEST_OF_DAY_AND_REGION = (
+    "(SELECT MAX(plan_id) FROM plans q WHERE q.plan_date = p.plan_date "
+    "AND COALESCE(json_extract(q.summary_json, '$.region'), '') "
+    "= COALESCE(json_extract(p.summary_json, '$.region'), ''))"
+)
 
 
 def _statements(script: str) -> Iterator[str]:
