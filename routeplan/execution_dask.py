@@ -236,7 +236,7 @@ class DaskExecutor:
                 threads_per_worker=1,
                 processes=True,
                 memory_limit=_memory_limit(memory_limit),
-                dashboard_address=None,
+                dashboard_address=":0",  # no dashboard wanted; never clash on a port
                 silence_logs=logging.ERROR,
             )
         except (OSError, RuntimeError, ValueError) as exc:
