@@ -238,3 +238,74 @@ def _report(summary: dict[str, Any], out_dir: Path) -> None:
         f"{t['travel_km']:,.1f} km; {t['rejected_rows']} rows rejected, "
         f"{t['unplanned_accounts']} accounts unplanned -> {out_dir}"
     )
+
+
+def check_regions_cli(
+    plan_dir: Path,
+    accounts_path: Path,
+    agents_path: Path,
+    column: str,
+    *,
+    encoding: str | None,
+    rules: Callable[[Path], tuple[dt.date | None, Config]],
+) -> None:
+    """Check a region's plan folder, or every region of a run, against that region's rows.
+
+    ``rules`` gives a folder's date and config (the options, else its
+    summary.json: each region's own jurisdiction). Prints each violation,
+    prefixed by the region's folder; raises ``click.ClickException`` if any.
+    """
+    from routeplan.check import check_plan
+    from routeplan.io.readers import read_accounts, read_agents
+    from routeplan.io.safe import read_json
+    from routeplan.regions import normalise_column
+
+    summary = _summary_of(plan_dir, read_json)
+    if summary.get("kind") == "regions":
+        folders = [
+            plan_dir / str(r.get("folder"))
+            for r in summary.get("regions", [])
+            if isinstance(r, dict) and r.get("status") == "planned"
+        ]
+    else:
+        folders = [plan_dir]
+    accounts = read_accounts(accounts_path, encoding=encoding).frame
+    agents = read_agents(agents_path, encoding=encoding).frame
+    col = normalise_column(column)
+    for path, frame in ((accounts_path, accounts), (agents_path, agents)):
+        if col not in frame.columns:
+            raise click.ClickException(f"{path}: no column {col!r} (--region-column)")
+    found = 0
+    for folder in folders:
+        region = _summary_of(folder, read_json).get("region")
+        if not isinstance(region, str):
+            raise click.ClickException(
+                f"{folder / 'summary.json'}: no region in it (not planned with --region-column)"
+            )
+        day, cfg = rules(folder)
+        mine = accounts[col].fillna("").astype(str).str.strip() == region
+        theirs = agents[col].fillna("").astype(str).str.strip() == region
+        violations = check_plan(
+            folder,
+            accounts[mine].reset_index(drop=True),
+            agents[theirs].reset_index(drop=True),
+            day or dt.date.today(),
+            cfg,
+        )
+        for v in violations:
+            click.echo(f"{folder.name}: {v.message()}")
+        found += len(violations)
+    if found:
+        raise click.ClickException(f"{found} violation(s) in {plan_dir}")
+    click.echo(f"OK: {len(folders)} region plan(s) in {plan_dir} have no violation")
+
+
+def _summary_of(folder: Path, read_json: Callable[[Path], Any]) -> dict[str, Any]:
+    """Return a folder's summary.json as a dict (empty when it has none)."""
+    path = folder / "summary.json"
+    if not path.is_file():
+        raise click.ClickException(f"{folder}: no summary.json (not a plan folder)")
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{path}: not a JSON object")
+    return data

@@ -156,6 +156,20 @@ def test_six_regions_on_a_local_cluster_of_two_workers(tmp_path: Path) -> None:
     for region in zones:
         assert f"href='{region}/index.html'" in index
     assert "regions: 6/6 done, 0 running, 0 failed [####################]" in result.stderr
+    check_args = ("check", "--accounts", REGIONS / "accounts.csv", "--agents")
+    check_args += (REGIONS / "agents.csv", "--region-column", "region")
+    checked = run(*check_args, out)
+    assert checked.exit_code == 0, checked.output
+    assert checked.output == f"OK: 6 region plan(s) in {out} have no violation\n"
+    # a visit moved to another region's agent breaks the check of that region only
+    itin = read(out / "ldn-1" / "itineraries.csv")
+    visit = itin.index[itin["kind"] == "visit"][0]
+    itin.loc[visit, "agent_id"] = "SZ-1-A01"
+    itin.to_csv(out / "ldn-1" / "itineraries.csv", index=False)
+    broken = run(*check_args, out)
+    assert broken.exit_code == 1
+    assert "ldn-1: agent SZ-1-A01: [agent] not in agents.csv" in broken.output
+    assert "sz-1:" not in broken.output
 
 
 # --- bad cases, in process -----------------------------------------------------------
