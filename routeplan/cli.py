@@ -324,6 +324,13 @@ def plan_command(
     "are applied as in 'plan --db'; nothing is stored in it (a missing file is an error).",
 )
 @encoding_option
+@click.option(
+    "--region-column",
+    default=None,
+    metavar="NAME",
+    help="Check a region's plan folder (or every region of a regions run's folder) against "
+    "the rows of its region only, with its own rules.",
+)
 @fail_cleanly
 def check_command(
     accounts_path: Path,
@@ -334,6 +341,7 @@ def check_command(
     jurisdiction: str | None,
     db_path: Path | None,
     encoding: str | None,
+    region_column: str | None,
 ) -> None:
     """Re-check a plan folder (or an edited itineraries.csv) against inputs and rules.
 
@@ -348,6 +356,20 @@ def check_command(
 
     if not plan_dir.is_dir():
         raise click.ClickException(f"{plan_dir}: plan folder not found")
+    if region_column is not None:
+        if db_path is not None:
+            raise click.UsageError("--db does not go with --region-column (not supported yet)")
+        from routeplan.regions_cli import check_regions_cli
+
+        check_regions_cli(
+            plan_dir,
+            accounts_path,
+            agents_path,
+            region_column,
+            encoding=encoding,
+            rules=lambda d: _plan_rules(d, plan_date, config_path, jurisdiction),
+        )
+        return
     summary_day, cfg = _plan_rules(plan_dir, plan_date, config_path, jurisdiction)
     day = _date(summary_day)
     accounts = read_accounts(accounts_path, encoding=encoding).frame
