@@ -54,6 +54,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 10,30,120
 	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 30 \
 		--variants nobreaks --engines routeplan-pyvrp,routeplan-ortools --stem collection-nobreaks
+	$(BIN)/python -m benchmarks.regions --regions 40 --accounts 2000 --agents 40 --stem regions
 
 # two instances and a small collection day at 2 s, to keep the scripts working
 bench-smoke: $(VENV)/.installed-dev
@@ -61,6 +62,8 @@ bench-smoke: $(VENV)/.installed-dev
 		--engines routeplan,ortools-plain --out $(VENV)/bench-smoke --stem vrptw-smoke
 	$(BIN)/python -m benchmarks.collection --sizes 120/4 --limits 2 --engines routeplan \
 		--out $(VENV)/bench-smoke --stem collection-smoke
+	$(BIN)/python -m benchmarks.regions --regions 2 --accounts 60 --agents 4 --solution-limit 20 \
+		--out $(VENV)/bench-smoke --stem regions-smoke
 
 clean:
 	rm -rf $(VENV) plans .pytest_cache .mypy_cache .ruff_cache
