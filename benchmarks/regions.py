@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         "overhead_max_s",
         "load",
     ]
-    csv_path, md_path = report.write(
+    _csv_path, md_path = report.write(
         args.out, args.stem, "Regions on a local Dask cluster", columns, rows, extra
     )
     print(md_path.read_text(), file=sys.stderr)
