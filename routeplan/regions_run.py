@@ -208,8 +208,13 @@ def run_regions(
     *,
     history_for: Callable[[Region], HistoryAdjustment | None] | None = None,
     progress: Progress = _quiet,
+    timeout_s: float | None = None,
 ) -> list[RegionOutcome]:
     """Plan every region through ``executor``; call ``on_done`` here for each plan that comes back.
+
+    A region without an answer ``timeout_s`` after it was sent (default: twice
+    its solver time limit plus 10 minutes) is cancelled and reported failed,
+    so a lost task never hangs the run.
 
     At most ``max(1, executor.workers)`` regions are in flight at once, the
     largest first (so the last to finish are short). When regions run beside
@@ -243,15 +248,36 @@ def run_regions(
                 task = executor.submit(plan_region, _job(region, beside, history_for))
                 in_flight[region.name] = (region, task, time.perf_counter())
             progress(status_line(listed, len(in_flight)))
+        late = _cancel_late(in_flight, timeout_s)
         finished = [name for name, (_, task, _) in in_flight.items() if task.done()]
         changed = bool(finished)
         if not finished:
             time.sleep(0.05)
         for name in finished:
             region, task, t0 = in_flight.pop(name)
+            if name in late:
+                outcomes[name].status, outcomes[name].reason = "failed", late[name]
+                progress(f"region {name}: FAILED: {late[name]}")
+                continue
             _settle(outcomes[name], region, task, t0, on_done, progress)
     progress(status_line(listed, 0))
     return [outcomes[r.name] for r in regions]
+
+
+def _cancel_late(
+    in_flight: Mapping[str, tuple[Region, Task[RegionDone], float]], timeout_s: float | None
+) -> dict[str, str]:
+    """Cancel the regions in flight for longer than their patience; return why, by region."""
+    now = time.perf_counter()
+    late = {}
+    for name, (region, task, t0) in in_flight.items():
+        patience = (
+            timeout_s if timeout_s is not None else 2 * region.config.solver.time_limit_s + 600
+        )
+        if now - t0 > patience and not task.done():
+            task.cancel()
+            late[name] = f"no answer within {patience:g} s (cancelled)"
+    return late
 
 
 def _job(

@@ -22,6 +22,7 @@ from routeplan.io.readers import read_accounts, read_agents
 from routeplan.io.regions import read_regions
 from routeplan.plan import load_inputs
 from routeplan.regions import (
+    Portfolio,
     bisect_points,
     region_config,
     region_folders,
@@ -32,6 +33,7 @@ from tests.cli_helpers import read, run
 
 REGIONS = Path(__file__).resolve().parent.parent / "data" / "samples" / "regions"
 DATE = "2026-12-01"
+PLAN_DAY = dt.date(2026, 12, 1)
 
 
 def sample_copy(dest: Path, regions: list[str] | None = None, per_region: int = 60) -> Path:
@@ -49,6 +51,13 @@ def sample_copy(dest: Path, regions: list[str] | None = None, per_region: int = 
     ag.to_csv(dest / "agents.csv", index=False)
     reg.to_csv(dest / "regions.csv", index=False)
     return dest
+
+
+def split_with_file(data: Path) -> Portfolio:
+    """Split a regions folder's inputs by ``region`` with its regions.csv, on the sample date."""
+    inputs = load_inputs(data / "accounts.csv", data / "agents.csv")
+    profiles = read_regions(data / "regions.csv")
+    return split_by_column(inputs, "region", Config(), profiles=profiles, plan_date=PLAN_DAY)
 
 
 def plan_regions_cli(data: Path, out: Path, *extra: str) -> object:
@@ -246,14 +255,7 @@ def test_regions_file_rows_and_errors(tmp_path: Path) -> None:
     data = sample_copy(tmp_path / "in", ["sz-1", "ldn-1"], per_region=5)
     reg = pd.read_csv(data / "regions.csv", dtype=str)
     reg[reg["region"] == "sz-1"].to_csv(data / "regions.csv", index=False)
-    inputs = load_inputs(data / "accounts.csv", data / "agents.csv")
-    portfolio = split_by_column(
-        inputs,
-        "region",
-        Config(),
-        profiles=read_regions(data / "regions.csv"),
-        plan_date=dt.date(2026, 12, 1),
-    )
+    portfolio = split_with_file(data)
     assert [r.name for r in portfolio.regions] == ["sz-1"]
     refused = {(p.file, p.record_id): p.problem for p in portfolio.rejected}
     assert refused[("agents.csv", "LDN-1-A01")] == "region 'ldn-1' is not in regions.csv"
@@ -279,14 +281,7 @@ def test_travel_model_per_region_is_checked(tmp_path: Path) -> None:
     (data / "regions.csv").write_text(
         "region,jurisdiction,timezone,travel\nsz-1,CN,Asia/Shanghai,haversine\n", encoding="utf-8"
     )
-    inputs = load_inputs(data / "accounts.csv", data / "agents.csv")
-    portfolio = split_by_column(
-        inputs,
-        "region",
-        Config(),
-        profiles=read_regions(data / "regions.csv"),
-        plan_date=dt.date(2026, 12, 1),
-    )
+    portfolio = split_with_file(data)
     assert len(portfolio.regions) == 1
 
 
@@ -552,3 +547,52 @@ def test_history_of_a_regions_day(tmp_path: Path) -> None:
         assert len(stops) == sum(len(v) for v in visits.values())
         km = store.route_km(day, day)
         assert {a.split("-")[0] for a in km["agent_id"]} == {"SZ", "LDN"}
+
+
+class _Never:
+    """A task that never answers (a lost worker, a scheduler gone) until cancelled."""
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    def done(self) -> bool:
+        return self.cancelled
+
+    def result(self, timeout_s: float) -> object:
+        from routeplan.execution import Outcome
+
+        return Outcome(None, "cancelled")
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Silent:
+    """An executor whose tasks never answer."""
+
+    workers = 1
+
+    def __init__(self) -> None:
+        self.tasks: list[_Never] = []
+
+    def submit(self, fn: object, *args: object) -> _Never:
+        self.tasks.append(_Never())
+        return self.tasks[-1]
+
+
+def test_a_region_without_answer_is_cancelled_not_waited_for(tmp_path: Path) -> None:
+    """A task that never answers is cancelled after the timeout; the region is reported
+    failed with the reason and the run ends."""
+    from routeplan.regions_run import run_regions
+
+    data = sample_copy(tmp_path / "in", ["sz-1", "ldn-1"], per_region=3)
+    portfolio = split_with_file(data)
+    executor = _Silent()
+    written: list[str] = []
+    outcomes = run_regions(
+        portfolio.regions, executor, lambda r, d: written.append(r.name), timeout_s=0.2
+    )
+    assert [(o.status, o.reason) for o in outcomes] == [
+        ("failed", "no answer within 0.2 s (cancelled)")
+    ] * 2
+    assert written == [] and all(t.cancelled for t in executor.tasks)
