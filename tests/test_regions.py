@@ -596,3 +596,15 @@ def test_a_region_without_answer_is_cancelled_not_waited_for(tmp_path: Path) -> 
         ("failed", "no answer within 0.2 s (cancelled)")
     ] * 2
     assert written == [] and all(t.cancelled for t in executor.tasks)
+
+
+def test_region_column_missing_from_a_file_is_one_line(tmp_path: Path) -> None:
+    """A region column missing from agents.csv stops the run with one line naming the file."""
+    data = sample_copy(tmp_path / "in", ["sz-1"], per_region=3)
+    agents = pd.read_csv(data / "agents.csv", dtype=str).drop(columns="region")
+    agents.to_csv(data / "agents.csv", index=False)
+    result = plan_regions_cli(data, tmp_path / "out", "--region-column", "Region", "-q")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: agents.csv: no column 'region' (--region-column): both files need it\n"
+    )
