@@ -145,21 +145,23 @@ def split_by_column(
     agent_region = _region_values(inputs.agents, col)
     acc_ok, agent_ok = acc_region != "", agent_region != ""
     refused = list(inputs.rejected)
-    refused += _refuse(inputs.accounts, acc_region, ~acc_ok, inputs.accounts_file, col, _EMPTY)
-    refused += _refuse(inputs.agents, agent_region, ~agent_ok, inputs.agents_file, col, _EMPTY)
+    refused += _refuse(
+        inputs.accounts, acc_region, ~acc_ok, inputs.accounts_file, col, _empty_region
+    )
+    refused += _refuse(
+        inputs.agents, agent_region, ~agent_ok, inputs.agents_file, col, _empty_region
+    )
     known = set(profiles) if profiles is not None else None
     if known is not None:
-
-        def why(value: str) -> str:
-            return f"region {value!r} is not in regions.csv"
-
-        for frame, values, ok, file in (
-            (inputs.accounts, acc_region, acc_ok, inputs.accounts_file),
-            (inputs.agents, agent_region, agent_ok, inputs.agents_file),
-        ):
-            outside = ok & ~values.isin(known)
-            refused += _refuse(frame, values, outside, file, col, why, hint_from=known)
-            ok &= ~outside
+        acc_out = acc_ok & ~acc_region.isin(known)
+        agent_out = agent_ok & ~agent_region.isin(known)
+        refused += _refuse(
+            inputs.accounts, acc_region, acc_out, inputs.accounts_file, col, _not_listed, known
+        )
+        refused += _refuse(
+            inputs.agents, agent_region, agent_out, inputs.agents_file, col, _not_listed, known
+        )
+        acc_ok, agent_ok = acc_ok & ~acc_out, agent_ok & ~agent_out
     staffed = set(agent_region[agent_ok])
     unstaffed = acc_ok & ~acc_region.isin(staffed)
     refused += _refuse(
@@ -169,9 +171,9 @@ def split_by_column(
         inputs.accounts_file,
         col,
         lambda value: f"region {value!r} has no agent in {inputs.agents_file}",
-        hint_from=staffed,
+        staffed,
     )
-    acc_ok &= ~unstaffed
+    acc_ok = acc_ok & ~unstaffed
     names = sorted(set(acc_region[acc_ok]))
     idle = sorted(staffed - set(names))
     agents_idle = {
@@ -207,8 +209,12 @@ def _region_values(frame: pd.DataFrame, col: str) -> pd.Series:
     return frame[col].fillna("").astype(str).str.strip()
 
 
-def _EMPTY(_value: str) -> str:
+def _empty_region(_value: str) -> str:
     return "empty region: every row needs its region"
+
+
+def _not_listed(value: str) -> str:
+    return f"region {value!r} is not in regions.csv"
 
 
 def _refuse(
@@ -218,7 +224,6 @@ def _refuse(
     file: str,
     col: str,
     why: Callable[[str], str],
-    *,
     hint_from: set[str] | None = None,
 ) -> list[RowProblem]:
     """Return a refusal of each row where ``mask`` is true, ``why(value)`` saying why.
