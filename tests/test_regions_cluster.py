@@ -154,3 +154,15 @@ def test_connect_without_workers_says_so(tmp_path: Path) -> None:
             DaskExecutor.connect(procs.address, timeout_s=1)
     finally:
         procs.stop()
+
+
+def _allocator_setting() -> str | None:
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_local_workers_keep_the_default_allocator() -> None:
+    """routeplan's LocalCluster workers run without Dask's MALLOC_TRIM_THRESHOLD_=65536,
+    which doubled the CPU time of planning a region (measured); other settings stay."""
+    with DaskExecutor.local(1) as ex:
+        assert list(ex.client.run(_allocator_setting).values()) == [None]
+        assert list(ex.client.run(os.environ.get, "OMP_NUM_THREADS").values()) == ["1"]
