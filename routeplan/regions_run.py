@@ -67,6 +67,9 @@ class RegionJob:
 
     region: Region
     history: HistoryAdjustment | None = None
+    #: also draw the plan folder (map, sheets, exports) on the worker, sent back as bytes
+    render: bool = False
+    show_names: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,10 @@ class RegionDone:
     log: tuple[str, ...] = ()
     #: the Dask worker that planned it ('' outside a cluster)
     worker: str = ""
+    #: the rendered plan folder (relative path -> bytes) when the job asked for it
+    files: dict[str, bytes] = field(default_factory=dict)
+    #: notices of the folder's writer (e.g. a plan that failed its re-check)
+    notices: tuple[str, ...] = ()
 
 
 def plan_region(job: RegionJob) -> RegionDone:
@@ -91,9 +98,11 @@ def plan_region(job: RegionJob) -> RegionDone:
     ``error``: planning it again elsewhere would fail the same way. Any other
     exception propagates, so the executor may retry it on another worker.
     The plan comes back without the solver's result object: tables and a
-    summary that records the region and its time zone.
+    summary that records the region and its time zone; with ``job.render``
+    also its plan folder, drawn here, as bytes (the caller writes them).
     """
     from routeplan.execution_dask import worker_address
+    from routeplan.io.regions import render_plan_folder
 
     region = job.region
     lines: list[str] = []
@@ -114,8 +123,14 @@ def plan_region(job: RegionJob) -> RegionDone:
     }
     solve_s = float(plan.summary.get("solver", {}).get("runtime_s", 0.0))
     plain = dataclasses.replace(plan, summary=summary, result=None)
+    notices: list[str] = []
+    files = {}
+    if job.render:
+        files = render_plan_folder(plain, show_names=job.show_names, notify=notices.append)
     seconds = time.perf_counter() - t0
-    return RegionDone(region.name, plain, "", seconds, solve_s, tuple(lines), worker)
+    return RegionDone(
+        region.name, plain, "", seconds, solve_s, tuple(lines), worker, files, tuple(notices)
+    )
 
 
 # --- many regions ------------------------------------------------------------------
@@ -209,12 +224,15 @@ def run_regions(
     history_for: Callable[[Region], HistoryAdjustment | None] | None = None,
     progress: Progress = _quiet,
     timeout_s: float | None = None,
+    render: bool = False,
+    show_names: bool = False,
 ) -> list[RegionOutcome]:
     """Plan every region through ``executor``; call ``on_done`` here for each plan that comes back.
 
     A region without an answer ``timeout_s`` after it was sent (default: twice
     its solver time limit plus 10 minutes) is cancelled and reported failed,
-    so a lost task never hangs the run.
+    so a lost task never hangs the run. With ``render`` each task also draws
+    its plan folder (``show_names`` as in ``Plan.write``) and sends the files.
 
     At most ``max(1, executor.workers)`` regions are in flight at once, the
     largest first (so the last to finish are short). When regions run beside
@@ -245,7 +263,9 @@ def run_regions(
             width = max(1, executor.workers) if queue else 0
             while queue and len(in_flight) < width:
                 region = queue.pop(0)
-                task = executor.submit(plan_region, _job(region, beside, history_for))
+                job = _job(region, beside, history_for)
+                job = dataclasses.replace(job, render=render, show_names=show_names)
+                task = executor.submit(plan_region, job)
                 in_flight[region.name] = (region, task, time.perf_counter())
             progress(status_line(listed, len(in_flight)))
         late = _cancel_late(in_flight, timeout_s)
@@ -360,8 +380,9 @@ def plan_regions(
 ) -> RegionsRun:
     """Plan every region of ``portfolio`` and write the run into ``out_dir``.
 
-    Each region's plan folder is written (and, with ``store``, the plan
-    stored) here as soon as its plan comes back; then the run's
+    Each region's plan folder is drawn where the region was planned and
+    written here (and, with ``store``, the plan stored here) as soon as it
+    comes back; then the run's
     ``summary.json``, ``rejected.csv``, ``unplanned.csv`` and ``index.html``.
 
     Raises
@@ -372,7 +393,7 @@ def plan_regions(
         backup folders first).
     """
     from routeplan.io.planfiles import changed_plan_files
-    from routeplan.io.regions import top_conflicts, write_top_files
+    from routeplan.io.regions import install_plan_folder, top_conflicts, write_top_files
     from routeplan.present.regions_index import build_regions_index
 
     out = Path(out_dir)
@@ -386,13 +407,21 @@ def plan_regions(
 
     def write(region: Region, done: RegionDone) -> None:
         assert done.plan is not None
-        done.plan.write(out / region.folder, show_names=show_names, force=force)
+        _, notices = install_plan_folder(out / region.folder, done.files, force=force)
+        for line in (*done.notices, *notices):
+            progress(f"region {region.name}: {line}")
         if store is not None:
             store.save(done.plan)
 
     history_for = _history_reader(store) if store is not None else None
     outcomes = run_regions(
-        portfolio.regions, executor, write, history_for=history_for, progress=progress
+        portfolio.regions,
+        executor,
+        write,
+        history_for=history_for,
+        progress=progress,
+        render=True,
+        show_names=show_names,
     )
     summary = run_summary(portfolio, outcomes, dict(execution or {}), time.perf_counter() - t0)
     index = build_regions_index(summary)

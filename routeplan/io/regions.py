@@ -22,27 +22,38 @@ folder's, so a file changed by hand is never overwritten.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from routeplan import schema as S
 from routeplan.config import JURISDICTIONS
-from routeplan.errors import InputError, RowProblem
-from routeplan.io.manifest import PlanFiles
+from routeplan.errors import ChangedFilesError, InputError, RowProblem
+from routeplan.io.manifest import MANIFEST_FILE, PlanFiles
 from routeplan.io.readers import read_table
-from routeplan.io.safe import write_csv_atomic, write_json_atomic, write_text_atomic
+from routeplan.io.safe import (
+    write_bytes_atomic,
+    write_csv_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
 from routeplan.timezones import is_zone
+
+if TYPE_CHECKING:
+    from routeplan.plan import Plan
 
 __all__ = [
     "REGIONS_COLUMNS",
     "TOP_FILES",
     "UNPLANNED_COLUMNS",
     "RegionProfile",
+    "install_plan_folder",
     "read_regions",
+    "render_plan_folder",
     "top_conflicts",
     "write_top_files",
 ]
@@ -148,8 +159,6 @@ def write_top_files(
     files = PlanFiles.open(out_dir)
     changed = files.users_files([out_dir / n for n in TOP_FILES])
     if changed and not force:
-        from routeplan.errors import ChangedFilesError
-
         raise ChangedFilesError(str(out_dir), changed)
     files.backup(changed)
     table = pd.DataFrame([p.as_record() for p in rejected], columns=list(S.REJECTED_COLUMNS))
@@ -166,3 +175,54 @@ def write_top_files(
     files.record(written)
     files.save()
     return written
+
+
+def render_plan_folder(
+    plan: Plan, *, show_names: bool = False, notify: Callable[[str], None] | None = None
+) -> dict[str, bytes]:
+    """Write a plan folder into a private temporary folder and return its files' bytes.
+
+    Runs where the plan was made (a worker), so that drawing the map and the
+    sheets is shared out like the solving; :func:`install_plan_folder` then
+    writes the bytes where they belong. Paths are relative, ``/``-separated.
+    """
+    from routeplan.io.planfiles import write_plan_folder
+
+    with tempfile.TemporaryDirectory(prefix="routeplan-region-") as tmp:
+        folder = Path(tmp) / "plan"
+        write_plan_folder(plan, folder, show_names=show_names, notify=notify)
+        return {
+            p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != MANIFEST_FILE
+        }
+
+
+def install_plan_folder(
+    folder: Path, files: Mapping[str, bytes], *, force: bool = False
+) -> tuple[list[Path], list[str]]:
+    """Write a rendered plan folder's files into ``folder``, as a plan folder's writer would.
+
+    Files changed by hand since routeplan wrote them are refused
+    (:class:`ChangedFilesError`) or, with ``force``, moved to a backup folder
+    first; files of an earlier plan that this one does not have are removed
+    when unchanged; the folder's manifest records every file written.
+    Returns the paths written and the notices (backups) to show.
+    """
+    for rel in files:
+        if Path(rel).is_absolute() or ".." in Path(rel).parts:
+            raise InputError(f"{folder}: refusing to write {rel!r} outside the plan folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = PlanFiles.open(folder)
+    changed = manifest.plan_conflicts(files)
+    if changed and not force:
+        raise ChangedFilesError(str(folder), changed)
+    manifest.backup(changed)
+    written = []
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        written.append(write_bytes_atomic(folder / rel, data))
+    manifest.record(written)
+    manifest.remove_stale(written)
+    manifest.save()
+    return written, list(manifest.notices)
