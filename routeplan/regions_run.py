@@ -7,8 +7,10 @@
   DataFrames and summary. OR-Tools objects never leave the task.
 * :func:`plan_regions` writes the run: one plan folder per region, as soon as
   its plan comes back, then ``summary.json``, ``rejected.csv``,
-  ``unplanned.csv`` and ``index.html`` at the top. Every file and database
-  write happens in the caller's process, never on a worker.
+  ``unplanned.csv`` and ``index.html`` at the top. Every output file and
+  database write happens in the caller's process; a worker only draws its
+  region's folder (map, sheets) in a temporary folder of its own and sends
+  the bytes back.
 
 Every account ends up in exactly one place: in its region's plan folder
 (planned, dropped or excluded), or at the top in ``rejected.csv`` (its row or
