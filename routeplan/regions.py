@@ -29,7 +29,7 @@ from routeplan.config import Config
 from routeplan.errors import ConfigError, InputError, RowProblem
 from routeplan.io.regions import RegionProfile
 from routeplan.plan import Inputs
-from routeplan.timezones import ZoneSpread, local_date, utc_offset, zone_spread
+from routeplan.timezones import ZoneSpread, local_date, utc_offset, zone_spread, zones_at
 
 if TYPE_CHECKING:
     pass
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Portfolio",
     "Region",
+    "ZoneVerdict",
     "bisect_points",
     "nearest_point",
     "normalise_column",
@@ -45,6 +46,7 @@ __all__ = [
     "require_one_zone",
     "split_auto",
     "split_by_column",
+    "zone_verdict",
 ]
 
 #: names a region folder may not take: the files at the top of the run's folder
@@ -292,24 +294,23 @@ def _region(
 ) -> Region:
     """Return a region with its zone (given, else found from its places) and its day."""
     day_guess = plan_date or _now(now).date()
-    spread = zone_spread(inputs.accounts, inputs.agents, day_guess)
-    notes: list[str] = []
+    verdict = zone_verdict(inputs.accounts, inputs.agents, day_guess)
+    notes = [verdict.note()] if verdict.note() else []
     problem = ""
     if zone:
-        found = {off for off in spread.groups}
-        if found and found != {utc_offset(zone, day_guess)}:
+        if verdict.problem or utc_offset(verdict.zone, day_guess) != utc_offset(zone, day_guess):
             notes.append(
                 f"time zone {zone} given in regions.csv, but its places lie in "
-                f"{spread.describe()}; clock times are read as {zone}"
+                f"{verdict.spread.describe()}; clock times are read as {zone}"
             )
-    elif spread.single:
-        zone = spread.zone
-    else:
-        zone = spread.zone
+    elif verdict.problem:
+        zone = verdict.zone
         problem = (
-            f"its accounts and agents lie in several time zones ({spread.describe()}); "
-            "give its zone in regions.csv (--regions FILE)"
+            f"its places lie in several time zones ({verdict.spread.describe()}): "
+            f"{verdict.problem}; give its zone in regions.csv (--regions FILE)"
         )
+    else:
+        zone = verdict.zone
     day = plan_date or local_date(zone, _now(now))
     return Region(name, folder, inputs, config, zone, day, tuple(notes), problem)
 
@@ -320,27 +321,92 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now
 
 
-def require_one_zone(inputs: Inputs, day: dt.date) -> str:
-    """Return the time zone of a portfolio planned as one day, or refuse one that spans several.
+#: an account in another clock than the agents, this close to a base (km), could be
+#: visited with its clock times misread: such a day is refused
+REACH_KM = 300.0
 
-    Clock times in the inputs are local; accounts and agents in places with
-    different clocks on ``day`` cannot share them.
+
+@dataclass(frozen=True)
+class ZoneVerdict:
+    """The clock a day is planned in, and whether its places allow one."""
+
+    zone: str
+    spread: ZoneSpread
+    #: why the places cannot share one clock ('' when they can)
+    problem: str = ""
+    #: accounts in another clock, farther than ``REACH_KM`` from every base
+    far: tuple[str, ...] = ()
+
+    def note(self) -> str:
+        """Return the line saying which far accounts lie in another clock ('' when none)."""
+        if not self.far:
+            return ""
+        return (
+            f"{len(self.far)} accounts lie in another time zone than the agents ({self.zone}), "
+            f"more than {REACH_KM:g} km from every base (e.g. {', '.join(self.far[:3])}); "
+            "their times are read as the agents' and no agent can reach them today"
+        )
+
+
+def zone_verdict(accounts: pd.DataFrame, agents: pd.DataFrame, day: dt.date) -> ZoneVerdict:
+    """Return the clock of a day: the agents' bases', checked against the accounts.
+
+    The agents must keep one clock on ``day``. Accounts in another clock are
+    refused when one lies within ``REACH_KM`` of a base (the team could visit
+    it, reading its windows in the wrong zone); farther ones (a far-away
+    address, a bad coordinate) are reported and left to the planner, which
+    drops what no agent can reach.
+    """
+    spread = zone_spread(accounts, agents, day)
+    if agents.empty:
+        why = "" if spread.single else "the accounts lie in several time zones"
+        return ZoneVerdict(spread.zone, spread, why)
+    team = zone_spread(accounts.iloc[0:0], agents, day)
+    if not team.single:
+        return ZoneVerdict(team.zone, spread, "the agents' bases lie in several time zones")
+    offset = utc_offset(team.zone, day)
+    placed = accounts[accounts[S.LAT].notna() & accounts[S.LON].notna()]
+    lat, lon = placed[S.LAT].to_numpy(float), placed[S.LON].to_numpy(float)
+    other = np.array([utc_offset(z, day) != offset for z in zones_at(lat, lon)], dtype=bool)
+    if not other.any():
+        return ZoneVerdict(team.zone, spread)
+    base_lat, base_lon = agents[S.BASE_LAT].to_numpy(float), agents[S.BASE_LON].to_numpy(float)
+    nearest = nearest_point(lat[other], lon[other], base_lat, base_lon)
+    metres = _haversine_pairs(lat[other], lon[other], base_lat[nearest], base_lon[nearest])
+    ids = placed[S.ACCOUNT_ID].astype(str).to_numpy()[other]
+    near = ids[metres <= REACH_KM * 1000]
+    if len(near):
+        why = (
+            f"accounts in another time zone than the agents lie within {REACH_KM:g} km of a "
+            f"base (e.g. {', '.join(near[:3])})"
+        )
+        return ZoneVerdict(team.zone, spread, why)
+    return ZoneVerdict(team.zone, spread, "", tuple(ids[metres > REACH_KM * 1000]))
+
+
+def require_one_zone(inputs: Inputs, day: dt.date) -> ZoneVerdict:
+    """Return the clock of a portfolio planned as one day, or refuse one that spans several.
+
+    Clock times in the inputs are local: the agents' bases must keep one
+    clock, and no account in another clock may lie within reach (see
+    :func:`zone_verdict`; far ones are reported in ``far``).
 
     Raises
     ------
     InputError
-        The places lie in zones with different UTC offsets on ``day``.
+        The places cannot share one clock on ``day``.
     """
-    spread = zone_spread(inputs.accounts, inputs.agents, day)
-    if not spread.single:
-        raise InputError(_zones_message(inputs, spread))
-    return spread.zone
+    verdict = zone_verdict(inputs.accounts, inputs.agents, day)
+    if verdict.problem:
+        raise InputError(_zones_message(inputs, verdict))
+    return verdict
 
 
-def _zones_message(inputs: Inputs, spread: ZoneSpread) -> str:
+def _zones_message(inputs: Inputs, verdict: ZoneVerdict) -> str:
     return (
         f"{inputs.accounts_file} and {inputs.agents_file} span several time zones "
-        f"({spread.describe()}); shifts, windows and legal hours are local clock times, so "
+        f"({verdict.spread.describe()}): {verdict.problem}; shifts, windows and legal hours "
+        "are local clock times, so "
         "plan each zone as its own region: give both files a region column and plan with "
         "--region-column NAME (and --regions FILE for each region's zone and jurisdiction)"
     )
@@ -371,9 +437,7 @@ def split_auto(
     if inputs.agents.empty:
         raise InputError(f"{inputs.agents_file}: no valid agent to split the city by")
     day_guess = plan_date or _now(now).date()
-    spread = zone_spread(inputs.accounts, inputs.agents, day_guess)
-    if not spread.single:
-        raise InputError(_zones_message(inputs, spread))
+    verdict = require_one_zone(inputs, day_guess)
     agents = inputs.agents.reset_index(drop=True)
     labels = bisect_points(
         agents[S.BASE_LAT].to_numpy(float), agents[S.BASE_LON].to_numpy(float), max_agents
@@ -386,7 +450,7 @@ def split_auto(
         agents[S.BASE_LON].to_numpy(float),
     )
     account_label = labels[nearest] if len(nearest) else np.array([], dtype=int)
-    day = plan_date or local_date(spread.zone, _now(now))
+    day = plan_date or local_date(verdict.zone, _now(now))
     regions = []
     idle: dict[str, tuple[str, ...]] = {}
     how: dict[str, Any] = {}
@@ -405,7 +469,7 @@ def split_auto(
             idle[name] = tuple(ag[S.AGENT_ID].astype(str))
             continue
         sub = Inputs(acc, ag, (), inputs.accounts_file, inputs.agents_file)
-        regions.append(Region(name, name, sub, config, spread.zone, day))
+        regions.append(Region(name, name, sub, config, verdict.zone, day))
     split = {
         "method": "auto",
         "max_agents_per_region": max_agents,

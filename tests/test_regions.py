@@ -351,8 +351,8 @@ def test_one_day_spanning_time_zones_is_refused(tmp_path: Path) -> None:
         "Error: accounts.csv and agents.csv span several time zones (Europe/London "
         "(UTC+00:00, 9 places, e.g. LDN-1-00001, LDN-1-00002, LDN-1-00003); Asia/Shanghai "
         "(UTC+08:00, 7 places, e.g. SZ-1-00001, SZ-1-00002, SZ-1-00003); Asia/Hong_Kong "
-        "(UTC+08:00, 2 places, e.g. SZ-1-00005, SZ-1-A02)); shifts, windows and legal hours "
-        "are local clock times"
+        "(UTC+08:00, 2 places, e.g. SZ-1-00005, SZ-1-A02)): the agents' bases lie in several "
+        "time zones; shifts, windows and legal hours are local clock times"
     )
     assert line.endswith(
         "--region-column NAME (and --regions FILE for each region's zone and jurisdiction)"
@@ -376,12 +376,42 @@ def test_local_dates_and_zones_found_from_coordinates(tmp_path: Path) -> None:
     acc = pd.read_csv(data / "accounts.csv", dtype=str, keep_default_na=False)
     acc.loc[acc["region"] == "ldn-1", "region"] = "sz-1"
     acc.to_csv(data / "accounts.csv", index=False)
-    mixed = split_by_column(
+    far = split_by_column(
         load_inputs(data / "accounts.csv", data / "agents.csv"), "region", Config(), now=now
     )
-    sz = next(r for r in mixed.regions if r.name == "sz-1")
-    assert sz.problem.startswith("its accounts and agents lie in several time zones (")
-    assert sz.problem.endswith("give its zone in regions.csv (--regions FILE)")
+    # London accounts in the Shenzhen region: out of every agent's reach, so only noted
+    (sz,) = far.regions
+    assert (sz.timezone, sz.problem) == ("Asia/Shanghai", "")
+    assert sz.notes == (
+        "5 accounts lie in another time zone than the agents (Asia/Shanghai), more than "
+        "300 km from every base (e.g. LDN-1-00001, LDN-1-00002, LDN-1-00003); their times are "
+        "read as the agents' and no agent can reach them today",
+    )
+    # an account across the Channel from a London base (Calais, UTC+1) could be visited
+    london = acc[acc["account_id"].str.startswith("LDN")].assign(region="ldn-1")
+    calais = london.iloc[[0]].assign(account_id="CAL-1", lat="50.95", lon="1.86")
+    pd.concat([acc[acc["account_id"].str.startswith("SZ")], london, calais]).to_csv(
+        data / "accounts.csv", index=False
+    )
+    near = split_by_column(
+        load_inputs(data / "accounts.csv", data / "agents.csv"), "region", Config(), now=now
+    )
+    ldn = next(r for r in near.regions if r.name == "ldn-1")
+    assert ldn.problem.startswith("its places lie in several time zones (")
+    assert "accounts in another time zone than the agents lie within 300 km of a base " in (
+        ldn.problem
+    )
+    assert "(e.g. CAL-1)" in ldn.problem
+    assert ldn.problem.endswith("give its zone in regions.csv (--regions FILE)")
+    # agents of one region in two clocks
+    ag = pd.read_csv(data / "agents.csv", dtype=str, keep_default_na=False)
+    ag.assign(region="sz-1").to_csv(data / "agents.csv", index=False)
+    acc.assign(region="sz-1").to_csv(data / "accounts.csv", index=False)
+    both = split_by_column(
+        load_inputs(data / "accounts.csv", data / "agents.csv"), "region", Config(), now=now
+    )
+    (sz,) = both.regions
+    assert "the agents' bases lie in several time zones" in sz.problem
 
 
 # --- automatic split -----------------------------------------------------------------
@@ -608,3 +638,24 @@ def test_region_column_missing_from_a_file_is_one_line(tmp_path: Path) -> None:
     assert result.output == (
         "Error: agents.csv: no column 'region' (--region-column): both files need it\n"
     )
+
+
+def test_one_day_with_far_accounts_in_another_zone_is_planned(tmp_path: Path) -> None:
+    """Without a region column, a few accounts 9,000 km away in another clock (bad addresses)
+    do not stop the day: a line names them, and the planner drops them as out of reach."""
+    data = sample_copy(tmp_path / "in", ["sz-1", "ldn-1"], per_region=4)
+    ag = pd.read_csv(data / "agents.csv", dtype=str, keep_default_na=False)
+    ag[ag["region"] == "sz-1"].to_csv(data / "agents.csv", index=False)
+    out = tmp_path / "out"
+    result = plan_regions_cli(data, out)
+    assert result.exit_code == 0, result.output
+    assert (
+        "4 accounts lie in another time zone than the agents (Asia/Shanghai), more than 300 km "
+        "from every base (e.g. LDN-1-00001, LDN-1-00002, LDN-1-00003)" in result.output
+    )
+    itin = read(out / "itineraries.csv")
+    left = set(read(out / "dropped.csv")["account_id"]) | set(
+        read(out / "excluded.csv")["account_id"]
+    )
+    for aid in ("LDN-1-00001", "LDN-1-00002", "LDN-1-00003", "LDN-1-00004"):
+        assert aid not in set(itin["account_id"]) and aid in left
