@@ -264,7 +264,9 @@ def plan_command(
         return
     from routeplan.regions import require_one_zone
 
-    require_one_zone(inputs, day)
+    zone = require_one_zone(inputs, day)
+    if zone.note():
+        progress(zone.note())
     history = None
     store = None
     if db_path is not None:
