@@ -659,3 +659,27 @@ def test_one_day_with_far_accounts_in_another_zone_is_planned(tmp_path: Path) ->
     )
     for aid in ("LDN-1-00001", "LDN-1-00002", "LDN-1-00003", "LDN-1-00004"):
         assert aid not in set(itin["account_id"]) and aid in left
+
+
+def test_regions_index_language_and_labels() -> None:
+    """Every label of the regions index has both languages; an all-CN run is in Chinese,
+    a mixed run in English; failed regions show their reason and no link."""
+    from routeplan.present.regions_index import REGION_LABELS, build_regions_index
+
+    assert all(set(texts) == {"en", "zh"} for texts in REGION_LABELS.values())
+    summary = {
+        "date": DATE,
+        "totals": {"regions": 2, "planned": 1, "failed": 1, "accounts": 7},
+        "regions": [
+            {"region": "a", "folder": "a", "status": "planned", "jurisdiction": "CN"},
+            {"region": "b", "folder": "", "status": "failed", "jurisdiction": "CN", "reason": "x"},
+        ],
+        "split": {"method": "column", "column": "branch"},
+    }
+    zh = build_regions_index(summary)
+    assert '<html lang="zh">' in zh and "按两个输入文件中的“branch”列划分。" in zh
+    assert "href='a/index.html'" in zh and "href='b/" not in zh and "<td>x</td>" in zh
+    summary["regions"][1]["jurisdiction"] = "UK"
+    en = build_regions_index(summary)
+    assert '<html lang="en">' in en and "By the column &#x27;branch&#x27; of both input" in en
+    assert "1 of 2 regions planned, 1 failed." in en

@@ -48,6 +48,10 @@ REGION_LABELS: dict[str, dict[str, str]] = {
         "zh": "所在区域没有账户的外访员（未安排）",
     },
     "split": {"en": "How the regions were made", "zh": "区域划分方式"},
+    "split_column": {
+        "en": "By the column '{column}' of both input files.",
+        "zh": "按两个输入文件中的“{column}”列划分。",
+    },
 }
 
 
@@ -71,9 +75,10 @@ def build_regions_index(summary: Mapping[str, Any], *, language: str | None = No
     rows.append(
         "<tr class='total'>"
         f"<th>{esc(t('total'))}</th><td></td><td></td><td></td><td></td>"
-        f"<td>{integer(totals.get('accounts'))}</td><td>{integer(totals.get('visits'))}</td>"
-        f"<td></td><td>{number(totals.get('travel_km'))}</td>"
-        f"<td>{money(totals.get('expected_recovery_covered'))}</td><td></td></tr>"
+        f"<td class='num'>{integer(totals.get('accounts'))}</td>"
+        f"<td class='num'>{integer(totals.get('visits'))}</td>"
+        f"<td></td><td class='num'>{number(totals.get('travel_km'))}</td>"
+        f"<td class='num'>{money(totals.get('expected_recovery_covered'))}</td><td></td></tr>"
     )
     idle = summary.get("agents_without_accounts") or {}
     idle_html = "".join(
@@ -81,6 +86,9 @@ def build_regions_index(summary: Mapping[str, Any], *, language: str | None = No
         for region, agents in idle.items()
     )
     split = summary.get("split") or {}
+    how = split.get("rule") or (
+        t("split_column", column=text(split.get("column"))) if split.get("column") else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="{esc(lang)}"><head><meta charset="utf-8">
 <title>{esc(t("title", date=date))}</title>
@@ -117,7 +125,7 @@ tr.total th, tr.total td {{ font-weight: bold; }}
     } <a href="unplanned.csv">unplanned.csv</a></p>
 {f"<h2>{esc(t('idle'))}</h2><ul>{idle_html}</ul>" if idle_html else ""}
 <h2>{esc(t("split"))}</h2>
-<p>{esc(split.get("rule") or split.get("column") or split.get("method") or "")}</p>
+<p>{esc(how)}</p>
 </body></html>
 """
 
