@@ -190,11 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     same = []
     for r in runs:
         n = sum(fingerprint(r["plans"][g.name]) == fingerprint(alone[g.name]) for g in regions)
-        diffs = [
-            int(r["plans"][g.name].summary["solver"]["objective"])
-            - int(alone[g.name].summary["solver"]["objective"])
-            for g in regions
-        ]
+        diffs = [_objective(r["plans"][g.name]) - _objective(alone[g.name]) for g in regions]
         same.append(
             f"- {r['workers']} worker(s): {n}/{len(regions)} regions give the same plan as "
             f"their standalone run; objective differences (cluster - standalone): "
@@ -232,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(md_path.read_text(), file=sys.stderr)
     return 0
+
+
+def _objective(plan: Any) -> int:
+    """Return a plan's solver objective (its typed summary's ``solver.objective``)."""
+    return int(plan.summary.to_json()["solver"]["objective"])
 
 
 if __name__ == "__main__":

@@ -107,6 +107,7 @@ class EligibilityConfig:
     hardship_policy: str = "visit_with_relief"
 
     def __post_init__(self) -> None:
+        """Refuse negative bounds and an unknown hardship policy (ConfigError)."""
         _check_nonneg(self, "min_days_past_due", "min_balance", "min_contact_attempts_30d")
         _check_nonneg(self, "min_days_since_visit", "max_visits_90d")
         if self.hardship_policy not in ("visit_with_relief", "exclude"):
@@ -161,6 +162,7 @@ class ScoringConfig:
     max_probability: float = 0.9
 
     def __post_init__(self) -> None:
+        """Normalise bands and points; refuse bad probability bounds, bands and a negative cap."""
         if not 0 <= self.min_probability <= self.max_probability <= 1:
             raise ConfigError(
                 "scoring: need 0 <= min_probability <= max_probability <= 1, got "
@@ -193,6 +195,7 @@ class TravelConfig:
     speed_kmh: float = 25.0
 
     def __post_init__(self) -> None:
+        """Refuse a circuity outside [1, 5] or a speed outside [1, 200] km/h (ConfigError)."""
         if not 1.0 <= self.circuity <= 5.0:
             raise ConfigError(f"travel.circuity must be in [1, 5], got {self.circuity}")
         if not 1.0 <= self.speed_kmh <= 200.0:
@@ -221,6 +224,7 @@ class VisitConfig:
     hardship_term_months: int = 36
 
     def __post_init__(self) -> None:
+        """Refuse visit settings outside their documented ranges (ConfigError)."""
         if not 1 <= self.service_min <= 480:
             raise ConfigError(f"visits.service_min must be in [1, 480], got {self.service_min}")
         if self.default_max_visits < 1:
@@ -249,6 +253,7 @@ class HistoryConfig:
     hardship_pause_days: int = 30
 
     def __post_init__(self) -> None:
+        """Refuse negative day counts and limits (ConfigError)."""
         _check_nonneg(self, *(f.name for f in dataclasses.fields(self)))
 
 
@@ -271,6 +276,7 @@ class GeocodeConfig:
     region_hint: str = ""
 
     def __post_init__(self) -> None:
+        """Refuse an unknown provider and a negative delay or timeout (ConfigError)."""
         if self.provider not in ("nominatim", "none"):
             raise ConfigError(
                 f"geocode.provider must be 'nominatim' or 'none', got {self.provider!r}"
@@ -295,6 +301,7 @@ class OutputConfig:
     offline_assets: bool = False
 
     def __post_init__(self) -> None:
+        """Normalise the language code and refuse an unknown one (ConfigError)."""
         if isinstance(self.language, str):
             object.__setattr__(self, "language", self.language.strip().lower())
         if self.language not in ("", *OUTPUT_LANGUAGES):
@@ -333,6 +340,7 @@ class Config:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     def __post_init__(self) -> None:
+        """Refuse non-finite numbers and an unknown jurisdiction; upper-case its code."""
         for section in _SECTIONS:
             obj = getattr(self, section)
             for f in dataclasses.fields(obj):
@@ -368,8 +376,29 @@ class Config:
         return dataclasses.replace(self, **top)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the configuration as plain data (for the history store)."""
-        return dataclasses.asdict(self)
+        """Return the configuration as plain data that :func:`config_from_dict` reads back.
+
+        Settings that are not configuration keys (``metadata={"toml": False}``,
+        e.g. the solver's internal tuning) are left out, so the result
+        round-trips (the history store and ``plan_context.json`` rely on it).
+        """
+        plain: dict[str, Any] = _plain(self)
+        return plain
+
+
+def _plain(obj: Any) -> Any:
+    """Return a dataclass as nested plain data, without its non-configuration fields."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {
+            f.name: _plain(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if f.metadata.get("toml", True)
+        }
+    if isinstance(obj, list | tuple):
+        return type(obj)(_plain(v) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
 
 
 _SECTIONS: dict[str, type] = {

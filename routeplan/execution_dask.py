@@ -66,6 +66,7 @@ class ClusterConfig:
     max_agents_per_region: int = 40
 
     def __post_init__(self) -> None:
+        """Refuse settings Dask cannot use, all of them in one error."""
         problems = []
         if not isinstance(self.scheduler, str) or (self.scheduler and "://" not in self.scheduler):
             problems.append(
@@ -338,9 +339,11 @@ class DaskExecutor:
                 self._cluster = None
 
     def __enter__(self) -> DaskExecutor:
+        """Return the executor (``close`` runs when the block ends)."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the client and any local cluster."""
         self.close()
 
 

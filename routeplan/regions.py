@@ -536,4 +536,5 @@ def _haversine_pairs(
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dlat, dlon = p2 - p1, np.radians(lon2 - lon1)
     h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    metres: np.ndarray = 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return metres

@@ -22,10 +22,13 @@ from routeplan.execution import Executor, InProcessExecutor
 from routeplan.execution_dask import ClusterConfig, DaskExecutor
 
 if TYPE_CHECKING:
+    from routeplan.commands import FolderOptions
     from routeplan.config import Config
-    from routeplan.plan import Inputs
 
-__all__ = ["RegionOptions", "plan_regions_cli", "region_options"]
+__all__ = ["REGION_FIELDS", "RegionOptions", "RegionsRequest", "plan_regions_cli", "region_options"]
+
+#: the click parameters :func:`region_options` adds (the fields of :class:`RegionOptions`)
+REGION_FIELDS = ("region_column", "regions_path", "split", "scheduler", "workers")
 
 
 def _split_value(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -47,8 +50,11 @@ def _split_value(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 def region_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``plan``'s regions options (``--region-column``, ``--regions``, ``--split``,
-    ``--scheduler``, ``--workers``) to a click command."""
+    """Add ``plan``'s regions options to a click command.
+
+    They are ``--region-column``, ``--regions``, ``--split``, ``--scheduler``
+    and ``--workers`` (the fields of :class:`RegionOptions`).
+    """
     options = [
         click.option(
             "--region-column",
@@ -154,27 +160,55 @@ def make_executor(
     return executor, about
 
 
+@dataclass(frozen=True)
+class RegionsRequest:
+    """What one regions run of ``plan`` reads and where it goes."""
+
+    #: the input files (read and geocoded as ``plan`` does)
+    accounts: Path
+    agents: Path
+    #: the run's folder (one plan folder per region inside)
+    out_dir: Path
+    #: the rules and solver settings (each region's jurisdiction overrides them)
+    config: Config
+    #: the day to plan; None: each region's today
+    date: dt.date | None = None
+    #: a history database the region plans are stored in; None: none
+    db: Path | None = None
+
+
 def plan_regions_cli(
     options: RegionOptions,
-    inputs: Inputs,
-    cfg: Config,
-    plan_date: dt.date | None,
-    out_dir: Path,
+    request: RegionsRequest,
     *,
-    db_path: Path | None,
-    show_names: bool,
-    force: bool,
+    folder: FolderOptions,
     progress: Callable[[str], None],
 ) -> None:
-    """Split ``inputs`` into regions, plan them where the options say, write and report.
+    """Read the inputs, split them into regions, plan them where the options say, report.
 
-    Raises ``click.ClickException`` (exit 1) when a region failed; the others
-    are written.
+    Parameters
+    ----------
+    options
+        The regions options (column, regions file or split; where to run).
+    request
+        The input files, the run's folder, the rules, the day and the history.
+    folder
+        Input encoding, geocoding, names on the map, ``force``.
+    progress
+        Called with one line per stage.
+
+    Raises
+    ------
+    click.ClickException
+        A region failed (exit 1); the others are written.
     """
+    from routeplan.commands import load_plan_inputs
     from routeplan.io.regions import read_regions
     from routeplan.regions import split_auto, split_by_column
     from routeplan.regions_run import plan_regions
 
+    cfg, plan_date, db_path, out_dir = request.config, request.date, request.db, request.out_dir
+    inputs = load_plan_inputs(request.accounts, request.agents, cfg, folder, progress)
     now = dt.datetime.now(dt.UTC)
     if options.split is not None:
         most = options.split or cfg.cluster.max_agents_per_region
@@ -207,8 +241,8 @@ def plan_regions_cli(
             portfolio,
             executor,
             store=store,
-            show_names=show_names,
-            force=force,
+            show_names=folder.show_names,
+            force=folder.force,
             execution=about,
             progress=progress,
         )
@@ -260,6 +294,8 @@ def check_regions_cli(
     from routeplan.io.safe import read_json
     from routeplan.regions import normalise_column
 
+    if not plan_dir.is_dir():
+        raise click.ClickException(f"{plan_dir}: plan folder not found")
     summary = _summary_of(plan_dir, read_json)
     if summary.get("kind") == "regions":
         folders = [

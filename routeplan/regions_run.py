@@ -117,13 +117,19 @@ def plan_region(job: RegionJob) -> RegionDone:
     except RouteplanError as exc:
         seconds = time.perf_counter() - t0
         return RegionDone(region.name, None, str(exc), seconds, 0.0, tuple(lines), worker)
-    summary = {
-        **plan.summary,
-        "region": region.name,
-        "timezone": region.timezone,
-        "region_notes": list(region.notes),
-    }
-    solve_s = float(plan.summary.get("solver", {}).get("runtime_s", 0.0))
+    # the region and its clock are extra keys of the region's summary.json (and of the
+    # summary the history keeps, where the latest plan of a day is chosen per region)
+    summary = dataclasses.replace(
+        plan.summary,
+        extra={
+            **plan.summary.extra,
+            "region": region.name,
+            "timezone": region.timezone,
+            "region_notes": list(region.notes),
+        },
+    )
+    solver = plan.summary.solver
+    solve_s = float(solver.runtime_s or 0.0) if solver is not None else 0.0
     plain = dataclasses.replace(plan, summary=summary, result=None)
     notices: list[str] = []
     files = {}
@@ -337,7 +343,7 @@ def _settle(
         progress(f"region {region.name}: FAILED: {out.reason}")
         return
     out.task_s, out.solve_s, out.worker = done.seconds, done.solve_s, done.worker
-    out.summary = done.plan.summary
+    out.summary = done.plan.summary.to_json()
     try:
         on_done(region, done)
     except (RouteplanError, OSError) as exc:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from routeplan.config import Config, load_config
+from routeplan.config import Config, config_from_dict, load_config
 from routeplan.errors import ConfigError
 
 
@@ -83,3 +83,11 @@ def test_output_language_defaults_from_the_jurisdiction(tmp_path: Path) -> None:
     c = load_config(p)
     assert c.output.language == "en" and c.output.offline_assets is True
     assert c.output.language_for("CN") == "en"
+
+
+def test_to_dict_reads_back_as_the_same_config() -> None:
+    """Config.to_dict() round-trips through config_from_dict (plan_context.json relies on it)."""
+    cfg = Config().replace(jurisdiction="IE", solver__time_limit_s=7, eligibility__min_balance=5)
+    data = cfg.to_dict()
+    assert "tuning" not in data["solver"] and "log_search" not in data["solver"]
+    assert config_from_dict(data) == cfg

@@ -19,7 +19,7 @@ import pytest
 from routeplan import schema as S
 from routeplan.outcomes import validate_outcomes
 from routeplan.present import write_dispatch_outputs
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "plan_small"
 

@@ -31,6 +31,7 @@ from routeplan.present.common import (
 from routeplan.present.exports import OUTCOME_TEMPLATE_COLUMNS, agent_itinerary
 from routeplan.present.map import DROPPED_CLUSTER_CLASS, build_map, render_map
 from routeplan.present.sheets import build_index, build_sheet, navigation_links
+from routeplan.summary import PlanSummary
 from tests.browser.fakeplan import make_plan_folder
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plan_small"
@@ -142,7 +143,7 @@ def test_read_plan_folder_types_and_order(plan_dir: Path) -> None:
     assert itin["lat"].dtype == float and itin["stop_no"].dtype.kind == "i"
     assert itin.loc[itin["account_id"] == "CN1002", "address"].item() == HOSTILE_ADDRESS
     assert len(plan.dropped) == 4 and pd.isna(plan.dropped["lat"].iloc[3])
-    assert plan.agent_info("A03")["usable"] is False
+    assert plan.agent_info("A03").usable is False
 
 
 def test_read_plan_folder_missing_file(plan_dir: Path) -> None:
@@ -380,7 +381,7 @@ def test_map_with_empty_plan() -> None:
     itin = pd.DataFrame(
         columns=["agent_id", "stop_no", "kind", "lat", "lon", "travel_km", "travel_min", "balance"]
     )
-    html = render_map(build_map(itin, None, {"date": "2026-12-01"}))
+    html = render_map(build_map(itin, None, PlanSummary(date="2026-12-01")))
     assert _stop_markers(html) == 0
     assert "Visits: 0" in html
 
@@ -775,7 +776,8 @@ def test_summary_numbers_written_as_text_are_read(plan_dir: Path) -> None:
     summary["solver"]["runtime_s"] = "1.5"
     (plan_dir / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     plan = read_plan_folder(plan_dir)
-    assert plan.summary["travel_km"] == 1020.4 and plan.summary["solver"]["runtime_s"] == 1.5
+    assert plan.summary.solver is not None
+    assert plan.summary.travel_km == 1020.4 and plan.summary.solver.runtime_s == 1.5
     write_dispatch_outputs(plan_dir, language="en")
     index = (plan_dir / "index.html").read_text(encoding="utf-8")
     assert "1,020.4 km" in index and "1.50 s" in index and "<th>Balance</th>" not in index

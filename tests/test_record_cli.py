@@ -20,22 +20,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from routeplan.history_cli import _json_row, history_command, record_command, report_command
+from routeplan.history import report_json_row
+from routeplan.history_cli import history_command, record_command, report_command
 from routeplan.io.store import Store
 from routeplan.outcomes import validate_outcomes
-from tests.test_store import D1, make_plan
+from tests.helpers import D1, make_plan
 
 HEADER = "account_id,agent_id,visit_date,outcome,amount_paid,ptp_date,ptp_amount,notes\n"
 TODAY = "2026-12-01"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A history database holding the default plan of 2026-12-01 (A1, A2 by AG1; A3 by AG2)."""
-    path = tmp_path / "h.db"
-    with Store(path) as s:
-        s.save_plan(**make_plan())  # type: ignore[arg-type]
-    return path
 
 
 def write(path: Path, body: str, *, bom: bool = False) -> Path:
@@ -320,7 +312,7 @@ def test_record_rejected_path_may_not_be_the_input(tmp_path: Path, db: Path) -> 
 
 def test_report_json_rows_have_no_nan_or_infinity() -> None:
     """Report rows become plain JSON: numpy scalars unwrapped, NaN and infinities null."""
-    row = _json_row(
+    row = report_json_row(
         {"agent_id": "AG1", "n": np.int64(3), "rate": np.float64("nan"), "km": math.inf, "x": 1.5}
     )
     assert row == {"agent_id": "AG1", "n": 3, "rate": None, "km": None, "x": 1.5}
@@ -575,26 +567,21 @@ def test_every_command_has_help_with_example(command: click.Command) -> None:
 
 # --- crashes and concurrency -------------------------------------------------------------
 
-#: runs ``record`` in a child process, pausing inside the transaction after N rows
+#: records a file in a child process, pausing inside the transaction after N rows
 SLOW_RECORD = """
-import sys, time, pathlib
-from routeplan.io import store as st
-from routeplan.history_cli import record_command
+import datetime as dt, pathlib, sys, time
+import routeplan
 
 flag, pause_after, sleep_s = pathlib.Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-original = st.Store._record_one
-done = 0
+src, db, today = sys.argv[4], sys.argv[5], dt.date.fromisoformat(sys.argv[6])
 
-def slow(self, *args, **kwargs):
-    global done
-    original(self, *args, **kwargs)
-    done += 1
+def pause(done, total):
     if done == pause_after:
         flag.write_text("inside the transaction")
         time.sleep(sleep_s)
 
-st.Store._record_one = slow
-record_command.main(sys.argv[4:])
+report = routeplan.record_outcomes(src, db, today=today, on_row=pause)
+print(f"{report.inserted} new")
 """
 
 
@@ -617,9 +604,7 @@ def _start_record(
             str(pause_after),
             str(sleep_s),
             str(src),
-            "--db",
             str(db),
-            "--today",
             TODAY,
         ],
         env=_child_env(),

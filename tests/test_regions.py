@@ -29,7 +29,7 @@ from routeplan.regions import (
     split_auto,
     split_by_column,
 )
-from tests.cli_helpers import read, run
+from tests.helpers import read_csv, run
 
 REGIONS = Path(__file__).resolve().parent.parent / "data" / "samples" / "regions"
 DATE = "2026-12-01"
@@ -104,14 +104,14 @@ def accounted(out: Path, summary: dict) -> dict[str, int]:
         if entry["status"] != "planned":
             continue
         folder = out / entry["folder"]
-        itin = read(folder / "itineraries.csv")
+        itin = read_csv(folder / "itineraries.csv")
         ids = list(itin.loc[itin["kind"] == "visit", "account_id"])
-        ids += list(read(folder / "dropped.csv")["account_id"])
-        ids += list(dict.fromkeys(read(folder / "excluded.csv")["account_id"]))
+        ids += list(read_csv(folder / "dropped.csv")["account_id"])
+        ids += list(dict.fromkeys(read_csv(folder / "excluded.csv")["account_id"]))
         for aid in ids:
             seen[aid] = seen.get(aid, 0) + 1
     for name in ("rejected.csv", "unplanned.csv"):
-        table = read(out / name)
+        table = read_csv(out / name)
         column = "record_id" if name == "rejected.csv" else "account_id"
         if name == "rejected.csv":
             table = table[table["file"] == "accounts.csv"]
@@ -155,7 +155,7 @@ def test_six_regions_on_a_local_cluster_of_two_workers(tmp_path: Path) -> None:
         assert own["legal_hours"] == ("08:00-22:00" if juris == "CN" else "08:00-21:00")
         assert own["counts"]["planned"] > 0
         assert check_region(out, region, REGIONS) == []
-        itin = read(out / region / "itineraries.csv")
+        itin = read_csv(out / region / "itineraries.csv")
         visits = itin[itin["kind"] == "visit"]
         assert set(visits["account_id"].str.split("-").str[:2].str.join("-")) == {region.upper()}
     seen = accounted(out, summary)
@@ -171,7 +171,7 @@ def test_six_regions_on_a_local_cluster_of_two_workers(tmp_path: Path) -> None:
     assert checked.exit_code == 0, checked.output
     assert checked.output == f"OK: 6 region plan(s) in {out} have no violation\n"
     # a visit moved to another region's agent breaks the check of that region only
-    itin = read(out / "ldn-1" / "itineraries.csv")
+    itin = read_csv(out / "ldn-1" / "itineraries.csv")
     visit = itin.index[itin["kind"] == "visit"][0]
     itin.loc[visit, "agent_id"] = "SZ-1-A01"
     itin.to_csv(out / "ldn-1" / "itineraries.csv", index=False)
@@ -217,7 +217,7 @@ def test_bad_regions_are_reported_and_the_others_written(tmp_path: Path) -> None
         "workers": 0,
         "wall_s": summary["execution"]["wall_s"],
     }
-    rejected = read(out / "rejected.csv")
+    rejected = read_csv(out / "rejected.csv")
     problems = dict(zip(rejected["record_id"], rejected["problem"], strict=True))
     first, second, third = acc["account_id"].iloc[:3]
     assert problems == {
@@ -226,7 +226,7 @@ def test_bad_regions_are_reported_and_the_others_written(tmp_path: Path) -> None
         third: "region 'LDN-1' has no agent in agents.csv (did you mean 'ldn-1'?)",
     }
     assert set(rejected["column"]) == {"region"} and set(rejected["row"]) == {"2", "3", "4"}
-    unplanned = read(out / "unplanned.csv")
+    unplanned = read_csv(out / "unplanned.csv")
     assert len(unplanned) == 12 and set(unplanned["region"]) == {"gz-1"}
     assert unplanned["reason"].iloc[0].startswith("region not planned: agents.csv: no usable")
     assert not (out / "gz-1").exists()
@@ -450,9 +450,9 @@ def test_split_auto_plans_each_area_and_says_how(tmp_path: Path) -> None:
         "area-02": (4, 10),
     }
     for area in ("area-01", "area-02"):
-        agents = read(out / area / "plan_context.json").columns  # exists
+        agents = read_csv(out / area / "plan_context.json").columns  # exists
         assert len(agents) > 0
-        itin = read(out / area / "itineraries.csv")
+        itin = read_csv(out / area / "itineraries.csv")
         city = {a.split("-")[0] for a in itin["agent_id"]} | {
             a.split("-")[0] for a in itin.loc[itin["kind"] == "visit", "account_id"]
         }
@@ -557,7 +557,7 @@ def test_history_of_a_regions_day(tmp_path: Path) -> None:
     assert plan_regions_cli(data, out, *args).exit_code == 0
     visits = {}
     for region in ("sz-1", "ldn-1"):
-        itin = read(out / region / "itineraries.csv")
+        itin = read_csv(out / region / "itineraries.csv")
         visits[region] = itin[itin["kind"] == "visit"]
     first = [v.iloc[0] for v in visits.values()]
     outcomes = tmp_path / "outcomes.csv"
@@ -653,9 +653,9 @@ def test_one_day_with_far_accounts_in_another_zone_is_planned(tmp_path: Path) ->
         "4 accounts lie in another time zone than the agents (Asia/Shanghai), more than 300 km "
         "from every base (e.g. LDN-1-00001, LDN-1-00002, LDN-1-00003)" in result.output
     )
-    itin = read(out / "itineraries.csv")
-    left = set(read(out / "dropped.csv")["account_id"]) | set(
-        read(out / "excluded.csv")["account_id"]
+    itin = read_csv(out / "itineraries.csv")
+    left = set(read_csv(out / "dropped.csv")["account_id"]) | set(
+        read_csv(out / "excluded.csv")["account_id"]
     )
     for aid in ("LDN-1-00001", "LDN-1-00002", "LDN-1-00003", "LDN-1-00004"):
         assert aid not in set(itin["account_id"]) and aid in left

@@ -186,11 +186,9 @@ def render_plan_folder(
     sheets is shared out like the solving; :func:`install_plan_folder` then
     writes the bytes where they belong. Paths are relative, ``/``-separated.
     """
-    from routeplan.io.planfiles import write_plan_folder
-
     with tempfile.TemporaryDirectory(prefix="routeplan-region-") as tmp:
         folder = Path(tmp) / "plan"
-        write_plan_folder(plan, folder, show_names=show_names, notify=notify)
+        plan.write(folder, show_names=show_names, notify=notify)
         return {
             p.relative_to(folder).as_posix(): p.read_bytes()
             for p in sorted(folder.rglob("*"))

@@ -15,11 +15,11 @@ entry (a test checks that no entry misses one).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 from routeplan.config import OUTPUT_LANGUAGES, default_language
 from routeplan.present.common import integer, money, text
+from routeplan.summary import PlanSummary
 
 LABELS: dict[str, dict[str, str]] = {
     # --- route sheet: header ---------------------------------------------------------
@@ -303,7 +303,7 @@ LABELS: dict[str, dict[str, str]] = {
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
 
 
-def plan_language(summary: Mapping[Any, Any], override: str | None = None) -> str:
+def plan_language(summary: PlanSummary, override: str | None = None) -> str:
     """Return the language a plan's outputs are drawn in.
 
     ``override`` (a ``--language`` flag) wins; then the language recorded in
@@ -312,10 +312,10 @@ def plan_language(summary: Mapping[Any, Any], override: str | None = None) -> st
     """
     if override:
         return override.strip().lower()
-    output = summary.get("output")
-    if isinstance(output, Mapping) and text(output.get("language")).strip():
-        return text(output.get("language")).strip().lower()
-    return default_language(text(summary.get("jurisdiction")))
+    language = text(summary.output.language).strip()
+    if language:
+        return language.lower()
+    return default_language(text(summary.jurisdiction))
 
 
 class Labels:

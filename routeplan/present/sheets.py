@@ -34,6 +34,7 @@ from routeplan.present.common import (
     text,
 )
 from routeplan.present.labels import Labels, planned_of_eligible
+from routeplan.summary import AgentSummary, PlanSummary
 
 #: Reminders printed on every sheet (from the domain primer's conduct rules): label keys.
 CONDUCT = tuple(f"conduct.{i}" for i in range(1, 9))
@@ -112,7 +113,7 @@ a { color: #0645ad; }
 
 
 def build_sheet(
-    agent_summary: Mapping[Any, Any],
+    agent_summary: AgentSummary,
     itinerary_rows: pd.DataFrame,
     checklist_rows: pd.DataFrame | None,
     *,
@@ -142,16 +143,16 @@ def build_sheet(
         ``zh`` or ``en``: the language of every label.
     """
     t = Labels(language)
-    agent_id = text(agent_summary.get("agent_id"))
+    agent_id = agent_summary.agent_id
     rows = itinerary_rows.copy()
     rows["stop_no"] = pd.to_numeric(rows["stop_no"], errors="coerce")
     records = rows.sort_values("stop_no", kind="stable").to_dict("records")
     groups = checklist_by_account(checklist_rows)
-    name = text(agent_summary.get("name")).strip() or _first(records, "agent_name") or agent_id
-    visits = [r for r in records if r.get("kind") == schema.KIND_VISIT]
+    name = text(agent_summary.name).strip() or _first(records, "agent_name") or agent_id
+    visits = [r for r in records if r.get(schema.KIND) == schema.EventKind.VISIT]
     title = t("sheet.title", name=name, agent_id=agent_id, date=date)
     body = [
-        _header(agent_summary, name, agent_id, records, visits, legal_hours, date, jurisdiction, t),
+        _header(agent_summary, name, records, visits, legal_hours, date, jurisdiction, t),
         _conduct(legal_hours, jurisdiction, t),
         _timeline(records, t),
     ]
@@ -165,7 +166,7 @@ def build_sheet(
 
 
 def build_index(
-    summary: Mapping[Any, Any],
+    summary: PlanSummary,
     agent_ids: Sequence[str],
     *,
     itineraries: pd.DataFrame | None = None,
@@ -190,62 +191,57 @@ def build_index(
     """
     t = Labels(language)
     stems = dict(stems) if stems is not None else file_stems(agent_ids)
-    info = {text(a.get("agent_id")): a for a in summary.get("agents", [])}
-    date = text(summary.get("date"))
-    counts = summary.get("counts") or {}
+    date = text(summary.date)
+    counts = summary.counts
     rows = []
     for agent_id in agent_ids:
-        agent = info.get(agent_id, {})
+        agent = summary.agent(agent_id) or AgentSummary(agent_id)
         visits, km, expected = _agent_totals(agent, agent_id, itineraries)
         stem = quote(stems[agent_id])
         rows.append(
             "<tr>"
-            f'<td><a href="sheets/{stem}.html">{esc(text(agent.get("name")) or agent_id)}</a></td>'
+            f'<td><a href="sheets/{stem}.html">{esc(text(agent.name) or agent_id)}</a></td>'
             f"<td>{esc(agent_id)}</td><td class=n>{esc(visits)}</td><td class=n>{esc(km)}</td>"
             f"<td class=n>{esc(expected)}</td>"
             f'<td><a href="sheets/{stem}.html">{esc(t("index.sheet"))}</a> · '
             f'<a href="agents/{stem}.csv">{esc(t("index.csv"))}</a></td>'
             "</tr>"
         )
-    idle = [a for a in summary.get("agents", []) if text(a.get("agent_id")) not in set(agent_ids)]
+    idle = [a for a in summary.agents if a.agent_id not in set(agent_ids)]
     idle_rows = "".join(
-        f"<li>{esc(a.get('name'))} ({esc(a.get('agent_id'))}): "
-        f"{esc(a.get('unusable_reason') or t('index.no_visits'))}</li>"
+        f"<li>{esc(a.name)} ({esc(a.agent_id)}): "
+        f"{esc(a.unusable_reason or t('index.no_visits'))}</li>"
         for a in idle
     )
     figures = [
-        (t("index.accounts"), counts.get("accounts")),
-        (t("index.rejected"), counts.get("rejected_rows")),
-        (t("index.excluded"), counts.get("excluded")),
-        (t("index.eligible"), counts.get("eligible")),
-        (t("index.planned"), counts.get("planned")),
-        (t("index.not_planned"), counts.get("dropped")),
-        (t("index.balance"), _covered(summary, "balance", t)),
-        (t("index.expected"), _covered(summary, "expected_recovery", t)),
+        (t("index.accounts"), counts.accounts),
+        (t("index.rejected"), counts.rejected_rows),
+        (t("index.excluded"), counts.excluded),
+        (t("index.eligible"), counts.eligible),
+        (t("index.planned"), counts.planned),
+        (t("index.not_planned"), counts.dropped),
+        (t("index.balance"), _covered(summary.balance_covered, summary.balance_eligible, t)),
+        (
+            t("index.expected"),
+            _covered(summary.expected_recovery_covered, summary.expected_recovery_eligible, t),
+        ),
         (
             t("index.travel"),
-            t(
-                "units.km_min",
-                km=number(summary.get("travel_km")),
-                min=integer(summary.get("travel_min")),
-            ),
+            t("units.km_min", km=number(summary.travel_km), min=integer(summary.travel_min)),
         ),
     ]
-    solver = summary.get("solver") or {}
-    if solver:
+    solver = summary.solver
+    if solver is not None and (solver.status is not None or solver.runtime_s is not None):
         figures.append(
-            (
-                t("index.solver"),
-                f"{text(solver.get('status'))}, {number(solver.get('runtime_s'), 2)} s",
-            )
+            (t("index.solver"), f"{text(solver.status)}, {number(solver.runtime_s, 2)} s")
         )
     fig_html = "".join(
         f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in figures if not is_missing(v)
     )
     idle_html = f"<h2>{esc(t('index.idle'))}</h2><ul>{idle_rows}</ul>" if idle_rows else ""
     body = f"""
-<h1>{esc(t("index.heading", date=date))} <span class="muted">{esc(summary.get("jurisdiction"))}
-{esc(summary.get("legal_hours"))}</span></h1>
+<h1>{esc(t("index.heading", date=date))} <span class="muted">{esc(summary.jurisdiction)}
+{esc(summary.legal_hours)}</span></h1>
 <p><a href="map.html"><b>{esc(t("index.open_map"))}</b></a> ·
 <a href="outcomes_template.csv">{esc(t("index.outcomes_template"))}</a> ·
 <a href="itineraries.csv">itineraries.csv</a> · <a href="dropped.csv">dropped.csv</a></p>
@@ -260,12 +256,12 @@ def build_index(
     return _page(t("index.title", date=date), body, lang=t.html_lang, extra_css=_INDEX_CSS)
 
 
-def _covered(summary: Mapping[Any, Any], column: str, t: Labels) -> str:
-    """Return ``summary.json``'s planned total of ``column`` against its eligible total."""
-    planned = finite(summary.get(f"{column}_covered"))
+def _covered(covered: float | None, eligible: float | None, t: Labels) -> str:
+    """Return ``summary.json``'s planned total of an amount against its eligible total."""
+    planned = finite(covered)
     if planned is None:
         return ""
-    return planned_of_eligible(planned, finite(summary.get(f"{column}_eligible")), t)
+    return planned_of_eligible(planned, finite(eligible), t)
 
 
 _INDEX_CSS = """
@@ -300,9 +296,8 @@ def _first(records: Sequence[Mapping[Any, Any]], column: str) -> str:
 
 
 def _header(
-    agent: Mapping[Any, Any],
+    agent: AgentSummary,
     name: str,
-    agent_id: str,
     records: Sequence[Mapping[Any, Any]],
     visits: Sequence[Mapping[Any, Any]],
     legal_hours: str,
@@ -311,8 +306,8 @@ def _header(
     t: Labels,
 ) -> str:
     """Return the sheet header: agent, credential, shift, legal hours and the day's totals."""
-    expiry = text(agent.get("credential_expiry")).strip()
-    credential = text(agent.get("credential_id")).strip() or "—"
+    expiry = text(agent.credential_expiry).strip()
+    credential = text(agent.credential_id).strip() or "—"
     expiry_note = ""
     if expiry:
         expiry_note = esc(t("sheet.valid_until", date=expiry))
@@ -321,7 +316,7 @@ def _header(
                 expiry_note += f' <span class="warn">{esc(t("sheet.expired"))}</span>'
         except ValueError:
             pass
-    shift = "–".join(p for p in (text(agent.get("shift_start")), text(agent.get("shift_end"))) if p)
+    shift = "–".join(p for p in (text(agent.shift_start), text(agent.shift_end)) if p)
     km = sum(float(r["travel_km"]) for r in records if not is_missing(r.get("travel_km")))
     minutes = sum(float(r["travel_min"]) for r in records if not is_missing(r.get("travel_min")))
     balance = sum(float(r["balance"]) for r in visits if not is_missing(r.get("balance")))
@@ -332,7 +327,7 @@ def _header(
 <div class="top"><h1>{esc(t("sheet.heading", name=name))}</h1>
 <div class="date">{esc(f"{date} ({weekday})" if weekday else date)}</div></div>
 <table class="ident">
-<tr><th>{esc(t("sheet.agent"))}</th><td>{esc(name)} ({esc(agent_id)})</td>
+<tr><th>{esc(t("sheet.agent"))}</th><td>{esc(name)} ({esc(agent.agent_id)})</td>
 <th>{esc(t("sheet.credential"))}</th><td>{esc(credential)}{expiry_note}</td></tr>
 <tr><th>{esc(t("sheet.shift"))}</th><td>{esc(shift or "—")}</td>
 <th>{esc(t("sheet.legal_hours"))}</th><td>{esc(hours)}</td></tr>
@@ -357,14 +352,14 @@ def _timeline(records: Sequence[Mapping[Any, Any]], t: Labels) -> str:
     rows = []
     visit_no = 0
     for row in records:
-        kind = row.get("kind")
+        kind = row.get(schema.KIND)
         leg = ""
         if not is_missing(row.get("travel_km")) and float(row["travel_km"]) > 0:
             leg = t("units.leg", km=number(row["travel_km"]), min=integer(row.get("travel_min")))
-        if kind == schema.KIND_START:
+        if kind == schema.EventKind.START:
             time = text(row.get("service_end")) or text(row.get("arrival"))
             rows.append(_tl_row(time, t("timeline.depart"), text(row.get("address")), "", leg))
-        elif kind == schema.KIND_VISIT:
+        elif kind == schema.EventKind.VISIT:
             visit_no += 1
             arrival, start = text(row.get("arrival")), text(row.get("service_start"))
             time = f"{arrival}" if arrival == start else f"{arrival} → {start}"
@@ -383,12 +378,12 @@ def _timeline(records: Sequence[Mapping[Any, Any]], t: Labels) -> str:
                     f"#stop-{visit_no}",
                 )
             )
-        elif kind == schema.KIND_BREAK:
+        elif kind == schema.EventKind.BREAK:
             time = f"{text(row.get('service_start'))}–{text(row.get('service_end'))}"
             rows.append(
                 _tl_row(time, t("timeline.break"), text(row.get("address")), "", leg, css="brk")
             )
-        elif kind == schema.KIND_END:
+        elif kind == schema.EventKind.END:
             time = text(row.get("arrival"))
             rows.append(_tl_row(time, t("timeline.return"), text(row.get("address")), "", leg))
     head = "".join(
@@ -606,19 +601,19 @@ def _lang_attr(language: Any) -> str:
 
 
 def _agent_totals(
-    agent: Mapping[Any, Any], agent_id: str, itineraries: pd.DataFrame | None
+    agent: AgentSummary, agent_id: str, itineraries: pd.DataFrame | None
 ) -> tuple[str, str, str]:
     """Return an agent's visits, km and expected recovery as text (from the itinerary if given)."""
     if itineraries is not None:
         rows = itineraries[itineraries["agent_id"] == agent_id]
-        is_visit = rows["kind"] == schema.KIND_VISIT
+        is_visit = rows[schema.KIND] == schema.EventKind.VISIT
         km = float(pd.to_numeric(rows["travel_km"], errors="coerce").fillna(0).sum())
         expected = pd.Series(dtype=float)
         if "expected_recovery" in rows.columns:
             expected = pd.to_numeric(rows.loc[is_visit, "expected_recovery"], errors="coerce")
         return str(int(is_visit.sum())), number(km), money(float(expected.fillna(0).sum()))
     return (
-        integer(agent.get("visits")),
-        number(agent.get("travel_km")),
-        money(agent.get("expected_recovery")),
+        integer(agent.visits),
+        number(agent.travel_km),
+        money(agent.expected_recovery),
     )

@@ -100,6 +100,7 @@ class SearchTuning:
     report_every_s: float = 2.0
 
     def __post_init__(self) -> None:
+        """Collect every bad tuning value and raise them in one error."""
         problems = []
         for f in fields(self):
             value = getattr(self, f.name)
@@ -146,6 +147,7 @@ class SolveParams:
     tuning: SearchTuning = field(default_factory=SearchTuning, metadata={"toml": False})
 
     def __post_init__(self) -> None:
+        """Collect every bad solver setting and raise them in one error."""
         problems = [*self._number_problems(), *self._choice_problems()]
         if not isinstance(self.tuning, SearchTuning):
             problems.append(f"solver.tuning must be a SearchTuning, got {self.tuning!r}")
