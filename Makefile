@@ -46,7 +46,8 @@ pytest: $(VENV)/.installed-dev
 
 test: lint typecheck browser-setup pytest bench-smoke
 
-# full solver benchmarks (long: about 75 minutes); tables go to benchmarks/results/
+# full solver benchmarks (long: about 75 minutes, then the 40-region day on 1 and 2 local
+# workers and standalone, hours on 2 cores); tables go to benchmarks/results/
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	$(BIN)/python -m benchmarks.vrptw --time-limit 30 --instances quick8 --stem vrptw-solomon-30s
@@ -54,13 +55,17 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 10,30,120
 	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 30 \
 		--variants nobreaks --engines routeplan-pyvrp,routeplan-ortools --stem collection-nobreaks
+	$(BIN)/python -m benchmarks.regions --regions 40 --accounts 2000 --agents 40 --repeat 1 \
+		--stem regions
 
-# two instances and a small collection day at 2 s, to keep the scripts working
+# two instances, a small collection day at 2 s and two tiny regions, to keep the scripts working
 bench-smoke: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks.vrptw --time-limit 2 --instances smoke \
 		--engines routeplan,ortools-plain --out $(VENV)/bench-smoke --stem vrptw-smoke
 	$(BIN)/python -m benchmarks.collection --sizes 120/4 --limits 2 --engines routeplan \
 		--out $(VENV)/bench-smoke --stem collection-smoke
+	$(BIN)/python -m benchmarks.regions --regions 2 --accounts 60 --agents 4 --solution-limit 20 \
+		--repeat 1 --out $(VENV)/bench-smoke --stem regions-smoke
 
 clean:
 	rm -rf $(VENV) plans .pytest_cache .mypy_cache .ruff_cache

@@ -36,6 +36,7 @@ from routeplan.cli_common import (
     quiet_option,
 )
 from routeplan.config import JURISDICTIONS
+from routeplan.regions_cli import REGION_FIELDS, RegionOptions, region_options
 
 if TYPE_CHECKING:
     from routeplan.commands import PlanRun
@@ -90,6 +91,7 @@ def main() -> None:
     "itinerary): they are moved to DIR/backup-YYYYmmdd-HHMMSS/ first.",
 )
 @quiet_option
+@region_options
 @fail_cleanly
 def plan_command(**options: Any) -> None:
     """Plan a day of visits and write the plan folder.
@@ -99,11 +101,16 @@ def plan_command(**options: Any) -> None:
     moves them to a backup folder inside it first. With --db the recorded
     outcomes shape the plan and the plan is stored in the database.
 
+    With --region-column (or --regions, or --split auto) each region is
+    planned as its own day on a Dask cluster, into OUT/REGION/.
+
     Example: routeplan plan --accounts data/samples/accounts.csv
     --agents data/samples/agents.csv --date 2026-12-01 --out plans/demo
     """
     from routeplan.commands import FolderOptions, plan_to_folder
 
+    regions = RegionOptions(**{name: options.pop(name) for name in REGION_FIELDS})
+    regions.check()
     args = _PlanArgs(**options)
     cfg = cli_config(
         args.config_path,
@@ -113,6 +120,20 @@ def plan_command(**options: Any) -> None:
         output__language=args.language,
         output__offline_assets=args.offline_assets,
     )
+    folder = FolderOptions(
+        encoding=args.encoding,
+        geocode=not args.no_geocode,
+        show_names=args.show_names,
+        force=args.force,
+    )
+    if regions.active:
+        from routeplan.regions_cli import RegionsRequest, plan_regions_cli
+
+        request = RegionsRequest(
+            args.accounts_path, args.agents_path, args.out_dir, cfg, args.plan_date, args.db_path
+        )
+        plan_regions_cli(regions, request, folder=folder, progress=progress_printer(args.quiet))
+        return
     run = plan_to_folder(
         args.accounts_path,
         args.agents_path,
@@ -120,12 +141,7 @@ def plan_command(**options: Any) -> None:
         date=args.plan_date,
         config=cfg,
         db=args.db_path,
-        options=FolderOptions(
-            encoding=args.encoding,
-            geocode=not args.no_geocode,
-            show_names=args.show_names,
-            force=args.force,
-        ),
+        options=folder,
         progress=progress_printer(args.quiet),
     )
     click.echo(_plan_line(run))
@@ -188,17 +204,15 @@ def _plan_line(run: PlanRun) -> str:
 )
 @db_option
 @encoding_option
+@click.option(
+    "--region-column",
+    default=None,
+    metavar="NAME",
+    help="Check a region's plan folder (or every region of a regions run's folder) against "
+    "the rows of its region only, with its own rules.",
+)
 @fail_cleanly
-def check_command(
-    accounts_path: Path,
-    agents_path: Path,
-    plan_date: dt.date | None,
-    plan_dir: Path,
-    config_path: Path | None,
-    jurisdiction: str | None,
-    db_path: Path | None,
-    encoding: str | None,
-) -> None:
+def check_command(**options: Any) -> None:
     """Re-check a plan folder (or an edited itineraries.csv) against inputs and rules.
 
     Lists every violation and exits 1 if there is any. The date and the
@@ -208,25 +222,57 @@ def check_command(
     Example: routeplan check --accounts accounts.csv --agents agents.csv
     --date 2026-12-01 plans/demo
     """
-    from routeplan.commands import check_plan_inputs
+    from routeplan.commands import check_plan_inputs, plan_rules
 
+    args = _CheckArgs(**options)
+    cfg = cli_config(args.config_path, None)
+    if args.region_column is not None:
+        if args.db_path is not None:
+            raise click.UsageError("--db does not go with --region-column (not supported yet)")
+        from routeplan.regions_cli import check_regions_cli
+
+        check_regions_cli(
+            args.plan_dir,
+            args.accounts_path,
+            args.agents_path,
+            args.region_column,
+            encoding=args.encoding,
+            rules=lambda d: plan_rules(d, args.plan_date, cfg, args.jurisdiction),
+        )
+        return
     report = check_plan_inputs(
-        plan_dir,
-        accounts_path,
-        agents_path,
-        plan_date,
-        config=cli_config(config_path, None),
-        jurisdiction=jurisdiction,
-        db=db_path,
-        encoding=encoding,
+        args.plan_dir,
+        args.accounts_path,
+        args.agents_path,
+        args.plan_date,
+        config=cfg,
+        jurisdiction=args.jurisdiction,
+        db=args.db_path,
+        encoding=args.encoding,
     )
     for v in report.violations:
         click.echo(v.message())
     if report.violations:
-        raise click.ClickException(f"{len(report.violations)} violation(s) in {plan_dir}")
+        raise click.ClickException(f"{len(report.violations)} violation(s) in {args.plan_dir}")
     click.echo(
-        f"OK: {plan_dir} has no violation ({report.date.isoformat()}, {report.config.jurisdiction})"
+        f"OK: {args.plan_dir} has no violation ({report.date.isoformat()}, "
+        f"{report.config.jurisdiction})"
     )
+
+
+@dataclass(frozen=True)
+class _CheckArgs:
+    """The options of ``routeplan check`` as click converted them (one field per option)."""
+
+    accounts_path: Path
+    agents_path: Path
+    plan_date: dt.date | None
+    plan_dir: Path
+    config_path: Path | None
+    jurisdiction: str | None
+    db_path: Path | None
+    encoding: str | None
+    region_column: str | None
 
 
 @main.command("retime")

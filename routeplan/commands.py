@@ -127,7 +127,8 @@ def plan_to_folder(
         raise ChangedFilesError(str(out), changed)
     cfg = config or Config()
     day = date or dt.date.today()
-    inputs = _load_inputs(accounts, agents, cfg, opts, say)
+    inputs = load_plan_inputs(accounts, agents, cfg, opts, say)
+    _require_one_zone(inputs, day, say)
     store = Store(db) if db is not None else None
     try:
         history = None
@@ -147,10 +148,36 @@ def plan_to_folder(
     return PlanRun(plan, out, plan_id)
 
 
-def _load_inputs(
+def _require_one_zone(inputs: Inputs, day: dt.date, say: Progress) -> None:
+    """Refuse inputs spanning several time zones (plan them as regions); note far ones."""
+    from routeplan.regions import require_one_zone
+
+    zone = require_one_zone(inputs, day)
+    if zone.note():
+        say(zone.note())
+
+
+def load_plan_inputs(
     accounts: str | Path, agents: str | Path, cfg: Config, opts: FolderOptions, say: Progress
 ) -> Inputs:
-    """Read both input files, geocoding with the config's geocoder and cache."""
+    """Read both input files as :func:`plan_to_folder` does (geocoding per ``opts``).
+
+    Parameters
+    ----------
+    accounts, agents
+        The portfolio and the agents (contract formats).
+    cfg
+        The configuration (its ``[geocode]`` settings are used).
+    opts
+        The input encoding and whether to geocode.
+    say
+        Called with one line per stage.
+
+    Returns
+    -------
+    Inputs
+        The validated inputs.
+    """
     from routeplan.io.geocode import GeocodeCache, make_geocoder
     from routeplan.plan import load_inputs
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from routeplan.errors import ConfigError
+from routeplan.execution_dask import ClusterConfig
 from routeplan.solver.params import SolveParams
 
 # --- jurisdictions ------------------------------------------------------------
@@ -364,6 +365,7 @@ class Config:
     geocode: GeocodeConfig = field(default_factory=GeocodeConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     def __post_init__(self) -> None:
         """Refuse non-finite numbers and an unknown jurisdiction; upper-case its code."""
@@ -437,6 +439,7 @@ _SECTIONS: dict[str, type] = {
     "geocode": GeocodeConfig,
     "output": OutputConfig,
     "audit": AuditConfig,
+    "cluster": ClusterConfig,
 }
 
 

@@ -139,6 +139,9 @@ class SolveParams:
     seed: int = 0
     #: the search on the other core (see :class:`SecondEngine`)
     second_engine: SecondEngine = SecondEngine.AUTO
+    #: run that second search when a core is free; False: one search only, as inside a
+    #: cluster worker whose one core is the whole budget (``routeplan plan --region-column``)
+    second_search: bool = field(default=True, metadata={"toml": False})
     #: print OR-Tools' own search log (debugging)
     log_search: bool = field(default=False, metadata={"toml": False})
     tuning: SearchTuning = field(default_factory=SearchTuning, metadata={"toml": False})
@@ -168,6 +171,10 @@ class SolveParams:
             )
         if not _is_int(self.seed):
             problems.append(f"solver.seed must be an integer, got {self.seed!r}")
+        if not isinstance(self.second_search, bool):
+            problems.append(
+                f"solver.second_search must be true or false, got {self.second_search!r}"
+            )
         if not isinstance(self.log_search, bool):
             problems.append(f"solver.log_search must be true or false, got {self.log_search!r}")
         return problems

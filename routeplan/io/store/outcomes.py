@@ -229,9 +229,17 @@ def _match_plan(
     conn: sqlite3.Connection, account_id: str, agent_id: str, visit_date: str
 ) -> tuple[int | None, str]:
     """Return the plan that had this stop, or None and why the visit is flagged."""
+    # the latest plan of that day that decided about the account: with regions a
+    # day has one plan per region, each deciding about its own accounts only
     latest = conn.execute(
-        "SELECT MAX(plan_id) FROM plans WHERE plan_date = ?", (visit_date,)
+        "SELECT MAX(d.plan_id) FROM decisions d JOIN plans p ON p.plan_id = d.plan_id "
+        "WHERE p.plan_date = ? AND d.account_id = ?",
+        (visit_date, account_id),
     ).fetchone()[0]
+    if latest is None:
+        latest = conn.execute(
+            "SELECT MAX(plan_id) FROM plans WHERE plan_date = ?", (visit_date,)
+        ).fetchone()[0]
     if latest is None:
         return None, f"no plan stored for {visit_date}"
     agents = [

@@ -14,6 +14,14 @@ from routeplan import schema as S
 from routeplan.io.store.db import Database
 from routeplan.io.store.values import date_bounds
 
+#: the plan id of the last plan of ``p``'s day and region (its summary's ``region``, if any):
+#: a day planned twice counts once, per region when it was planned region by region
+_LATEST_OF_DAY_AND_REGION = (
+    "(SELECT MAX(plan_id) FROM plans q WHERE q.plan_date = p.plan_date "
+    "AND COALESCE(json_extract(q.summary_json, '$.region'), '') "
+    "= COALESCE(json_extract(p.summary_json, '$.region'), ''))"
+)
+
 
 def known_accounts(db: Database) -> frozenset[str]:
     """Return every account any stored plan has seen (planned, dropped or excluded)."""
@@ -39,9 +47,10 @@ def planned_stops(
     """Return the visits of the latest plan of each day in ``[date_from, date_to]``.
 
     A day planned twice counts once: the last plan saved for it is the one
-    dispatched. Columns: ``plan_id, plan_date, agent_id, agent_name, stop_no,
-    account_id, address, service_start, service_start_min, travel_km,
-    priority, balance, expected_recovery, chosen_because``.
+    dispatched (per region, when the day was planned region by region).
+    Columns: ``plan_id, plan_date, agent_id, agent_name, stop_no, account_id,
+    address, service_start, service_start_min, travel_km, priority, balance,
+    expected_recovery, chosen_because``.
     """
     lo, hi = date_bounds(date_from, date_to)
     return db.frame(
@@ -53,7 +62,9 @@ def planned_stops(
         JOIN plans p ON p.plan_id = e.plan_id
         LEFT JOIN plan_agents a ON a.plan_id = e.plan_id AND a.agent_id = e.agent_id
         WHERE e.kind = 'visit' AND p.plan_date BETWEEN ? AND ?
-          AND p.plan_id = (SELECT MAX(plan_id) FROM plans q WHERE q.plan_date = p.plan_date)
+          AND p.plan_id = """
+        + _LATEST_OF_DAY_AND_REGION
+        + """
         ORDER BY p.plan_date, e.agent_id, e.stop_no
         """,
         (lo, hi),
@@ -63,7 +74,7 @@ def planned_stops(
 def route_km(
     db: Database, date_from: dt.date | None = None, date_to: dt.date | None = None
 ) -> pd.DataFrame:
-    """Return km of each agent's planned route per day (latest plan of each day).
+    """Return km of each agent's planned route per day (latest plan of each day and region).
 
     Columns ``plan_date, agent_id, agent_name, visits, km``; only agents with
     at least one visit (an idle agent does not drive).
@@ -77,7 +88,9 @@ def route_km(
         JOIN plans p ON p.plan_id = e.plan_id
         LEFT JOIN plan_agents a ON a.plan_id = e.plan_id AND a.agent_id = e.agent_id
         WHERE p.plan_date BETWEEN ? AND ?
-          AND p.plan_id = (SELECT MAX(plan_id) FROM plans q WHERE q.plan_date = p.plan_date)
+          AND p.plan_id = """
+        + _LATEST_OF_DAY_AND_REGION
+        + """
         GROUP BY p.plan_date, e.agent_id
         HAVING SUM(e.kind = 'visit') > 0
         ORDER BY p.plan_date, e.agent_id
