@@ -71,6 +71,7 @@ BREAK_MINUTES: Final = "break_minutes"
 CREDENTIAL_ID: Final = "credential_id"
 CREDENTIAL_EXPIRY: Final = "credential_expiry"
 SPEED_KMH: Final = "speed_kmh"
+TRAVEL_MODE: Final = "travel_mode"
 
 AGENT_REQUIRED: Final = (AGENT_ID, AGENT_NAME, BASE_LAT, BASE_LON, SHIFT_START, SHIFT_END)
 AGENT_OPTIONAL: Final = (
@@ -200,4 +201,5 @@ DR_NO_SKILL: Final = "no_agent_with_skill"
 DR_NO_WINDOW: Final = "windows_outside_shifts_and_legal_hours"
 DR_UNREACHABLE: Final = "cannot_reach_and_return_within_shift"
 DR_CAPACITY: Final = "lower_value_than_planned_visits"
+DR_NO_ROAD: Final = "no_road_route"
 DR_NO_AGENT: Final = "no_usable_agent"
