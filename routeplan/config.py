@@ -224,8 +224,9 @@ class TravelConfig:
     osrm_urls: Mapping[str, str] = field(default_factory=dict)
     #: folder of the OSRM executables; empty = ROUTEPLAN_OSRM_BIN, <venv>/osrm/bin, PATH
     osrm_bin: str = ""
-    #: osm: "ch" (contraction hierarchies: fastest tables) or "mld" (fastest preparation)
-    osm_algorithm: str = "ch"
+    #: osm: "ch" (contraction hierarchies: fastest tables), "mld" (fastest preparation) or
+    #: "auto" (ch for car, mld for bicycle and foot, whose dense networks contract slowly)
+    osm_algorithm: str = "auto"
     #: road models: fetch each route's road geometry for the map
     geometry: bool = True
 
@@ -261,9 +262,9 @@ class TravelConfig:
             raise ConfigError(f"travel.table_block must be in [2, 100000], got {self.table_block}")
         if not 1 <= self.workers <= 64:
             raise ConfigError(f"travel.workers must be in [1, 64], got {self.workers}")
-        if self.osm_algorithm not in ("ch", "mld"):
+        if self.osm_algorithm not in ("auto", "ch", "mld"):
             raise ConfigError(
-                f"travel.osm_algorithm must be 'ch' or 'mld', got {self.osm_algorithm!r}"
+                f"travel.osm_algorithm must be 'auto', 'ch' or 'mld', got {self.osm_algorithm!r}"
             )
         if not isinstance(self.geometry, bool):
             raise ConfigError(f"travel.geometry must be true or false, got {self.geometry!r}")

@@ -157,7 +157,8 @@ class OsrmClient:
         rows: NDArray[np.int64],
         cols: NDArray[np.int64],
     ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
-        same = len(rows) == len(cols) and bool((rows == cols).all())
+        # OSRM needs two coordinates: a lone place is sent as source and destination
+        same = len(rows) == len(cols) > 1 and bool((rows == cols).all())
         if same:
             coords = _coords(lat, lon, rows)
             query = ""
