@@ -23,7 +23,8 @@ from routeplan.config import Config
 from routeplan.eligibility import determine_eligibility
 from routeplan.errors import InputError
 from routeplan.io.readers import format_clock, format_windows, read_table
-from routeplan.travel import road_distance_m, travel_time_s
+from routeplan.travel.base import TravelModel
+from routeplan.travel.day import LegTimes
 
 #: slack for times shown rounded down to the minute
 TOLERANCE_S = 60
@@ -77,6 +78,7 @@ def check_plan(
     config: Config,
     *,
     extra_exclusions: pd.DataFrame | None = None,
+    travel: TravelModel | None = None,
 ) -> list[Violation]:
     """Return every violation of the plan in ``plan_dir`` (empty when lawful).
 
@@ -92,7 +94,23 @@ def check_plan(
         The day and the rules (jurisdiction, eligibility, service time).
     extra_exclusions
         Exclusions from the visit history, when the plan used one.
+    travel
+        The travel model to check travel times with (default: the one
+        ``config.travel`` names); ``routeplan check`` passes the plan's own.
     """
+    if travel is None:
+        from routeplan.travel.factory import travel_model
+
+        with travel_model(config.travel) as model:
+            return check_plan(
+                plan_dir,
+                accounts,
+                agents,
+                plan_date,
+                config,
+                extra_exclusions=extra_exclusions,
+                travel=model,
+            )
     d = Path(plan_dir)
     itin = _read(d, "itineraries.csv", S.ITINERARY_COLUMNS)
     out: list[Violation] = []
@@ -119,6 +137,7 @@ def check_plan(
         )
 
     seen_accounts: dict[str, str] = {}
+    legs = LegTimes(travel, itin, agents)
     for agent_id, rows in itin.groupby("agent_id", sort=False):
         agent_id = str(agent_id)
         if agent_id not in ag.index:
@@ -133,6 +152,7 @@ def check_plan(
                 ag.loc[agent_id],
                 acc,
                 config,
+                legs,
                 service_s,
                 excluded_ids,
                 seen_accounts,
@@ -150,6 +170,7 @@ def _check_route(
     agent: pd.Series,
     acc: pd.DataFrame,
     config: Config,
+    legs: LegTimes,
     service_s: int,
     excluded_ids: set[str],
     seen: dict[str, str],
@@ -179,8 +200,6 @@ def _check_route(
     max_visits = int(mv) if mv is not None and not pd.isna(mv) else config.visits.default_max_visits
     if n_visits > max_visits:
         v(None, "", "max_visits", f"{n_visits} visits > max_visits {max_visits}")
-    speed = agent[S.SPEED_KMH]
-    speed = float(speed) if speed is not None and not pd.isna(speed) else config.travel.speed_kmh
     shift_lo, shift_hi = int(agent[S.SHIFT_START]) * 60, int(agent[S.SHIFT_END]) * 60
     skills = set(agent[S.SKILLS] or ())
     legal_lo, legal_hi = config.legal.start_min * 60, config.legal.end_min * 60
@@ -228,15 +247,19 @@ def _check_route(
             prev_pos, prev_ready = pos, s1
             continue
         if prev_pos is not None and prev_ready is not None:
-            need = _travel_s(prev_pos, pos, config, speed)
-            if arr + TOLERANCE_S < max(prev_ready + need + pending_break, break_end):
+            need, why = legs.seconds(agent_id, prev_pos, pos)
+            due = max(prev_ready + (need or 0) + pending_break, break_end)
+            if need is None:
+                v(stop, str(r.account_id), "travel", f"no road route from the previous stop: {why}")
+            elif arr + TOLERANCE_S < due:
                 v(
                     stop,
                     str(r.account_id),
                     "travel",
                     f"arrives {format_clock(arr, seconds=True)} but leaving at "
                     f"{format_clock(prev_ready, seconds=True)} needs {math.ceil(need / 60)} min "
-                    f"travel{' plus the break' if pending_break else ''}",
+                    f"travel{' plus the break' if pending_break else ''}: "
+                    f"{math.ceil((due - arr) / 60)} min late",
                 )
         pending_break = break_end = 0
         if kind == S.KIND_END:
@@ -403,11 +426,6 @@ def _position(r: Any) -> tuple[float, float] | None:
     if math.isnan(lat) or math.isnan(lon):
         return None
     return lat, lon
-
-
-def _travel_s(a: tuple[float, float], b: tuple[float, float], config: Config, speed: float) -> int:
-    dist = road_distance_m([a[0], b[0]], [a[1], b[1]], circuity=config.travel.circuity)
-    return int(travel_time_s(dist, speed_kmh=speed)[0, 1])
 
 
 def _check_accounted(

@@ -79,6 +79,12 @@ db_option = click.option(
     help="History database (SQLite) to read outcomes from and store the plan in.",
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+travel_option = click.option(
+    "--travel",
+    default=None,
+    metavar="haversine|osm:FILE.osm.pbf|osrm:URL|matrix:FILE",
+    help="Travel model (overrides [travel] provider; default haversine: straight lines).",
+)
 
 
 def _config(config_path: Path | None, jurisdiction: str | None, **overrides: Any) -> Config:
@@ -133,6 +139,7 @@ def main() -> None:
 @click.option(
     "--no-geocode", is_flag=True, help="Do not geocode; accounts without coordinates are rejected."
 )
+@travel_option
 @quiet_option
 @fail_cleanly
 def plan_command(
@@ -148,12 +155,14 @@ def plan_command(
     encoding: str | None,
     show_names: bool,
     no_geocode: bool,
+    travel: str | None,
     quiet: bool,
 ) -> None:
     """Plan a day of visits and write the plan folder.
 
     Example: routeplan plan --accounts data/samples/accounts.csv
     --agents data/samples/agents.csv --date 2026-12-01 --out plans/demo
+    [--travel osm:data/samples/helsinki/Helsinki.osm.pbf]
     """
     from routeplan.io.geocode import GeocodeCache, make_geocoder
     from routeplan.plan import load_inputs, plan_day
@@ -164,6 +173,7 @@ def plan_command(
         jurisdiction,
         solver__time_limit_s=time_limit,
         solver__solution_limit=solution_limit,
+        travel__provider=travel,
     )
     day = _date(plan_date)
     geocoder = None if no_geocode else make_geocoder(cfg.geocode)
@@ -220,6 +230,7 @@ def plan_command(
 @jurisdiction_option
 @db_option
 @encoding_option
+@travel_option
 @fail_cleanly
 def check_command(
     accounts_path: Path,
@@ -230,11 +241,15 @@ def check_command(
     jurisdiction: str | None,
     db_path: Path | None,
     encoding: str | None,
+    travel: str | None,
 ) -> None:
     """Re-check a plan folder (or an edited itineraries.csv) against inputs and rules.
 
     Lists every violation and exits 1 if there is any. The jurisdiction
-    defaults to the one in the plan's summary.json.
+    defaults to the one in the plan's summary.json, and travel times are
+    checked with the travel model recorded there; --travel checks them with
+    another one (e.g. a straight-line plan against road times: every late
+    arrival is listed).
 
     Example: routeplan check --accounts accounts.csv --agents agents.csv
     --date 2026-12-01 plans/demo
@@ -276,12 +291,29 @@ def check_command(
         with Store(db_path) as store:
             history = apply_history(accounts, store.outcomes(until=day), day, cfg.history)
         accounts, extra = history.accounts, history.exclusions
-    violations = check_plan(plan_dir, accounts, agents, day, cfg, extra_exclusions=extra)
+    from routeplan.travel.factory import model_from_record, travel_model
+
+    progress = _progress(False)
+    record = summary.get("travel")
+    if travel is None and isinstance(record, dict):
+        model = model_from_record(record, cfg.travel, source=str(summary_path), progress=progress)
+    else:
+        model = travel_model(cfg.travel, provider=travel, progress=progress)
+    with model:
+        provider = model.describe()["provider"]
+        violations = check_plan(
+            plan_dir, accounts, agents, day, cfg, extra_exclusions=extra, travel=model
+        )
     for v in violations:
         click.echo(v.message())
     if violations:
-        raise click.ClickException(f"{len(violations)} violation(s) in {plan_dir}")
-    click.echo(f"OK: {plan_dir} has no violation ({day.isoformat()}, {cfg.jurisdiction})")
+        raise click.ClickException(
+            f"{len(violations)} violation(s) in {plan_dir} (checked with {provider} travel times)"
+        )
+    click.echo(
+        f"OK: {plan_dir} has no violation ({day.isoformat()}, {cfg.jurisdiction}, "
+        f"{provider} travel times)"
+    )
 
 
 def _register_commands() -> None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import folium
 
     from routeplan.history import HistoryAdjustment
+    from routeplan.travel.base import TravelModel
 
 Progress = Callable[[str], None]
 
@@ -143,6 +144,8 @@ class Plan:
     accounts: pd.DataFrame = field(repr=False)
     agents: pd.DataFrame = field(repr=False)
     result: Result | None = field(default=None, repr=False)
+    #: each agent's route along the roads (GeoJSON), when a road model was used
+    routes: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def visits(self) -> pd.DataFrame:
@@ -152,9 +155,15 @@ class Plan:
     def map(self, *, show_names: bool = False) -> folium.Map:
         """Return the day's folium map (displays inline in Jupyter)."""
         from routeplan.present.map import build_map
+        from routeplan.travel.day import road_paths
 
         return build_map(
-            self.itineraries, self.dropped, self.summary, self.checklist, show_names=show_names
+            self.itineraries,
+            self.dropped,
+            self.summary,
+            self.checklist,
+            show_names=show_names,
+            roads=road_paths(self.routes, self.itineraries),
         )
 
     def write(self, out_dir: str | Path, *, show_names: bool = False) -> list[Path]:
@@ -170,6 +179,7 @@ def plan_day(
     config: Config | None = None,
     *,
     history: HistoryAdjustment | None = None,
+    travel: TravelModel | None = None,
     progress: Progress = _quiet,
 ) -> Plan:
     """Plan one day: eligibility, scoring, structural checks, routing, outputs.
@@ -184,10 +194,20 @@ def plan_day(
         Rules and solver settings; the defaults when None.
     history
         Effects of recorded outcomes (``routeplan.history.apply_history``).
+    travel
+        The travel model (default: the one ``config.travel`` names, closed
+        before returning); ``summary.json`` records it.
     progress
         Called with one-line updates (the CLI prints them to stderr).
     """
     cfg = config or Config()
+    if travel is None:
+        from routeplan.travel.factory import travel_model
+
+        with travel_model(cfg.travel, progress=progress) as model:
+            return plan_day(
+                inputs, plan_date, cfg, history=history, travel=model, progress=progress
+            )
     t0 = time.perf_counter()
     accounts = inputs.accounts
     extra = None
@@ -224,7 +244,9 @@ def plan_day(
     eligible = elig.eligible.merge(
         scores[[S.ACCOUNT_ID, "priority", "expected_recovery"]], on=S.ACCOUNT_ID, how="left"
     )
-    built = build_problem(eligible, status.usable, cfg, avoid_windows=avoid)
+    built = build_problem(eligible, status.usable, cfg, avoid_windows=avoid, travel=travel)
+    for agent_id, note in built.agent_notes.items():
+        progress(f"agent {agent_id}: no road route from its start or to its end ({note})")
     progress(
         f"{len(built.problem.visits)} visits plannable, {len(built.dropped)} "
         f"dropped before solving; {len(built.problem.vehicles)} usable agents"
@@ -257,6 +279,9 @@ def plan_day(
     rejected = pd.DataFrame(
         [p.as_record() for p in inputs.rejected], columns=list(S.REJECTED_COLUMNS)
     )
+    routes = None
+    if cfg.travel.geometry:
+        routes = _road_routes(travel, itineraries, status.usable, cfg, progress)
     summary = _summary(
         plan_date,
         cfg,
@@ -270,6 +295,10 @@ def plan_day(
         result,
         time.perf_counter() - t0,
     )
+    if built.travel is not None:
+        from routeplan.travel.day import describe_day
+
+        summary["travel"] = describe_day(travel, built.travel)
     return Plan(
         date=plan_date,
         config=cfg,
@@ -283,7 +312,26 @@ def plan_day(
         accounts=accounts,
         agents=inputs.agents,
         result=result,
+        routes=routes,
     )
+
+
+def _road_routes(
+    travel: TravelModel,
+    itineraries: pd.DataFrame,
+    agents: pd.DataFrame,
+    cfg: Config,
+    progress: Progress,
+) -> dict[str, Any] | None:
+    """Return the agents' road paths for the map; None without roads or when the service fails."""
+    from routeplan.travel.base import TravelError
+    from routeplan.travel.day import route_geometries
+
+    try:
+        return route_geometries(travel, itineraries, agents, workers=cfg.travel.workers)
+    except TravelError as exc:
+        progress(f"travel: no road paths for the map, straight segments instead ({exc})")
+        return None
 
 
 def _dropped_table(

@@ -85,6 +85,7 @@ AGENT_OPTIONAL: Final = (
     CREDENTIAL_ID,
     CREDENTIAL_EXPIRY,
     SPEED_KMH,
+    TRAVEL_MODE,
 )
 
 # --- outcomes.csv -----------------------------------------------------------

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from routeplan.config import Config, ConfigError, config_from_dict
+from routeplan.io.readers import read_agents
 from routeplan.travel import (
     HaversineModel,
     Points,
@@ -15,6 +19,7 @@ from routeplan.travel import (
     travel_time_s,
 )
 from routeplan.travel.base import NO_ROUTE_S, Adjustments, RawTable
+from routeplan.travel.day import road_paths
 from routeplan.travel.factory import travel_model
 from routeplan.travel.spec import parse_provider
 
@@ -162,3 +167,54 @@ def test_travel_settings_load() -> None:
     assert record["provider"] == "osrm" and record["fallback_used"] is False
     assert record["urls"] == {"foot": "http://127.0.0.1:5001", "car": "http://127.0.0.1:5000"}
     assert record["traffic_factor"] == 1.2 and record["stop_overhead_min"] == 3
+
+
+def test_road_paths_only_where_the_stops_still_match() -> None:
+    """The map keeps a road path only for an agent whose start, visits and end are unchanged."""
+    itin = pd.DataFrame(
+        {
+            "agent_id": ["A1"] * 4 + ["A2"] * 3,
+            "stop_no": [0, 1, 2, 3, 0, 1, 2],
+            "kind": ["start", "visit", "break", "end", "start", "visit", "end"],
+            "lat": [60.1, 60.2, None, 60.1, 60.1, 60.3, 60.1],
+            "lon": [24.9, 24.95, None, 24.9, 24.9, 24.99, 24.9],
+        }
+    )
+    path = [[24.9, 60.1], [24.93, 60.15], [24.95, 60.2], [24.9, 60.1]]
+    routes = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"agent_id": agent, "stops": stops},
+                "geometry": {"type": "LineString", "coordinates": path},
+            }
+            for agent, stops in (
+                ("A1", [[60.1, 24.9], [60.2, 24.95], [60.1, 24.9]]),
+                ("A2", [[60.1, 24.9], [60.2, 24.95], [60.1, 24.9]]),  # A2 now visits 60.3
+            )
+        ],
+    }
+    assert road_paths(routes, itin) == {
+        "A1": [(60.1, 24.9), (60.15, 24.93), (60.2, 24.95), (60.1, 24.9)]
+    }
+    broken = {"features": [{"properties": {"agent_id": "A1"}, "geometry": None}]}
+    assert road_paths(broken, itin) == {} and road_paths(None, itin) == {}
+
+
+def test_travel_mode_column_is_read_and_checked(tmp_path: Path) -> None:
+    """agents.csv travel_mode: case-insensitive, empty = car, anything else refuses the row."""
+    path = tmp_path / "agents.csv"
+    path.write_text(
+        "agent_id,name,base_lat,base_lon,shift_start,shift_end,travel_mode\n"
+        "A1,One,60.1,24.9,09:00,17:00,Foot\n"
+        "A2,Two,60.1,24.9,09:00,17:00,\n"
+        "A3,Three,60.1,24.9,09:00,17:00,truck\n"
+    )
+    read = read_agents(path)
+    assert read.frame.set_index("agent_id")["travel_mode"].to_dict() == {"A1": "foot", "A2": "car"}
+    (problem,) = read.rejected
+    assert problem.message() == (
+        "agents.csv, row 4, column travel_mode: 'truck' is not a travel mode "
+        "(car, motorbike, bicycle, foot)"
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from routeplan import schema as S
+from routeplan.io.routes import write_routes
 from routeplan.io.safe import write_csv_atomic, write_json_atomic
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def write_plan_folder(plan: Plan, out_dir: Path, *, show_names: bool = False) ->
         frame = getattr(plan, attr)
         written.append(write_csv_atomic(out_dir / name, frame, spreadsheet=True, columns=columns))
     written.append(write_json_atomic(out_dir / "summary.json", plan.summary))
+    written.extend(write_routes(out_dir, plan.routes))
     written.extend(write_dispatch_outputs(out_dir, show_names=show_names))
     return written
 

@@ -30,6 +30,7 @@ import pandas as pd
 from routeplan import schema as S
 from routeplan.errors import InputError, RowProblem
 from routeplan.io.safe import unneutralise_cell
+from routeplan.travel.profiles import parse_travel_mode
 
 #: encodings tried in order when none is given
 AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -492,6 +493,13 @@ def _outcome_code(value: str) -> str:
     return value.strip().lower()
 
 
+def _travel_mode(value: str) -> str:
+    try:
+        return parse_travel_mode(value)
+    except ValueError as exc:
+        raise _Bad(str(exc)) from None
+
+
 def _ts(value: str) -> pd.Timestamp:
     return pd.Timestamp(parse_date(value))
 
@@ -537,6 +545,7 @@ AGENT_FIELDS: tuple[_Field, ...] = (
     _Field(S.CREDENTIAL_ID, _text, ""),
     _Field(S.CREDENTIAL_EXPIRY, parse_date, None),
     _Field(S.SPEED_KMH, lambda v: parse_float(v, lo=1, hi=200), None),
+    _Field(S.TRAVEL_MODE, _travel_mode, "car"),
 )
 
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from routeplan import schema
+from routeplan.io.routes import read_routes
 from routeplan.io.safe import prune_files, write_csv_atomic, write_text_atomic
 from routeplan.present.common import file_stems, text
 from routeplan.present.exports import agent_itinerary, inside, outcomes_template
 from routeplan.present.folder import PlanFolder, read_plan_folder
 from routeplan.present.map import build_map, render_map
 from routeplan.present.sheets import build_index, build_sheet
+from routeplan.travel.day import road_paths
 
 __all__ = [
     "PlanFolder",
@@ -74,7 +76,12 @@ def write_dispatch_outputs(plan_dir: Path | str, *, show_names: bool = False) ->
     written: list[Path] = []
 
     fmap = build_map(
-        plan.itineraries, plan.dropped, plan.summary, plan.checklist, show_names=show_names
+        plan.itineraries,
+        plan.dropped,
+        plan.summary,
+        plan.checklist,
+        show_names=show_names,
+        roads=road_paths(read_routes(folder), plan.itineraries),
     )
     written.append(write_text_atomic(folder / MAP_FILE, render_map(fmap)))
 

@@ -95,6 +95,7 @@ def build_map(
     checklist: pd.DataFrame | None = None,
     *,
     show_names: bool = False,
+    roads: Mapping[str, Sequence[tuple[float, float]]] | None = None,
 ) -> folium.Map:
     """Build the folium map of one plan day.
 
@@ -112,6 +113,9 @@ def build_map(
         Rows of ``checklist.csv``, shown in each stop's popup.
     show_names
         Show debtors' full names; by default they are masked (``王**``).
+    roads
+        ``agent_id -> [(lat, lon), ...]``: an agent's route along the roads,
+        drawn instead of straight segments (``routeplan.travel.day.road_paths``).
 
     Returns
     -------
@@ -149,7 +153,8 @@ def build_map(
             f"{esc(label)} · {len(visits)}",
             show=True,
         )
-        points += _draw_agent(layer, rows, label, colour, groups, show_names)
+        road = (roads or {}).get(str(agent_id))
+        points += _draw_agent(layer, rows, label, colour, groups, show_names, road)
         layer.add_to(m)
         legend_rows.append(
             f'<div><span class="rp-swatch" style="background:{colour}"></span>{esc(label)}'
@@ -220,6 +225,7 @@ def _draw_agent(
     colour: str,
     groups: Mapping[tuple[str, str], list[Mapping[Any, Any]]],
     show_names: bool,
+    road: Sequence[tuple[float, float]] | None = None,
 ) -> list[tuple[float, float]]:
     """Add one agent's base, numbered stops and route to ``layer``; return the points."""
     records = rows.to_dict("records")
@@ -274,7 +280,7 @@ def _draw_agent(
             ).add_to(layer)
     if len(route) > 1:
         folium.PolyLine(
-            route,
+            list(road) if road else route,
             color=colour,
             weight=3,
             opacity=0.85,
