@@ -266,6 +266,10 @@ def plan_day(
     itineraries = assemble_itineraries(
         result, built, accounts, status.usable, scores, plan_date, cfg.legal.start_min
     )
+    if built.travel is not None:
+        from routeplan.travel.day import own_leg_km
+
+        itineraries = own_leg_km(itineraries, status.usable, built.travel)
     visits = itineraries[itineraries["kind"] == S.KIND_VISIT]
     checklist = build_checklist(
         visits[[S.ACCOUNT_ID, S.AGENT_ID]],

@@ -206,7 +206,7 @@ def test_road_check_of_a_straight_line_plan_lists_every_late_arrival(tmp_path: P
 
 
 def test_mixed_travel_modes(tmp_path: Path) -> None:
-    """A car and a foot agent: each leg of the walker takes the foot network's time."""
+    """A car and a foot agent: each leg of the walker is timed and measured on foot paths."""
     day = tmp_path / "day"
     agents = [("A1", MAIN[10], "car", ""), ("W1", MAIN[10], "foot", "")]
     write_day(day, MAIN[:10], agents, max_visits={"A1": 4})
@@ -221,12 +221,15 @@ def test_mixed_travel_modes(tmp_path: Path) -> None:
     assert (walk["kind"] == "visit").sum() >= 1
     pts = Points.of(walk["lat"].astype(float), walk["lon"].astype(float))
     with OsmModel(HELSINKI_PBF, cache_root=cache_dir(), osrm_bin=str(need_osrm().bin_dir)) as m:
-        foot = m.matrix(pts, TravelProfile("foot")).durations_s
+        on_foot = m.matrix(pts, TravelProfile("foot"))
         car = m.matrix(pts, TravelProfile("car")).durations_s
+    foot = on_foot.durations_s
     n = len(walk)
     legs = [foot[i, i + 1] for i in range(n - 1)]
     shown = walk["travel_min"].astype(float).tolist()[1:]
     assert shown == [round(s / 60, 1) for s in legs]
+    km = walk["travel_km"].astype(float).tolist()[1:]
+    assert km == [round(int(on_foot.distances_m[i, i + 1]) / 1000, 2) for i in range(n - 1)]
     assert sum(legs) > sum(car[i, i + 1] for i in range(n - 1))  # walking is slower
     assert check(day, out, config).exit_code == 0
 

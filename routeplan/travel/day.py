@@ -29,12 +29,14 @@ from routeplan.travel.profiles import agent_mode
 class DayTravel:
     """The matrices of a day: one per distinct profile among the agents.
 
-    ``agent_profile[k]`` is the index in ``profiles``/``matrices`` of agent ``k``.
+    ``agent_profile[k]`` is the index in ``profiles``/``matrices`` of agent ``k``;
+    ``points`` are the places the matrices are between.
     """
 
     profiles: tuple[TravelProfile, ...]
     agent_profile: tuple[int, ...]
     matrices: tuple[TravelMatrix, ...]
+    points: Points | None = None
 
     def note(self, point: int) -> str:
         """Return why ``point`` has no route (snapped too far, unknown id), or ''."""
@@ -60,7 +62,32 @@ def day_travel(
         matrices = tuple(model.matrix(points, p) for p in distinct)
         if _fell_back(model) == before:
             break
-    return DayTravel(tuple(distinct), tuple(distinct.index(p) for p in profiles), matrices)
+    return DayTravel(tuple(distinct), tuple(distinct.index(p) for p in profiles), matrices, points)
+
+
+def own_leg_km(itineraries: pd.DataFrame, agents: pd.DataFrame, day: DayTravel) -> pd.DataFrame:
+    """Return ``itineraries`` with each leg's ``travel_km`` on the agent's own network.
+
+    The solver holds one distance matrix (the first profile's); with several
+    travel modes a walker's legs are measured here on the foot network, as
+    their ``travel_min`` already is.
+    """
+    if len(day.matrices) < 2 or day.points is None or itineraries.empty:
+        return itineraries
+    index = {tuple(k): i for i, k in reversed(list(enumerate(day.points.rounded().tolist())))}
+    profile_of = dict(zip(agents[S.AGENT_ID].astype(str), day.agent_profile, strict=True))
+    out = itineraries.copy()
+    for agent_id, rows in out.groupby(S.AGENT_ID, sort=False):
+        dist = day.matrices[profile_of[str(agent_id)]].distances_m
+        prev: int | None = None
+        for label, r in rows.iterrows():
+            if r["kind"] == S.KIND_BREAK:
+                continue
+            here = index[_key((float(r["lat"]), float(r["lon"])))]
+            if prev is not None:
+                out.loc[label, "travel_km"] = round(int(dist[prev, here]) / 1000, 2)
+            prev = here
+    return out
 
 
 def _fell_back(model: TravelModel) -> bool:
