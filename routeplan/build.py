@@ -321,6 +321,9 @@ def build_problem(
             from_visit[:, cols] = dur[:n_acc][:, ends[cols]]
             ok = day.matrices[p].routed
             routable[:, cols] = ok[starts[cols]][:, :n_acc].T & ok[:n_acc][:, ends[cols]]
+            # a place off the network is never visited, not even from a base at that place
+            off = np.array([i for i in day.matrices[p].notes if i < n_acc], dtype=np.int64)
+            routable[np.ix_(off, cols)] = False
     earliest = shift_lo[None, :] + to_visit  # earliest service start per (visit, vehicle)
     latest = shift_hi[None, :] - service_s - from_visit
 

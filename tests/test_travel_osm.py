@@ -147,12 +147,14 @@ def test_plan_with_an_unusable_or_missing_extract_exits_1(tmp_path: Path) -> Non
 def test_plan_check_and_map_on_road_times(tmp_path: Path) -> None:
     """plan --travel osm: off-road places dropped, check with the plan's model, map on roads."""
     day = tmp_path / "day"
-    write_day(day, [*MAIN[:8], AT_SEA, ISOLATED], [("A1", MAIN[10], "car", "")])
+    agents = [("A1", MAIN[10], "car", ""), ("S1", AT_SEA, "car", "")]  # S1's base: at sea
+    write_day(day, [*MAIN[:8], AT_SEA, ISOLATED], agents)
     config = config_toml(tmp_path)
     out = tmp_path / "plan"
     res = plan(day, out, config, "--travel", f"osm:{HELSINKI_PBF}")
     assert res.exit_code == 0, res.output
-    assert "travel (osm, car): 11 places" in res.output
+    assert "travel (osm, car): 11 places" in res.output  # H09 and S1's base are one place
+    assert "agent S1: no road route from its start or to its end (" in res.output
     dropped = read(out, "dropped.csv").set_index("account_id")
     assert dropped.loc["H09", "reason"] == "no_road_route"  # at sea
     assert "m from the nearest road (more than max_snap_m 500)" in dropped.loc["H09", "detail"]
@@ -160,6 +162,7 @@ def test_plan_check_and_map_on_road_times(tmp_path: Path) -> None:
     assert "no road route from any agent's start" in dropped.loc["H10", "detail"]
     visits = read(out, "itineraries.csv").query("kind == 'visit'")
     assert set(visits["account_id"]) == {f"H{n:02d}" for n in range(1, 9)}
+    assert set(visits["agent_id"]) == {"A1"}  # the agent based at sea gets no visits
     summary = json.loads((out / "summary.json").read_text())
     travel = summary["travel"]
     assert travel["provider"] == "osm" and travel["file"] == str(HELSINKI_PBF)
