@@ -17,16 +17,13 @@ import atexit
 import functools
 import os
 import shutil
-import subprocess
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from types import TracebackType
 
 import pytest
 
-from routeplan.travel.osrm_engine import OsrmTools, find_osrm, free_port, prepare_extract
+from routeplan.travel.osrm_engine import OsrmServer, OsrmTools, find_osrm, prepare_extract
 
 ROOT = Path(__file__).resolve().parent.parent
 HELSINKI_PBF = ROOT / "data" / "samples" / "helsinki" / "Helsinki.osm.pbf"
@@ -119,50 +116,25 @@ def config_toml(folder: Path, **travel: object) -> Path:
 
 
 class Routed:
-    """A real ``osrm-routed`` on 127.0.0.1 at a free port, logging each request to a file.
+    """A real ``osrm-routed`` on 127.0.0.1 at a free port, logging each request.
 
     ``with Routed(prepared("car"), max_table_size=100) as server: server.url``;
-    :meth:`requests` counts the requests that reached it.
+    :meth:`requests` counts the requests that reached it (from its own log).
     """
 
     def __init__(self, base: Path, *, max_table_size: int = 100) -> None:
-        self.base = base
-        self.max_table_size = max_table_size
-        self.port = free_port()
-        self.log = Path(tempfile.mkstemp(prefix="osrm-routed-", suffix=".log")[1])
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.server = OsrmServer(
+            base, tools=need_osrm(), max_table_size=max_table_size, verbosity="INFO"
+        )
 
     @property
     def url(self) -> str:
         """Return the server's URL."""
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.url
 
     def __enter__(self) -> Routed:
-        cmd = [
-            need_osrm().exe("osrm-routed"),
-            "--algorithm",
-            "ch",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "--max-table-size",
-            str(self.max_table_size),
-            str(self.base),
-        ]
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(
-                    f"{self.url}/nearest/v1/driving/24.94,60.17", timeout=2
-                ):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        self.__exit__(None, None, None)
-        raise RuntimeError(f"osrm-routed did not start: {self.log.read_text()[-500:]}")
+        self.server.start()
+        return self
 
     def __exit__(
         self,
@@ -170,15 +142,12 @@ class Routed:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
-        self.log.unlink(missing_ok=True)
+        self.server.stop()
 
     def requests(self, service: str = "table") -> int:
         """Return how many ``service`` requests the server has logged."""
-        return sum(f"/{service}/v1/" in line for line in self.log.read_text().splitlines())
+        log = self.server.log_path.read_text()
+        return sum(f"/{service}/v1/" in line for line in log.splitlines())
 
 
 ACCOUNT_HEADER = (

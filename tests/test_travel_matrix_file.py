@@ -8,16 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner, Result
 
-from routeplan.cli import main
 from routeplan.errors import InputError
 from routeplan.travel import MatrixFileModel, Points, TravelProfile
 from routeplan.travel.base import TravelError
 from routeplan.travel.haversine import haversine_m
-
-DATE = "2026-12-01"
-TINY_IDS = [f"ACC{i:02d}" for i in range(1, 16)]
+from tests.test_cli_plan import check, plan, read
 
 
 def write_matrix(tiny: Path, path: Path, *, leave_out: str = "ACC13") -> pd.DataFrame:
@@ -41,34 +37,6 @@ def write_matrix(tiny: Path, path: Path, *, leave_out: str = "ACC13") -> pd.Data
     return frame
 
 
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def plan(tiny: Path, out: Path, *extra: str | Path) -> Result:
-    return run(
-        "plan",
-        "--accounts",
-        tiny / "accounts.csv",
-        "--agents",
-        tiny / "agents.csv",
-        "--date",
-        DATE,
-        "--out",
-        out,
-        "--time-limit",
-        "1",
-        "--no-geocode",
-        "-q",
-        *extra,
-    )
-
-
-def check(tiny: Path, out: Path, *extra: str | Path) -> Result:
-    args = ["--accounts", tiny / "accounts.csv", "--agents", tiny / "agents.csv"]
-    return run("check", *args, out, *extra)
-
-
 def test_plan_and_check_with_a_matrix_file(tiny_dir: Path, tmp_path: Path) -> None:
     """The file's times are the itinerary's; a place it lacks is dropped, never guessed."""
     matrix = tmp_path / "matrix.csv"
@@ -76,10 +44,10 @@ def test_plan_and_check_with_a_matrix_file(tiny_dir: Path, tmp_path: Path) -> No
     out = tmp_path / "plan"
     res = plan(tiny_dir, out, "--travel", f"matrix:{matrix}")
     assert res.exit_code == 0, res.output
-    dropped = pd.read_csv(out / "dropped.csv", dtype=str).set_index("account_id")
+    dropped = read(out, "dropped.csv").set_index("account_id")
     assert dropped.loc["ACC13", "reason"] == "no_road_route"
     assert dropped.loc["ACC13", "detail"] == "ACC13 is not in the matrix file matrix.csv"
-    itin = pd.read_csv(out / "itineraries.csv", dtype=str, keep_default_na=False)
+    itin = read(out, "itineraries.csv")
     for agent_id, rows in itin[itin["kind"] != "break"].groupby("agent_id"):
         ids = [
             a if k == "visit" else f"{'base' if k == 'start' else 'end'}:{agent_id}"

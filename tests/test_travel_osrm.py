@@ -124,3 +124,20 @@ def test_a_lone_place(server: Routed) -> None:
     """One place (OSRM needs two coordinates) is a 1 x 1 table with its snapping distance."""
     m = OsrmModel({"car": server.url}).matrix(points([AT_SEA]), CAR)
     assert m.durations_s.tolist() == [[0]] and m.snap_m[0] > 4000
+
+
+def test_servers_on_the_same_data_keep_their_own_logs(server: Routed) -> None:
+    """Two servers of one prepared extract (two runs, two limits) log apart and stop apart."""
+    with Routed(prepared("car"), max_table_size=10) as other:
+        before = server.requests()
+        OsrmClient(other.url).table(
+            np.array([MAIN[0][0], MAIN[1][0]]), np.array([MAIN[0][1], MAIN[1][1]]),
+            np.arange(2), np.arange(2),
+        )  # fmt: skip
+        assert (other.requests(), server.requests() - before) == (1, 0)
+    assert server.requests() == before  # still logging after the other one stopped
+    OsrmClient(server.url).table(
+        np.array([MAIN[0][0], MAIN[1][0]]), np.array([MAIN[0][1], MAIN[1][1]]),
+        np.arange(2), np.arange(2),
+    )  # fmt: skip
+    assert server.requests() == before + 1

@@ -31,8 +31,10 @@ from routeplan.travel.osrm_engine import (
 from routeplan.travel.osrm_http import OsrmModel
 from routeplan.travel.road import Progress, _quiet
 
-#: the private server's --max-table-size, and the block routeplan asks it for
-EMBEDDED_BLOCK = 1000
+#: the private server's --max-table-size, and the block routeplan asks it for: OSRM's cost
+#: grows with the places of a request (one search each) far more than with its pairs, so
+#: a day of up to this many places is one request (split in blocks it would cost more)
+EMBEDDED_BLOCK = 4000
 #: ``algorithm = "auto"``: contraction hierarchies answer tables 2-4 times faster than MLD,
 #: but contracting a dense walking or cycling network takes far longer (Helsinki extract:
 #: foot 25 s with CH, 0.8 s with MLD; car 1.9 s and 1.3 s)

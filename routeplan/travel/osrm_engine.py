@@ -27,6 +27,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -284,6 +285,8 @@ class OsrmServer:
         The server's ``--max-table-size``.
     threads
         The server's ``--threads``.
+    verbosity
+        Its log level (``INFO`` logs every request to :attr:`log_path`).
     """
 
     def __init__(
@@ -294,15 +297,18 @@ class OsrmServer:
         algorithm: str = "ch",
         max_table_size: int = 1000,
         threads: int = 2,
+        verbosity: str = "WARNING",
     ) -> None:
         self.base = base
         self.tools = tools
         self.algorithm = algorithm
         self.max_table_size = max_table_size
         self.threads = threads
+        self.verbosity = verbosity
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = base.parent / f"routed-{os.getpid()}.log"
+        #: the server's log (one per server: several may serve the same data)
+        self.log_path = base.parent / "routed.log"
 
     @property
     def url(self) -> str:
@@ -311,6 +317,9 @@ class OsrmServer:
 
     def start(self) -> OsrmServer:
         """Start the server and wait until it answers (a port taken meanwhile is retried)."""
+        fd, name = tempfile.mkstemp(prefix="routed-", suffix=".log", dir=self.base.parent)
+        os.close(fd)
+        self.log_path = Path(name)
         for _ in range(3):
             self.port = free_port()
             cmd = [
@@ -326,7 +335,7 @@ class OsrmServer:
                 "--threads",
                 str(self.threads),
                 "--verbosity",
-                "WARNING",
+                self.verbosity,
                 str(self.base),
             ]
             with self.log_path.open("wb") as log:
