@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 from numpy.typing import NDArray
 
+from routeplan.travel import cache as cache_module
 from routeplan.travel.base import RawTable
 from routeplan.travel.cache import MatrixCache
 
@@ -115,3 +118,22 @@ def test_unreadable_entry_is_ignored(tmp_path: Path) -> None:
     engine = Engine(pts)
     MatrixCache(tmp_path, ("m", "car")).table(pts, engine)
     assert engine.pairs == 0
+
+
+def test_least_recently_used_entries_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond MAX_ENTRIES (or MAX_BYTES) the entries used longest ago are removed."""
+    monkeypatch.setattr(cache_module, "MAX_ENTRIES", 3)
+    cache = MatrixCache(tmp_path, ("m", "car"))
+    sets = [grid(4, offset=10 * k) for k in range(5)]
+    for pts in sets:
+        cache.table(pts, Engine(pts))
+        for entry in cache.folder.iterdir():  # older entries look older
+            os.utime(entry, (entry.stat().st_mtime - 10, entry.stat().st_mtime - 10))
+    kept = sorted(np.load(e / "points.npy")[0, 0] for e in cache.folder.iterdir())
+    assert kept == sorted(pts[0, 0] for pts in sets[2:])  # the three used last
+    monkeypatch.setattr(cache_module, "MAX_BYTES", 1)
+    last = grid(4, offset=99)
+    cache = MatrixCache(tmp_path, ("m", "car"))
+    cache.table(last, Engine(last))
+    (kept,) = cache.folder.iterdir()  # only the newest is left
+    assert np.array_equal(np.load(kept / "points.npy"), last)

@@ -79,7 +79,14 @@ def test_check_refuses_a_changed_matrix_file(tiny_dir: Path, tmp_path: Path) -> 
         fh.write("ACC99,ACC98,1,1\n")
     res = check(tiny_dir, out)
     assert res.exit_code == 1 and "which has changed since" in res.output
-
+    matrix.unlink()
+    res = check(tiny_dir, out)
+    assert res.exit_code == 1
+    assert res.output.endswith(
+        f"the plan was made with matrix:{matrix}, which is not found from here; "
+        "give --travel with the file's path\n"
+    )
+    assert check(tiny_dir, out, "--travel", "haversine").exit_code == 0
 
 @pytest.mark.parametrize(
     ("text", "message"),

@@ -32,10 +32,11 @@ from numpy.typing import NDArray
 
 from routeplan.travel.base import RawTable
 
-#: entries kept per key (the least recently used go first)
+#: entries kept per key, and their total size (the least recently used go first)
 MAX_ENTRIES = 64
-#: an entry larger than this many points is not stored (its matrices would not fit memory)
-MAX_POINTS = 12_000
+MAX_BYTES = 4 * 1024**3
+#: an entry of more places than this is not stored (about 1.1 GB on disk)
+MAX_POINTS = 8_000
 _FILES = ("points", "durations", "distances", "routed", "snap")
 
 #: ``fetch(src_index, dst_index)`` returns the raw table between those points
@@ -166,9 +167,8 @@ class MatrixCache:
             os.utime(path)
 
     def _prune(self) -> None:
+        """Remove the least recently used entries beyond MAX_ENTRIES or MAX_BYTES (never the last)."""
         entries = self._load()
-        if len(entries) <= MAX_ENTRIES:
-            return
 
         def used(e: _Entry) -> float:
             try:
@@ -176,10 +176,15 @@ class MatrixCache:
             except OSError:
                 return time.time()
 
+        def size(e: _Entry) -> int:
+            return sum(f.stat().st_size for f in e.path.glob("*.npy") if f.is_file())
+
         entries.sort(key=used)
-        for old in entries[: len(entries) - MAX_ENTRIES]:
+        total = sum(size(e) for e in entries)
+        while len(entries) > 1 and (len(entries) > MAX_ENTRIES or total > MAX_BYTES):
+            old = entries.pop(0)
+            total -= size(old)
             shutil.rmtree(old.path, ignore_errors=True)
-        del entries[: len(entries) - MAX_ENTRIES]
 
 
 def _index(points: NDArray[np.int64]) -> dict[tuple[int, int], int]:

@@ -219,6 +219,11 @@ def model_from_record(
         plan_cfg = dataclasses.replace(cfg, provider=spec, **changes)
     except (ConfigError, TypeError, ValueError) as exc:
         raise InputError(f"{source}: the travel entry is not usable ({exc})") from None
+    if provider in ("osm", "matrix") and not Path(str(record.get("file", ""))).is_file():
+        raise InputError(
+            f"{source}: the plan was made with {provider}:{record.get('file', '')}, which is not "
+            "found from here; give --travel with the file's path"
+        )
     model = travel_model(plan_cfg, progress=progress)
     recorded = str(record.get("sha256", ""))
     found = str(model.describe().get("sha256", ""))
