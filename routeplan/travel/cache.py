@@ -167,7 +167,7 @@ class MatrixCache:
             os.utime(path)
 
     def _prune(self) -> None:
-        """Remove the least recently used entries beyond MAX_ENTRIES or MAX_BYTES (never the last)."""
+        """Remove the least recently used entries beyond MAX_ENTRIES or MAX_BYTES, not the last."""
         entries = self._load()
 
         def used(e: _Entry) -> float:
