@@ -88,6 +88,7 @@ def test_check_refuses_a_changed_matrix_file(tiny_dir: Path, tmp_path: Path) -> 
     )
     assert check(tiny_dir, out, "--travel", "haversine").exit_code == 0
 
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
