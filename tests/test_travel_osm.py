@@ -254,3 +254,21 @@ def test_check_refuses_a_changed_extract(tmp_path: Path) -> None:
     res = check(day, out, config)
     assert res.exit_code == 1
     assert f"the plan was made with {pbf} (sha256 b73e9c2c8205...), which has changed" in res.output
+
+
+def test_missing_osrm_is_one_line_saying_how_to_install(tmp_path: Path) -> None:
+    """osrm_bin pointing at a folder without OSRM: exit 1, one line naming it and the fix."""
+    day = tmp_path / "day"
+    write_day(day, MAIN[:3], [("A1", MAIN[10], "car", "")])
+    empty = tmp_path / "no-osrm"
+    empty.mkdir()
+    config = tmp_path / "routeplan.toml"
+    config.write_text(f'[travel]\ncache_dir = "{tmp_path / "cache"}"\nosrm_bin = "{empty}"\n')
+    res = plan(day, tmp_path / "out", config, "--travel", f"osm:{HELSINKI_PBF}", "-q")
+    assert res.exit_code == 1
+    assert res.output == (
+        f"Error: {empty} ([travel] osrm_bin): no OSRM executables there; run `bash "
+        "scripts/osrm-setup.sh` (installs them into .venv/osrm), or `pip install "
+        "osrm-bindings` on Python >= 3.12, or set ROUTEPLAN_OSRM_BIN or [travel] osrm_bin "
+        "to their folder\n"
+    )
