@@ -218,3 +218,21 @@ def test_travel_mode_column_is_read_and_checked(tmp_path: Path) -> None:
         "agents.csv, row 4, column travel_mode: 'truck' is not a travel mode "
         "(car, motorbike, bicycle, foot)"
     )
+
+
+def test_check_survives_a_place_out_of_range(tiny_dir: Path, tmp_path: Path) -> None:
+    """An edited itinerary with latitude 95: violations in lines, no traceback."""
+    from tests.test_cli_plan import check, plan, read
+
+    out = tmp_path / "plan"
+    assert plan(tiny_dir, out).exit_code == 0
+    itin = read(out, "itineraries.csv")
+    first = itin.index[itin["kind"] == "visit"][0]
+    itin.loc[first, "lat"] = "95"
+    itin.to_csv(out / "itineraries.csv", index=False)
+    res = check(tiny_dir, out)
+    assert res.exit_code == 1
+    account = itin.loc[first, "account_id"]
+    assert f"account {account}: [travel] no road route from the previous stop: lat/lon out of " in (
+        res.output
+    )

@@ -142,7 +142,9 @@ class LegTimes:
         ``(None, why)`` when the model has no route between them.
         """
         index, matrix = self._tables[self._profile[agent_id]]
-        i, j = index[_key(a)], index[_key(b)]
+        i, j = index.get(_key(a)), index.get(_key(b))
+        if i is None or j is None:
+            return None, "lat/lon out of range"
         if matrix.routed[i, j]:
             return int(matrix.durations_s[i, j]), ""
         why = matrix.notes.get(j) or matrix.notes.get(i) or "no road route between them"
