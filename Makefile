@@ -1,6 +1,7 @@
-# routeplan: two commands on a fresh machine with Python 3.11 and pip.
-#   make demo   install and plan the bundled sample day
-#   make test   install and run lint, types and the whole test suite
+# routeplan: two commands on a clone, with Python >= 3.11 (venv and pip) and access to PyPI;
+# README.md says exactly what each installs.
+#   make demo   install and plan the bundled sample day (offline)
+#   make test   install and run lint, types, the whole test suite and the benchmark smoke run
 #   make demo-road   plan the Helsinki sample day on road times (installs OSRM first)
 PYTHON ?= python3
 VENV ?= .venv
@@ -27,7 +28,7 @@ install: $(VENV)/.installed-run
 
 demo: $(VENV)/.installed-run
 	$(BIN)/routeplan plan --accounts data/samples/accounts.csv --agents data/samples/agents.csv \
-		--date $(DEMO_DATE) --time-limit $(DEMO_TIME_LIMIT) --out $(DEMO_OUT)
+		--date $(DEMO_DATE) --time-limit $(DEMO_TIME_LIMIT) --out $(DEMO_OUT) --no-geocode
 	$(BIN)/routeplan check --accounts data/samples/accounts.csv --agents data/samples/agents.csv \
 		--date $(DEMO_DATE) $(DEMO_OUT)
 

@@ -76,23 +76,18 @@ def run_routeplan(inst: Instance, seconds: float, area: int | None = None) -> Ru
 
 def run_ortools_plain(inst: Instance, seconds: float) -> Run:
     """Solve with OR-Tools alone: parallel cheapest insertion, then guided local search."""
-    from routeplan.solver.ortools_backend import improve
+    from routeplan.solver import Metaheuristic
+    from routeplan.solver.engines import OrToolsEngine
 
     problem = to_problem(inst)
+    engine = OrToolsEngine(first_solution="PARALLEL_CHEAPEST_INSERTION")
+    params = SolveParams(time_limit_s=seconds, metaheuristic=Metaheuristic.GUIDED_LOCAL_SEARCH)
     t = time.perf_counter()
-    out = improve(
-        problem,
-        range(inst.vehicles),
-        range(inst.customers),
-        None,
-        time_limit_s=seconds,
-        first_solution="PARALLEL_CHEAPEST_INSERTION",
-        metaheuristic="GUIDED_LOCAL_SEARCH",
-    )
+    answer = engine.solve(problem, params, None, t + seconds)
     el = time.perf_counter() - t
-    if out is None:
+    if answer is None:
         return Run([], el, "no solution")
-    return Run([[v + 1 for v in s] for s in out.sequences], el, out.status)
+    return Run([[v + 1 for v in s] for s in answer.sequences], el, answer.note)
 
 
 def run_pyvrp(inst: Instance, seconds: float, seed: int = 0) -> Run:

@@ -43,7 +43,14 @@ from benchmarks import report
 from routeplan.check import check_plan
 from routeplan.config import load_config
 from routeplan.plan import load_inputs, plan_day
-from routeplan.travel import OsmModel, OsrmModel, Points, TravelModel, TravelProfile
+from routeplan.travel import (
+    OsmModel,
+    OsrmModel,
+    Points,
+    ServiceSettings,
+    TravelModel,
+    TravelProfile,
+)
 from routeplan.travel.factory import travel_model
 from routeplan.travel.osrm_engine import OsrmServer, OsrmTools, find_osrm
 
@@ -94,7 +101,9 @@ def matrix_rows(sizes: list[int], tools: OsrmTools, work: Path) -> list[list[obj
             ]
             for limit, server in servers.items():
                 model = OsrmModel(
-                    {"car": server.url}, block=limit, cache_root=work / f"server{limit}"
+                    {"car": server.url},
+                    service=ServiceSettings(block=limit),
+                    cache_root=work / f"server{limit}",
                 )
                 models.append((f"server (osrm:), car, max-table-size {limit}", model, CAR))
             for n in sizes:

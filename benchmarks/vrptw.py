@@ -27,8 +27,9 @@ from benchmarks import report
 from benchmarks.engines import ENGINES
 from benchmarks.evaluate import check_vrptw, read_solomon
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO.parent / "shared" / "benchmarks" / "vrptw"
+#: the Solomon and Gehring-Homberger instances and best-known values, kept in the
+#: repository (provenance and licences in ``benchmarks/data/vrptw/README.md``)
+DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "vrptw"
 RESULTS = Path(__file__).resolve().parent / "results"
 GROUPS = {
     "quick8": "C101,C201,R101,R112,R201,RC101,RC105,RC208",
@@ -94,8 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stem", default=None, help="file name stem of the results")
     args = ap.parse_args(argv)
 
+    if not (args.data / "bks.csv").is_file():
+        ap.error(f"{args.data}: no bks.csv here; --data must be a VRPTW data folder")
     bks = read_bks(args.data)
     names = expand(args.instances, args.data)
+    missing = [n for n in names if not instance_path(args.data, n).is_file()]
+    if missing:
+        ap.error(f"no instance file for {', '.join(missing)} under {args.data}")
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     for e in engines:
         if e not in ENGINES:

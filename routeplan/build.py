@@ -20,7 +20,7 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.config import Config
-from routeplan.io.readers import format_clock, format_windows
+from routeplan.formats import format_clock, format_windows
 from routeplan.solver.model import Problem, Vehicle, Visit
 from routeplan.travel.base import Points, TravelModel
 from routeplan.travel.day import DayTravel, day_travel
@@ -277,32 +277,7 @@ def build_problem(
     vehicles: list[Vehicle] = []
     skills: list[frozenset[str]] = []
     for k, row in enumerate(agents.itertuples(index=False)):
-        start = depot_points[(float(getattr(row, S.BASE_LAT)), float(getattr(row, S.BASE_LON)))]
-        end = depot_points[(float(getattr(row, S.END_LAT)), float(getattr(row, S.END_LON)))]
-        mv = getattr(row, S.MAX_VISITS)
-        max_visits = (
-            int(mv) if mv is not None and not _isna(mv) else config.visits.default_max_visits
-        )
-        owed = agent_break(row)
-        brk = None
-        brk_s = 0
-        if owed.window is not None:
-            # the solver's window is for the break's start
-            brk = (owed.window[0] * 60, (owed.window[1] - owed.minutes) * 60)
-            brk_s = owed.minutes * 60
-        vehicles.append(
-            Vehicle(
-                id=str(getattr(row, S.AGENT_ID)),
-                start_node=start,
-                end_node=end,
-                shift_start_s=int(getattr(row, S.SHIFT_START)) * 60,
-                shift_end_s=int(getattr(row, S.SHIFT_END)) * 60,
-                max_visits=max_visits,
-                profile=profiles[k],
-                break_window=brk,
-                break_s=brk_s,
-            )
-        )
+        vehicles.append(_vehicle(row, depot_points, profiles[k], config))
         skills.append(frozenset(getattr(row, S.SKILLS) or ()))
 
     # --- visits, with structural diagnosis -----------------------------------------------
@@ -335,11 +310,7 @@ def build_problem(
     for i, row in enumerate(eligible.itertuples(index=False)):
         acc = str(getattr(row, S.ACCOUNT_ID))
         raw = tuple(row.windows or ())
-        wins = effective_windows(raw, legal)
-        if acc in avoid and wins:
-            rest = _subtract(wins, avoid[acc])
-            if any(b - a >= config.visits.service_min for a, b in rest):
-                wins = rest
+        wins = _visit_windows(raw, legal, avoid.get(acc), config.visits.service_min)
         windows_min[acc] = wins
         start_wins = tuple(
             (a * 60, b * 60 - service_s) for a, b in wins if b * 60 - service_s >= a * 60
@@ -358,7 +329,7 @@ def build_problem(
             dropped.append(
                 _drop(
                     acc,
-                    S.DR_NO_WINDOW,
+                    S.DroppedReason.NO_WINDOW,
                     f"windows {shown} leave no {config.visits.service_min}-min visit "
                     f"inside legal hours {format_clock(legal[0])}-"
                     f"{format_clock(legal[1])}",
@@ -367,7 +338,11 @@ def build_problem(
             continue
         if not skilled.any():
             dropped.append(
-                _drop(acc, S.DR_NO_SKILL, f"needs {' + '.join(need)}; no usable agent has it")
+                _drop(
+                    acc,
+                    S.DroppedReason.NO_SKILL,
+                    f"needs {' + '.join(need)}; no usable agent has it",
+                )
             )
             continue
         shift_meet = np.zeros(m, dtype=bool)
@@ -381,7 +356,7 @@ def build_problem(
                 dropped.append(
                     _drop(
                         acc,
-                        S.DR_NO_WINDOW,
+                        S.DroppedReason.NO_WINDOW,
                         f"windows {format_windows(wins)} do not meet the shift of "
                         "any agent with the needed skills",
                     )
@@ -390,7 +365,7 @@ def build_problem(
                 dropped.append(
                     _drop(
                         acc,
-                        S.DR_UNREACHABLE,
+                        S.DroppedReason.UNREACHABLE,
                         "no agent with the skills can travel there, visit and "
                         "return within the shift",
                     )
@@ -428,6 +403,53 @@ def build_problem(
     )
 
 
+def _vehicle(
+    row: Any, depot_points: Mapping[tuple[float, float], int], profile: int, config: Config
+) -> Vehicle:
+    """Return the solver vehicle of an agent row (minutes turned into seconds)."""
+    start = depot_points[(float(getattr(row, S.BASE_LAT)), float(getattr(row, S.BASE_LON)))]
+    end = depot_points[(float(getattr(row, S.END_LAT)), float(getattr(row, S.END_LON)))]
+    mv = getattr(row, S.MAX_VISITS)
+    max_visits = int(mv) if mv is not None and not _isna(mv) else config.visits.default_max_visits
+    owed = agent_break(row)
+    brk = None
+    brk_s = 0
+    if owed.window is not None:
+        # the solver's window is for the break's start
+        brk = (owed.window[0] * 60, (owed.window[1] - owed.minutes) * 60)
+        brk_s = owed.minutes * 60
+    return Vehicle(
+        id=str(getattr(row, S.AGENT_ID)),
+        start_node=start,
+        end_node=end,
+        shift_start_s=int(getattr(row, S.SHIFT_START)) * 60,
+        shift_end_s=int(getattr(row, S.SHIFT_END)) * 60,
+        max_visits=max_visits,
+        profile=profile,
+        break_window=brk,
+        break_s=brk_s,
+    )
+
+
+def _visit_windows(
+    raw: tuple[tuple[int, int], ...],
+    legal: tuple[int, int],
+    avoid: tuple[int, int] | None,
+    service_min: int,
+) -> tuple[tuple[int, int], ...]:
+    """Return an account's windows (minutes) inside legal hours, around ``avoid`` if one fits.
+
+    The time to avoid is cut out only when a window of at least ``service_min``
+    minutes remains; otherwise the legal windows are kept whole.
+    """
+    wins = effective_windows(raw, legal)
+    if avoid is not None and wins:
+        rest = _subtract(wins, avoid)
+        if any(b - a >= service_min for a, b in rest):
+            return rest
+    return wins
+
+
 def _compact(
     dist: np.ndarray,
     durations: tuple[np.ndarray, ...],
@@ -463,13 +485,13 @@ def _prize(expected_recovery: float, value_per_s: float) -> int:
     return int(min(MAX_PRIZE, math.floor(expected_recovery / value_per_s)))
 
 
-def _drop(account_id: str, reason: str, detail: str) -> dict[str, object]:
-    return {S.ACCOUNT_ID: account_id, "reason": reason, "detail": detail}
+def _drop(account_id: str, reason: S.DroppedReason, detail: str) -> dict[str, object]:
+    return {S.ACCOUNT_ID: account_id, S.REASON: reason, S.DETAIL: detail}
 
 
 def _isna(value: object) -> bool:
     try:
-        return bool(pd.isna(value))  # type: ignore[call-overload]
+        return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
 

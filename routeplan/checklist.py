@@ -53,7 +53,7 @@ def _money(x: float) -> str:
 
 
 def _date(value: object) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if isinstance(value, pd.Timestamp | dt.date):
         return value.strftime("%Y-%m-%d")

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from routeplan.errors import ConfigError
-from routeplan.solver.model import SECOND_ENGINES
+from routeplan.solver.params import SolveParams
 
 # --- jurisdictions ------------------------------------------------------------
 
@@ -106,6 +106,7 @@ class EligibilityConfig:
     hardship_policy: str = "visit_with_relief"
 
     def __post_init__(self) -> None:
+        """Refuse negative bounds and an unknown hardship policy (ConfigError)."""
         _check_nonneg(self, "min_days_past_due", "min_balance", "min_contact_attempts_30d")
         _check_nonneg(self, "min_days_since_visit", "max_visits_90d")
         if self.hardship_policy not in ("visit_with_relief", "exclude"):
@@ -160,6 +161,7 @@ class ScoringConfig:
     max_probability: float = 0.9
 
     def __post_init__(self) -> None:
+        """Normalise bands and points; refuse bad probability bounds, bands and a negative cap."""
         if not 0 <= self.min_probability <= self.max_probability <= 1:
             raise ConfigError(
                 "scoring: need 0 <= min_probability <= max_probability <= 1, got "
@@ -231,6 +233,7 @@ class TravelConfig:
     geometry: bool = True
 
     def __post_init__(self) -> None:
+        """Refuse an unknown provider or a setting out of range (ConfigError)."""
         from routeplan.travel.spec import parse_provider
 
         try:
@@ -241,33 +244,8 @@ class TravelConfig:
             raise ConfigError(f"travel.circuity must be in [1, 5], got {self.circuity}")
         if not 1.0 <= self.speed_kmh <= 200.0:
             raise ConfigError(f"travel.speed_kmh must be in [1, 200], got {self.speed_kmh}")
-        for name in ("traffic_factor", "motorbike_factor"):
-            if not 0.2 <= getattr(self, name) <= 10.0:
-                raise ConfigError(f"travel.{name} must be in [0.2, 10], got {getattr(self, name)}")
-        if not 0 <= self.stop_overhead_min <= 120:
-            raise ConfigError(
-                f"travel.stop_overhead_min must be in [0, 120], got {self.stop_overhead_min}"
-            )
-        if not 1 <= self.max_snap_m <= 100_000:
-            raise ConfigError(f"travel.max_snap_m must be in [1, 100000], got {self.max_snap_m}")
-        if self.fallback not in ("none", "haversine"):
-            raise ConfigError(
-                f"travel.fallback must be 'none' or 'haversine', got {self.fallback!r}"
-            )
-        if not 0.1 <= self.timeout_s <= 3600:
-            raise ConfigError(f"travel.timeout_s must be in [0.1, 3600], got {self.timeout_s}")
-        if not 0 <= self.retries <= 10:
-            raise ConfigError(f"travel.retries must be in [0, 10], got {self.retries}")
-        if not 2 <= self.table_block <= 100_000:
-            raise ConfigError(f"travel.table_block must be in [2, 100000], got {self.table_block}")
-        if not 1 <= self.workers <= 64:
-            raise ConfigError(f"travel.workers must be in [1, 64], got {self.workers}")
-        if self.osm_algorithm not in ("auto", "ch", "mld"):
-            raise ConfigError(
-                f"travel.osm_algorithm must be 'auto', 'ch' or 'mld', got {self.osm_algorithm!r}"
-            )
-        if not isinstance(self.geometry, bool):
-            raise ConfigError(f"travel.geometry must be true or false, got {self.geometry!r}")
+        self._check_ranges()
+        self._check_choices()
         urls = dict(self.osrm_urls)
         for profile, url in urls.items():
             if profile not in ("car", "bicycle", "foot"):
@@ -277,6 +255,39 @@ class TravelConfig:
             if not str(url).lower().startswith(("http://", "https://")):
                 raise ConfigError(f"travel.osrm_urls.{profile} must be an http(s) URL, got {url!r}")
         object.__setattr__(self, "osrm_urls", {str(k): str(v) for k, v in urls.items()})
+
+    def _check_ranges(self) -> None:
+        """Refuse a factor, overhead, distance, timeout or count out of range (ConfigError)."""
+        for name in ("traffic_factor", "motorbike_factor"):
+            if not 0.2 <= getattr(self, name) <= 10.0:
+                raise ConfigError(f"travel.{name} must be in [0.2, 10], got {getattr(self, name)}")
+        if not 0 <= self.stop_overhead_min <= 120:
+            raise ConfigError(
+                f"travel.stop_overhead_min must be in [0, 120], got {self.stop_overhead_min}"
+            )
+        if not 1 <= self.max_snap_m <= 100_000:
+            raise ConfigError(f"travel.max_snap_m must be in [1, 100000], got {self.max_snap_m}")
+        if not 0.1 <= self.timeout_s <= 3600:
+            raise ConfigError(f"travel.timeout_s must be in [0.1, 3600], got {self.timeout_s}")
+        if not 0 <= self.retries <= 10:
+            raise ConfigError(f"travel.retries must be in [0, 10], got {self.retries}")
+        if not 2 <= self.table_block <= 100_000:
+            raise ConfigError(f"travel.table_block must be in [2, 100000], got {self.table_block}")
+        if not 1 <= self.workers <= 64:
+            raise ConfigError(f"travel.workers must be in [1, 64], got {self.workers}")
+
+    def _check_choices(self) -> None:
+        """Refuse an unknown fallback or OSRM algorithm, or a geometry not a bool."""
+        if self.fallback not in ("none", "haversine"):
+            raise ConfigError(
+                f"travel.fallback must be 'none' or 'haversine', got {self.fallback!r}"
+            )
+        if self.osm_algorithm not in ("auto", "ch", "mld"):
+            raise ConfigError(
+                f"travel.osm_algorithm must be 'auto', 'ch' or 'mld', got {self.osm_algorithm!r}"
+            )
+        if not isinstance(self.geometry, bool):
+            raise ConfigError(f"travel.geometry must be true or false, got {self.geometry!r}")
 
 
 @dataclass(frozen=True)
@@ -301,6 +312,7 @@ class VisitConfig:
     hardship_term_months: int = 36
 
     def __post_init__(self) -> None:
+        """Refuse visit settings outside their documented ranges (ConfigError)."""
         if not 1 <= self.service_min <= 480:
             raise ConfigError(f"visits.service_min must be in [1, 480], got {self.service_min}")
         if self.default_max_visits < 1:
@@ -311,44 +323,8 @@ class VisitConfig:
         object.__setattr__(self, "instalment_months", tuple(self.instalment_months))
 
 
-@dataclass(frozen=True)
-class SolverConfig:
-    """Search settings and the objective's exchange rate.
-
-    The objective minimised is ``travel seconds + sum of skip penalties``, where
-    a visit's skip penalty is its expected recovery converted to seconds at
-    ``value_of_hour`` (money one agent-hour of travel is worth).
-    """
-
-    time_limit_s: float = 30.0
-    #: stop after this many improving solutions (None = only the time limit)
-    solution_limit: int | None = None
-    value_of_hour: float = 200.0
-    #: OR-Tools local search metaheuristic
-    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
-    #: days with more visits than this (or with visits**2 / time_limit_s above
-    #: 15,000) are improved area by area instead of as one OR-Tools model
-    max_area_visits: int = 1000
-    seed: int = 0
-    #: the search on the second core: "auto" (PyVRP when it expresses the day
-    #: exactly: no breaks, one window per visit; else OR-Tools), "pyvrp" (also
-    #: with several windows, searched in one) or "ortools"
-    second_engine: str = "auto"
-
-    def __post_init__(self) -> None:
-        if not 0 < self.time_limit_s <= 86400:
-            raise ConfigError(f"solver.time_limit_s must be in (0, 86400], got {self.time_limit_s}")
-        if self.solution_limit is not None and self.solution_limit < 1:
-            raise ConfigError("solver.solution_limit must be >= 1")
-        if self.value_of_hour <= 0:
-            raise ConfigError("solver.value_of_hour must be > 0")
-        allowed = ("GUIDED_LOCAL_SEARCH", "SIMULATED_ANNEALING", "TABU_SEARCH", "GREEDY_DESCENT")
-        if self.metaheuristic not in allowed:
-            raise ConfigError(f"solver.metaheuristic must be one of {', '.join(allowed)}")
-        if self.max_area_visits < 10:
-            raise ConfigError("solver.max_area_visits must be >= 10")
-        if self.second_engine not in SECOND_ENGINES:
-            raise ConfigError(f"solver.second_engine must be one of {', '.join(SECOND_ENGINES)}")
+#: the ``[solver]`` section is the solver's own parameter object (validated there)
+SolverConfig = SolveParams
 
 
 @dataclass(frozen=True)
@@ -365,6 +341,7 @@ class HistoryConfig:
     hardship_pause_days: int = 30
 
     def __post_init__(self) -> None:
+        """Refuse negative day counts and limits (ConfigError)."""
         _check_nonneg(self, *(f.name for f in dataclasses.fields(self)))
 
 
@@ -387,11 +364,52 @@ class GeocodeConfig:
     region_hint: str = ""
 
     def __post_init__(self) -> None:
+        """Refuse an unknown provider and a negative delay or timeout (ConfigError)."""
         if self.provider not in ("nominatim", "none"):
             raise ConfigError(
                 f"geocode.provider must be 'nominatim' or 'none', got {self.provider!r}"
             )
         _check_nonneg(self, "min_delay_s", "timeout_s")
+
+
+#: languages the map, the route sheets and the index can be printed in
+OUTPUT_LANGUAGES = ("zh", "en")
+#: the language a jurisdiction's plans are printed in when ``[output] language`` is empty
+JURISDICTION_LANGUAGES = {"CN": "zh"}
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """How the dispatch outputs (map, route sheets, index) are written."""
+
+    #: ``zh`` or ``en``; empty = the jurisdiction's (``zh`` for CN, ``en`` elsewhere)
+    language: str = ""
+    #: write the map's scripts and styles into ``PLAN_DIR/assets/`` instead of
+    #: loading them from the internet (for closed office networks)
+    offline_assets: bool = False
+
+    def __post_init__(self) -> None:
+        """Normalise the language code and refuse an unknown one (ConfigError)."""
+        if isinstance(self.language, str):
+            object.__setattr__(self, "language", self.language.strip().lower())
+        if self.language not in ("", *OUTPUT_LANGUAGES):
+            raise ConfigError(
+                f"output.language must be one of {', '.join(OUTPUT_LANGUAGES)} (or empty for "
+                f"the jurisdiction's), got {self.language!r}"
+            )
+        if not isinstance(self.offline_assets, bool):
+            raise ConfigError(
+                f"output.offline_assets must be true or false, got {self.offline_assets!r}"
+            )
+
+    def language_for(self, jurisdiction: str) -> str:
+        """Return the language in force: the configured one, else the jurisdiction's."""
+        return self.language or default_language(jurisdiction)
+
+
+def default_language(jurisdiction: str) -> str:
+    """Return the language a jurisdiction's plans are printed in (``zh`` for CN, else ``en``)."""
+    return JURISDICTION_LANGUAGES.get(str(jurisdiction).strip().upper(), "en")
 
 
 @dataclass(frozen=True)
@@ -403,11 +421,13 @@ class Config:
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     travel: TravelConfig = field(default_factory=TravelConfig)
     visits: VisitConfig = field(default_factory=VisitConfig)
-    solver: SolverConfig = field(default_factory=SolverConfig)
+    solver: SolveParams = field(default_factory=SolveParams)
     history: HistoryConfig = field(default_factory=HistoryConfig)
     geocode: GeocodeConfig = field(default_factory=GeocodeConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
 
     def __post_init__(self) -> None:
+        """Refuse non-finite numbers and an unknown jurisdiction; upper-case its code."""
         for section in _SECTIONS:
             obj = getattr(self, section)
             for f in dataclasses.fields(obj):
@@ -443,8 +463,29 @@ class Config:
         return dataclasses.replace(self, **top)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the configuration as plain data (for the history store)."""
-        return dataclasses.asdict(self)
+        """Return the configuration as plain data that :func:`config_from_dict` reads back.
+
+        Settings that are not configuration keys (``metadata={"toml": False}``,
+        e.g. the solver's internal tuning) are left out, so the result
+        round-trips (the history store and ``plan_context.json`` rely on it).
+        """
+        plain: dict[str, Any] = _plain(self)
+        return plain
+
+
+def _plain(obj: Any) -> Any:
+    """Return a dataclass as nested plain data, without its non-configuration fields."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {
+            f.name: _plain(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if f.metadata.get("toml", True)
+        }
+    if isinstance(obj, list | tuple):
+        return type(obj)(_plain(v) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
 
 
 _SECTIONS: dict[str, type] = {
@@ -452,9 +493,10 @@ _SECTIONS: dict[str, type] = {
     "scoring": ScoringConfig,
     "travel": TravelConfig,
     "visits": VisitConfig,
-    "solver": SolverConfig,
+    "solver": SolveParams,
     "history": HistoryConfig,
     "geocode": GeocodeConfig,
+    "output": OutputConfig,
 }
 
 
@@ -468,7 +510,8 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "config") -> Conf
             cls = _SECTIONS[key]
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{source}: [{key}] must be a table")
-            known = {f.name: f for f in dataclasses.fields(cls)}
+            # settings marked toml=False (e.g. the solver's tuning) are not file keys
+            known = [f.name for f in dataclasses.fields(cls) if f.metadata.get("toml", True)]
             unknown = sorted(set(value) - set(known))
             if unknown:
                 raise ConfigError(

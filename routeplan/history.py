@@ -69,23 +69,23 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.config import HistoryConfig
-from routeplan.schema import Outcome
+from routeplan.schema import ExcludedReason, Outcome
 
-# --- reason codes (excluded.csv) -------------------------------------------------------
-EX_PAID_IN_FULL: Final = "paid_in_full"
-EX_PTP_PENDING: Final = "ptp_pending"
-EX_NOT_HOME_CAP: Final = "not_home_attempts_cap"
-EX_REFUSED: Final = "refused_recently"
-EX_CONTACTED: Final = "contacted_visit_recently"
-EX_HARDSHIP_PAUSE: Final = "hardship_pause"
-EX_DISPUTED: Final = "disputed_in_field"
-EX_WRONG_ADDRESS: Final = "wrong_address"
-EX_MOVED: Final = "moved"
-EX_DECEASED: Final = "deceased"
-EX_VULNERABLE: Final = "vulnerable"
-EX_REPRESENTED: Final = "represented"
-EX_NO_VISITS_REQUESTED: Final = "no_visits_requested"
-EX_ASKED_TO_LEAVE: Final = "asked_to_leave"
+# --- reason codes (excluded.csv), members of schema.ExcludedReason ---------------------
+EX_PAID_IN_FULL: Final = ExcludedReason.PAID_IN_FULL
+EX_PTP_PENDING: Final = ExcludedReason.PTP_PENDING
+EX_NOT_HOME_CAP: Final = ExcludedReason.NOT_HOME_CAP
+EX_REFUSED: Final = ExcludedReason.REFUSED
+EX_CONTACTED: Final = ExcludedReason.CONTACTED
+EX_HARDSHIP_PAUSE: Final = ExcludedReason.HARDSHIP_PAUSE
+EX_DISPUTED: Final = ExcludedReason.DISPUTED_IN_FIELD
+EX_WRONG_ADDRESS: Final = ExcludedReason.WRONG_ADDRESS
+EX_MOVED: Final = ExcludedReason.MOVED
+EX_DECEASED: Final = ExcludedReason.DECEASED
+EX_VULNERABLE: Final = ExcludedReason.VULNERABLE
+EX_REPRESENTED: Final = ExcludedReason.REPRESENTED
+EX_NO_VISITS_REQUESTED: Final = ExcludedReason.NO_VISITS_REQUESTED
+EX_ASKED_TO_LEAVE: Final = ExcludedReason.ASKED_TO_LEAVE
 
 HISTORY_REASONS: Final = (
     EX_PAID_IN_FULL,
@@ -637,6 +637,107 @@ def _report_row(
     }
 
 
+def report_json(table: pd.DataFrame, date_from: dt.date, date_to: dt.date) -> dict[str, Any]:
+    """Return an :func:`activity_report` table as a JSON document (``report --json``).
+
+    ``{"from", "to", "agents": [row, ...], "overall": row}``; values are plain
+    JSON (numpy scalars unwrapped, NaN and infinities as null).
+    """
+    records = [report_json_row(r) for r in table.to_dict("records")]
+    overall = [r for r in records if r[S.AGENT_ID] == OVERALL]
+    return {
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "agents": [r for r in records if r[S.AGENT_ID] != OVERALL],
+        "overall": overall[0] if overall else None,
+    }
+
+
+def report_json_row(rec: Mapping[Any, Any]) -> dict[str, Any]:
+    """Return a report row as plain JSON values: numpy scalars unwrapped, NaN/inf as null."""
+    out: dict[str, Any] = {}
+    for k, v in rec.items():
+        value = v.item() if hasattr(v, "item") else v
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None
+        out[str(k)] = value
+    return out
+
+
+# --- an account's trail ----------------------------------------------------------------
+
+
+def trail_lines(trail: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Return an account's trail as printable lines, oldest first.
+
+    ``trail`` is :meth:`routeplan.io.store.Store.account_trail`: one line per
+    plan decision (planned with agent, stop, time, priority and why; dropped
+    or excluded with the reason; eligible but not planned) and one per
+    recorded visit (agent, outcome, amounts, promise, notes, planned or not).
+    A day's plan lines come before its visits.
+    """
+    stop_by_plan = {int(r["plan_id"]): r for r in trail["stops"].to_dict("records")}
+    score_by_plan = {int(r["plan_id"]): r for r in trail["scores"].to_dict("records")}
+    events: list[tuple[str, int, int, str]] = []  # (date, order, tiebreak, text)
+    for plan_id, g in trail["decisions"].groupby("plan_id", sort=True):
+        pid = int(str(plan_id))
+        day = str(g["plan_date"].iloc[0])
+        head = f"{day}  plan {pid:<4}"
+        score_txt = _score_text(score_by_plan.get(pid))
+        for rec in g.to_dict("records"):
+            text = f"{head} {_decision_text(rec, stop_by_plan.get(pid), score_txt)}"
+            events.append((day, 0, pid, text))
+    for k, rec in enumerate(trail["outcomes"].to_dict("records")):
+        day = pd.Timestamp(rec[S.VISIT_DATE]).strftime("%Y-%m-%d")
+        events.append((day, 1, k, f"{day}  visit     {_visit_text(rec)}"))
+    return [text for *_key, text in sorted(events)]
+
+
+def _score_text(score: Mapping[str, Any] | None) -> str:
+    if score is None:
+        return ""
+    return (
+        f"; priority {_fmt(score['priority'], 1)}, expected recovery "
+        f"{_fmt(score['expected_recovery'], 2)}"
+    )
+
+
+def _decision_text(rec: Mapping[str, Any], stop: Mapping[str, Any] | None, score_txt: str) -> str:
+    status = rec["status"]
+    if status == "planned":
+        who = ""
+        if stop is not None:
+            name = f" ({stop['agent_name']})" if stop["agent_name"] else ""
+            who = (
+                f"agent {stop['agent_id']}{name}, stop {stop['stop_no']} at {stop['service_start']}"
+            )
+        why = f"; chosen because: {rec['detail']}" if rec["detail"] else ""
+        return f"planned   {who}{score_txt}{why}"
+    if status == "excluded":
+        return f"excluded  {rec['reason']}: {rec['detail']}"
+    if status == "dropped":
+        return f"dropped   {rec['reason']}: {rec['detail']}{score_txt}"
+    return f"eligible  not planned{score_txt}"
+
+
+def _visit_text(rec: Mapping[str, Any]) -> str:
+    name = f" ({rec['agent_name']})" if rec.get("agent_name") else ""
+    bits = [str(rec[S.OUTCOME])]
+    if not _isnan(rec[S.AMOUNT_PAID]):
+        bits.append(f"paid {_fmt(rec[S.AMOUNT_PAID], 2)}")
+    if not _isnan(rec[S.PTP_DATE]):
+        amount = f" {_fmt(rec[S.PTP_AMOUNT], 2)}" if not _isnan(rec[S.PTP_AMOUNT]) else ""
+        bits.append(f"promised{amount} by {pd.Timestamp(rec[S.PTP_DATE]).strftime('%Y-%m-%d')}")
+    if rec[S.NOTES]:
+        bits.append(f"notes: {rec[S.NOTES]}")
+    where = "planned" if rec["planned"] else f"not planned: {rec['flag']}"
+    return f"{rec[S.AGENT_ID]}{name}: {'; '.join(bits)} [{where}]"
+
+
+def _fmt(value: Any, digits: int) -> str:
+    return "" if _isnan(value) else f"{float(value):,.{digits}f}"
+
+
 # --- windows -------------------------------------------------------------------------
 
 
@@ -732,13 +833,15 @@ def _column(frame: pd.DataFrame, column: str) -> list[Any]:
     """Return a column as a list (None for every row when the column is absent)."""
     if column not in frame.columns:
         return [None] * len(frame)
-    return frame[column].tolist()
+    values: list[Any] = frame[column].tolist()
+    return values
 
 
 def _date_or_none(value: Any) -> dt.date | None:
     if value is None or _isnan(value) or (not isinstance(value, str) and pd.isna(value)):
         return None
-    return pd.Timestamp(value).date()
+    day: dt.date = pd.Timestamp(value).date()
+    return day
 
 
 def _same_value(a: Any, b: Any) -> bool:

@@ -12,7 +12,7 @@ What is refused (every problem of a row is reported; the row is not stored):
   first.
 - ``agent_id`` empty or not on the roster of any stored plan.
 - ``visit_date`` not a date or after ``today``. Dates are read as the input
-  readers read them (:func:`routeplan.io.readers.parse_date`): ``2026-12-10``,
+  readers read them (:func:`routeplan.formats.parse_date`): ``2026-12-10``,
   and the spreadsheet forms ``2026/12/10``, ``2026.12.10`` and a midnight time
   part.
 - ``outcome`` not one of :class:`routeplan.schema.Outcome` (the codes the
@@ -41,7 +41,7 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.errors import InputError, RowProblem
-from routeplan.io.readers import parse_date
+from routeplan.formats import parse_date
 
 #: every outcome code ``record`` accepts: the one list, :class:`routeplan.schema.Outcome`
 ACCEPTED_CODES: frozenset[str] = frozenset(S.OUTCOME_CODES)
@@ -123,9 +123,13 @@ def validate_outcomes(
             continue
 
         def bad(
-            column: str, problem: str, _sink: list[RowProblem] = row_problems, _row: int = row_no
+            column: str,
+            problem: str,
+            _sink: list[RowProblem] = row_problems,
+            _row: int = row_no,
+            _id: str = _cell(rec, S.ACCOUNT_ID),
         ) -> None:
-            _sink.append(RowProblem(file, _row, column, problem))
+            _sink.append(RowProblem(file, _row, column, problem, _id))
 
         typed = _check_row(rec, bad, today=today, accounts=accounts, agents=agents)
         if not row_problems:

@@ -17,24 +17,37 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from routeplan import schema as S
-from routeplan.build import BuiltProblem, agent_break, agent_status, build_problem
+from routeplan.build import AgentStatus, BuiltProblem, agent_break, agent_status, build_problem
 from routeplan.checklist import build_checklist
 from routeplan.config import Config
 from routeplan.eligibility import determine_eligibility
 from routeplan.errors import InputError, RowProblem
-from routeplan.io.readers import format_clock, read_accounts, read_agents
+from routeplan.formats import format_clock
+from routeplan.io.context import PlanContext
+from routeplan.io.readers import read_accounts, read_agents
 from routeplan.itinerary import assemble_itineraries
 from routeplan.scoring import score_accounts
 from routeplan.solver import solve
-from routeplan.solver.model import Result, SolveParams
+from routeplan.solver.model import Progress, Result
+from routeplan.summary import (
+    AgentSummary,
+    Counts,
+    OutputSummary,
+    PlanSummary,
+    SolverSummary,
+    counts_by_reason,
+    refresh_summary,
+    route_totals,
+    with_totals,
+)
 
 if TYPE_CHECKING:
     import folium
 
     from routeplan.history import HistoryAdjustment
+    from routeplan.io.geocode import GeocodeCache, GeocodeFn
+    from routeplan.io.planfolder import PlanFolder
     from routeplan.travel.base import TravelModel
-
-Progress = Callable[[str], None]
 
 
 def _quiet(_: str) -> None:
@@ -57,8 +70,8 @@ def load_inputs(
     agents_path: str | Path,
     *,
     encoding: str | None = None,
-    geocoder: Any = None,
-    geocode_cache: Any = None,
+    geocoder: GeocodeFn | None = None,
+    geocode_cache: GeocodeCache | None = None,
     progress: Progress = _quiet,
 ) -> Inputs:
     """Read both input files, geocode accounts without coordinates.
@@ -140,7 +153,7 @@ class Plan:
     dropped: pd.DataFrame
     rejected: pd.DataFrame
     scores: pd.DataFrame
-    summary: dict[str, Any]
+    summary: PlanSummary
     accounts: pd.DataFrame = field(repr=False)
     agents: pd.DataFrame = field(repr=False)
     result: Result | None = field(default=None, repr=False)
@@ -150,7 +163,9 @@ class Plan:
     @property
     def visits(self) -> pd.DataFrame:
         """The planned visits (itinerary rows of kind ``visit``)."""
-        return self.itineraries[self.itineraries["kind"] == S.KIND_VISIT].reset_index(drop=True)
+        return self.itineraries[self.itineraries[S.KIND] == S.EventKind.VISIT].reset_index(
+            drop=True
+        )
 
     def map(self, *, show_names: bool = False) -> folium.Map:
         """Return the day's folium map (displays inline in Jupyter)."""
@@ -166,11 +181,84 @@ class Plan:
             roads=road_paths(self.routes, self.itineraries),
         )
 
-    def write(self, out_dir: str | Path, *, show_names: bool = False) -> list[Path]:
-        """Write the plan folder (CSVs, summary, map, sheets) like the CLI."""
-        from routeplan.io.planfiles import write_plan_folder
+    def context(self) -> PlanContext:
+        """Return what the plan was made from: ``plan_context.json``'s content.
 
-        return write_plan_folder(self, Path(out_dir), show_names=show_names)
+        The agents, and the accounts the plan could visit (planned or dropped;
+        not the excluded ones).
+        """
+        planned = self.visits[S.ACCOUNT_ID].astype(str)
+        wanted = {*planned, *self.dropped[S.ACCOUNT_ID].astype(str)}
+        accounts = self.accounts[self.accounts[S.ACCOUNT_ID].isin(wanted)]
+        return PlanContext(self.date, self.config, self.agents, accounts.reset_index(drop=True))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Return the plan folder's tables, by file name (:data:`routeplan.io.planfiles.TABLES`)."""
+        return {
+            "itineraries.csv": self.itineraries,
+            "checklist.csv": self.checklist,
+            "excluded.csv": self.excluded,
+            "dropped.csv": self.dropped,
+            "rejected.csv": self.rejected,
+            "scores.csv": self.scores,
+        }
+
+    def folder(self, out_dir: str | Path) -> PlanFolder:
+        """Return the plan as the typed content of its plan folder, without touching files.
+
+        The same object :func:`routeplan.io.planfolder.read_plan_folder`
+        returns for the folder ``write`` makes: the dispatch outputs and the
+        checker run on it.
+        """
+        from routeplan.io.planfolder import PlanFolder
+
+        return PlanFolder.build(
+            out_dir,
+            summary=self.summary,
+            itineraries=self.itineraries,
+            dropped=self.dropped,
+            excluded=self.excluded,
+            checklist=self.checklist,
+            context=self.context(),
+        )
+
+    def write(
+        self,
+        out_dir: str | Path,
+        *,
+        show_names: bool = False,
+        force: bool = False,
+        notify: Callable[[str], None] | None = None,
+    ) -> list[Path]:
+        """Write the plan folder (CSVs, summary, context, map, sheets) like the CLI.
+
+        The map, sheets and exports are drawn from this plan in memory (what
+        ``routeplan map`` draws from the files written). A folder holding
+        files changed by hand since routeplan wrote them (filled outcomes, an
+        edited itinerary) raises :class:`~routeplan.errors.ChangedFilesError`;
+        with ``force`` they are moved to ``out_dir/backup-YYYYmmdd-HHMMSS/``
+        first. ``notify`` gets each notice (files moved or kept, a plan
+        breaking rules); they go to stderr by default.
+        """
+        from routeplan.io.manifest import PlanFiles
+        from routeplan.io.planfiles import write_plan_folder
+        from routeplan.present import write_dispatch_outputs
+
+        folder = self.folder(out_dir)
+
+        def outputs(files: PlanFiles) -> list[Path]:
+            return write_dispatch_outputs(folder, show_names=show_names, files=files, notify=notify)
+
+        return write_plan_folder(
+            folder.path,
+            self.tables(),
+            self.summary,
+            folder.context.to_record() if folder.context is not None else {},
+            outputs=outputs,
+            routes=self.routes,
+            force=force,
+            notify=notify,
+        )
 
 
 def plan_day(
@@ -251,15 +339,7 @@ def plan_day(
         f"{len(built.problem.visits)} visits plannable, {len(built.dropped)} "
         f"dropped before solving; {len(built.problem.vehicles)} usable agents"
     )
-    params = SolveParams(
-        time_limit_s=cfg.solver.time_limit_s,
-        solution_limit=cfg.solver.solution_limit,
-        metaheuristic=cfg.solver.metaheuristic,
-        max_area_visits=cfg.solver.max_area_visits,
-        seed=cfg.solver.seed,
-        second_engine=cfg.solver.second_engine,
-    )
-    result = solve(built.problem, params, progress)
+    result = solve(built.problem, cfg.solver, progress)
     progress(
         f"solver {result.status}: {result.num_served()} visits planned in {result.runtime_s:.1f} s"
     )
@@ -270,7 +350,7 @@ def plan_day(
         from routeplan.travel.day import own_leg_km
 
         itineraries = own_leg_km(itineraries, status.usable, built.travel)
-    visits = itineraries[itineraries["kind"] == S.KIND_VISIT]
+    visits = itineraries[itineraries[S.KIND] == S.EventKind.VISIT]
     checklist = build_checklist(
         visits[[S.ACCOUNT_ID, S.AGENT_ID]],
         accounts,
@@ -290,11 +370,7 @@ def plan_day(
         plan_date,
         cfg,
         inputs,
-        accounts,
-        elig.excluded,
-        eligible,
-        itineraries,
-        dropped,
+        _DayTables(accounts, elig.excluded, eligible, itineraries, dropped),
         status,
         result,
         time.perf_counter() - t0,
@@ -302,7 +378,7 @@ def plan_day(
     if built.travel is not None:
         from routeplan.travel.day import describe_day
 
-        summary["travel"] = describe_day(travel, built.travel)
+        summary = summary.with_travel(describe_day(travel, built.travel))
     return Plan(
         date=plan_date,
         config=cfg,
@@ -348,8 +424,8 @@ def _dropped_table(
             pd.DataFrame(
                 {
                     S.ACCOUNT_ID: ids,
-                    "reason": S.DR_CAPACITY,
-                    "detail": "expected recovery lower than the visits planned within the agents' "
+                    S.REASON: S.DroppedReason.CAPACITY,
+                    S.DETAIL: "expected recovery lower than the visits planned within the agents' "
                     "shifts and max_visits (or not worth the travel)",
                 }
             )
@@ -369,97 +445,106 @@ def _dropped_table(
     )
 
 
+@dataclass(frozen=True)
+class _DayTables:
+    """The tables of one planned day that its summary counts."""
+
+    accounts: pd.DataFrame
+    excluded: pd.DataFrame
+    eligible: pd.DataFrame
+    itineraries: pd.DataFrame
+    dropped: pd.DataFrame
+
+
 def _summary(
     plan_date: dt.date,
     cfg: Config,
     inputs: Inputs,
-    accounts: pd.DataFrame,
-    excluded: pd.DataFrame,
-    eligible: pd.DataFrame,
-    itineraries: pd.DataFrame,
-    dropped: pd.DataFrame,
-    status: Any,
+    tables: _DayTables,
+    status: AgentStatus,
     result: Result,
     elapsed_s: float,
-) -> dict[str, Any]:
-    visits = itineraries[itineraries["kind"] == S.KIND_VISIT]
-    legs = itineraries[itineraries["kind"].isin([S.KIND_VISIT, S.KIND_END])]
-    agents_out: list[dict[str, Any]] = []
-    unusable = dict(zip(status.unusable[S.AGENT_ID], status.unusable["reason"], strict=True))
-    for row in inputs.agents.itertuples(index=False):
-        aid = getattr(row, S.AGENT_ID)
-        mine = itineraries[itineraries[S.AGENT_ID] == aid]
-        mv = mine[mine["kind"] == S.KIND_VISIT]
-        ml = mine[mine["kind"].isin([S.KIND_VISIT, S.KIND_END])]
-        expiry = getattr(row, S.CREDENTIAL_EXPIRY)
-        agents_out.append(
-            {
-                "agent_id": aid,
-                "name": getattr(row, S.AGENT_NAME),
-                "credential_id": getattr(row, S.CREDENTIAL_ID) or "",
-                "credential_expiry": expiry.isoformat() if isinstance(expiry, dt.date) else "",
-                "usable": aid not in unusable,
-                "unusable_reason": unusable.get(aid, ""),
-                "shift_start": format_clock(int(getattr(row, S.SHIFT_START))),
-                "shift_end": format_clock(int(getattr(row, S.SHIFT_END))),
-                "break": agent_break(row).describe(),
-                "visits": len(mv),
-                "travel_km": round(float(ml["travel_km"].sum()), 2),
-                "travel_min": round(float(ml["travel_min"].sum()), 1),
-                "balance": round(float(mv["balance"].sum()), 2),
-                "expected_recovery": round(float(mv["expected_recovery"].sum()), 2),
-            }
-        )
+) -> PlanSummary:
+    accounts, excluded, eligible = tables.accounts, tables.excluded, tables.eligible
+    itineraries, dropped = tables.itineraries, tables.dropped
+    visits = itineraries[itineraries[S.KIND] == S.EventKind.VISIT]
     # a row refused for several reasons is one row (and several lines of rejected.csv)
     rejected_rows = {(p.file, p.row) for p in inputs.rejected}
-    n_rejected_accounts = sum(1 for f, _ in rejected_rows if f == inputs.accounts_file)
     legal = cfg.legal
-    return {
-        "date": plan_date.isoformat(),
-        "jurisdiction": legal.code,
-        "legal_hours": f"{format_clock(legal.start_min)}-{format_clock(legal.end_min)}",
-        "counts": {
-            "accounts": len(accounts),
-            "rejected_rows": len(rejected_rows),
-            "rejection_lines": len(inputs.rejected),
-            "rejected_account_rows": n_rejected_accounts,
-            "excluded": int(excluded[S.ACCOUNT_ID].nunique()),
-            "eligible": len(eligible),
-            "planned": len(visits),
-            "dropped": len(dropped),
-            "agents": len(inputs.agents),
-            "agents_usable": len(status.usable),
-            "agents_with_visits": int(visits[S.AGENT_ID].nunique()),
-        },
-        "dropped_by_reason": {str(k): int(v) for k, v in dropped["reason"].value_counts().items()},
-        "excluded_by_reason": {
-            str(k): int(v) for k, v in excluded["reason"].value_counts().items()
-        },
-        "balance_covered": round(float(visits["balance"].sum()), 2),
-        "balance_eligible": round(float(eligible[S.BALANCE].sum()), 2),
-        "expected_recovery_covered": round(float(visits["expected_recovery"].sum()), 2),
-        "expected_recovery_eligible": round(float(eligible["expected_recovery"].sum()), 2),
-        "travel_km": round(float(legs["travel_km"].sum()), 2),
-        "travel_min": round(float(legs["travel_min"].sum()), 1),
-        "service_min": len(visits) * cfg.visits.service_min,
-        "solver": {
-            "status": result.status,
-            "engine": result.engine,
-            "objective": int(result.objective),
-            "runtime_s": round(result.runtime_s, 2),
-            "first_solution_s": (
+    totals = route_totals(itineraries)
+    return PlanSummary(
+        date=plan_date.isoformat(),
+        jurisdiction=legal.code,
+        legal_hours=f"{format_clock(legal.start_min)}-{format_clock(legal.end_min)}",
+        counts=Counts(
+            accounts=len(accounts),
+            rejected_rows=len(rejected_rows),
+            rejection_lines=len(inputs.rejected),
+            rejected_account_rows=sum(1 for f, _ in rejected_rows if f == inputs.accounts_file),
+            excluded=int(excluded[S.ACCOUNT_ID].nunique()),
+            eligible=len(eligible),
+            planned=len(visits),
+            dropped=len(dropped),
+            agents=len(inputs.agents),
+            agents_usable=len(status.usable),
+            agents_with_visits=int(visits[S.AGENT_ID].nunique()),
+        ),
+        dropped_by_reason=counts_by_reason(dropped),
+        excluded_by_reason=counts_by_reason(excluded),
+        balance_covered=totals.balance,
+        balance_eligible=round(float(eligible[S.BALANCE].sum()), 2),
+        expected_recovery_covered=totals.expected_recovery,
+        expected_recovery_eligible=round(float(eligible["expected_recovery"].sum()), 2),
+        travel_km=totals.travel_km,
+        travel_min=totals.travel_min,
+        service_min=len(visits) * cfg.visits.service_min,
+        solver=SolverSummary(
+            status=result.status,
+            engine=result.engine,
+            objective=int(result.objective),
+            runtime_s=round(result.runtime_s, 2),
+            first_solution_s=(
                 round(result.first_solution_s, 2) if result.first_solution_s is not None else None
             ),
-            "time_limit_s": cfg.solver.time_limit_s,
-            "solution_limit": cfg.solver.solution_limit,
-        },
-        "objective_note": (
+            time_limit_s=cfg.solver.time_limit_s,
+            solution_limit=cfg.solver.solution_limit,
+        ),
+        objective_note=(
             "minimise travel seconds + skip penalties; a skipped visit costs its expected "
             f"recovery converted at {cfg.solver.value_of_hour:g} per agent-hour"
         ),
-        "elapsed_s": round(elapsed_s, 2),
-        "agents": agents_out,
-    }
+        elapsed_s=round(elapsed_s, 2),
+        # how the dispatch outputs are drawn, so `routeplan map` redraws them the same way
+        output=OutputSummary(
+            language=cfg.output.language_for(legal.code),
+            offline_assets=cfg.output.offline_assets,
+        ),
+        agents=_agent_summaries(inputs.agents, itineraries, status),
+    )
 
 
-__all__ = ["Inputs", "Plan", "load_inputs", "plan_day"]
+def _agent_summaries(
+    agents: pd.DataFrame, itineraries: pd.DataFrame, status: AgentStatus
+) -> tuple[AgentSummary, ...]:
+    """Return every agent's ``summary.json`` entry: credential, shift, break, route totals."""
+    unusable = dict(zip(status.unusable[S.AGENT_ID], status.unusable["reason"], strict=True))
+    out: list[AgentSummary] = []
+    for row in agents.itertuples(index=False):
+        aid = getattr(row, S.AGENT_ID)
+        expiry = getattr(row, S.CREDENTIAL_EXPIRY)
+        entry = AgentSummary(
+            agent_id=aid,
+            name=getattr(row, S.AGENT_NAME),
+            credential_id=getattr(row, S.CREDENTIAL_ID) or "",
+            credential_expiry=expiry.isoformat() if isinstance(expiry, dt.date) else "",
+            usable=aid not in unusable,
+            unusable_reason=unusable.get(aid, ""),
+            shift_start=format_clock(int(getattr(row, S.SHIFT_START))),
+            shift_end=format_clock(int(getattr(row, S.SHIFT_END))),
+            break_=agent_break(row).describe(),
+        )
+        out.append(with_totals(entry, route_totals(itineraries[itineraries[S.AGENT_ID] == aid])))
+    return tuple(out)
+
+
+__all__ = ["Inputs", "Plan", "load_inputs", "plan_day", "refresh_summary"]

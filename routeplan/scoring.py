@@ -4,12 +4,15 @@
 ``expected_recovery = balance x probability``; ``priority`` (0-100) is the
 percentile rank of the expected recovery among the accounts scored together.
 Every component is a column (``pts_*``) so anyone can see why a debtor was
-chosen today.
+chosen today. ``why_today`` lists the facts behind those points in a
+language-neutral form (``days_past_due=184;broken_promises=2;...``) that the
+route sheets print as plain words in the team's language.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +30,10 @@ COMPONENTS: tuple[tuple[str, str], ...] = (
     ("pts_contact_outcome", "last contact"),
     ("pts_hardship", "hardship"),
 )
+
+
+#: a last contact outcome that can travel inside ``why_today`` unchanged
+_CODE = re.compile(r"^[a-z0-9_]{1,40}$")
 
 
 def _band_points(values: pd.Series, bands: Sequence[tuple[float, float]]) -> pd.Series:
@@ -87,8 +94,39 @@ def score_accounts(
         _explain(row, bal, config.base_points)
         for row, bal in zip(out.itertuples(index=False), a[S.BALANCE], strict=True)
     ]
-    ordered = [*S.SCORE_COLUMNS, *pts_cols, "explanation"]
+    out["why_today"] = why_today_facts(a, since_paid)
+    ordered = [*S.SCORE_COLUMNS, *pts_cols, "explanation", "why_today"]
     return out[ordered].reset_index(drop=True)
+
+
+def why_today_facts(accounts: pd.DataFrame, days_since_paid: pd.Series) -> list[str]:
+    """Return, per account, the facts behind its points as ``key=value`` pairs joined by ``;``.
+
+    Keys, in order: ``days_past_due`` (always), ``broken_promises`` (when > 0),
+    ``last_payment_days`` (days since the last payment, or ``never``),
+    ``last_contact`` (the last remote contact outcome code, when it is one) and
+    ``hardship=yes``. The presentation turns them into plain words.
+    """
+    out = []
+    for dpd, broken, paid, contact, hardship in zip(
+        accounts[S.DAYS_PAST_DUE],
+        accounts[S.BROKEN_PROMISES],
+        days_since_paid,
+        accounts[S.LAST_CONTACT_OUTCOME].fillna(""),
+        accounts[S.HARDSHIP],
+        strict=True,
+    ):
+        facts = [f"days_past_due={int(dpd)}"]
+        if int(broken) > 0:
+            facts.append(f"broken_promises={int(broken)}")
+        facts.append("last_payment_days=" + ("never" if pd.isna(paid) else str(max(int(paid), 0))))
+        code = str(contact).strip().lower()
+        if _CODE.match(code):
+            facts.append(f"last_contact={code}")
+        if bool(hardship):
+            facts.append("hardship=yes")
+        out.append(";".join(facts))
+    return out
 
 
 def _explain(row: Any, balance: float, base: float) -> str:
@@ -106,4 +144,4 @@ def _explain(row: Any, balance: float, base: float) -> str:
     )
 
 
-__all__ = ["COMPONENTS", "score_accounts"]
+__all__ = ["COMPONENTS", "score_accounts", "why_today_facts"]

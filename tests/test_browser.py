@@ -22,6 +22,7 @@ import pytest
 from folium.plugins import FastMarkerCluster
 
 from routeplan.present import read_plan_folder, write_dispatch_outputs
+from routeplan.present.map import MAP_BACKGROUND
 from tests.browser import PageLog, artifact, chromium, in_ci, missing_reason, serve_offline
 from tests.browser.fakeplan import make_plan_folder
 
@@ -47,10 +48,10 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small plan folder with its outputs written, names shown (the hostile one too)."""
+    """The small plan folder with its outputs written in English, names shown (the hostile one)."""
     folder = tmp_path_factory.mktemp("browser") / "plan"
     shutil.copytree(FIXTURE, folder)
-    write_dispatch_outputs(folder, show_names=True)
+    write_dispatch_outputs(folder, show_names=True, language="en")
     return folder
 
 
@@ -92,7 +93,7 @@ def test_map_loads_with_one_marker_per_visit(browser: Any, plan: Path) -> None:
     assert [label.strip() for label in labels] == [
         "张伟 (A01) · 4",
         "李娜 (A02) · 4",
-        "Dropped · 3",
+        "Not planned · 3",
     ]
     summary = page.locator(".rp-summary").inner_text()
     assert "Visits: 8 by 2 agents" in summary and "20.4 km" in summary
@@ -207,9 +208,116 @@ def test_large_map_stays_usable(browser: Any, tmp_path: Path) -> None:
     page.wait_for_timeout(300)
     page.screenshot(path=str(artifact("map_large.png")))
     assert page.locator(".rp-stop").count() == 300
-    clusters = page.locator(".marker-cluster").count()
+    clusters = page.locator(".rp-dropped-cluster").count()
     assert 0 < clusters < 200, "dropped accounts are clustered, not 2,000 separate markers"
     assert log.errors == [] and log.dialogs == []
     assert load_s < 30, f"map took {load_s:.1f} s to show its markers"
     _open_popup(page, "SZ-100150")
+    page.close()
+
+
+def test_not_planned_accounts_are_grey_unnumbered_clusters(browser: Any, tmp_path: Path) -> None:
+    """Clusters of dropped accounts are grey discs with no number; no coloured cluster is drawn."""
+    folder = make_plan_folder(tmp_path / "large", agents=5, visits=40, dropped=600)
+    write_dispatch_outputs(folder, language="en")
+    page, log = _open(browser, folder / "map.html")
+    page.wait_for_selector(".rp-dropped-cluster", timeout=30_000)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifact("map_not_planned.png")))
+    clusters = page.locator(".rp-dropped-cluster")
+    assert clusters.count() > 0 and page.locator(".marker-cluster").count() == 0
+    texts = clusters.all_inner_texts()
+    assert all(t.strip() == "" for t in texts), "no number on a cluster of dropped accounts"
+    title = clusters.first.locator("div").get_attribute("title") or ""
+    assert re.fullmatch(r"\d+ not planned", title), title
+    colours = clusters.evaluate_all(
+        "els => els.map(e => getComputedStyle(e.firstElementChild).borderTopColor)"
+    )
+    assert set(colours) == {"rgb(95, 95, 95)"}, "grey, never an agent's colour"
+    assert log.errors == [] and log.dialogs == []
+    page.close()
+
+
+def test_legend_scrolls_through_every_agent_and_collapses(browser: Any, tmp_path: Path) -> None:
+    """With 40 agents the legend scrolls to the last one, keeps its heading, and folds away."""
+    folder = make_plan_folder(tmp_path / "many", agents=40, visits=120, dropped=30)
+    write_dispatch_outputs(folder, language="en")
+    page, log = _open(browser, folder / "map.html", height=700)
+    page.wait_for_selector(".rp-stop", timeout=30_000)
+    legend = page.locator(".rp-legend")
+    heading = legend.locator("summary")
+    assert heading.inner_text().strip() == "Agents (40)"
+    listing = legend.locator(".rp-legend-list")
+    assert listing.locator(".rp-legend-agent").count() == 40
+    sizes = listing.evaluate("e => [e.scrollHeight, e.clientHeight]")
+    assert sizes[0] > sizes[1], "the list is longer than the box: it scrolls"
+    listing.evaluate("e => { e.scrollTop = e.scrollHeight; }")
+    last = listing.locator(".rp-legend-agent").last
+    assert "(SZ040)" in last.inner_text()
+    box = legend.bounding_box()
+    row = last.bounding_box()
+    top = heading.bounding_box()
+    assert box and row and top
+    assert box["y"] <= row["y"] and row["y"] + row["height"] <= box["y"] + box["height"] + 1
+    assert box["y"] <= top["y"], "the heading stays in view when the list is scrolled"
+    assert box["y"] + box["height"] <= 700, "the box fits the window"
+    page.screenshot(path=str(artifact("map_legend_scrolled.png")))
+    heading.click()
+    assert not listing.is_visible(), "clicking the heading folds the legend"
+    assert legend.bounding_box()["height"] < 40  # type: ignore[index]
+    assert log.errors == []
+    page.close()
+
+
+def test_offline_map_draws_with_no_network_at_all(browser: Any, tmp_path: Path) -> None:
+    """With --offline-assets the map draws from file:// with every other request refused."""
+    folder = tmp_path / "offline"
+    shutil.copytree(FIXTURE, folder)
+    write_dispatch_outputs(folder, offline_assets=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    refused: list[tuple[str, str]] = []
+    errors: list[str] = []
+
+    def block(route: Any) -> None:
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            refused.append((route.request.resource_type, route.request.url))
+            route.abort()
+
+    page.route("**/*", block)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto((folder / "map.html").as_uri())
+    page.wait_for_selector(".rp-stop", timeout=20_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifact("map_offline.png")))
+    assert errors == []
+    assert page.locator(".rp-stop").count() == len(_visits(folder))
+    assert page.locator("path.leaflet-interactive").count() == 2, "one route per agent"
+    assert page.locator(".rp-legend").is_visible() and page.locator(".rp-summary").is_visible()
+    assert {kind for kind, _ in refused} <= {"image"}, "only map tiles were asked of the network"
+    background = page.evaluate(
+        "getComputedStyle(document.querySelector('.folium-map')).backgroundColor"
+    )
+    r, g, b = (int(MAP_BACKGROUND[i : i + 2], 16) for i in (1, 3, 5))
+    assert background == f"rgb({r}, {g}, {b})", "a plain background where tiles cannot load"
+    _open_popup(page, "CN1001")
+    page.close()
+
+
+def test_chinese_sheet_renders_in_chinese(browser: Any, tmp_path: Path) -> None:
+    """A CN plan's sheet shows Chinese labels in a CJK font, outcome words beside their codes."""
+    folder = tmp_path / "zh"
+    shutil.copytree(FIXTURE, folder)
+    write_dispatch_outputs(folder)
+    page, log = _open(browser, folder / "sheets" / "A01.html", width=900, height=1200)
+    page.wait_for_load_state("load")
+    page.screenshot(path=str(artifact("sheet_A01_zh.png")), full_page=True)
+    body = page.locator("body").inner_text()
+    assert (
+        "外访路线单" in body and "部分还款 (partial_payment)" in body and "拜访结果（单选）" in body
+    )
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page.evaluate("document.fonts.check('12px \"Noto Sans CJK SC\"', '外访路线单')")
+    assert log.errors == [] and log.served == [] and log.stubbed == []
     page.close()

@@ -9,7 +9,7 @@ import pandas as pd
 from routeplan.checklist import RULES, Rule, build_checklist
 from routeplan.config import Config
 from routeplan.io.readers import read_accounts, read_agents
-from tests.conftest import TINY
+from tests.helpers import TINY
 
 DAY = dt.date(2026, 12, 1)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from routeplan.config import Config, load_config
+from routeplan.config import Config, config_from_dict, load_config
 from routeplan.errors import ConfigError
 
 
@@ -51,6 +51,9 @@ def test_toml_overrides(tmp_path: Path) -> None:
         ("[eligibility]\nmin_balance = 'lots'\n", "min_balance"),
         ("[scoring]\nlast_payment_bands = [[90, 0], [0, 1]]\n", "sorted"),
         ("not toml = = =\n", "not valid TOML"),
+        ('[output]\nlanguage = "fr"\n', "output.language must be one of zh, en"),
+        ("[output]\noffline_assets = 1\n", "output.offline_assets must be true or false"),
+        ("[output]\nlang = 'zh'\n", "unknown key(s) in [output]: lang"),
     ],
 )
 def test_bad_config_is_one_clear_error(tmp_path: Path, text: str, needle: str) -> None:
@@ -68,3 +71,23 @@ def test_replace_nested() -> None:
     assert c.jurisdiction == "US" and c.solver.time_limit_s == 5
     with pytest.raises(ConfigError):
         Config().replace(travel__circuity=0.5)
+
+
+def test_output_language_defaults_from_the_jurisdiction(tmp_path: Path) -> None:
+    """[output] language: empty means zh for CN and en elsewhere; a set value wins; any case."""
+    assert Config().output.language_for(Config().jurisdiction) == "zh"
+    assert Config().replace(jurisdiction="US").output.language_for("US") == "en"
+    assert Config().output.language_for("IN") == "en"
+    p = tmp_path / "routeplan.toml"
+    p.write_text('[output]\nlanguage = "EN"\noffline_assets = true\n', encoding="utf-8")
+    c = load_config(p)
+    assert c.output.language == "en" and c.output.offline_assets is True
+    assert c.output.language_for("CN") == "en"
+
+
+def test_to_dict_reads_back_as_the_same_config() -> None:
+    """Config.to_dict() round-trips through config_from_dict (plan_context.json relies on it)."""
+    cfg = Config().replace(jurisdiction="IE", solver__time_limit_s=7, eligibility__min_balance=5)
+    data = cfg.to_dict()
+    assert "tuning" not in data["solver"] and "log_search" not in data["solver"]
+    assert config_from_dict(data) == cfg

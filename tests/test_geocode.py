@@ -223,7 +223,7 @@ def test_not_found_rejects_row_with_reason(server: FakeNominatim) -> None:
         accounts, make_geocoder(_cfg(server.domain)), None, file="a.csv", row_numbers=[7, 9]
     )
     assert problems == [
-        RowProblem("a.csv", 7, "lat", f"address not found by geocoder: '{NOWHERE}'")
+        RowProblem("a.csv", 7, "lat", f"address not found by geocoder: '{NOWHERE}'", "A1")
     ]
     assert out["account_id"].tolist() == ["A2"]
     assert out.index.tolist() == [1], "index is kept so rows can be traced back"
@@ -423,7 +423,7 @@ def test_provider_none_rejects_without_geocoding(tmp_path: Path) -> None:
     accounts = _accounts(("A1", NANSHAN, 22.53, 113.95), ("A2", FUTIAN, None, None))
     out, problems = geocode_accounts(accounts, cfg, file="a.csv", row_numbers=[2, 3])
     assert out["account_id"].tolist() == ["A1"]
-    assert problems == [RowProblem("a.csv", 3, "lat", REASON_OFF)]
+    assert problems == [RowProblem("a.csv", 3, "lat", REASON_OFF, "A2")]
     assert not (tmp_path / "never.sqlite").exists()
 
 

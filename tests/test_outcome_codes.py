@@ -19,7 +19,7 @@ import pytest
 from routeplan import schema as S
 from routeplan.outcomes import validate_outcomes
 from routeplan.present import write_dispatch_outputs
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "plan_small"
 
@@ -45,7 +45,10 @@ def _outcome_boxes(plan: Path) -> list[str]:
 
 def _printed_codes(box: str) -> list[str]:
     """Return the codes printed next to a tick box in an outcome box, in order."""
-    return re.findall(r'<span class="box"></span>([^<]+)</span>', box)
+    # the words, then the code beside them: ``部分还款 (<code>partial_payment</code>)``
+    return re.findall(
+        r'<span data-code="([a-z_]+)"><span class="box"></span>[^<]*\(<code>\1</code>\)', box
+    )
 
 
 def _readme_codes() -> list[str]:

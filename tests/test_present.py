@@ -23,13 +23,16 @@ from routeplan.present.common import (
     file_stems,
     integer,
     is_settlement_item,
+    mask_address,
     mask_name,
     money,
     number,
 )
 from routeplan.present.exports import OUTCOME_TEMPLATE_COLUMNS, agent_itinerary
-from routeplan.present.map import build_map, render_map
+from routeplan.present.map import DROPPED_CLUSTER_CLASS, build_map, render_map
 from routeplan.present.sheets import build_index, build_sheet, navigation_links
+from routeplan.summary import PlanSummary
+from tests.browser.fakeplan import make_plan_folder
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plan_small"
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
@@ -140,7 +143,7 @@ def test_read_plan_folder_types_and_order(plan_dir: Path) -> None:
     assert itin["lat"].dtype == float and itin["stop_no"].dtype.kind == "i"
     assert itin.loc[itin["account_id"] == "CN1002", "address"].item() == HOSTILE_ADDRESS
     assert len(plan.dropped) == 4 and pd.isna(plan.dropped["lat"].iloc[3])
-    assert plan.agent_info("A03")["usable"] is False
+    assert plan.agent_info("A03").usable is False
 
 
 def test_read_plan_folder_missing_file(plan_dir: Path) -> None:
@@ -186,11 +189,16 @@ def test_read_plan_folder_bad_summary(plan_dir: Path) -> None:
 # --- map -------------------------------------------------------------------------------
 
 
-def _map_html(plan_dir: Path, *, show_names: bool = False) -> str:
-    """Return the rendered map of a plan folder."""
+def _map_html(plan_dir: Path, *, show_names: bool = False, language: str = "en") -> str:
+    """Return the rendered map of a plan folder (English labels unless ``language`` says)."""
     plan = read_plan_folder(plan_dir)
     fmap = build_map(
-        plan.itineraries, plan.dropped, plan.summary, plan.checklist, show_names=show_names
+        plan.itineraries,
+        plan.dropped,
+        plan.summary,
+        plan.checklist,
+        show_names=show_names,
+        language=language,
     )
     return render_map(fmap)
 
@@ -207,7 +215,7 @@ def test_map_has_one_marker_per_visit_and_layers(plan_dir: Path) -> None:
     ]
     assert len(labels) == 3
     assert labels[0].endswith("张伟 (A01) · 4") and labels[1].endswith("李娜 (A02) · 4")
-    assert labels[2].endswith("Dropped · 3"), "3 dropped accounts have coordinates"
+    assert labels[2].endswith("Not planned · 3"), "3 dropped accounts have coordinates"
     assert "4 visits · 12.7 km" in html
     assert "1 without coordinates" in html
     assert "L.markerClusterGroup" in html
@@ -273,12 +281,107 @@ def test_map_popup_content(plan_dir: Path) -> None:
         assert expected in text, expected
 
 
+@pytest.mark.parametrize(
+    ("address", "masked"),
+    [
+        ("深圳市龙岗区布吉路780号金域名苑19栋1503室", "深圳市龙岗区布吉路…"),
+        ("深圳市龙岗区坂雪岗大道1728号幸福花园12栋905室", "深圳市龙岗区坂雪岗大道…"),
+        ("深圳市南山区粤海街道科技园路1号", "深圳市南山区粤海街道科技园路…"),
+        ("深圳市福田区中山一路十八号", "深圳市福田区中山一路…"),
+        # road names with words that also name estates or buildings keep the road
+        ("深圳市南山区科苑路2554号天健花园23栋808室", "深圳市南山区科苑路…"),
+        ("北京市海淀区学院路30号", "北京市海淀区学院路…"),
+        ("深圳市南山区阳光小区科技路5号", "深圳市南山区…"),
+        ("北京市朝阳区建国路88号SOHO现代城A座1201", "北京市朝阳区建国路…"),
+        ("上海市黄浦区人民大道200号 (base)", "上海市黄浦区人民大道…"),
+        # no road with a number: only the administrative levels are kept
+        ("江苏省苏州市远郊15号", "江苏省苏州市…"),
+        ("深圳市南山区阳光小区5栋", "深圳市南山区…"),
+        ("深圳市南山区城市花园3栋2单元", "深圳市南山区…"),
+        ("台北市信義區信義路五段7號89樓", "台北市信義區…"),
+        # the room before the road: nothing can be kept safely
+        ("1503室, 布吉路780号", ""),
+        ("Flat 3, 221B Baker Street, London NW1 6XE", "Baker Street, London…"),
+        ("12 Main St, Springfield, IL 62704", "Main St, Springfield, IL…"),
+        ("Apt 4B, 350 5th Avenue, New York, NY 10118", "5th Avenue, New York, NY…"),
+        ("Unit 5/22 George St, Sydney NSW 2000", "George St, Sydney NSW…"),
+        ("Blk 123 Ang Mo Kio Ave 3 #12-34 Singapore 560123", "Ang Mo Kio Ave Singapore…"),
+        ("Room 12, 3/F, 88 Queen's Road Central, Hong Kong", "Queen's Road Central, Hong Kong…"),
+        ("Hauptstraße 5, 10115 Berlin", "Hauptstraße, Berlin…"),
+        ("Flat 502, Sai Residency, Plot 12, Sector 15, Navi Mumbai", "Sector, Navi Mumbai…"),
+        ("Baker Street, London", "Baker Street, London"),
+        # no street to anchor on: at most the broadest parts, else nothing
+        ("Springfield", ""),
+        (HOSTILE_NAME, ""),
+        (HOSTILE_ADDRESS, ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_mask_address(address: object, masked: str) -> None:
+    """Addresses keep district and road (or street and city), never house or room numbers."""
+    assert mask_address(address) == masked
+    assert not re.search(r"\d(?!th|st|nd|rd)", mask_address(address).replace("5th", ""))
+
+
+def test_map_masks_addresses_below_street_level(plan_dir: Path) -> None:
+    """Popups show the road, not the house number, unless show_names; sheets keep it all."""
+    html = _map_html(plan_dir)
+    assert "上海市黄浦区南京东路…" in html and "南京东路100号" not in html
+    assert "上海市黄浦区人民大道…" in html and "人民大道200号" not in html, "bases too"
+    assert "address hidden" in html, "an address with nothing safe to keep is hidden"
+    shown = _map_html(plan_dir, show_names=True)
+    assert "上海市黄浦区南京东路100号" in shown and "人民大道200号 (base)" in shown
+    assert "上海市黄浦区南京东路100号" in _sheet(plan_dir, "A01")
+
+
+def test_map_summary_compares_like_with_like(plan_dir: Path) -> None:
+    """Expected recovery planned vs eligible, balance planned vs eligible: one measure each."""
+    html = _map_html(plan_dir)
+    assert "Expected recovery: 59,748.06 planned of 68,488.06 eligible (87%)" in html
+    # no balance_eligible in this summary.json: planned + not planned (100,800.00)
+    assert "Balance: 463,200.50 planned of 564,000.50 eligible (82%)" in html
+    assert "of 463,200.50 balance" not in html, "recovery is not set against the balance"
+    summary = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
+    summary["balance_eligible"] = 926401
+    (plan_dir / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    assert "Balance: 463,200.50 planned of 926,401.00 eligible (50%)" in _map_html(plan_dir)
+
+
+def test_dropped_accounts_are_grey_and_never_numbered(plan_dir: Path) -> None:
+    """Not-planned markers and clusters are grey discs without numbers, labelled as such."""
+    html = _map_html(plan_dir)
+    assert "iconCreateFunction" in html and f"className: '{DROPPED_CLUSTER_CLASS}'" in html
+    assert "marker-cluster-small" not in html, "not markercluster's coloured, numbered icons"
+    assert "title=\"' + title + '\"" in html and '"{n} not planned"' in html
+    assert "cluster.getChildCount()" in html and "html: '<div title=" in html
+    assert re.search(r"className: 'rp-dropped', iconSize: \[12, 12\], html: '<div></div>'", html)
+    assert "Not planned (grey, no number) · 3" in html
+    assert "Not planned: CN3001" in html
+
+
+def test_legend_lists_every_agent_in_a_scrollable_collapsible_box(tmp_path: Path) -> None:
+    """With 30 agents the legend names all 30 in a scroll area inside a <details> box."""
+    folder = make_plan_folder(tmp_path / "large", agents=30, visits=90, dropped=50)
+    plan = read_plan_folder(folder)
+    html = render_map(build_map(plan.itineraries, plan.dropped, plan.summary, language="en"))
+    legend = re.search(r'<div class="rp-box rp-legend">(.*?)</details></div>', html, re.DOTALL)
+    assert legend is not None
+    box = legend.group(1)
+    assert box.startswith("<details open><summary>Agents (30)</summary>")
+    listing = re.search(r'<div class="rp-legend-list">(.*?)</div><div class="rp-legend-foot">', box)
+    assert listing is not None
+    assert listing.group(1).count('class="rp-legend-agent"') == 30
+    assert "SZ001" in listing.group(1) and "SZ030" in listing.group(1)
+    assert re.search(r"\.rp-legend-list \{ max-height: [^}]*overflow-y: auto", html)
+
+
 def test_map_with_empty_plan() -> None:
     """A plan with no rows still renders (centred at 0,0, no markers)."""
     itin = pd.DataFrame(
         columns=["agent_id", "stop_no", "kind", "lat", "lon", "travel_km", "travel_min", "balance"]
     )
-    html = render_map(build_map(itin, None, {"date": "2026-12-01"}))
+    html = render_map(build_map(itin, None, PlanSummary(date="2026-12-01")))
     assert _stop_markers(html) == 0
     assert "Visits: 0" in html
 
@@ -311,7 +414,8 @@ def test_sheet_content(plan_dir: Path) -> None:
     assert "@page { size: A4" in html and "break-inside: avoid" in html
     assert "Noto Sans CJK SC" in html
     for code in S.OUTCOME_CODES:
-        assert f"</span>{code}</span>" in html
+        assert f"(<code>{code}</code>)</span>" in html
+    assert '<span class="box"></span>Partial payment (<code>partial_payment</code>)' in html
     assert "Instalment plan: 24 months" in html and "24 x 5,208.35 per month" in html
     assert "Identify yourself" in html and "leave as soon as you are asked" in html
     assert "visits only 08:00-22:00 (CN)" in html
@@ -516,8 +620,8 @@ def test_dropped_account_moved_onto_a_route_is_drawn_once(plan_dir: Path) -> Non
     df.loc[1, "account_id"] = "CN3001"
     df.to_csv(plan_dir / "itineraries.csv", index=False)
     html = _map_html(plan_dir)
-    assert "Dropped: CN3001" not in html
-    assert "Dropped: CN3002" in html
+    assert "Not planned: CN3001" not in html
+    assert "Not planned: CN3002" in html
     assert _stop_markers(html) == VISITS
 
 
@@ -672,10 +776,11 @@ def test_summary_numbers_written_as_text_are_read(plan_dir: Path) -> None:
     summary["solver"]["runtime_s"] = "1.5"
     (plan_dir / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     plan = read_plan_folder(plan_dir)
-    assert plan.summary["travel_km"] == 1020.4 and plan.summary["solver"]["runtime_s"] == 1.5
-    write_dispatch_outputs(plan_dir)
+    assert plan.summary.solver is not None
+    assert plan.summary.travel_km == 1020.4 and plan.summary.solver.runtime_s == 1.5
+    write_dispatch_outputs(plan_dir, language="en")
     index = (plan_dir / "index.html").read_text(encoding="utf-8")
-    assert "1,020.4 km" in index and "1.50 s" in index and "Balance covered" not in index
+    assert "1,020.4 km" in index and "1.50 s" in index and "<th>Balance</th>" not in index
 
 
 def test_problem_rows_count_blank_lines_and_quoted_breaks(plan_dir: Path) -> None:

@@ -16,14 +16,14 @@ def test_large_plan_outputs_are_complete_and_quick(tmp_path: Path) -> None:
     """300 visits, 25 agents, 2,000 dropped: 25 sheets, 300 markers, written in seconds."""
     folder = make_plan_folder(tmp_path / "large", agents=25, visits=300, dropped=2000)
     started = time.perf_counter()
-    written = write_dispatch_outputs(folder)
+    written = write_dispatch_outputs(folder, language="en")
     elapsed_s = time.perf_counter() - started
     print(f"dispatch outputs for 300 visits / 25 agents / 2000 dropped: {elapsed_s:.2f} s")
 
     assert len(written) == 1 + 25 + 1 + 25 + 1
     html = (folder / "map.html").read_text(encoding="utf-8")
     assert len(re.findall(r'"className": "rp-stop"', html)) == 300
-    assert "Dropped: 2000 (40 without coordinates, not on the map)" in html
+    assert "Not planned: 2000 (40 without coordinates, not on the map)" in html
     template = pd.read_csv(folder / "outcomes_template.csv", dtype=str, keep_default_na=False)
     assert len(template) == 300 and template["account_id"].is_unique
     sheet = (folder / "sheets" / "SZ001.html").read_text(encoding="utf-8")

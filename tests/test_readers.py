@@ -13,7 +13,7 @@ from routeplan.io.readers import (
     read_accounts,
     read_agents,
 )
-from tests.conftest import TINY
+from tests.helpers import TINY
 
 HEADER = (
     "account_id,debtor_name,address,lat,lon,balance,days_past_due,contact_attempts_30d,"
@@ -218,3 +218,60 @@ def test_fifo_or_folder_is_refused(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(InputError, match="not a regular file"):
         read_accounts(fifo)
+
+
+def test_refused_account_rows_carry_their_account_id(tmp_path: Path) -> None:
+    """Each refused account row names its account_id, empty when the id itself is unusable.
+
+    A bad balance and both copies of a duplicated id give the id as read; an empty id, an id
+    holding a tab, and a row with more values than the header (columns cannot be told) give "".
+    """
+    rows = [
+        GOOD,
+        "B1,李四,地址,31.2,121.4,lots,100,3,,,\n",  # row 3: bad balance
+        ",李四,地址,31.2,121.4,1000,100,3,,,\n",  # row 4: empty id
+        '"T\t1",李四,地址,31.2,121.4,1000,100,3,,,\n',  # row 5: id with a tab
+        "D1,李四,地址,31.2,121.4,1000,100,3,,,\n",  # row 6: duplicate
+        "R1,李四,地址,31.2,121.4,1000,100,3,,,,extra\n",  # row 7: one value too many
+        "D1,王五,地址,31.2,121.4,2000,100,3,,,\n",  # row 8: duplicate
+        "Z1,李四,地址,0,0,1000,100,3,,,\n",  # row 9: 0,0 coordinates
+    ]
+    r = read_accounts(write(tmp_path, HEADER + "".join(rows)))
+    assert list(r.frame["account_id"]) == ["G1"]
+    got = [(p.row, p.column, p.record_id) for p in r.rejected]
+    assert got == [
+        (3, "balance", "B1"),
+        (4, "account_id", ""),
+        (5, "account_id", ""),
+        (6, "account_id", "D1"),
+        (7, "", ""),
+        (8, "account_id", "D1"),
+        (9, "lat", "Z1"),
+    ]
+    assert r.rejected[0].as_record() == {
+        "file": "accounts.csv",
+        "row": 3,
+        "column": "balance",
+        "problem": "'lots' is not a number",
+        "record_id": "B1",
+    }
+
+
+def test_refused_agent_rows_carry_their_agent_id(tmp_path: Path) -> None:
+    """A refused agent row names its agent_id: a bad shift, a bad cell, a duplicated id."""
+    rows = [
+        "OK,乙,31.2,121.4,09:00,17:00,,,,C,2027-01-01,,\n",
+        "X1,甲,31.2,121.4,17:00,09:00,,,,C,2027-01-01,,\n",  # row 3: shift ends before start
+        "X2,甲,north,121.4,09:00,17:00,,,,C,2027-01-01,,\n",  # row 4: bad base_lat
+        "X3,甲,31.2,121.4,09:00,17:00,,,,C,2027-01-01,,\n",  # row 5: duplicate
+        "X3,丙,31.2,121.4,09:00,17:00,,,,C,2027-01-01,,\n",  # row 6: duplicate
+    ]
+    r = read_agents(write(tmp_path, AGENT_HEADER + "".join(rows), name="agents.csv"))
+    assert list(r.frame["agent_id"]) == ["OK"]
+    got = [(p.row, p.column, p.record_id) for p in r.rejected]
+    assert got == [
+        (3, "shift_end", "X1"),
+        (4, "base_lat", "X2"),
+        (5, "agent_id", "X3"),
+        (6, "agent_id", "X3"),
+    ]

@@ -20,22 +20,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from routeplan.history_cli import _json_row, history_command, record_command, report_command
+from routeplan.history import report_json_row
+from routeplan.history_cli import history_command, record_command, report_command
 from routeplan.io.store import Store
 from routeplan.outcomes import validate_outcomes
-from tests.test_store import D1, make_plan
+from tests.helpers import D1, make_plan
 
 HEADER = "account_id,agent_id,visit_date,outcome,amount_paid,ptp_date,ptp_amount,notes\n"
 TODAY = "2026-12-01"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A history database holding the default plan of 2026-12-01 (A1, A2 by AG1; A3 by AG2)."""
-    path = tmp_path / "h.db"
-    with Store(path) as s:
-        s.save_plan(**make_plan())  # type: ignore[arg-type]
-    return path
 
 
 def write(path: Path, body: str, *, bom: bool = False) -> Path:
@@ -187,7 +179,8 @@ def test_record_stores_and_is_idempotent(tmp_path: Path, db: Path) -> None:
     with Store(db) as s:
         pd.testing.assert_frame_equal(before, s.outcomes())
     rejected = pd.read_csv(tmp_path / "out_rejected.csv", encoding="utf-8-sig")
-    assert list(rejected.columns) == ["file", "row", "column", "problem"] and rejected.empty
+    assert list(rejected.columns) == ["file", "row", "column", "problem", "record_id"]
+    assert rejected.empty
 
 
 def test_record_reads_spreadsheet_dates_like_the_inputs(tmp_path: Path, db: Path) -> None:
@@ -237,6 +230,34 @@ def test_record_rejects_and_flags(tmp_path: Path, db: Path) -> None:
     report = pd.read_csv(tmp_path / "mixed_rejected.csv", encoding="utf-8-sig")
     assert list(report["row"]) == [3, 4]
     assert list(report["column"]) == ["account_id", "ptp_date"]
+
+
+def test_record_rejection_report_names_the_account(tmp_path: Path, db: Path) -> None:
+    """NAME_rejected.csv gives each refused row's account_id after the contract's columns.
+
+    An unknown account is named as typed (so it can be found and corrected), a row with an
+    unknown agent by its account, and a row without an account_id has an empty record_id.
+    """
+    src = write(
+        tmp_path / "ids.csv",
+        """\
+        A1,AG1,2026-12-01,refused,,,,
+        NOPE,AG1,2026-12-01,refused,,,,
+        A2,AG7,2026-12-01,not_home,,,,
+        ,AG1,2026-12-01,refused,,,,
+        """,
+    )
+    res = run(record_command, str(src), "--db", str(db), "--today", TODAY)
+    assert res.exit_code == 0, res.output
+    report = pd.read_csv(
+        tmp_path / "ids_rejected.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False
+    )
+    assert list(report.columns) == ["file", "row", "column", "problem", "record_id"]
+    assert list(zip(report["row"], report["column"], report["record_id"], strict=True)) == [
+        ("3", "account_id", "NOPE"),
+        ("4", "agent_id", "A2"),
+        ("5", "account_id", ""),
+    ]
 
 
 def test_record_names_spreadsheet_rows(tmp_path: Path, db: Path) -> None:
@@ -291,7 +312,7 @@ def test_record_rejected_path_may_not_be_the_input(tmp_path: Path, db: Path) -> 
 
 def test_report_json_rows_have_no_nan_or_infinity() -> None:
     """Report rows become plain JSON: numpy scalars unwrapped, NaN and infinities null."""
-    row = _json_row(
+    row = report_json_row(
         {"agent_id": "AG1", "n": np.int64(3), "rate": np.float64("nan"), "km": math.inf, "x": 1.5}
     )
     assert row == {"agent_id": "AG1", "n": 3, "rate": None, "km": None, "x": 1.5}
@@ -546,26 +567,21 @@ def test_every_command_has_help_with_example(command: click.Command) -> None:
 
 # --- crashes and concurrency -------------------------------------------------------------
 
-#: runs ``record`` in a child process, pausing inside the transaction after N rows
+#: records a file in a child process, pausing inside the transaction after N rows
 SLOW_RECORD = """
-import sys, time, pathlib
-from routeplan.io import store as st
-from routeplan.history_cli import record_command
+import datetime as dt, pathlib, sys, time
+import routeplan
 
 flag, pause_after, sleep_s = pathlib.Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-original = st.Store._record_one
-done = 0
+src, db, today = sys.argv[4], sys.argv[5], dt.date.fromisoformat(sys.argv[6])
 
-def slow(self, *args, **kwargs):
-    global done
-    original(self, *args, **kwargs)
-    done += 1
+def pause(done, total):
     if done == pause_after:
         flag.write_text("inside the transaction")
         time.sleep(sleep_s)
 
-st.Store._record_one = slow
-record_command.main(sys.argv[4:])
+report = routeplan.record_outcomes(src, db, today=today, on_row=pause)
+print(f"{report.inserted} new")
 """
 
 
@@ -588,9 +604,7 @@ def _start_record(
             str(pause_after),
             str(sleep_s),
             str(src),
-            "--db",
             str(db),
-            "--today",
             TODAY,
         ],
         env=_child_env(),

@@ -9,7 +9,7 @@ import pytest
 from routeplan.config import ScoringConfig
 from routeplan.io.readers import read_accounts
 from routeplan.scoring import score_accounts
-from tests.conftest import TINY
+from tests.helpers import TINY
 
 DAY = dt.date(2026, 12, 1)
 
@@ -55,3 +55,21 @@ def test_never_paid_and_unknown_outcome() -> None:
     s = score_accounts(acc, DAY, ScoringConfig()).set_index("account_id")
     assert s.loc["ACC04", "pts_last_payment"] == -8
     assert s.loc["ACC04", "pts_contact_outcome"] == 0
+
+
+def test_why_today_lists_the_facts_behind_the_points() -> None:
+    """why_today names the facts (not the formula): ACC03 400 days, 2 broken, paid 30 days ago.
+
+    ACC02 has never paid, ACC13 declared hardship; an outcome that is not a code is left out.
+    """
+    acc = read_accounts(TINY / "accounts.csv").frame
+    acc.loc[acc["account_id"] == "ACC01", "last_contact_outcome"] = "<b>rang; twice</b>"
+    s = score_accounts(acc, DAY, ScoringConfig()).set_index("account_id")
+    assert s.loc["ACC03", "why_today"] == (
+        "days_past_due=400;broken_promises=2;last_payment_days=30;last_contact=ptp"
+    )
+    assert s.loc["ACC02", "why_today"] == (
+        "days_past_due=200;broken_promises=1;last_payment_days=never;last_contact=refused"
+    )
+    assert s.loc["ACC13", "why_today"].endswith(";hardship=yes")
+    assert s.loc["ACC01", "why_today"] == "days_past_due=120;last_payment_days=47"

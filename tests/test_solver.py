@@ -7,8 +7,18 @@ import time
 import numpy as np
 import pytest
 
-from routeplan.solver import solve
-from routeplan.solver.model import Problem, Result, SolveParams, Vehicle, Visit, route_cost
+from routeplan.execution import InProcessExecutor, ProcessExecutor
+from routeplan.solver import SearchOutcome, SolveStatus, solve
+from routeplan.solver.model import (
+    REQUIRED_PENALTY,
+    Problem,
+    Result,
+    SolveParams,
+    Vehicle,
+    Visit,
+    plan_cost,
+    route_cost,
+)
 from routeplan.solver.schedule import check_routes
 
 H = 3600
@@ -283,11 +293,14 @@ def test_solution_limit_stops_early() -> None:
 
 
 def test_progress_reports_lines() -> None:
-    """Progress receives one-line messages, including the construction."""
+    """Progress receives, as they happen, the one-line messages the result's log keeps.
+
+    At least two: the construction's plan and the end of the solve.
+    """
     lines: list[str] = []
     p = random_problem(40, 3, seed=3)
-    solve(p, SolveParams(time_limit_s=1.0), progress=lines.append)
-    assert any("construction" in line for line in lines)
+    r = solve(p, SolveParams(time_limit_s=1.0), progress=lines.append)
+    assert lines == list(r.log) and len(lines) >= 2
     assert all("\n" not in line for line in lines)
 
 
@@ -318,3 +331,79 @@ def test_impossible_visits_do_not_break_the_solve() -> None:
     assert r.dropped == (0, 1)
     assert r.routes[0].visits == (2,)
     assert [m for m in check_routes(p, r.routes) if not m.startswith("required")] == []
+
+
+def test_statuses_say_how_the_solve_ended() -> None:
+    """Empty, construction only (no time to search) and improved solves have their status."""
+    empty = solve(line_problem([0], [], [agent()]), FAST)
+    assert empty.status is SolveStatus.EMPTY and empty.status == "empty"
+    p = line_problem([0, 5000, 100], [visit("far", 1), visit("near", 2)], [agent()])
+    # 0.05 s leaves no time to search once the reserve is kept back
+    quick = solve(p, SolveParams(time_limit_s=0.05))
+    assert quick.status is SolveStatus.CONSTRUCTION and quick.engine == "construction"
+    assert_feasible(p, quick)
+    r = random_problem(40, 3, seed=3)
+    full = solve(r, SolveParams(time_limit_s=1.0))
+    assert full.status in {SolveStatus.FEASIBLE, SolveStatus.CONSTRUCTION}
+    assert {s.engine for s in full.searches} >= {"ortools"}
+
+
+def test_one_core_runs_no_second_search_and_still_plans() -> None:
+    """With an in-process executor only OR-Tools searches; the plan is as feasible."""
+    p = random_problem(40, 3, seed=3)
+    r = solve(p, SolveParams(time_limit_s=1.0), executor=InProcessExecutor())
+    assert_feasible(p, r)
+    ran = [s.engine for s in r.searches if s.outcome != SearchOutcome.DECLINED]
+    assert ran == ["ortools"]
+    assert r.engine == "construction+ortools"
+
+
+@pytest.mark.skipif(
+    "spawn" not in __import__("multiprocessing").get_all_start_methods(), reason="no spawn"
+)
+def test_second_search_runs_in_a_spawned_process() -> None:
+    """Where fork is unavailable the second search is spawned: it still answers and is checked."""
+    p = random_problem(40, 3, seed=3)
+    r = solve(p, SolveParams(time_limit_s=6.0), executor=ProcessExecutor("spawn"))
+    assert_feasible(p, r)
+    second = [s for s in r.searches if s.engine == "vroom+ortools"]
+    assert [s.outcome for s in second] in (
+        [SearchOutcome.KEPT],
+        [SearchOutcome.NOT_BETTER],
+    ), second
+
+
+def test_restrict_renumbers_vehicles_visits_and_skills() -> None:
+    """A part keeps the matrices; its vehicles, visits and allowed vehicles are renumbered."""
+    p = line_problem(
+        [0, 10, 20, 30],
+        [
+            visit("a", 1, allowed_vehicles=(0, 2)),
+            visit("b", 2),
+            visit("c", 3, allowed_vehicles=(0,)),
+        ],
+        [agent("x"), agent("y"), agent("z")],
+        capacity=(1, 2, 3),
+    )
+    part = p.restrict([2, 1], [2, 0])
+    assert [v.id for v in part.vehicles] == ["z", "y"] and part.capacity == (3, 2)
+    assert [v.id for v in part.visits] == ["c", "a"]
+    assert part.visits[0].allowed_vehicles == () and part.visits[1].allowed_vehicles == (0,)
+    assert part.distance_m is p.distance_m
+
+
+def test_one_cost_function_for_objective_and_comparisons() -> None:
+    """Travel out and back plus skipped prizes; a required visit weighs its penalty when asked.
+
+    Visits at 100 m (prize 7) and 300 m (required, prize 0); one vehicle at 0.
+    Serving only the first: 200 s of travel, the required one skipped.
+    """
+    p = line_problem(
+        [0, 100, 300], [visit("a", 1, prize=7), visit("r", 2, prize=0, required=True)], [agent()]
+    )
+    assert plan_cost(p, [[0]]) == 200
+    assert plan_cost(p, [[0]], required_penalty=REQUIRED_PENALTY) == 200 + REQUIRED_PENALTY
+    assert plan_cost(p, [[]]) == 7
+    assert plan_cost(p, [[1, 0]], vehicles=[0], visits=[0]) == 600
+    r = solve(p, FAST)
+    assert r.objective == route_cost(p, r.routes) == plan_cost(p, [r.routes[0].visits])

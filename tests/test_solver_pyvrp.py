@@ -1,15 +1,17 @@
-"""Tests of the PyVRP engine behind the solver boundary (``routeplan.solver.pyvrp_engine``)."""
+"""Tests of the PyVRP engine (``routeplan.solver.engines.PyVRPEngine``) and its use in ``solve``."""
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import sys
+import time
 from dataclasses import replace
 
 import pytest
 
-from routeplan.solver import parallel, solve
-from routeplan.solver.model import SolveParams
-from routeplan.solver.pyvrp_engine import pyvrp_routes, why_not
+from routeplan.execution import ProcessExecutor, cores
+from routeplan.solver import SearchOutcome, SearchReport, SolveParams, solve
+from routeplan.solver.engines import PyVRPEngine, Sequences
+from routeplan.solver.model import Problem
 from routeplan.solver.schedule import check_routes, time_route
 from tests.test_solver import H, agent, assert_feasible, line_problem, random_problem, visit
 
@@ -20,32 +22,14 @@ def _routes(problem, seqs):  # type: ignore[no-untyped-def]
     return routes
 
 
-def test_why_not_refuses_breaks_and_huge_matrices_accepts_skills(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Skills are translated; breaks, several windows (unless asked) and huge matrices are not."""
-    from routeplan.solver import pyvrp_engine
-
-    plain = line_problem([0, 100, 200], [visit("v1", 1), visit("v2", 2)], [agent("a"), agent("b")])
-    assert why_not(plain, [0, 1], [0, 1]) is None
-    lunch = line_problem(
-        [0, 100], [visit("v1", 1)], [agent("a", break_window=(12 * H, 13 * H), break_s=1800)]
+def pyvrp(
+    problem: Problem, seconds: float, start: Sequences | None = None, restrict: bool = True
+) -> Sequences | None:
+    """Return PyVRP's sequences for ``problem`` within ``seconds``."""
+    answer = PyVRPEngine(restrict_windows=restrict).solve(
+        problem, SolveParams(), start, time.perf_counter() + seconds
     )
-    assert why_not(lunch, [0], [0]) == "vehicle a has a break"
-    skill = line_problem(
-        [0, 100], [visit("v1", 1, allowed_vehicles=(1,))], [agent("a"), agent("b")]
-    )
-    assert why_not(skill, [0, 1], [0]) is None
-    two = line_problem(
-        [0, 100], [visit("v1", 1, windows=((9 * H, 10 * H), (14 * H, 15 * H)))], [agent("a")]
-    )
-    assert why_not(two, [0], [0]) == "visit v1 has several windows"
-    assert why_not(two, [0], [0], restrict_windows=True) is None
-    # two classes (a may not serve v1, b may) over 2 locations: 2 x 2 x 4 x 8 = 128 bytes
-    monkeypatch.setattr(pyvrp_engine, "MAX_MATRIX_BYTES", 127)
-    assert "2 vehicle classes" in (why_not(skill, [0, 1], [0]) or "")
-    monkeypatch.setattr(pyvrp_engine, "MAX_MATRIX_BYTES", 128)
-    assert why_not(skill, [0, 1], [0]) is None
+    return None if answer is None else answer.sequences
 
 
 def test_skills_send_each_visit_to_an_allowed_vehicle() -> None:
@@ -56,7 +40,7 @@ def test_skills_send_each_visit_to_an_allowed_vehicle() -> None:
         visit("only-a", 2, allowed_vehicles=(0,)),
     ]
     problem = line_problem([0, 100, 200, 5000], visits, [agent("a", node=0), agent("b", node=3)])
-    seqs = pyvrp_routes(problem, [0, 1], range(3), time_limit_s=1.0)
+    seqs = pyvrp(problem, 1.0)
     assert seqs is not None
     assert 1 in seqs[1] and 2 in seqs[0]
     assert check_routes(problem, _routes(problem, seqs)) == []
@@ -76,7 +60,7 @@ def test_prizes_windows_and_capacity_by_hand() -> None:
         visit("third", 3),
     ]
     problem = line_problem(xs, visits, [agent("a", max_visits=2), agent("b", max_visits=2)])
-    seqs = pyvrp_routes(problem, [0, 1], range(4), time_limit_s=1.0)
+    seqs = pyvrp(problem, 1.0)
     assert seqs is not None
     routes = _routes(problem, seqs)
     assert check_routes(problem, routes) == []
@@ -96,8 +80,8 @@ def test_two_windows_become_the_one_that_fits_the_shifts() -> None:
     """
     visits = [visit("two", 1, windows=((6 * H, 7 * H + 1800), (14 * H, 15 * H)))]
     problem = line_problem([0, 100], visits, [agent("a")])
-    seqs = pyvrp_routes(problem, [0], [0], time_limit_s=0.5)
-    assert seqs == [[0]]
+    seqs = pyvrp(problem, 0.5)
+    assert seqs == ((0,),)
     (route,) = _routes(problem, seqs)
     assert 14 * H <= route.service_start_s[0] <= 15 * H
 
@@ -106,8 +90,7 @@ def test_a_warm_start_keeps_its_window() -> None:
     """When the warm start serves a two-window visit, PyVRP gets that window."""
     visits = [visit("two", 1, windows=((9 * H, 10 * H), (14 * H, 17 * H)))]
     problem = line_problem([0, 100], visits, [agent("a", end=11 * H)])
-    seqs = pyvrp_routes(problem, [0], [0], time_limit_s=0.5, initial=[[0]])
-    assert seqs == [[0]]
+    assert pyvrp(problem, 0.5, start=((0,),)) == ((0,),)
 
 
 def test_prizes_far_above_pyvrp_default_penalty_cap_still_give_a_feasible_plan() -> None:
@@ -119,74 +102,87 @@ def test_prizes_far_above_pyvrp_default_penalty_cap_still_give_a_feasible_plan()
     """
     visits = [visit(f"v{i}", i, prize=10**7) for i in (1, 2, 3)]
     problem = line_problem([0, 100, 200, 300], visits, [agent("a", max_visits=2)])
-    seqs = pyvrp_routes(problem, [0], range(3), time_limit_s=1.0)
+    seqs = pyvrp(problem, 1.0)
     assert seqs is not None and len(seqs[0]) == 2
     assert check_routes(problem, _routes(problem, seqs)) == []
 
 
 def test_warm_start_and_subsets_of_vehicles_and_visits() -> None:
-    """Only the given vehicles and visits are searched, from a given start."""
+    """Only the given vehicles and visits are searched (``Problem.restrict``), from a start."""
     problem = line_problem(
         [0, 100, 200, 300, 0],
         [visit("v1", 1), visit("v2", 2), visit("v3", 3)],
         [agent("a", node=0), agent("b", node=4)],
     )
-    seqs = pyvrp_routes(problem, [1], [0, 2], time_limit_s=0.5, initial=[[2, 0]])
+    part = problem.restrict([1], [0, 2])  # vehicle b; visits v1 and v3 (numbered 0 and 1)
+    seqs = pyvrp(part, 0.5, start=((1, 0),))
     assert seqs is not None and len(seqs) == 1
-    assert sorted(seqs[0]) == [0, 2]
+    assert sorted(seqs[0]) == [0, 1]
 
 
 def test_required_visits_are_all_served() -> None:
     """Required visits have no skip option."""
     visits = [visit(f"v{i}", i, prize=0, required=True) for i in (1, 2, 3)]
     problem = line_problem([0, 1000, 2000, 3000], visits, [agent("a"), agent("b")])
-    seqs = pyvrp_routes(problem, [0, 1], range(3), time_limit_s=0.5)
+    seqs = pyvrp(problem, 0.5)
     assert seqs is not None
     assert sorted(v for s in seqs for v in s) == [0, 1, 2]
 
 
-needs_fork = pytest.mark.skipif(
-    "fork" not in mp.get_all_start_methods() or parallel.cores() < 2,
-    reason="fork or a second core unavailable",
-)
+needs_two_cores = pytest.mark.skipif(cores() < 2, reason="a second core is unavailable")
 
 
-@needs_fork
+def declined(result, reason: str) -> bool:  # type: ignore[no-untyped-def]
+    """Return True when ``result`` records PyVRP declined for ``reason``."""
+    return SearchReport("pyvrp", SearchOutcome.DECLINED, reason) in result.searches
+
+
+def ran(result, engine: str) -> bool:  # type: ignore[no-untyped-def]
+    """Return True when ``engine`` ran as a search of ``result`` (kept, not better or no plan)."""
+    return any(s.engine == engine and s.outcome != SearchOutcome.DECLINED for s in result.searches)
+
+
+@needs_two_cores
 def test_solve_runs_pyvrp_beside_ortools_and_keeps_a_valid_plan() -> None:
-    """On a day without breaks or skills the second core runs PyVRP; the result is checked."""
+    """On a day without breaks the second core runs PyVRP; the result is checked."""
     day = random_problem(120, 6, seed=3)
     problem = replace(
         day,
         visits=tuple(replace(v, allowed_vehicles=None) for v in day.visits),
         vehicles=tuple(replace(k, break_window=None, break_s=0) for k in day.vehicles),
     )
-    result = solve(problem, SolveParams(time_limit_s=3.0, second_engine="pyvrp"))
-    assert any("PyVRP" in line and "started" in line for line in result.log)
+    params = SolveParams(time_limit_s=3.0, second_engine="pyvrp")
+    result = solve(problem, params, executor=ProcessExecutor())
+    assert ran(result, "pyvrp")
     assert_feasible(problem, result)
     assert result.engine in {"pyvrp", "construction+ortools"}
     # by default the two-window visits keep PyVRP out
-    result = solve(problem, SolveParams(time_limit_s=1.0))
-    assert any("not PyVRP" in line and "several windows" in line for line in result.log)
+    result = solve(problem, SolveParams(time_limit_s=1.0), executor=ProcessExecutor())
+    two = next(v.id for v in problem.visits if len(v.windows) > 1)
+    assert declined(result, f"visit {two} has several windows")
+    assert not ran(result, "pyvrp")
 
 
-@needs_fork
+@needs_two_cores
 def test_solve_with_breaks_says_why_pyvrp_is_not_used() -> None:
-    """A day with lunch breaks keeps OR-Tools as the second search and says why."""
+    """A day with lunch breaks keeps OR-Tools (from VROOM's routes) as the second search."""
     problem = random_problem(60, 4, seed=5)
-    result = solve(problem, SolveParams(time_limit_s=2.0))
-    assert any("not PyVRP" in line and "has a break" in line for line in result.log)
+    result = solve(problem, SolveParams(time_limit_s=2.0), executor=ProcessExecutor())
+    assert declined(result, "vehicle a0 has a break")
+    assert ran(result, "vroom+ortools")
     assert_feasible(problem, result)
 
 
-@needs_fork
+@needs_two_cores
 def test_solve_uses_pyvrp_on_a_day_with_skills_two_windows_and_two_speeds() -> None:
     """Without breaks, PyVRP searches a day with skills, two windows and two speeds."""
     day = random_problem(120, 6, seed=5)
     problem = replace(
         day, vehicles=tuple(replace(k, break_window=None, break_s=0) for k in day.vehicles)
     )
-    result = solve(problem, SolveParams(time_limit_s=3.0, second_engine="pyvrp"))
-    assert any("PyVRP" in line and "started" in line for line in result.log)
+    params = SolveParams(time_limit_s=3.0, second_engine="pyvrp")
+    result = solve(problem, params, executor=ProcessExecutor())
+    assert ran(result, "pyvrp")
     assert_feasible(problem, result)
 
 
@@ -194,13 +190,11 @@ def test_without_pyvrp_installed_the_second_search_is_ortools(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """When PyVRP cannot be imported, the solve says so and still returns a checked plan."""
-    from routeplan.solver import pyvrp_engine
-
-    monkeypatch.setattr(pyvrp_engine, "available", lambda: False)
+    monkeypatch.setitem(sys.modules, "pyvrp", None)
     problem = line_problem([0, 100, 200], [visit("v1", 1), visit("v2", 2)], [agent("a")])
-    assert why_not(problem, [0], [0, 1]) == "pyvrp is not installed"
+    assert PyVRPEngine().supports(problem) == "pyvrp is not installed"
     result = solve(problem, SolveParams(time_limit_s=1.5))
-    assert any("not PyVRP (pyvrp is not installed)" in line for line in result.log)
+    assert declined(result, "pyvrp is not installed")
     assert result.engine != "pyvrp"
     assert_feasible(problem, result)
 
@@ -209,7 +203,7 @@ def test_second_engine_ortools_keeps_pyvrp_out() -> None:
     """``second_engine="ortools"`` never starts PyVRP; an unknown engine is refused."""
     problem = line_problem([0, 100, 200], [visit("v1", 1), visit("v2", 2)], [agent("a")])
     result = solve(problem, SolveParams(time_limit_s=1.5, second_engine="ortools"))
-    assert any("not PyVRP (second_engine is 'ortools')" in line for line in result.log)
+    assert declined(result, "second_engine is 'ortools'")
     assert result.engine != "pyvrp"
     assert_feasible(problem, result)
     with pytest.raises(ValueError, match="second_engine"):

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from routeplan.cli import main
-from routeplan.travel import OsrmModel, Points, TravelProfile
+from routeplan.travel import OsrmModel, Points, ServiceSettings, TravelProfile
 from routeplan.travel.base import TravelError, TravelUnavailable
 from routeplan.travel.osrm_engine import free_port
 from tests.osrm_support import MAIN, write_day
@@ -75,7 +75,7 @@ def url(server: ThreadingHTTPServer) -> str:
 
 def test_http_500_is_retried_then_one_line(stand_in: ThreadingHTTPServer) -> None:
     """HTTP 500: tried 1 + retries times, then TravelUnavailable naming the server and the error."""
-    model = OsrmModel({"car": url(stand_in)}, retries=2)
+    model = OsrmModel({"car": url(stand_in)}, service=ServiceSettings(retries=2))
     with pytest.raises(TravelUnavailable) as err:
         model.matrix(TWO, CAR)
     assert stand_in.hits == 3  # type: ignore[attr-defined]
@@ -87,7 +87,7 @@ def test_http_500_is_retried_then_one_line(stand_in: ThreadingHTTPServer) -> Non
 def test_slow_answer_times_out(stand_in: ThreadingHTTPServer) -> None:
     """An answer slower than timeout_s is a failure of the service, said in one line."""
     stand_in.mode = "slow"  # type: ignore[attr-defined]
-    model = OsrmModel({"car": url(stand_in)}, timeout_s=0.3, retries=0)
+    model = OsrmModel({"car": url(stand_in)}, service=ServiceSettings(timeout_s=0.3, retries=0))
     t0 = time.perf_counter()
     with pytest.raises(TravelUnavailable, match=r"no answer within timeout_s 0.3 s"):
         model.matrix(TWO, CAR)
@@ -100,21 +100,21 @@ def test_malformed_json(stand_in: ThreadingHTTPServer) -> None:
     with pytest.raises(
         TravelUnavailable, match="request failed after 1 attempt: the answer is not"
     ):
-        OsrmModel({"car": url(stand_in)}, retries=0).matrix(TWO, CAR)
+        OsrmModel({"car": url(stand_in)}, service=ServiceSettings(retries=0)).matrix(TWO, CAR)
 
 
 def test_ok_answer_without_a_table(stand_in: ThreadingHTTPServer) -> None:
     """'Ok' without durations is a malformed table answer."""
     stand_in.mode = "empty"  # type: ignore[attr-defined]
     with pytest.raises(TravelUnavailable, match="malformed table answer"):
-        OsrmModel({"car": url(stand_in)}, retries=0).matrix(TWO, CAR)
+        OsrmModel({"car": url(stand_in)}, service=ServiceSettings(retries=0)).matrix(TWO, CAR)
 
 
 def test_refused_request_is_not_retried(stand_in: ThreadingHTTPServer) -> None:
     """A 400 (table too big for the server) is a settings problem: no retry, one line."""
     stand_in.mode = "toobig"  # type: ignore[attr-defined]
     with pytest.raises(TravelError) as err:
-        OsrmModel({"car": url(stand_in)}, retries=3).matrix(TWO, CAR)
+        OsrmModel({"car": url(stand_in)}, service=ServiceSettings(retries=3)).matrix(TWO, CAR)
     assert not isinstance(err.value, TravelUnavailable)
     assert stand_in.hits == 1  # type: ignore[attr-defined]
     assert "refused the request (HTTP 400 TooBig: Too many table coordinates)" in str(err.value)
@@ -123,7 +123,7 @@ def test_refused_request_is_not_retried(stand_in: ThreadingHTTPServer) -> None:
 def test_connection_refused() -> None:
     """Nobody listening: 'cannot connect', after the retries."""
     port = free_port()
-    model = OsrmModel({"car": f"http://127.0.0.1:{port}"}, retries=1)
+    model = OsrmModel({"car": f"http://127.0.0.1:{port}"}, service=ServiceSettings(retries=1))
     with pytest.raises(TravelUnavailable, match=r"failed after 2 attempts: cannot connect \("):
         model.matrix(TWO, CAR)
 

@@ -13,7 +13,7 @@ from routeplan.errors import InputError
 from routeplan.travel import MatrixFileModel, Points, TravelProfile
 from routeplan.travel.base import TravelError
 from routeplan.travel.haversine import haversine_m
-from tests.test_cli_plan import check, plan, read
+from tests.helpers import check_tiny, plan_tiny, read_out
 
 
 def write_matrix(tiny: Path, path: Path, *, leave_out: str = "ACC13") -> pd.DataFrame:
@@ -42,12 +42,12 @@ def test_plan_and_check_with_a_matrix_file(tiny_dir: Path, tmp_path: Path) -> No
     matrix = tmp_path / "matrix.csv"
     frame = write_matrix(tiny_dir, matrix).set_index(["from_id", "to_id"])
     out = tmp_path / "plan"
-    res = plan(tiny_dir, out, "--travel", f"matrix:{matrix}")
+    res = plan_tiny(tiny_dir, out, "--travel", f"matrix:{matrix}")
     assert res.exit_code == 0, res.output
-    dropped = read(out, "dropped.csv").set_index("account_id")
+    dropped = read_out(out, "dropped.csv").set_index("account_id")
     assert dropped.loc["ACC13", "reason"] == "no_road_route"
     assert dropped.loc["ACC13", "detail"] == "ACC13 is not in the matrix file matrix.csv"
-    itin = read(out, "itineraries.csv")
+    itin = read_out(out, "itineraries.csv")
     for agent_id, rows in itin[itin["kind"] != "break"].groupby("agent_id"):
         ids = [
             a if k == "visit" else f"{'base' if k == 'start' else 'end'}:{agent_id}"
@@ -59,13 +59,13 @@ def test_plan_and_check_with_a_matrix_file(tiny_dir: Path, tmp_path: Path) -> No
     travel = json.loads((out / "summary.json").read_text())["travel"]
     assert travel["provider"] == "matrix" and travel["file"] == str(matrix)
     assert len(travel["sha256"]) == 64
-    res = check(tiny_dir, out)
+    res = check_tiny(tiny_dir, out)
     assert res.exit_code == 0 and "matrix travel times" in res.output, res.output
     # straight lines are faster than the file's 2 s per metre: the plan still holds, and a
     # file twice as slow again shows each late arrival
     slower = tmp_path / "slower.csv"
     frame.assign(duration_s=frame["duration_s"] * 2).reset_index().to_csv(slower, index=False)
-    res = check(tiny_dir, out, "--travel", f"matrix:{slower}")
+    res = check_tiny(tiny_dir, out, "--travel", f"matrix:{slower}")
     assert res.exit_code == 1 and "min late" in res.output
 
 
@@ -74,19 +74,19 @@ def test_check_refuses_a_changed_matrix_file(tiny_dir: Path, tmp_path: Path) -> 
     matrix = tmp_path / "matrix.csv"
     write_matrix(tiny_dir, matrix)
     out = tmp_path / "plan"
-    assert plan(tiny_dir, out, "--travel", f"matrix:{matrix}").exit_code == 0
+    assert plan_tiny(tiny_dir, out, "--travel", f"matrix:{matrix}").exit_code == 0
     with matrix.open("a") as fh:
         fh.write("ACC99,ACC98,1,1\n")
-    res = check(tiny_dir, out)
+    res = check_tiny(tiny_dir, out)
     assert res.exit_code == 1 and "which has changed since" in res.output
     matrix.unlink()
-    res = check(tiny_dir, out)
+    res = check_tiny(tiny_dir, out)
     assert res.exit_code == 1
     assert res.output.endswith(
         f"the plan was made with matrix:{matrix}, which is not found from here; "
         "give --travel with the file's path\n"
     )
-    assert check(tiny_dir, out, "--travel", "haversine").exit_code == 0
+    assert check_tiny(tiny_dir, out, "--travel", "haversine").exit_code == 0
 
 
 @pytest.mark.parametrize(

@@ -222,15 +222,15 @@ def test_travel_mode_column_is_read_and_checked(tmp_path: Path) -> None:
 
 def test_check_survives_a_place_out_of_range(tiny_dir: Path, tmp_path: Path) -> None:
     """An edited itinerary with latitude 95: violations in lines, no traceback."""
-    from tests.test_cli_plan import check, plan, read
+    from tests.helpers import check_tiny, plan_tiny, read_out
 
     out = tmp_path / "plan"
-    assert plan(tiny_dir, out).exit_code == 0
-    itin = read(out, "itineraries.csv")
+    assert plan_tiny(tiny_dir, out).exit_code == 0
+    itin = read_out(out, "itineraries.csv")
     first = itin.index[itin["kind"] == "visit"][0]
     itin.loc[first, "lat"] = "95"
     itin.to_csv(out / "itineraries.csv", index=False)
-    res = check(tiny_dir, out)
+    res = check_tiny(tiny_dir, out)
     assert res.exit_code == 1
     account = itin.loc[first, "account_id"]
     assert f"account {account}: [travel] no road route from the previous stop: lat/lon out of " in (

@@ -4,12 +4,12 @@ Written by ``routeplan plan`` when a road travel model was used; the map
 draws these paths instead of straight segments (only for agents whose stops
 still match, see :func:`routeplan.travel.day.road_paths`). A plan made on
 straight lines has no such file, and a stale one is removed when the plan
-folder is written again.
+folder is written again (unless changed by hand).
 """
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +19,16 @@ from routeplan.io.safe import read_json, write_json_atomic
 ROUTES_FILE = "routes.geojson"
 
 
-def write_routes(plan_dir: Path, routes: dict[str, Any] | None) -> list[Path]:
-    """Write ``routes.geojson`` (or remove an old one when there are no road paths)."""
-    path = plan_dir / ROUTES_FILE
+def write_routes(plan_dir: Path, routes: Mapping[str, Any] | None) -> list[Path]:
+    """Write ``routes.geojson``; nothing when there are no road paths.
+
+    An old file routeplan wrote is then removed with the folder's other stale
+    files (:meth:`routeplan.io.manifest.PlanFiles.remove_stale`), never one
+    changed by hand.
+    """
     if routes is None:
-        if path.is_file() and not path.is_symlink():
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
         return []
-    return [write_json_atomic(path, routes)]
+    return [write_json_atomic(plan_dir / ROUTES_FILE, dict(routes))]
 
 
 def read_routes(plan_dir: Path) -> dict[str, Any] | None:

@@ -66,6 +66,129 @@ def display_name(name: Any, *, show_names: bool) -> str:
     return text(name).strip() if show_names else mask_name(name)
 
 
+#: marks what :func:`mask_address` removed
+MASKED = "…"
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+#: a road name ending, right before its house number (``布吉路780号``, ``中山一路十八号``)
+_CN_ROAD = re.compile(
+    r"(?:大道|大街|路|街|道|巷|弄|胡同)(?=\s*(?:[0-9０-９]|[一二三四五六七八九十百千零〇两]+\s*[号號]))"
+)
+#: one administrative level: province, city, district, county, town, sub-district
+_CN_ADMIN = re.compile(
+    r"[\u3400-\u9fff]{2,12}?(?:特别行政区|自治区|自治州|地区|街道|省|市|州|盟|区|區|县|縣|旗|镇|鎮|乡|鄉)"
+)
+#: compounds that end like a district but lie below street level (estates, campuses)
+_CN_NOT_ADMIN = ("小区", "园区", "社区", "校区", "景区", "厂区", "住宅区", "新区花园")
+#: what gives away a building, a unit or a number before the road (``1503室, 布吉路…``);
+#: words that also name roads (科苑路, 花园路, 学院路, 鼓楼大街) are not in it
+_CN_DETAIL = re.compile(
+    r"[0-9０-９#＃]|栋|幢|单元|室|号|號|小区|大厦|公寓|(?i:room|flat|unit|apt|suite|floor|block|blk)"
+)
+
+
+def mask_address(address: Any) -> str:
+    """Return an address cut to street level, followed by ``…`` when detail was removed.
+
+    Chinese addresses (any CJK character) keep the administrative levels and
+    the road (``深圳市龙岗区布吉路780号金域名苑19栋1503室`` ->
+    ``深圳市龙岗区布吉路…``); without a road followed by its number, only the
+    province/city/district levels. Other addresses keep the street name and
+    what follows it (city, region), without house, flat, unit or room numbers
+    or postcodes (``Flat 3, 221B Baker Street, London NW1 6XE`` -> ``Baker
+    Street, London…``). When in doubt more is masked: an address nothing can
+    safely be kept of gives ``""``.
+    """
+    value = " ".join(text(address).split())
+    if not value:
+        return ""
+    kept = _mask_cn(value) if _CJK.search(value) else _mask_western(value)
+    if kept == value:
+        return kept
+    return f"{kept}{MASKED}" if kept else ""
+
+
+def _cn_admin(value: str) -> str:
+    """Return the leading administrative levels of a Chinese address (``深圳市龙岗区``)."""
+    end = 0
+    while True:
+        match = _CN_ADMIN.match(value, end)
+        if match is None or match.group(0).endswith(_CN_NOT_ADMIN):
+            return value[:end]
+        end = match.end()
+
+
+def _mask_cn(value: str) -> str:
+    """Return a Chinese address up to its road (or its administrative levels)."""
+    admin = _cn_admin(value)
+    road = _CN_ROAD.search(value, len(admin))
+    if road is not None:
+        street = value[len(admin) : road.end()]
+        if street.strip() and not _CN_DETAIL.search(street):
+            return value[: road.end()].strip()
+    return admin
+
+
+_WORD = r"(?:^|(?<=[\s.]))"
+_STREET_WORD = re.compile(
+    _WORD + r"(?:street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|boulevard|blvd|way|place|pl|"
+    r"court|ct|terrace|tce|crescent|cres|close|highway|hwy|parkway|pkwy|square|sq|row|walk|"
+    r"marg|path|gardens|grove|mews|circle|cir|trail|alley|quay|strasse|straße|weg|gasse|"
+    r"rue|calle|via|avenida|rua|vej|gade|laan|straat)\.?(?=$|[\s,])"
+    # German, Dutch and Nordic street names are one word: Hauptstraße, Kalverstraat
+    r"|\w(?:straße|strasse|str\.|weg|gasse|platz|allee|damm|straat|gracht|gatan|vägen|vej|gade)"
+    r"(?=$|[\s,])",
+    re.IGNORECASE,
+)
+_UNIT_WORD = re.compile(
+    r"^(?:flat|apt|apartment|unit|suite|ste|room|rm|floor|fl|level|lvl|lot|plot|bldg|"
+    r"building|block|blk|house|no|number|po|box|door|stair|apto|piso)\.?$",
+    re.IGNORECASE,
+)
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)\.?$", re.IGNORECASE)
+
+
+def _mask_western(value: str) -> str:
+    """Return a Western address from its street name on, without numbers or unit words."""
+    parts = [p.strip() for p in re.split(r"[,;\n]", value) if p.strip()]
+    street = next((i for i, p in enumerate(parts) if _STREET_WORD.search(p)), None)
+    if street is None:
+        # No street to anchor on: keep only the broadest levels (city, region).
+        keep = parts[-2:] if len(parts) >= 3 else parts[-1:] if len(parts) == 2 else []
+        cleaned = [_clean_words(p.split()) for p in keep]
+    else:
+        words = parts[street].split()
+        at = next(i for i, w in enumerate(words) if _STREET_WORD.search(w))
+        # The street name starts after the last number (the house number) before it.
+        numbered = [i for i in range(at) if _has_number(words[i])]
+        start = numbered[-1] + 1 if numbered else 0
+        cleaned = [_clean_words(words[start:])]
+        cleaned += [_clean_words(p.split()) for p in parts[street + 1 :]]
+    return ", ".join(c for c in cleaned if c)
+
+
+def _has_number(word: str) -> bool:
+    """Return True for a word with a digit that is not an ordinal street name (``5th``)."""
+    return bool(re.search(r"\d", word)) and not _ORDINAL.match(word)
+
+
+def _clean_words(words: list[str]) -> str:
+    """Drop numbers, ``#12-34`` and unit words with the identifier after them."""
+    out: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            if _has_number(word) or len(word) <= 2:
+                continue
+        if _UNIT_WORD.match(word):
+            skip = True
+            continue
+        if _has_number(word) or word.startswith("#"):
+            continue
+        out.append(word)
+    return " ".join(out).strip(" -/")
+
+
 # --- numbers -------------------------------------------------------------------------
 
 
@@ -229,21 +352,3 @@ def checklist_for(
 ) -> list[Mapping[Any, Any]]:
     """Return the checklist of one stop; rows without an agent id apply to any agent."""
     return list(groups.get((account_id, agent_id), [])) + list(groups.get((account_id, ""), []))
-
-
-# --- reasons -------------------------------------------------------------------------
-
-#: Plain-language text for the dropped reason codes in :mod:`routeplan.schema`.
-DROPPED_REASON_TEXT = {
-    "no_agent_with_skill": "no agent today has the skill or language needed",
-    "windows_outside_shifts_and_legal_hours": "visit windows fall outside shifts and legal hours",
-    "cannot_reach_and_return_within_shift": "cannot be reached and returned from within a shift",
-    "lower_value_than_planned_visits": "lower value than the visits planned instead",
-    "no_usable_agent": "no agent with a valid credential today",
-}
-
-
-def reason_text(code: Any) -> str:
-    """Return the plain-language text of a dropped reason code (the code itself if unknown)."""
-    key = text(code).strip()
-    return DROPPED_REASON_TEXT.get(key, key.replace("_", " "))

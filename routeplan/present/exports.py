@@ -51,7 +51,7 @@ def outcomes_template(itineraries: pd.DataFrame) -> pd.DataFrame:
     ``outcome``, ``amount_paid``, ``ptp_date``, ``ptp_amount`` and ``notes`` are
     for the agent. Rows follow the agents' visit order.
     """
-    visits = itineraries[itineraries["kind"] == schema.KIND_VISIT].copy()
+    visits = itineraries[itineraries[schema.KIND] == schema.EventKind.VISIT].copy()
     visits["stop_no"] = pd.to_numeric(visits["stop_no"], errors="coerce")
     order = {a: i for i, a in enumerate(dict.fromkeys(itineraries["agent_id"]))}
     visits["_rank"] = visits["agent_id"].map(order)

@@ -2,14 +2,16 @@
 
 A sheet is one self-contained A4 HTML page (no scripts, no web fonts): the
 agent and credential at the top, the conduct reminder, the day's timeline,
-then one block per stop that never splits across pages, with the address, a
-navigation link, the debtor, the money, the settlement options, the evidence
-checklist with tick boxes and an outcome box to fill in by hand.
+then one block per stop that never splits across pages, with the full
+address, a navigation link, the debtor, the money, why the debtor is visited
+today in plain words, the settlement options, the evidence checklist with
+tick boxes and an outcome box to fill in by hand. Every label is printed in
+the plan's language (:mod:`routeplan.present.labels`); outcome codes as words
+with the code beside them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -23,6 +25,7 @@ from routeplan.present.common import (
     checklist_for,
     esc,
     file_stems,
+    finite,
     integer,
     is_missing,
     is_settlement_item,
@@ -30,19 +33,11 @@ from routeplan.present.common import (
     number,
     text,
 )
+from routeplan.present.labels import Labels, planned_of_eligible
+from routeplan.summary import AgentSummary, PlanSummary
 
-#: Reminders printed on every sheet (from the domain primer's conduct rules).
-CONDUCT = (
-    "Identify yourself, the creditor and the purpose of the visit.",
-    "Confirm you are speaking to the debtor before disclosing anything about the debt.",
-    "Show your collector ID and the creditor's authorization letter.",
-    "Do not enter without an invitation; leave as soon as you are asked to.",
-    "No threats, no public notices, no fees of any kind.",
-    "If the debtor declares hardship or disputes the debt: record it and stop the collection "
-    "conversation.",
-    "Visit only inside the legal hours; workplaces only with the debtor's consent.",
-    "Record every outcome the same day.",
-)
+#: Reminders printed on every sheet (from the domain primer's conduct rules): label keys.
+CONDUCT = tuple(f"conduct.{i}" for i in range(1, 9))
 
 FONT_STACK = (
     '"Noto Sans", "Helvetica Neue", Arial, "Noto Sans CJK SC", "Source Han Sans SC", '
@@ -86,7 +81,8 @@ th, td { text-align: left; vertical-align: top; padding: 0.6mm 1.5mm; }
 .facts th { color: #444; font-weight: normal; width: 17mm; white-space: nowrap; }
 .facts th, .facts td { padding: 0.3mm 1mm; }
 .why { display: flex; padding: 0.3mm 1mm; }
-.why > span { color: #444; flex: 0 0 19mm; white-space: nowrap; }
+.why > span { color: #444; flex: 0 0 auto; min-width: 19mm; padding-right: 2mm;
+  white-space: nowrap; }
 .cols { display: flex; gap: 4mm; margin-top: 1.5mm; }
 .cols > div { flex: 0 0 44%; min-width: 0; }
 .cols > div:first-child { flex: 1 1 56%; }
@@ -98,12 +94,13 @@ ul.ticks .muted { font-size: 7.5pt; }
 .muted { color: #555; }
 .outcome { border: 1px dashed #444; border-radius: 1.5mm; padding: 1mm 2.5mm 1.5mm;
   margin-top: 1.5mm; }
-.outcome .codes { display: grid; grid-template-columns: repeat(3, auto); gap: 0.6mm 1.5mm;
-  white-space: nowrap; justify-content: start;
-  font-family: "DejaVu Sans Mono", "Noto Sans Mono", monospace; font-size: 7pt; }
+.outcome .codes { display: grid; grid-template-columns: repeat(2, auto); gap: 0.6mm 2mm;
+  white-space: nowrap; justify-content: start; font-size: 7.5pt; }
 .outcome .codes .box { margin-right: 1.2mm; }
 .outcome .codes.other { grid-template-columns: repeat(2, auto); }
 .outcome .codes-label { font-size: 7pt; color: #555; margin-top: 0.8mm; }
+.outcome .codes code { font-family: "DejaVu Sans Mono", "Noto Sans Mono", monospace;
+  font-size: 6.5pt; color: #444; }
 .line { display: flex; gap: 2mm; margin-top: 1.4mm; }
 .line span.blank { flex: 1; border-bottom: 1px solid #111; min-height: 4.5mm; }
 .notes { border-bottom: 1px solid #111; height: 5mm; }
@@ -116,13 +113,14 @@ a { color: #0645ad; }
 
 
 def build_sheet(
-    agent_summary: Mapping[Any, Any],
+    agent_summary: AgentSummary,
     itinerary_rows: pd.DataFrame,
     checklist_rows: pd.DataFrame | None,
     *,
     legal_hours: str,
     date: str,
     jurisdiction: str = "",
+    language: str = "en",
 ) -> str:
     """Return the printable A4 route sheet of one agent as an HTML page.
 
@@ -141,38 +139,39 @@ def build_sheet(
         The plan date, ``YYYY-MM-DD``.
     jurisdiction
         Profile code; ``CN`` adds an Amap navigation link next to the ``geo:`` link.
+    language
+        ``zh`` or ``en``: the language of every label.
     """
-    agent_id = text(agent_summary.get("agent_id"))
+    t = Labels(language)
+    agent_id = agent_summary.agent_id
     rows = itinerary_rows.copy()
     rows["stop_no"] = pd.to_numeric(rows["stop_no"], errors="coerce")
     records = rows.sort_values("stop_no", kind="stable").to_dict("records")
     groups = checklist_by_account(checklist_rows)
-    name = text(agent_summary.get("name")).strip() or _first(records, "agent_name") or agent_id
-    visits = [r for r in records if r.get("kind") == schema.KIND_VISIT]
-    title = f"Route sheet · {name} ({agent_id}) · {date}"
+    name = text(agent_summary.name).strip() or _first(records, "agent_name") or agent_id
+    visits = [r for r in records if r.get(schema.KIND) == schema.EventKind.VISIT]
+    title = t("sheet.title", name=name, agent_id=agent_id, date=date)
     body = [
-        _header(agent_summary, name, agent_id, records, visits, legal_hours, date, jurisdiction),
-        _conduct(legal_hours, jurisdiction),
-        _timeline(records),
+        _header(agent_summary, name, records, visits, legal_hours, date, jurisdiction, t),
+        _conduct(legal_hours, jurisdiction, t),
+        _timeline(records, t),
     ]
     for no, row in enumerate(visits, start=1):
         items = checklist_for(groups, text(row.get("account_id")), agent_id)
-        body.append(_stop_block(no, len(visits), row, items, jurisdiction))
+        body.append(_stop_block(no, len(visits), row, items, jurisdiction, t))
     if not visits:
-        body.append('<p class="muted">No visits planned for this agent today.</p>')
-    body.append(
-        '<div class="foot">Outcome codes are entered as written (for example '
-        "<code>partial_payment</code>) in outcomes_template.csv. Generated by routeplan.</div>"
-    )
-    return _page(title, "\n".join(body), lang=_page_lang(jurisdiction))
+        body.append(f'<p class="muted">{esc(t("sheet.no_visits"))}</p>')
+    body.append(f'<div class="foot">{esc(t("sheet.foot", code="partial_payment"))}</div>')
+    return _page(title, "\n".join(body), lang=t.html_lang)
 
 
 def build_index(
-    summary: Mapping[Any, Any],
+    summary: PlanSummary,
     agent_ids: Sequence[str],
     *,
     itineraries: pd.DataFrame | None = None,
     stems: Mapping[str, str] | None = None,
+    language: str = "en",
 ) -> str:
     """Return ``index.html``: the plan's figures and links to the map, sheets and exports.
 
@@ -187,65 +186,82 @@ def build_index(
         matches an edited itinerary); otherwise ``summary.json``'s totals are used.
     stems
         File-name stem of each agent id (default :func:`file_stems` of ``agent_ids``).
+    language
+        ``zh`` or ``en``: the language of every label.
     """
+    t = Labels(language)
     stems = dict(stems) if stems is not None else file_stems(agent_ids)
-    info = {text(a.get("agent_id")): a for a in summary.get("agents", [])}
-    date = text(summary.get("date"))
-    counts = summary.get("counts") or {}
+    date = text(summary.date)
+    counts = summary.counts
     rows = []
     for agent_id in agent_ids:
-        agent = info.get(agent_id, {})
+        agent = summary.agent(agent_id) or AgentSummary(agent_id)
         visits, km, expected = _agent_totals(agent, agent_id, itineraries)
         stem = quote(stems[agent_id])
         rows.append(
             "<tr>"
-            f'<td><a href="sheets/{stem}.html">{esc(text(agent.get("name")) or agent_id)}</a></td>'
+            f'<td><a href="sheets/{stem}.html">{esc(text(agent.name) or agent_id)}</a></td>'
             f"<td>{esc(agent_id)}</td><td class=n>{esc(visits)}</td><td class=n>{esc(km)}</td>"
             f"<td class=n>{esc(expected)}</td>"
-            f'<td><a href="sheets/{stem}.html">sheet</a> · <a href="agents/{stem}.csv">csv</a></td>'
+            f'<td><a href="sheets/{stem}.html">{esc(t("index.sheet"))}</a> · '
+            f'<a href="agents/{stem}.csv">{esc(t("index.csv"))}</a></td>'
             "</tr>"
         )
-    idle = [a for a in summary.get("agents", []) if text(a.get("agent_id")) not in set(agent_ids)]
+    idle = [a for a in summary.agents if a.agent_id not in set(agent_ids)]
     idle_rows = "".join(
-        f"<li>{esc(a.get('name'))} ({esc(a.get('agent_id'))}): "
-        f"{esc(a.get('unusable_reason') or 'no visits planned')}</li>"
+        f"<li>{esc(a.name)} ({esc(a.agent_id)}): "
+        f"{esc(a.unusable_reason or t('index.no_visits'))}</li>"
         for a in idle
     )
     figures = [
-        ("Accounts", counts.get("accounts")),
-        ("Rejected rows", counts.get("rejected_rows")),
-        ("Excluded", counts.get("excluded")),
-        ("Eligible", counts.get("eligible")),
-        ("Planned", counts.get("planned")),
-        ("Dropped", counts.get("dropped")),
-        ("Balance covered", money(summary.get("balance_covered"))),
-        ("Expected recovery", money(summary.get("expected_recovery_covered"))),
+        (t("index.accounts"), counts.accounts),
+        (t("index.rejected"), counts.rejected_rows),
+        (t("index.excluded"), counts.excluded),
+        (t("index.eligible"), counts.eligible),
+        (t("index.planned"), counts.planned),
+        (t("index.not_planned"), counts.dropped),
+        (t("index.balance"), _covered(summary.balance_covered, summary.balance_eligible, t)),
         (
-            "Travel",
-            f"{number(summary.get('travel_km'))} km, {integer(summary.get('travel_min'))} min",
+            t("index.expected"),
+            _covered(summary.expected_recovery_covered, summary.expected_recovery_eligible, t),
+        ),
+        (
+            t("index.travel"),
+            t("units.km_min", km=number(summary.travel_km), min=integer(summary.travel_min)),
         ),
     ]
-    solver = summary.get("solver") or {}
-    if solver:
+    solver = summary.solver
+    if solver is not None and (solver.status is not None or solver.runtime_s is not None):
         figures.append(
-            ("Solver", f"{text(solver.get('status'))}, {number(solver.get('runtime_s'), 2)} s")
+            (t("index.solver"), f"{text(solver.status)}, {number(solver.runtime_s, 2)} s")
         )
     fig_html = "".join(
         f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in figures if not is_missing(v)
     )
+    idle_html = f"<h2>{esc(t('index.idle'))}</h2><ul>{idle_rows}</ul>" if idle_rows else ""
     body = f"""
-<h1>Plan {esc(date)} <span class="muted">{esc(summary.get("jurisdiction"))}
-{esc(summary.get("legal_hours"))}</span></h1>
-<p><a href="map.html"><b>Open the map</b></a> · <a href="outcomes_template.csv">outcomes
-template (CSV)</a> · <a href="itineraries.csv">itineraries.csv</a> ·
-<a href="dropped.csv">dropped.csv</a></p>
-<h2>Route sheets</h2>
-<table class="list"><thead><tr><th>Agent</th><th>ID</th><th class=n>Visits</th><th class=n>km</th>
-<th class=n>Expected recovery</th><th>Files</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
-{f"<h2>Agents without a route</h2><ul>{idle_rows}</ul>" if idle_rows else ""}
-<h2>The day in figures</h2><table class="figs">{fig_html}</table>
+<h1>{esc(t("index.heading", date=date))} <span class="muted">{esc(summary.jurisdiction)}
+{esc(summary.legal_hours)}</span></h1>
+<p><a href="map.html"><b>{esc(t("index.open_map"))}</b></a> ·
+<a href="outcomes_template.csv">{esc(t("index.outcomes_template"))}</a> ·
+<a href="itineraries.csv">itineraries.csv</a> · <a href="dropped.csv">dropped.csv</a></p>
+<h2>{esc(t("index.sheets"))}</h2>
+<table class="list"><thead><tr><th>{esc(t("index.agent"))}</th><th>{esc(t("index.id"))}</th>
+<th class=n>{esc(t("index.visits"))}</th><th class=n>{esc(t("index.km"))}</th>
+<th class=n>{esc(t("index.expected"))}</th><th>{esc(t("index.files"))}</th></tr></thead>
+<tbody>{"".join(rows)}</tbody></table>
+{idle_html}
+<h2>{esc(t("index.figures"))}</h2><table class="figs">{fig_html}</table>
 """
-    return _page(f"routeplan · plan {date}", body, lang="en", extra_css=_INDEX_CSS)
+    return _page(t("index.title", date=date), body, lang=t.html_lang, extra_css=_INDEX_CSS)
+
+
+def _covered(covered: float | None, eligible: float | None, t: Labels) -> str:
+    """Return ``summary.json``'s planned total of an amount against its eligible total."""
+    planned = finite(covered)
+    if planned is None:
+        return ""
+    return planned_of_eligible(planned, finite(eligible), t)
 
 
 _INDEX_CSS = """
@@ -270,11 +286,6 @@ def _page(title: str, body: str, *, lang: str, extra_css: str = "") -> str:
     )
 
 
-def _page_lang(jurisdiction: str) -> str:
-    """Return the page language: ``zh-CN`` for CN plans (picks Simplified Chinese glyphs)."""
-    return "zh-CN" if jurisdiction.upper() == "CN" else "en"
-
-
 def _first(records: Sequence[Mapping[Any, Any]], column: str) -> str:
     """Return the first non-empty value of ``column`` in ``records``."""
     for record in records:
@@ -285,96 +296,103 @@ def _first(records: Sequence[Mapping[Any, Any]], column: str) -> str:
 
 
 def _header(
-    agent: Mapping[Any, Any],
+    agent: AgentSummary,
     name: str,
-    agent_id: str,
     records: Sequence[Mapping[Any, Any]],
     visits: Sequence[Mapping[Any, Any]],
     legal_hours: str,
     date: str,
     jurisdiction: str,
+    t: Labels,
 ) -> str:
     """Return the sheet header: agent, credential, shift, legal hours and the day's totals."""
-    expiry = text(agent.get("credential_expiry")).strip()
-    credential = text(agent.get("credential_id")).strip() or "—"
+    expiry = text(agent.credential_expiry).strip()
+    credential = text(agent.credential_id).strip() or "—"
     expiry_note = ""
     if expiry:
-        expiry_note = f", valid until {esc(expiry)}"
+        expiry_note = esc(t("sheet.valid_until", date=expiry))
         try:
             if dt.date.fromisoformat(expiry) < dt.date.fromisoformat(date):
-                expiry_note += ' <span class="warn">EXPIRED: do not visit</span>'
+                expiry_note += f' <span class="warn">{esc(t("sheet.expired"))}</span>'
         except ValueError:
             pass
-    shift = "–".join(p for p in (text(agent.get("shift_start")), text(agent.get("shift_end"))) if p)
+    shift = "–".join(p for p in (text(agent.shift_start), text(agent.shift_end)) if p)
     km = sum(float(r["travel_km"]) for r in records if not is_missing(r.get("travel_km")))
     minutes = sum(float(r["travel_min"]) for r in records if not is_missing(r.get("travel_min")))
     balance = sum(float(r["balance"]) for r in visits if not is_missing(r.get("balance")))
-    weekday = ""
-    with contextlib.suppress(ValueError):
-        weekday = dt.date.fromisoformat(date).strftime(" (%A)")
+    weekday = t.weekday(date)
     hours = f"{legal_hours} ({jurisdiction})" if jurisdiction else legal_hours
     return f"""
 <header class="head">
-<div class="top"><h1>Route sheet · {esc(name)}</h1>
-<div class="date">{esc(date + weekday)}</div></div>
+<div class="top"><h1>{esc(t("sheet.heading", name=name))}</h1>
+<div class="date">{esc(f"{date} ({weekday})" if weekday else date)}</div></div>
 <table class="ident">
-<tr><th>Agent</th><td>{esc(name)} ({esc(agent_id)})</td>
-<th>Credential</th><td>{esc(credential)}{expiry_note}</td></tr>
-<tr><th>Shift</th><td>{esc(shift or "—")}</td>
-<th>Legal visiting hours</th><td>{esc(hours)}</td></tr>
-<tr><th>Visits</th><td>{len(visits)}</td><th>Travel</th>
-<td>{esc(number(km))} km, {esc(integer(minutes))} min</td></tr>
-<tr><th>Balance on route</th><td>{esc(money(balance))}</td><th>Sheet</th>
-<td>tick what you did; write outcomes the same day</td></tr>
+<tr><th>{esc(t("sheet.agent"))}</th><td>{esc(name)} ({esc(agent.agent_id)})</td>
+<th>{esc(t("sheet.credential"))}</th><td>{esc(credential)}{expiry_note}</td></tr>
+<tr><th>{esc(t("sheet.shift"))}</th><td>{esc(shift or "—")}</td>
+<th>{esc(t("sheet.legal_hours"))}</th><td>{esc(hours)}</td></tr>
+<tr><th>{esc(t("sheet.visits"))}</th><td>{len(visits)}</td><th>{esc(t("sheet.travel"))}</th>
+<td>{esc(t("units.km_min", km=number(km), min=integer(minutes)))}</td></tr>
+<tr><th>{esc(t("sheet.balance_on_route"))}</th><td>{esc(money(balance))}</td>
+<th>{esc(t("sheet.use"))}</th><td>{esc(t("sheet.use_note"))}</td></tr>
 </table>
 </header>"""
 
 
-def _conduct(legal_hours: str, jurisdiction: str) -> str:
+def _conduct(legal_hours: str, jurisdiction: str, t: Labels) -> str:
     """Return the conduct reminder box."""
-    items = "".join(f"<li>{esc(c)}</li>" for c in CONDUCT)
-    hours = f" · visits only {legal_hours}" if legal_hours else ""
-    if hours and jurisdiction:
-        hours += f" ({jurisdiction})"
-    return f'<section class="conduct"><h3>At every door{esc(hours)}</h3><ol>{items}</ol></section>'
+    items = "".join(f"<li>{esc(t(key))}</li>" for key in CONDUCT)
+    hours = f"{legal_hours} ({jurisdiction})" if legal_hours and jurisdiction else legal_hours
+    title = t("conduct.title") + (t("conduct.hours", hours=hours) if hours else "")
+    return f'<section class="conduct"><h3>{esc(title)}</h3><ol>{items}</ol></section>'
 
 
-def _timeline(records: Sequence[Mapping[Any, Any]]) -> str:
+def _timeline(records: Sequence[Mapping[Any, Any]], t: Labels) -> str:
     """Return the day's timeline table: departure, stops, break and return."""
     rows = []
     visit_no = 0
     for row in records:
-        kind = row.get("kind")
+        kind = row.get(schema.KIND)
         leg = ""
         if not is_missing(row.get("travel_km")) and float(row["travel_km"]) > 0:
-            leg = f"{number(row['travel_km'])} km · {integer(row.get('travel_min'))} min"
-        if kind == schema.KIND_START:
+            leg = t("units.leg", km=number(row["travel_km"]), min=integer(row.get("travel_min")))
+        if kind == schema.EventKind.START:
             time = text(row.get("service_end")) or text(row.get("arrival"))
-            rows.append(_tl_row(time, "Depart from base", text(row.get("address")), "", leg))
-        elif kind == schema.KIND_VISIT:
+            rows.append(_tl_row(time, t("timeline.depart"), text(row.get("address")), "", leg))
+        elif kind == schema.EventKind.VISIT:
             visit_no += 1
             arrival, start = text(row.get("arrival")), text(row.get("service_start"))
             time = f"{arrival}" if arrival == start else f"{arrival} → {start}"
             time += f"–{text(row.get('service_end'))}"
             event = (
-                f"Stop {visit_no} · {text(row.get('account_id'))} · {text(row.get('debtor_name'))}"
+                f"{t('timeline.stop', no=visit_no)} · {text(row.get('account_id'))} · "
+                f"{text(row.get('debtor_name'))}"
             )
             rows.append(
                 _tl_row(
-                    time, event, text(row.get("address")), _window(row), leg, f"#stop-{visit_no}"
+                    time,
+                    event,
+                    text(row.get("address")),
+                    _window(row, t),
+                    leg,
+                    f"#stop-{visit_no}",
                 )
             )
-        elif kind == schema.KIND_BREAK:
+        elif kind == schema.EventKind.BREAK:
             time = f"{text(row.get('service_start'))}–{text(row.get('service_end'))}"
-            rows.append(_tl_row(time, "Break", text(row.get("address")), "", leg, css="brk"))
-        elif kind == schema.KIND_END:
+            rows.append(
+                _tl_row(time, t("timeline.break"), text(row.get("address")), "", leg, css="brk")
+            )
+        elif kind == schema.EventKind.END:
             time = text(row.get("arrival"))
-            rows.append(_tl_row(time, "Return", text(row.get("address")), "", leg))
+            rows.append(_tl_row(time, t("timeline.return"), text(row.get("address")), "", leg))
+    head = "".join(
+        f"<th>{esc(t(f'timeline.{key}'))}</th>"
+        for key in ("time", "event", "where", "window", "leg")
+    )
     return (
-        '<section class="timeline"><h2>Timeline</h2><table><thead><tr><th>Time</th>'
-        "<th>Event</th><th>Where</th><th>Window</th><th>Leg</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table></section>"
+        f'<section class="timeline"><h2>{esc(t("timeline.title"))}</h2><table><thead><tr>'
+        f"{head}</tr></thead><tbody>" + "".join(rows) + "</tbody></table></section>"
     )
 
 
@@ -390,23 +408,27 @@ def _tl_row(
     )
 
 
-def _window(row: Mapping[Any, Any]) -> str:
+def _window(row: Mapping[Any, Any], t: Labels) -> str:
     """Return the visit window as ``09:00-12:00; 18:00-20:00``, or ``any time``."""
     parts = [w.strip() for w in text(row.get("visit_window")).split(";") if w.strip()]
-    return "; ".join(parts) if parts else "any time"
+    return "; ".join(parts) if parts else t("window.any")
 
 
-def navigation_links(lat: Any, lon: Any, label: str, jurisdiction: str) -> list[tuple[str, str]]:
+def navigation_links(
+    lat: Any, lon: Any, label: str, jurisdiction: str, labels: Labels | None = None
+) -> list[tuple[str, str]]:
     """Return ``(text, url)`` navigation links for a point (empty without coordinates).
 
     ``geo:`` (RFC 5870) opens the phone's map app anywhere; CN plans add an
     Amap link (``coordinate=wgs84`` since plan coordinates are WGS84), others an
-    OpenStreetMap link. Query values are URL-encoded.
+    OpenStreetMap link. Query values are URL-encoded; link texts are in the
+    language of ``labels`` (English by default).
     """
+    t = labels or Labels("en")
     if is_missing(lat) or is_missing(lon):
         return []
     la, lo = float(lat), float(lon)
-    links = [("Map app (geo:)", f"geo:{la:.6f},{lo:.6f}?q={la:.6f},{lo:.6f}")]
+    links = [(t("nav.geo"), f"geo:{la:.6f},{lo:.6f}?q={la:.6f},{lo:.6f}")]
     if jurisdiction.upper() == "CN":
         query = urlencode(
             {
@@ -418,11 +440,11 @@ def navigation_links(lat: Any, lon: Any, label: str, jurisdiction: str) -> list[
             },
             quote_via=quote,
         )
-        links.insert(0, ("Amap 高德导航", f"https://uri.amap.com/marker?{query}"))
+        links.insert(0, (t("nav.amap"), f"https://uri.amap.com/marker?{query}"))
     else:
         query = urlencode({"mlat": f"{la:.6f}", "mlon": f"{lo:.6f}"})
         links.append(
-            ("OpenStreetMap", f"https://www.openstreetmap.org/?{query}#map=18/{la:.6f}/{lo:.6f}")
+            (t("nav.osm"), f"https://www.openstreetmap.org/?{query}#map=18/{la:.6f}/{lo:.6f}")
         )
     return links
 
@@ -433,40 +455,52 @@ def _stop_block(
     row: Mapping[Any, Any],
     items: Sequence[Mapping[Any, Any]],
     jurisdiction: str,
+    t: Labels,
 ) -> str:
-    """Return one stop's block: who, where, money, options, evidence and the outcome box."""
+    """Return one stop's block: who, where, money, why today, options, evidence, outcome box."""
     account = text(row.get("account_id"))
     lang_attr = _lang_attr(row.get("language"))
     arrival, start = text(row.get("arrival")), text(row.get("service_start"))
     end = text(row.get("service_end"))
-    timing = f"arrive {arrival}, visit {start}–{end}" if arrival != start else f"{start}–{end}"
-    nav = navigation_links(row.get("lat"), row.get("lon"), text(row.get("address")), jurisdiction)
+    timing = (
+        t("stop.arrive_visit", arrival=arrival, start=start, end=end)
+        if arrival != start
+        else f"{start}–{end}"
+    )
+    nav = navigation_links(
+        row.get("lat"), row.get("lon"), text(row.get("address")), jurisdiction, t
+    )
     nav_html = " · ".join(f'<a href="{esc(url)}">{esc(label)}</a>' for label, url in nav)
     if nav:
         nav_html += (
             f' <span class="muted">({float(row["lat"]):.5f}, {float(row["lon"]):.5f})</span>'
         )
     language = text(row.get("language")).strip()
-    debtor = f"<b{lang_attr}>{esc(row.get('debtor_name'))}</b> · account {esc(account)}"
+    debtor = (
+        f"<b{lang_attr}>{esc(row.get('debtor_name'))}</b> · "
+        f"{esc(t('stop.account', account=account))}"
+    )
     if language:
-        debtor += f" · speaks {esc(language)}"
+        debtor += f" · {esc(t('stop.speaks', language=language))}"
     owed = (
         f"<b>{esc(money(row.get('balance')))}</b> · "
-        f"{esc(integer(row.get('days_past_due')))} days past due"
+        f"{esc(t('stop.days_past_due', n=integer(row.get('days_past_due'))))}"
     )
     left = [
-        ("Debtor", debtor),
-        ("Address", f"<span{lang_attr}>{esc(row.get('address'))}</span>"),
-        ("Navigate", nav_html or '<span class="muted">no coordinates</span>'),
+        (t("stop.debtor"), debtor),
+        (t("stop.address"), f"<span{lang_attr}>{esc(row.get('address'))}</span>"),
+        (t("stop.navigate"), nav_html or f'<span class="muted">{esc(t("nav.none"))}</span>'),
     ]
     right = [
-        ("Time", f"{esc(timing)}"),
-        ("Window", esc(_window(row))),
-        ("Owed", owed),
+        (t("stop.time"), f"{esc(timing)}"),
+        (t("stop.window"), esc(_window(row, t))),
+        (t("stop.owed"), owed),
     ]
-    reason = text(row.get("chosen_because")).strip()
+    reason = why_today(row, t)
     why = (
-        f'<div class="why"><span>Why chosen</span><div>{esc(reason)}</div></div>' if reason else ""
+        f'<div class="why"><span>{esc(t("stop.why"))}</span><div>{esc(reason)}</div></div>'
+        if reason
+        else ""
     )
     facts_html = "".join(
         '<table class="facts">'
@@ -476,13 +510,6 @@ def _stop_block(
     )
     options = [i for i in items if is_settlement_item(i.get("item"), i.get("category"))]
     evidence = [i for i in items if not is_settlement_item(i.get("item"), i.get("category"))]
-    common = "".join(_code_box(c) for c in schema.COMMON_OUTCOME_CODES)
-    other = "".join(_code_box(c) for c in schema.OTHER_OUTCOME_CODES)
-    # each write-in field names its outcomes_template.csv column (data-column)
-    amount, ptp_date, ptp_amount, notes = (
-        f'<span class="blank" data-column="{c}"></span>'
-        for c in (schema.AMOUNT_PAID, schema.PTP_DATE, schema.PTP_AMOUNT, schema.NOTES)
-    )
     return f"""
 <section class="stop" id="stop-{no}" data-account="{esc(account)}">
 <h2><span class="num">{no}</span><span>{esc(start)}</span><span>{esc(account)}</span>
@@ -491,31 +518,64 @@ def _stop_block(
 {why}
 <div class="cols">
 <div>
-<h3>Evidence checklist</h3>{_ticks(evidence, "collector ID and authorization letter")}
+<h3>{esc(t("stop.evidence"))}</h3>{_ticks(evidence, t("stop.evidence_empty"))}
 </div>
 <div>
-<h3>Settlement options you may offer</h3>{_ticks(options, "none listed: take a promise to pay")}
-<div class="outcome">
-<h3>Outcome (tick one)</h3>
-<div class="codes">{common}</div>
-<div class="codes-label">Other</div>
-<div class="codes other">{other}</div>
-<div class="line"><span>Amount paid</span>{amount}</div>
-<div class="line"><span>PTP date</span>{ptp_date}<span>PTP amount</span>
-{ptp_amount}</div>
-<div class="line"><span>Notes</span>{notes}</div>
-<div class="notes"></div>
+<h3>{esc(t("stop.options"))}</h3>{_ticks(options, t("stop.options_empty"))}
+{_outcome_box(t)}
 </div>
 </div>
-</div>
-<div class="stopfoot"><span>Agent signature</span><span class="blank"></span>
-<span>Stop {no}/{total} · {esc(account)}</span></div>
+<div class="stopfoot"><span>{esc(t("stop.signature"))}</span><span class="blank"></span>
+<span>{esc(t("stop.footer", no=no, total=total, account=account))}</span></div>
 </section>"""
 
 
-def _code_box(code: str) -> str:
-    """Return one outcome code with its tick box."""
-    return f'<span data-code="{esc(code)}"><span class="box"></span>{esc(code)}</span>'
+def why_today(row: Mapping[Any, Any], t: Labels) -> str:
+    """Return why a stop's debtor is visited today, in plain words.
+
+    From the row's ``why_today`` facts (``184 days overdue; promised to pay
+    and broke it twice; paid nothing in 6 months``), never the scoring
+    formula. A row without them (an older plan folder, a stop a dispatcher
+    added) shows its ``chosen_because`` as written, or else its days overdue.
+    """
+    if text(row.get("why_today")).strip():
+        return t.why_today(row.get("why_today"), row.get("days_past_due"))
+    return text(row.get("chosen_because")).strip() or t.why_today("", row.get("days_past_due"))
+
+
+def _outcome_box(t: Labels) -> str:
+    """Return the outcome box: a tick box per outcome code (words and code), then the blanks.
+
+    The contract's common codes come first, the others under "Other"; each
+    write-in field names its ``outcomes_template.csv`` column (``data-column``),
+    so what the agent writes on paper has a place in the file ``record`` reads.
+    """
+    common = "".join(_outcome_code(code, t) for code in schema.COMMON_OUTCOME_CODES)
+    other = "".join(_outcome_code(code, t) for code in schema.OTHER_OUTCOME_CODES)
+    amount, ptp_date, ptp_amount, notes = (
+        f'<span class="blank" data-column="{c}"></span>'
+        for c in (schema.AMOUNT_PAID, schema.PTP_DATE, schema.PTP_AMOUNT, schema.NOTES)
+    )
+    return f"""<div class="outcome">
+<h3>{esc(t("outcome.title"))}</h3>
+<div class="codes">{common}</div>
+<div class="codes-label">{esc(t("outcome.other"))}</div>
+<div class="codes other">{other}</div>
+<div class="line"><span>{esc(t("outcome.amount_paid"))}</span>{amount}</div>
+<div class="line"><span>{esc(t("outcome.ptp_date"))}</span>{ptp_date}
+<span>{esc(t("outcome.ptp_amount"))}</span>{ptp_amount}</div>
+<div class="line"><span>{esc(t("outcome.notes"))}</span>{notes}</div>
+<div class="notes"></div>
+</div>"""
+
+
+def _outcome_code(code: str, t: Labels) -> str:
+    """Return one tick box of the outcome box: ``☐ 部分还款 (partial_payment)``."""
+    words = t.outcome_words(code)
+    shown = (
+        f"{esc(words)} (<code>{esc(code)}</code>)" if words != code else f"<code>{esc(code)}</code>"
+    )
+    return f'<span data-code="{esc(code)}"><span class="box"></span>{shown}</span>'
 
 
 def _ticks(items: Sequence[Mapping[Any, Any]], empty: str) -> str:
@@ -541,19 +601,19 @@ def _lang_attr(language: Any) -> str:
 
 
 def _agent_totals(
-    agent: Mapping[Any, Any], agent_id: str, itineraries: pd.DataFrame | None
+    agent: AgentSummary, agent_id: str, itineraries: pd.DataFrame | None
 ) -> tuple[str, str, str]:
     """Return an agent's visits, km and expected recovery as text (from the itinerary if given)."""
     if itineraries is not None:
         rows = itineraries[itineraries["agent_id"] == agent_id]
-        is_visit = rows["kind"] == schema.KIND_VISIT
+        is_visit = rows[schema.KIND] == schema.EventKind.VISIT
         km = float(pd.to_numeric(rows["travel_km"], errors="coerce").fillna(0).sum())
         expected = pd.Series(dtype=float)
         if "expected_recovery" in rows.columns:
             expected = pd.to_numeric(rows.loc[is_visit, "expected_recovery"], errors="coerce")
         return str(int(is_visit.sum())), number(km), money(float(expected.fillna(0).sum()))
     return (
-        integer(agent.get("visits")),
-        number(agent.get("travel_km")),
-        money(agent.get("expected_recovery")),
+        integer(agent.visits),
+        number(agent.travel_km),
+        money(agent.expected_recovery),
     )

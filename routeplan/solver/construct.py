@@ -83,7 +83,8 @@ class _Data:
         lo = self.win_lo[rows][:, None, :]
         hi = self.win_hi[rows][:, None, :]
         cand = np.maximum(arr[:, :, None], lo)
-        return np.where(cand <= hi, cand, INF).min(axis=2)
+        best: NDArray[np.int64] = np.where(cand <= hi, cand, INF).min(axis=2)
+        return best
 
 
 def usable_vehicles(problem: Problem) -> list[bool]:

@@ -30,11 +30,15 @@ Semantics
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
+
+# the parameters live in their own module; re-exported for ``from routeplan.solver.model import``
+from routeplan.solver.params import SolveParams as SolveParams
 
 Window = tuple[int, int]
 
@@ -54,6 +58,7 @@ class Visit:
     required: bool = False
 
     def __post_init__(self) -> None:
+        """Refuse a negative service time or prize and unsorted, overlapping or no windows."""
         if self.service_s < 0:
             raise ValueError(f"visit {self.id}: service_s must be >= 0")
         if not self.windows:
@@ -82,6 +87,7 @@ class Vehicle:
     break_s: int = 0
 
     def __post_init__(self) -> None:
+        """Refuse a shift that ends before it starts and a reversed break window."""
         if self.shift_end_s < self.shift_start_s:
             raise ValueError(f"vehicle {self.id}: shift ends before it starts")
         if self.break_window is not None and self.break_s > 0:
@@ -107,6 +113,7 @@ class Problem:
     capacity: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
+        """Refuse matrices, nodes, profiles and capacities that do not fit together."""
         n = self.distance_m.shape[0]
         if self.distance_m.shape != (n, n):
             raise ValueError("distance_m must be square")
@@ -140,6 +147,26 @@ class Problem:
         """Return travel seconds of ``vehicle`` from node ``i`` to node ``j``."""
         return int(self.durations_s[self.vehicles[vehicle].profile][i, j])
 
+    def restrict(self, vehicles: Sequence[int], visits: Sequence[int]) -> Problem:
+        """Return the problem of some of the vehicles and visits, numbered in the given order.
+
+        The matrices are shared, not copied (nodes keep their numbers);
+        vehicle ``j`` of the result is ``vehicles[j]`` and visit ``i`` is
+        ``visits[i]``; ``allowed_vehicles`` are renumbered and keep only the
+        given vehicles.
+        """
+        local = {k: j for j, k in enumerate(vehicles)}
+        part = []
+        for v in visits:
+            visit = self.visits[v]
+            if visit.allowed_vehicles is not None:
+                allowed = tuple(sorted(local[k] for k in visit.allowed_vehicles if k in local))
+                visit = replace(visit, allowed_vehicles=allowed)
+            part.append(visit)
+        capacity = None if self.capacity is None else tuple(self.capacity[k] for k in vehicles)
+        fleet = tuple(self.vehicles[k] for k in vehicles)
+        return Problem(self.distance_m, self.durations_s, tuple(part), fleet, capacity)
+
 
 @dataclass(frozen=True)
 class Route:
@@ -159,62 +186,122 @@ class Route:
     break_start_s: int | None = None
 
 
+class SolveStatus(StrEnum):
+    """How a solve ended (``Result.status``, ``summary.json``'s ``solver.status``)."""
+
+    #: a search improved on the construction; its plan passed the check
+    FEASIBLE = "feasible"
+    #: the construction's plan is returned (no time to search, no search did
+    #: better, or the searched plan failed the final check)
+    CONSTRUCTION = "construction"
+    #: some required visit cannot be served by any vehicle (the rest is feasible)
+    REQUIRED_UNSERVED = "required-unserved"
+    #: nothing to route: no visits or no vehicles
+    EMPTY = "empty"
+    #: no search: the routes are a dispatcher's order, re-timed (``routeplan retime``)
+    RETIMED = "retimed"
+
+
+class SearchOutcome(StrEnum):
+    """What became of one search of a solve (``SearchReport.outcome``)."""
+
+    #: its plan was kept
+    KEPT = "kept"
+    #: it answered, but its plan did not beat the current one
+    NOT_BETTER = "not-better"
+    #: it gave no plan (no feasible plan, an error, or no answer in time)
+    NO_PLAN = "no-plan"
+    #: it did not run; ``detail`` says why (e.g. the engine cannot express the day)
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True)
+class SearchReport:
+    """One search of a solve: which engine, what became of it, and why."""
+
+    #: the engine, e.g. ``ortools``, ``pyvrp``, ``vroom+ortools`` (a VROOM start for OR-Tools)
+    engine: str
+    outcome: SearchOutcome
+    detail: str = ""
+
+
 @dataclass(frozen=True)
 class Result:
     """What a solve returns.
 
     ``routes`` has one entry per vehicle (empty routes included, in vehicle
-    order); ``dropped`` lists the indices of visits not served.
+    order); ``dropped`` lists the indices of visits not served. ``engine``
+    names the search whose plan was kept (``construction``,
+    ``construction+ortools``, ``pyvrp``, ``vroom+ortools``, ...);
+    ``searches`` says what every search did, or why it did not run.
     """
 
     routes: tuple[Route, ...]
     dropped: tuple[int, ...]
     objective: int
-    status: str
+    status: SolveStatus
     runtime_s: float
     first_solution_s: float | None = None
     engine: str = "ortools"
     log: tuple[str, ...] = field(default_factory=tuple)
+    searches: tuple[SearchReport, ...] = ()
 
     def num_served(self) -> int:
         """Return the number of visits served."""
         return sum(len(r.visits) for r in self.routes)
 
 
-SECOND_ENGINES = ("auto", "ortools", "pyvrp")
-
-
-@dataclass(frozen=True)
-class SolveParams:
-    """How long and how hard to search.
-
-    ``time_limit_s`` bounds the whole solve (construction included);
-    ``solution_limit`` stops OR-Tools after that many solutions.
-    """
-
-    time_limit_s: float = 30.0
-    solution_limit: int | None = None
-    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
-    #: split problems with more visits than this into areas solved in turn
-    max_area_visits: int = 1000
-    seed: int = 0
-    log_search: bool = False
-    #: the search on the other core: "auto" (PyVRP where it expresses the day
-    #: exactly, else OR-Tools), "pyvrp" (also when a visit has several windows,
-    #: searched in one of them) or "ortools" (never PyVRP)
-    second_engine: str = "auto"
-
-    def __post_init__(self) -> None:
-        if self.second_engine not in SECOND_ENGINES:
-            raise ValueError(f"second_engine must be one of {', '.join(SECOND_ENGINES)}")
-        if self.time_limit_s <= 0:
-            raise ValueError("time_limit_s must be > 0")
-        if self.solution_limit is not None and self.solution_limit < 1:
-            raise ValueError("solution_limit must be >= 1")
-
-
 #: ``progress(message)`` is called with one-line updates during a solve.
 Progress = Callable[[str], None]
+
+#: skip cost of a required visit in the solver's comparisons (and in OR-Tools' model when
+#: the construction could not place one): more than any plan's travel
+REQUIRED_PENALTY = 10**12
+
+
+def plan_cost(
+    problem: Problem,
+    sequences: Sequence[Sequence[int]],
+    *,
+    vehicles: Sequence[int] | None = None,
+    visits: Iterable[int] | None = None,
+    required_penalty: int | None = None,
+) -> int:
+    """Return travel seconds of ``sequences`` plus the skip costs of what they leave out.
+
+    Parameters
+    ----------
+    problem
+        The problem the sequences belong to.
+    sequences
+        Visit indices in order, one sequence per entry of ``vehicles``.
+    vehicles
+        The vehicle of each sequence (default: vehicle ``j`` for sequence ``j``).
+    visits
+        The visits whose skipping counts (default: all); a visit on none of
+        ``sequences`` costs its prize.
+    required_penalty
+        What skipping a required visit costs (default: its prize, as in the
+        objective; the solver uses :data:`REQUIRED_PENALTY` to compare plans).
+    """
+    veh = range(len(sequences)) if vehicles is None else vehicles
+    served: set[int] = set()
+    travel = 0
+    for k, seq in zip(veh, sequences, strict=True):
+        served.update(seq)
+        if seq:
+            nodes = [problem.vehicles[k].start_node]
+            nodes += [problem.visits[v].node for v in seq]
+            nodes.append(problem.vehicles[k].end_node)
+            mat = problem.durations_s[problem.vehicles[k].profile]
+            travel += int(mat[nodes[:-1], nodes[1:]].sum())
+    skipped = 0
+    for v in range(len(problem.visits)) if visits is None else visits:
+        if v not in served:
+            visit = problem.visits[v]
+            penalty = required_penalty if visit.required and required_penalty is not None else None
+            skipped += visit.prize if penalty is None else penalty
+    return travel + skipped
 
 
 def route_cost(problem: Problem, routes: Sequence[Route]) -> int:
@@ -223,18 +310,4 @@ def route_cost(problem: Problem, routes: Sequence[Route]) -> int:
     An independent evaluator used by tests and benchmarks; it does not check
     feasibility (see ``routeplan.check`` and ``benchmarks`` for that).
     """
-    served: set[int] = set()
-    travel = 0
-    for r in routes:
-        veh = problem.vehicles[r.vehicle]
-        if not r.visits:
-            continue
-        prev = veh.start_node
-        for v in r.visits:
-            node = problem.visits[v].node
-            travel += problem.duration(r.vehicle, prev, node)
-            prev = node
-            served.add(v)
-        travel += problem.duration(r.vehicle, prev, veh.end_node)
-    skipped = sum(v.prize for i, v in enumerate(problem.visits) if i not in served)
-    return travel + skipped
+    return plan_cost(problem, [r.visits for r in routes], vehicles=[r.vehicle for r in routes])

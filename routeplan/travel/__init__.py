@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from routeplan.travel.factory import model_from_record, travel_model
     from routeplan.travel.matrix_file import MatrixFileModel
     from routeplan.travel.osm_embedded import OsmModel
-    from routeplan.travel.osrm_http import OsrmModel
+    from routeplan.travel.osrm_http import OsrmModel, ServiceSettings
 
 # the road models and the factory load on first use (they import the config and HTTP code)
 _LAZY = {
@@ -47,10 +47,12 @@ _LAZY = {
     "MatrixFileModel": "routeplan.travel.matrix_file",
     "OsmModel": "routeplan.travel.osm_embedded",
     "OsrmModel": "routeplan.travel.osrm_http",
+    "ServiceSettings": "routeplan.travel.osrm_http",
 }
 
 
 def __getattr__(name: str) -> Any:
+    """Load a road model or the factory on first use."""
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
@@ -67,6 +69,7 @@ __all__ = [
     "OsmModel",
     "OsrmModel",
     "Points",
+    "ServiceSettings",
     "TravelError",
     "TravelMatrix",
     "TravelModel",

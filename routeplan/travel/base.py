@@ -59,6 +59,7 @@ class TravelProfile:
     speed_kmh: float | None = None
 
     def __post_init__(self) -> None:
+        """Refuse an unknown travel mode (ValueError)."""
         if self.mode not in TRAVEL_MODES:
             raise ValueError(f"travel mode must be one of {', '.join(TRAVEL_MODES)}")
         if self.speed_kmh is not None and not 0 < self.speed_kmh <= 200:
@@ -96,6 +97,7 @@ class Points:
         return cls(la, lo, ids)
 
     def __len__(self) -> int:
+        """Return the number of places."""
         return int(self.lat.shape[0])
 
     def take(self, index: ArrayLike) -> Points:
@@ -131,12 +133,14 @@ class TravelMatrix:
     notes: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        """Refuse arrays whose shapes do not match (ValueError)."""
         n = self.snap_m.shape[0]
         for name in ("durations_s", "distances_m", "routed"):
             if getattr(self, name).shape != (n, n):
                 raise ValueError(f"{name} must be ({n}, {n})")
 
     def __len__(self) -> int:
+        """Return the number of places."""
         return int(self.snap_m.shape[0])
 
     def take(self, index: ArrayLike) -> TravelMatrix:
@@ -274,14 +278,18 @@ class TravelModel(Protocol):
         """Release what the model holds (a private routing server, connections)."""
         ...
 
-    def __enter__(self) -> TravelModel: ...
+    def __enter__(self) -> TravelModel:
+        """Return the model itself (``with model:`` closes it on exit)."""
+        ...
 
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None: ...
+    ) -> None:
+        """Close the model (stop a server it started)."""
+        ...
 
 
 class ClosingModel:
@@ -291,6 +299,7 @@ class ClosingModel:
         """Release nothing (models that hold resources override this)."""
 
     def __enter__(self) -> Any:
+        """Return the model itself."""
         return self
 
     def __exit__(
@@ -299,6 +308,7 @@ class ClosingModel:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Close the model."""
         self.close()
 
 

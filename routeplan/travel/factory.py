@@ -86,10 +86,13 @@ def travel_model(
         from routeplan.travel.matrix_file import MatrixFileModel
 
         return MatrixFileModel(Path(spec.target).expanduser(), adjustments=adj)
+    from routeplan.travel.osrm_http import ServiceSettings
+
+    service = ServiceSettings(
+        timeout_s=cfg.timeout_s, retries=cfg.retries, block=cfg.table_block, workers=cfg.workers
+    )
     common: dict[str, Any] = dict(
-        timeout_s=cfg.timeout_s,
-        retries=cfg.retries,
-        workers=cfg.workers,
+        service=service,
         adjustments=adj,
         max_snap_m=cfg.max_snap_m,
         cache_root=cache_root(cfg),
@@ -107,7 +110,7 @@ def travel_model(
     else:
         from routeplan.travel.osrm_http import OsrmModel
 
-        model = OsrmModel({**cfg.osrm_urls, "car": spec.target}, block=cfg.table_block, **common)
+        model = OsrmModel({**cfg.osrm_urls, "car": spec.target}, **common)
     if cfg.fallback == "haversine":
         return FallbackModel(model, straight, progress=progress)
     return model
@@ -237,4 +240,35 @@ def model_from_record(
     return model
 
 
-__all__ = ["FallbackModel", "adjustments", "cache_root", "model_from_record", "travel_model"]
+def plan_travel_model(
+    record: Mapping[str, Any] | None,
+    cfg: TravelConfig,
+    *,
+    provider: str | None = None,
+    source: str,
+    progress: Progress = _quiet,
+) -> TravelModel:
+    """Return the model to check or re-time a plan with.
+
+    The one the plan was made with (its ``summary.json`` ``travel`` block,
+    see :func:`model_from_record`) unless ``provider`` names another; ``cfg``
+    (with ``provider`` applied) when the plan records none.
+
+    Raises
+    ------
+    InputError
+        The recorded model is not usable, or its data file is missing or changed.
+    """
+    if provider is None and record is not None:
+        return model_from_record(record, cfg, source=source, progress=progress)
+    return travel_model(cfg, provider=provider, progress=progress)
+
+
+__all__ = [
+    "FallbackModel",
+    "adjustments",
+    "cache_root",
+    "model_from_record",
+    "plan_travel_model",
+    "travel_model",
+]

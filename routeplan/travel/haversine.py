@@ -37,19 +37,22 @@ def haversine_m(lat: ArrayLike, lon: ArrayLike) -> NDArray[np.float64]:
     dphi = phi[:, None] - phi[None, :]
     dlam = lam[:, None] - lam[None, :]
     h = np.sin(dphi / 2) ** 2 + np.cos(phi)[:, None] * np.cos(phi)[None, :] * np.sin(dlam / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    metres: NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return metres
 
 
 def road_distance_m(lat: ArrayLike, lon: ArrayLike, *, circuity: float) -> NDArray[np.int64]:
     """Return road distances in whole metres: great-circle x ``circuity``."""
-    return np.rint(haversine_m(lat, lon) * circuity).astype(np.int64)
+    metres: NDArray[np.int64] = np.rint(haversine_m(lat, lon) * circuity).astype(np.int64)
+    return metres
 
 
 def travel_time_s(distance_m: NDArray[np.int64], *, speed_kmh: float) -> NDArray[np.int64]:
     """Return travel times in whole seconds (rounded up) at ``speed_kmh``."""
     if speed_kmh <= 0:
         raise ValueError("speed_kmh must be > 0")
-    return np.ceil(distance_m * (3.6 / speed_kmh)).astype(np.int64)
+    seconds: NDArray[np.int64] = np.ceil(distance_m * (3.6 / speed_kmh)).astype(np.int64)
+    return seconds
 
 
 class HaversineModel(ClosingModel):

@@ -16,6 +16,7 @@ routeplan supports, and is what the tests exercise.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from routeplan.travel.osrm_engine import (
     find_osrm,
     prepare_extract,
 )
-from routeplan.travel.osrm_http import OsrmModel
+from routeplan.travel.osrm_http import OsrmModel, ServiceSettings
 from routeplan.travel.road import Progress, _quiet
 
 #: the private server's --max-table-size, and the block routeplan asks it for: OSRM's cost
@@ -54,7 +55,7 @@ class OsmModel(OsrmModel):
         ``[travel] osrm_bin`` (empty: look in the usual places).
     algorithm
         ``ch``, ``mld`` or ``auto`` (:data:`AUTO_ALGORITHM`).
-    timeout_s, retries, workers, adjustments, max_snap_m, progress
+    service, adjustments, max_snap_m, progress
         As for :class:`~routeplan.travel.osrm_http.OsrmModel`.
     """
 
@@ -67,9 +68,7 @@ class OsmModel(OsrmModel):
         cache_root: Path,
         osrm_bin: str = "",
         algorithm: str = "auto",
-        timeout_s: float = 60.0,
-        retries: int = 2,
-        workers: int = 2,
+        service: ServiceSettings | None = None,
         adjustments: Adjustments | None = None,
         max_snap_m: float = 500.0,
         progress: Progress = _quiet,
@@ -78,10 +77,7 @@ class OsmModel(OsrmModel):
             raise InputError(f"{pbf}: OpenStreetMap extract not found")
         super().__init__(
             {},
-            timeout_s=timeout_s,
-            retries=retries,
-            block=EMBEDDED_BLOCK,
-            workers=workers,
+            service=dataclasses.replace(service or ServiceSettings(), block=EMBEDDED_BLOCK),
             adjustments=adjustments,
             max_snap_m=max_snap_m,
             cache_root=cache_root,

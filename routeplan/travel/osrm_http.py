@@ -12,11 +12,13 @@ server per OSRM profile (``[travel] osrm_urls``; the ``--travel`` URL serves
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -259,6 +261,24 @@ def _parse_table(
     return dur, dist, routed, np.nan_to_num(src_snap), np.nan_to_num(dst_snap)
 
 
+@dataclass(frozen=True)
+class ServiceSettings:
+    """How requests to a routing server are made (``[travel]`` settings of the same names).
+
+    ``block`` is ``table_block``: the largest table requested at once
+    (sources x destinations <= block^2); see :class:`OsrmClient`.
+    """
+
+    #: seconds one request may take
+    timeout_s: float = 60.0
+    #: further attempts after a failed request
+    retries: int = 2
+    #: largest table block requested
+    block: int = 100
+    #: requests in flight at once
+    workers: int = 2
+
+
 class OsrmModel(RoadModel):
     """Road times from OSRM servers, one per OSRM profile.
 
@@ -267,8 +287,9 @@ class OsrmModel(RoadModel):
     urls
         ``{"car": URL, "bicycle": URL, "foot": URL}`` (any subset); an agent
         whose mode needs a profile without a URL is refused in one line.
-    timeout_s, retries, block, workers
-        See :class:`OsrmClient`.
+    service
+        Timeout, retries, table block and workers of the requests
+        (:class:`ServiceSettings`; its defaults when None).
     adjustments, max_snap_m, cache_root, progress
         See :class:`~routeplan.travel.road.RoadModel`.
     """
@@ -279,10 +300,7 @@ class OsrmModel(RoadModel):
         self,
         urls: dict[str, str],
         *,
-        timeout_s: float = 60.0,
-        retries: int = 2,
-        block: int = 100,
-        workers: int = 2,
+        service: ServiceSettings | None = None,
         adjustments: Adjustments | None = None,
         max_snap_m: float = 500.0,
         cache_root: Path | None = None,
@@ -295,9 +313,7 @@ class OsrmModel(RoadModel):
             progress=progress,
         )
         self.urls = dict(urls)
-        self._client_args: dict[str, Any] = dict(
-            timeout_s=timeout_s, retries=retries, block=block, workers=workers
-        )
+        self._client_args: dict[str, Any] = dataclasses.asdict(service or ServiceSettings())
         self._clients: dict[str, OsrmClient] = {}
 
     def client(self, engine_profile: str) -> OsrmClient:
@@ -338,4 +354,4 @@ class OsrmModel(RoadModel):
         return {"urls": dict(self.urls)}
 
 
-__all__ = ["OsrmClient", "OsrmModel"]
+__all__ = ["OsrmClient", "OsrmModel", "ServiceSettings"]

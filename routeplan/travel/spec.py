@@ -25,6 +25,7 @@ class ProviderSpec:
     target: str = ""
 
     def __str__(self) -> str:
+        """Return the provider text (``osm:FILE``, ``haversine``)."""
         return self.kind if not self.target else f"{self.kind}:{self.target}"
 
 

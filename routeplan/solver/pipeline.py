@@ -1,0 +1,186 @@
+"""Solve a routing :class:`~routeplan.solver.model.Problem` within a time limit.
+
+``solve(problem, params, progress)`` always returns a feasible
+:class:`~routeplan.solver.model.Result`, in four stages:
+
+1. **construction** (:func:`first_plan`): a vectorised regret insertion
+   (:mod:`routeplan.solver.construct`) builds a first plan in seconds, even
+   for thousands of visits;
+2. **engine portfolio** (:mod:`routeplan.solver.portfolio`): OR-Tools improves
+   the whole day from it while the executor runs a second search on the other
+   core (PyVRP where it expresses the day, else OR-Tools from VROOM's routes);
+   the better plan is kept;
+3. **areas** (:mod:`routeplan.solver.areas`), instead of 2 on days too large
+   for one OR-Tools model in the time: a few neighbouring routes plus the
+   unserved visits nearest to them, searched in short slices, each kept only
+   when it lowers the objective;
+4. **final check** (:func:`finish`): every route is re-timed and the whole plan
+   checked (:mod:`routeplan.solver.schedule`); if anything fails the check the
+   construction is returned instead.
+
+The objective is travel seconds plus the prizes of skipped visits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from routeplan.execution import Executor, default_executor
+from routeplan.solver.areas import search_areas
+from routeplan.solver.construct import Builder, construct
+from routeplan.solver.context import Context, FirstPlan, Part
+from routeplan.solver.model import (
+    REQUIRED_PENALTY,
+    Problem,
+    Progress,
+    Result,
+    Route,
+    SolveStatus,
+    route_cost,
+)
+from routeplan.solver.params import SolveParams
+from routeplan.solver.portfolio import Found, search_whole, second_engine
+from routeplan.solver.schedule import check_routes, timed_routes
+
+__all__ = ["solve"]
+
+#: seconds left below which the construction's plan is returned without a search
+_MIN_SEARCH_S = 0.1
+
+
+def solve(
+    problem: Problem,
+    params: SolveParams | None = None,
+    progress: Progress | None = None,
+    *,
+    executor: Executor | None = None,
+) -> Result:
+    """Return a feasible plan for ``problem`` found within ``params.time_limit_s``.
+
+    Parameters
+    ----------
+    problem
+        The frozen problem (see :mod:`routeplan.solver.model`).
+    params
+        Time and solution limits, metaheuristic, area size, seed, second engine.
+    progress
+        Called with one-line updates (construction, improvements, areas).
+    executor
+        Where the second search runs (:mod:`routeplan.execution`); by default
+        a :class:`~routeplan.execution.ProcessExecutor` when another core is
+        free, else none runs.
+
+    Returns
+    -------
+    Result
+        One route per vehicle, dropped visit indices, objective (travel
+        seconds + prizes of skipped visits), status, timings, and a report of
+        every search.
+    """
+    ctx = Context(problem, params or SolveParams(), executor or default_executor(), progress)
+    if not problem.visits or not problem.vehicles:
+        ctx.say(f"nothing to route: {'no visits' if not problem.visits else 'no vehicles'}")
+        return _result(
+            ctx,
+            timed_routes(problem, [[] for _ in problem.vehicles]),
+            SolveStatus.EMPTY,
+            None,
+            "construction",
+        )
+    first = first_plan(ctx)
+    return finish(ctx, first, search(ctx, first))
+
+
+def first_plan(ctx: Context) -> FirstPlan:
+    """Build the construction's plan within a share of the time limit."""
+    p = ctx.problem
+    builder = Builder(p)
+    # all-required (VRPTW-like) problems: plain cheapest insertion gave guided local
+    # search the better start (benchmarks/README.md); with prizes, regret helps choose
+    regret = 0.0 if all(v.required for v in p.visits) else 1.0
+    stop = ctx.t0 + ctx.tuning.construction_share * ctx.params.time_limit_s
+    routes = timed_routes(p, construct(p, deadline=stop, builder=builder, regret_weight=regret))
+    cost = route_cost(p, routes)
+    served = {v for r in routes for v in r.visits}
+    ctx.say(f"construction: {len(served)}/{len(p.visits)} visits, objective {cost}")
+    missing = any(v.required and i not in served for i, v in enumerate(p.visits))
+    return FirstPlan(
+        routes=tuple(routes),
+        objective=cost,
+        seconds=time.perf_counter() - ctx.t0,
+        usable=tuple(k for k, ok in enumerate(builder.usable) if ok),
+        required_penalty=REQUIRED_PENALTY if missing else None,
+    )
+
+
+def whole_day_fits(ctx: Context) -> bool:
+    """Return True when one OR-Tools model over all visits is the better search.
+
+    Guided local search on the whole day overtakes area-by-area improvement
+    once the budget covers its quadratic neighbourhoods (``visits**2 / seconds
+    <= tuning.whole_n2_per_s``; measured on days of 300 visits at 10 s and 588
+    visits at 5, 10, 18 and 30 s); smaller budgets, and days above
+    ``max_area_visits``, go area by area.
+    """
+    n = len(ctx.problem.visits)
+    if n > ctx.params.max_area_visits:
+        return False
+    if ctx.params.solution_limit is not None:
+        return True
+    return n * n <= ctx.tuning.whole_n2_per_s * ctx.params.time_limit_s
+
+
+def search(ctx: Context, first: FirstPlan) -> Found:
+    """Improve the construction's plan: the whole day at once, or area by area."""
+    if ctx.left() <= _MIN_SEARCH_S or not first.usable:
+        return Found(first.sequences(), SolveStatus.CONSTRUCTION, "construction")
+    day = Part.of(ctx.problem, first.usable, range(len(ctx.problem.visits)))
+    pyvrp = second_engine(ctx, day)
+    if whole_day_fits(ctx):
+        return search_whole(ctx, first, day, pyvrp)
+    return search_areas(ctx, first, day, pyvrp)
+
+
+def finish(ctx: Context, first: FirstPlan, found: Found) -> Result:
+    """Re-time and check the plan found; fall back to the construction if it fails the check."""
+    p = ctx.problem
+    routes: Sequence[Route] = timed_routes(p, found.sequences)
+    status, engine = found.status, found.engine
+    # a required visit no vehicle can serve is reported, not a reason to fall back
+    problems = [m for m in check_routes(p, routes) if not m.startswith("required visit")]
+    if problems:
+        ctx.say(f"improved plan failed the check ({problems[0]}); using the construction")
+        routes, status, engine = first.routes, SolveStatus.CONSTRUCTION, "construction"
+    on_route = {v for r in routes for v in r.visits}
+    unserved = [v.id for i, v in enumerate(p.visits) if v.required and i not in on_route]
+    if unserved:
+        ctx.say(f"{len(unserved)} required visits cannot be served, e.g. {unserved[0]}")
+        status = SolveStatus.REQUIRED_UNSERVED
+    return _result(ctx, routes, status, first.seconds, engine)
+
+
+def _result(
+    ctx: Context,
+    routes: Sequence[Route],
+    status: SolveStatus,
+    first_s: float | None,
+    engine: str,
+) -> Result:
+    """Return the result of ``routes`` with the solve's record."""
+    p = ctx.problem
+    served = {v for r in routes for v in r.visits}
+    dropped = tuple(i for i in range(len(p.visits)) if i not in served)
+    objective = route_cost(p, routes)
+    ctx.say(f"done: {len(served)} visits, objective {objective}, status {status}")
+    return Result(
+        routes=tuple(routes),
+        dropped=dropped,
+        objective=objective,
+        status=status,
+        runtime_s=time.perf_counter() - ctx.t0,
+        first_solution_s=first_s,
+        engine=engine,
+        log=tuple(ctx.log),
+        searches=tuple(ctx.searches),
+    )
