@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from routeplan.checklist import build_checklist
     from routeplan.commands import (
         AuditReport,
+        CheckOptions,
         CheckReport,
         FolderOptions,
         PlanRun,
@@ -100,6 +101,7 @@ _LAZY: dict[str, str] = {
     "build_checklist": "routeplan.checklist",
     "AuditReport": "routeplan.commands",
     "audit_visits": "routeplan.commands",
+    "CheckOptions": "routeplan.commands",
     "CheckReport": "routeplan.commands",
     "FolderOptions": "routeplan.commands",
     "PlanRun": "routeplan.commands",
@@ -177,6 +179,7 @@ __all__ = [
     "JURISDICTIONS",
     "AgentSummary",
     "AuditReport",
+    "CheckOptions",
     "CheckReport",
     "Config",
     "ConfigError",

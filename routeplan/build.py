@@ -22,7 +22,9 @@ from routeplan import schema as S
 from routeplan.config import Config
 from routeplan.formats import format_clock, format_windows
 from routeplan.solver.model import Problem, Vehicle, Visit
-from routeplan.travel import road_distance_m, travel_time_s
+from routeplan.travel.base import Points, TravelModel
+from routeplan.travel.day import DayTravel, day_travel
+from routeplan.travel.profiles import agent_mode
 
 DAY_MIN = 24 * 60
 
@@ -162,6 +164,10 @@ class BuiltProblem:
     vehicle_agents: tuple[str, ...]
     windows_min: Mapping[str, tuple[tuple[int, int], ...]]
     dropped: pd.DataFrame
+    #: the day's travel matrices (one per profile), as the travel model made them
+    travel: DayTravel | None = None
+    #: agents whose start or end has no road route, and why
+    agent_notes: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def effective_windows(
@@ -211,6 +217,7 @@ def build_problem(
     config: Config,
     *,
     avoid_windows: Mapping[str, tuple[int, int]] | None = None,
+    travel: TravelModel | None = None,
 ) -> BuiltProblem:
     """Build the routing problem for ``eligible`` accounts and usable ``agents``.
 
@@ -226,7 +233,18 @@ def build_problem(
     avoid_windows
         ``account_id -> (start_min, end_min)`` times of day to avoid (the last
         unanswered attempt); ignored when nothing else would remain.
+    travel
+        The travel model (default: the one ``config.travel`` names). An
+        account it has no road route to (too far from any road, a road cut off
+        from the agents' bases) is dropped with ``no_road_route``.
     """
+    if travel is None:
+        from routeplan.travel.factory import travel_model
+
+        with travel_model(config.travel) as model:
+            return build_problem(
+                eligible, agents, config, avoid_windows=avoid_windows, travel=model
+            )
     avoid = avoid_windows or {}
     legal = (config.legal.start_min, config.legal.end_min)
     service_s = config.visits.service_min * 60
@@ -235,24 +253,25 @@ def build_problem(
 
     # --- nodes and matrices ----------------------------------------------------------
     depot_points: dict[tuple[float, float], int] = {}
+    depot_ids: list[str] = []  # location ids (a matrix file's keys): base:AGENT, end:AGENT
     for row in agents.itertuples(index=False):
-        for lat, lon in (
-            (getattr(row, S.BASE_LAT), getattr(row, S.BASE_LON)),
-            (getattr(row, S.END_LAT), getattr(row, S.END_LON)),
+        for kind, lat, lon in (
+            ("base", getattr(row, S.BASE_LAT), getattr(row, S.BASE_LON)),
+            ("end", getattr(row, S.END_LAT), getattr(row, S.END_LON)),
         ):
-            depot_points.setdefault((float(lat), float(lon)), n_acc + len(depot_points))
+            if (float(lat), float(lon)) not in depot_points:
+                depot_points[(float(lat), float(lon))] = n_acc + len(depot_points)
+                depot_ids.append(f"{kind}:{getattr(row, S.AGENT_ID)}")
     lats = np.concatenate([eligible[S.LAT].to_numpy(float), [p[0] for p in depot_points]])
     lons = np.concatenate([eligible[S.LON].to_numpy(float), [p[1] for p in depot_points]])
-    dist = road_distance_m(lats, lons, circuity=config.travel.circuity)
-    speeds: list[float] = []
-    profiles: list[int] = []
-    for row in agents.itertuples(index=False):
-        sp = getattr(row, S.SPEED_KMH)
-        speed = float(sp) if sp is not None and not _isna(sp) else config.travel.speed_kmh
-        if speed not in speeds:
-            speeds.append(speed)
-        profiles.append(speeds.index(speed))
-    durations = tuple(travel_time_s(dist, speed_kmh=s) for s in speeds)
+    ids = (*(str(a) for a in eligible[S.ACCOUNT_ID]), *depot_ids)
+    day = day_travel(
+        travel, Points.of(lats, lons, ids), [agent_mode(r) for r in agents.itertuples(index=False)]
+    )
+    # the solver has one distance matrix (for km and proximity): the first profile's
+    dist = day.matrices[0].distances_m
+    durations = tuple(mat.durations_s for mat in day.matrices)
+    profiles = list(day.agent_profile)
 
     # --- vehicles ------------------------------------------------------------------------
     vehicles: list[Vehicle] = []
@@ -269,11 +288,17 @@ def build_problem(
     prof = np.array(profiles, dtype=np.int64)
     to_visit = np.zeros((n_acc, m), dtype=np.int64)
     from_visit = np.zeros((n_acc, m), dtype=np.int64)
+    routable = np.zeros((n_acc, m), dtype=bool)  # a road route from the start and to the end
     for p, dur in enumerate(durations):
         cols = np.flatnonzero(prof == p)
         if len(cols) and n_acc:
             to_visit[:, cols] = dur[starts[cols]][:, :n_acc].T
             from_visit[:, cols] = dur[:n_acc][:, ends[cols]]
+            ok = day.matrices[p].routed
+            routable[:, cols] = ok[starts[cols]][:, :n_acc].T & ok[:n_acc][:, ends[cols]]
+            # a place off the network is never visited, not even from a base at that place
+            off = np.array([i for i in day.matrices[p].notes if i < n_acc], dtype=np.int64)
+            routable[np.ix_(off, cols)] = False
     earliest = shift_lo[None, :] + to_visit  # earliest service start per (visit, vehicle)
     latest = shift_hi[None, :] - service_s - from_visit
 
@@ -292,6 +317,13 @@ def build_problem(
         )
         need = required_skills(row, config)
         skilled = np.array([set(need) <= sk for sk in skills], dtype=bool)
+        if not routable[i].any():
+            why = day.note(i) or (
+                "no road route from any agent's start to it and on to the agent's end "
+                "(a road cut off from the rest)"
+            )
+            dropped.append(_drop(acc, S.DR_NO_ROAD, why))
+            continue
         if not start_wins:
             shown = format_windows(raw) or "any time"
             dropped.append(
@@ -318,7 +350,7 @@ def build_problem(
         for lo, hi in start_wins:
             shift_meet |= np.maximum(lo, shift_lo) <= np.minimum(hi, shift_hi - service_s)
             reach |= np.maximum(lo, earliest[i]) <= np.minimum(hi, latest[i])
-        ok = skilled & reach
+        ok = skilled & reach & routable[i]
         if not ok.any():
             if not (skilled & shift_meet).any():
                 dropped.append(
@@ -354,12 +386,20 @@ def build_problem(
         visit_accounts.append(acc)
 
     problem = _compact(dist, durations, visits, vehicles)
+    agent_notes = {
+        v.id: day.note(node)
+        for v in vehicles
+        for node in (v.start_node, v.end_node)
+        if day.note(node)
+    }
     return BuiltProblem(
         problem=problem,
         visit_accounts=tuple(visit_accounts),
         vehicle_agents=tuple(v.id for v in vehicles),
         windows_min=windows_min,
         dropped=pd.DataFrame(dropped, columns=list(S.DROPPED_COLUMNS)),
+        travel=day,
+        agent_notes=agent_notes,
     )
 
 

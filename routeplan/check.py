@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,14 @@ from routeplan.io.planfolder import (
     EXCLUDED_FILE,
     ITINERARIES_FILE,
     REJECTED_FILE,
+    SUMMARY_FILE,
     PlanFolder,
     read_plan_table,
+    read_summary,
 )
 from routeplan.schema import ViolationRule
-from routeplan.travel import road_distance_m, travel_time_s
+from routeplan.travel.base import TravelModel
+from routeplan.travel.day import LegTimes
 
 #: slack for times shown rounded down to the minute
 TOLERANCE_S = 60
@@ -91,6 +95,7 @@ def check_plan(
     config: Config,
     *,
     extra_exclusions: pd.DataFrame | None = None,
+    travel: TravelModel | None = None,
 ) -> list[Violation]:
     """Return every violation of the plan in ``plan_dir`` (empty when lawful).
 
@@ -106,18 +111,36 @@ def check_plan(
         The day and the rules (jurisdiction, eligibility, service time).
     extra_exclusions
         Exclusions from the visit history, when the plan used one.
+    travel
+        The travel model to check travel times with (default: the one
+        ``config.travel`` names); ``routeplan check`` passes the plan's own.
     """
+    if travel is None:
+        from routeplan.travel.factory import travel_model
+
+        with travel_model(config.travel) as model:
+            return check_plan(
+                plan_dir,
+                accounts,
+                agents,
+                plan_date,
+                config,
+                extra_exclusions=extra_exclusions,
+                travel=model,
+            )
     d = Path(plan_dir)
     elig = determine_eligibility(accounts, plan_date, config, extra_exclusions=extra_exclusions)
     excluded_ids = set(elig.excluded[S.ACCOUNT_ID])
     day = _day(accounts, plan_date, config, excluded_ids)
     itinerary = read_plan_table(d, ITINERARIES_FILE, required=S.ITINERARY_COLUMNS)
-    out = _check_itinerary(itinerary, agents, plan_date, day)
+    out = _check_itinerary(itinerary, agents, plan_date, day, travel)
     out.extend(_check_accounted(d, accounts, set(day.seen), excluded_ids))
     return out
 
 
-def check_plan_folder(plan: str | Path | PlanFolder) -> list[Violation]:
+def check_plan_folder(
+    plan: str | Path | PlanFolder, *, travel: TravelModel | None = None
+) -> list[Violation]:
     """Return every violation of a plan folder, checked against the inputs kept in it.
 
     The same checks as :func:`check_plan`, with the agents, the plannable
@@ -132,12 +155,17 @@ def check_plan_folder(plan: str | Path | PlanFolder) -> list[Violation]:
         The plan folder (its files are read as text: a bad cell is a
         ``format`` violation), or its content already read or held in memory
         (:class:`~routeplan.io.planfolder.PlanFolder`).
+    travel
+        The travel model to check travel times with; default the one the
+        plan was made with: its ``summary.json`` ``travel`` block, else the
+        ``[travel]`` of the config recorded in ``plan_context.json``.
 
     Raises
     ------
     InputError
         When the folder has no ``plan_context.json`` (made by an older
-        routeplan), or a file cannot be read.
+        routeplan), a file cannot be read, or the plan's travel model cannot
+        be reopened (its data file missing or changed).
     """
     folder = plan if isinstance(plan, PlanFolder) else None
     d = plan.path if isinstance(plan, PlanFolder) else Path(plan)
@@ -149,6 +177,13 @@ def check_plan_folder(plan: str | Path | PlanFolder) -> list[Violation]:
             f"{d}: no {CONTEXT_FILE} (plan made by an older routeplan); "
             "check it with routeplan check --accounts FILE --agents FILE"
         )
+    if travel is None:
+        from routeplan.travel.factory import plan_travel_model
+
+        record = _summary_travel(d) if folder is None else folder.summary.travel
+        source = str(d / SUMMARY_FILE)
+        with plan_travel_model(record, ctx.config.travel, source=source) as model:
+            return check_plan_folder(folder or d, travel=model)
     if folder is not None:
         excluded, itinerary = folder.excluded, folder.itineraries
     else:
@@ -159,7 +194,7 @@ def check_plan_folder(plan: str | Path | PlanFolder) -> list[Violation]:
         )
         itinerary = read_plan_table(d, ITINERARIES_FILE, required=S.ITINERARY_COLUMNS)
     day = _day(ctx.accounts, ctx.date, ctx.config, set(excluded[S.ACCOUNT_ID]), source=CONTEXT_FILE)
-    out = _check_itinerary(itinerary, ctx.agents, ctx.date, day)
+    out = _check_itinerary(itinerary, ctx.agents, ctx.date, day, travel)
     listed = (
         folder.dropped
         if folder is not None
@@ -178,6 +213,13 @@ def check_plan_folder(plan: str | Path | PlanFolder) -> list[Violation]:
             )
         )
     return out
+
+
+def _summary_travel(folder: Path) -> Mapping[str, Any] | None:
+    """Return the ``travel`` block of a folder's ``summary.json`` (None without one)."""
+    if not (folder / SUMMARY_FILE).exists():
+        return None
+    return read_summary(folder).travel
 
 
 def _day(
@@ -203,7 +245,7 @@ def _day(
 
 
 def _check_itinerary(
-    itin: pd.DataFrame, agents: pd.DataFrame, plan_date: dt.date, day: _Day
+    itin: pd.DataFrame, agents: pd.DataFrame, plan_date: dt.date, day: _Day, travel: TravelModel
 ) -> list[Violation]:
     """Check every row of ``itineraries.csv``: dates, agents and each agent's route."""
     out: list[Violation] = []
@@ -223,6 +265,7 @@ def _check_itinerary(
             )
         )
 
+    legs = LegTimes(travel, itin, agents)
     for agent_id, rows in itin.groupby("agent_id", sort=False):
         agent_id = str(agent_id)
         if agent_id not in ag.index:
@@ -232,11 +275,13 @@ def _check_itinerary(
             continue
         if agent_id in unusable:
             out.append(Violation(agent_id, None, "", ViolationRule.CREDENTIAL, unusable[agent_id]))
-        out.extend(_check_route(agent_id, rows, ag.loc[agent_id], day))
+        out.extend(_check_route(agent_id, rows, ag.loc[agent_id], day, legs))
     return out
 
 
-def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day) -> list[Violation]:
+def _check_route(
+    agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day, legs: LegTimes
+) -> list[Violation]:
     config = day.config
     out: list[Violation] = []
 
@@ -257,7 +302,6 @@ def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day)
     max_visits = int(_given(agent[S.MAX_VISITS], config.visits.default_max_visits))
     if n_visits > max_visits:
         v(None, "", ViolationRule.MAX_VISITS, f"{n_visits} visits > max_visits {max_visits}")
-    speed = float(_given(agent[S.SPEED_KMH], config.travel.speed_kmh))
     shift_lo, shift_hi = int(agent[S.SHIFT_START]) * 60, int(agent[S.SHIFT_END]) * 60
     skills = set(agent[S.SKILLS] or ())
     legal_lo, legal_hi = config.legal.start_min * 60, config.legal.end_min * 60
@@ -301,15 +345,24 @@ def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day)
             prev_pos, prev_ready = pos, s1
             continue
         if prev_pos is not None and prev_ready is not None:
-            need = _travel_s(prev_pos, pos, config, speed)
-            if arr + TOLERANCE_S < max(prev_ready + need + pending_break, break_end):
+            need, why = legs.seconds(agent_id, prev_pos, pos)
+            due = max(prev_ready + (need or 0) + pending_break, break_end)
+            if need is None:
+                v(
+                    stop,
+                    str(r.account_id),
+                    ViolationRule.TRAVEL,
+                    f"no road route from the previous stop: {why}",
+                )
+            elif arr + TOLERANCE_S < due:
                 v(
                     stop,
                     str(r.account_id),
                     ViolationRule.TRAVEL,
                     f"arrives {format_clock(arr, seconds=True)} but leaving at "
                     f"{format_clock(prev_ready, seconds=True)} needs {math.ceil(need / 60)} min "
-                    f"travel{' plus the break' if pending_break else ''}",
+                    f"travel{' plus the break' if pending_break else ''}: "
+                    f"{math.ceil((due - arr) / 60)} min late",
                 )
         pending_break = break_end = 0
         if kind == S.EventKind.END:
@@ -503,11 +556,6 @@ def _position(r: Any) -> tuple[float, float] | None:
     if math.isnan(lat) or math.isnan(lon):
         return None
     return lat, lon
-
-
-def _travel_s(a: tuple[float, float], b: tuple[float, float], config: Config, speed: float) -> int:
-    dist = road_distance_m([a[0], b[0]], [a[1], b[1]], circuity=config.travel.circuity)
-    return int(travel_time_s(dist, speed_kmh=speed)[0, 1])
 
 
 def _check_accounted(

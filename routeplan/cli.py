@@ -34,6 +34,7 @@ from routeplan.cli_common import (
     offline_assets_option,
     progress_printer,
     quiet_option,
+    travel_option,
 )
 from routeplan.config import JURISDICTIONS
 from routeplan.regions_cli import REGION_FIELDS, RegionOptions, region_options
@@ -90,6 +91,7 @@ def main() -> None:
     help="Plan into a folder holding files changed by hand (filled outcomes, an edited "
     "itinerary): they are moved to DIR/backup-YYYYmmdd-HHMMSS/ first.",
 )
+@travel_option
 @quiet_option
 @region_options
 @fail_cleanly
@@ -99,7 +101,9 @@ def plan_command(**options: Any) -> None:
     A folder holding files changed since routeplan wrote them (filled
     outcomes, an edited itineraries.csv) is refused unless --force, which
     moves them to a backup folder inside it first. With --db the recorded
-    outcomes shape the plan and the plan is stored in the database.
+    outcomes shape the plan and the plan is stored in the database. With
+    --travel (e.g. osm:data/samples/helsinki/Helsinki.osm.pbf) travel times
+    are road times instead of straight lines.
 
     With --region-column (or --regions, or --split auto) each region is
     planned as its own day on a Dask cluster, into OUT/REGION/.
@@ -119,6 +123,7 @@ def plan_command(**options: Any) -> None:
         solver__solution_limit=args.solution_limit,
         output__language=args.language,
         output__offline_assets=args.offline_assets,
+        travel__provider=args.travel,
     )
     folder = FolderOptions(
         encoding=args.encoding,
@@ -166,6 +171,7 @@ class _PlanArgs:
     offline_assets: bool | None
     no_geocode: bool
     force: bool
+    travel: str | None
     quiet: bool
 
 
@@ -211,6 +217,7 @@ def _plan_line(run: PlanRun) -> str:
     help="Check a region's plan folder (or every region of a regions run's folder) against "
     "the rows of its region only, with its own rules.",
 )
+@travel_option
 @fail_cleanly
 def check_command(**options: Any) -> None:
     """Re-check a plan folder (or an edited itineraries.csv) against inputs and rules.
@@ -218,17 +225,22 @@ def check_command(**options: Any) -> None:
     Lists every violation and exits 1 if there is any. The date and the
     jurisdiction default to those in the plan's summary.json. With --db the
     history's exclusions apply as in plan --db (the database is only read).
+    Travel times are checked with the travel model recorded in summary.json;
+    --travel checks them with another one (e.g. a straight-line plan against
+    road times: every late arrival is listed).
 
     Example: routeplan check --accounts accounts.csv --agents agents.csv
     --date 2026-12-01 plans/demo
     """
-    from routeplan.commands import check_plan_inputs, plan_rules
+    from routeplan.commands import CheckOptions, check_plan_inputs, plan_rules
 
     args = _CheckArgs(**options)
     cfg = cli_config(args.config_path, None)
     if args.region_column is not None:
         if args.db_path is not None:
             raise click.UsageError("--db does not go with --region-column (not supported yet)")
+        if args.travel is not None:
+            raise click.UsageError("--travel does not go with --region-column (not supported yet)")
         from routeplan.regions_cli import check_regions_cli
 
         check_regions_cli(
@@ -248,15 +260,18 @@ def check_command(**options: Any) -> None:
         config=cfg,
         jurisdiction=args.jurisdiction,
         db=args.db_path,
-        encoding=args.encoding,
+        options=CheckOptions(encoding=args.encoding, travel=args.travel),
     )
     for v in report.violations:
         click.echo(v.message())
     if report.violations:
-        raise click.ClickException(f"{len(report.violations)} violation(s) in {args.plan_dir}")
+        raise click.ClickException(
+            f"{len(report.violations)} violation(s) in {args.plan_dir} "
+            f"(checked with {report.travel} travel times)"
+        )
     click.echo(
         f"OK: {args.plan_dir} has no violation ({report.date.isoformat()}, "
-        f"{report.config.jurisdiction})"
+        f"{report.config.jurisdiction}, {report.travel} travel times)"
     )
 
 
@@ -273,6 +288,7 @@ class _CheckArgs:
     db_path: Path | None
     encoding: str | None
     region_column: str | None
+    travel: str | None
 
 
 @main.command("retime")

@@ -157,6 +157,12 @@ db_option = file_option(
 )
 #: ``--quiet``: no progress lines on stderr
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+travel_option = click.option(
+    "--travel",
+    default=None,
+    metavar="haversine|osm:FILE.osm.pbf|osrm:URL|matrix:FILE",
+    help="Travel model (overrides [travel] provider; default haversine: straight lines).",
+)
 
 
 def history_db(db_path: Path | None) -> Path:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from routeplan.plan import Inputs, Plan
     from routeplan.retime import RetimeResult
     from routeplan.solver.model import Progress
+    from routeplan.travel.base import TravelModel
 
 # --- plan -------------------------------------------------------------------------------
 
@@ -219,11 +220,26 @@ class CheckReport:
     violations: list[Violation]
     date: dt.date
     config: Config
+    #: the travel model the travel times were checked with (``haversine``, ``osm``, ...)
+    travel: str = "haversine"
 
     @property
     def ok(self) -> bool:
         """True when the plan breaks no rule."""
         return not self.violations
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How :func:`check_plan_inputs` reads the inputs and times the legs.
+
+    The ``check`` command's ``--encoding`` and ``--travel``.
+    """
+
+    #: force the input files' text encoding (default: UTF-8 with or without BOM, or GB18030)
+    encoding: str | None = None
+    #: check travel times with this travel model (``--travel``) instead of the plan's own
+    travel: str | None = None
 
 
 def check_plan_inputs(
@@ -235,7 +251,7 @@ def check_plan_inputs(
     config: Config | None = None,
     jurisdiction: str | None = None,
     db: str | Path | None = None,
-    encoding: str | None = None,
+    options: CheckOptions | None = None,
 ) -> CheckReport:
     """Re-check a plan folder against the input files and the rules (``routeplan check``).
 
@@ -256,32 +272,48 @@ def check_plan_inputs(
     db
         The history database the plan used: its exclusions apply as in
         :func:`plan_to_folder`.
-    encoding
-        Force the input files' text encoding.
+    options
+        The input files' text encoding; the travel model to check travel
+        times with (default: the one recorded in ``summary.json``, else the
+        config's).
 
     Raises
     ------
     InputError
-        The folder or an input file cannot be used.
+        The folder or an input file cannot be used, or the plan's travel
+        model cannot be reopened (its data file missing or changed).
     """
     from routeplan.check import check_plan
     from routeplan.io.readers import read_accounts, read_agents
 
+    opts = options or CheckOptions()
     folder = Path(plan_dir)
     if not folder.is_dir():
         raise InputError(f"{folder}: plan folder not found")
     summary_day, cfg = plan_rules(folder, date, config, jurisdiction)
     day = summary_day or dt.date.today()
-    acc = read_accounts(accounts, encoding=encoding).frame
-    ag = read_agents(agents, encoding=encoding).frame
+    acc = read_accounts(accounts, encoding=opts.encoding).frame
+    ag = read_agents(agents, encoding=opts.encoding).frame
     extra = None
     if db is not None:
         # check only reads the history: a missing file is an error, never a new empty one
         with Store.open_existing(db) as store:
             history, _used = _history(store, acc, day, cfg)
         acc, extra = history.accounts, history.exclusions
-    violations = check_plan(folder, acc, ag, day, cfg, extra_exclusions=extra)
-    return CheckReport(violations, day, cfg)
+    with _plan_travel(folder, cfg, opts.travel) as model:
+        provider = str(model.describe()["provider"])
+        violations = check_plan(folder, acc, ag, day, cfg, extra_exclusions=extra, travel=model)
+    return CheckReport(violations, day, cfg, provider)
+
+
+def _plan_travel(folder: Path, cfg: Config, provider: str | None) -> TravelModel:
+    """Return the travel model a plan folder was made with (``provider`` overrides it)."""
+    from routeplan.io.planfolder import SUMMARY_FILE, read_summary
+    from routeplan.travel.factory import plan_travel_model
+
+    path = folder / SUMMARY_FILE
+    record = read_summary(folder).travel if path.exists() else None
+    return plan_travel_model(record, cfg.travel, provider=provider, source=str(path))
 
 
 def plan_rules(

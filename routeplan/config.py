@@ -189,17 +189,106 @@ class ScoringConfig:
 
 @dataclass(frozen=True)
 class TravelConfig:
-    """Travel model: great-circle distance x circuity at a speed."""
+    """Travel model (see the README, "Road travel times") and its settings.
 
+    ``provider`` is ``haversine`` (great-circle distance x ``circuity`` at
+    ``speed_kmh``), ``osm:FILE.osm.pbf`` (OSRM run by routeplan on a local
+    OpenStreetMap extract), ``osrm:URL`` (an OSRM server) or ``matrix:FILE``
+    (a precomputed matrix); ``--travel`` overrides it.
+    """
+
+    provider: str = "haversine"
+    #: haversine: road km per great-circle km
     circuity: float = 1.35
+    #: haversine: default speed (km/h) of car and motorbike agents (agents.csv speed_kmh overrides)
     speed_kmh: float = 25.0
+    #: every travel duration is multiplied by this (traffic)
+    traffic_factor: float = 1.0
+    #: minutes added to every trip between two different places (parking, walking to the door)
+    stop_overhead_min: float = 0.0
+    #: motorbikes use the car network; their durations are multiplied by this
+    motorbike_factor: float = 1.0
+    #: a place farther than this from any road (metres) has no road route
+    max_snap_m: float = 500.0
+    #: "none": a failing routing service stops the run; "haversine": plan on straight lines
+    fallback: str = "none"
+    #: matrices and prepared extracts; empty = $XDG_CACHE_HOME/routeplan or ~/.cache/routeplan
+    cache_dir: str = ""
+    #: seconds one request to a routing server may take
+    timeout_s: float = 60.0
+    #: further attempts after a failed request (connection refused, 5xx, timeout)
+    retries: int = 2
+    #: osrm: largest table block requested (sources x destinations <= table_block^2);
+    #: set to the server's --max-table-size
+    table_block: int = 100
+    #: requests in flight at once
+    workers: int = 2
+    #: osrm: a server URL per OSRM profile (car, bicycle, foot); --travel osrm:URL sets car
+    osrm_urls: Mapping[str, str] = field(default_factory=dict)
+    #: folder of the OSRM executables; empty = ROUTEPLAN_OSRM_BIN, <venv>/osrm/bin, PATH
+    osrm_bin: str = ""
+    #: osm: "ch" (contraction hierarchies: fastest tables), "mld" (fastest preparation) or
+    #: "auto" (ch for car, mld for bicycle and foot, whose dense networks contract slowly)
+    osm_algorithm: str = "auto"
+    #: road models: fetch each route's road geometry for the map
+    geometry: bool = True
 
     def __post_init__(self) -> None:
-        """Refuse a circuity outside [1, 5] or a speed outside [1, 200] km/h (ConfigError)."""
+        """Refuse an unknown provider or a setting out of range (ConfigError)."""
+        from routeplan.travel.spec import parse_provider
+
+        try:
+            parse_provider(self.provider)
+        except ValueError as exc:
+            raise ConfigError(f"travel.provider: {exc}") from None
         if not 1.0 <= self.circuity <= 5.0:
             raise ConfigError(f"travel.circuity must be in [1, 5], got {self.circuity}")
         if not 1.0 <= self.speed_kmh <= 200.0:
             raise ConfigError(f"travel.speed_kmh must be in [1, 200], got {self.speed_kmh}")
+        self._check_ranges()
+        self._check_choices()
+        urls = dict(self.osrm_urls)
+        for profile, url in urls.items():
+            if profile not in ("car", "bicycle", "foot"):
+                raise ConfigError(
+                    f"travel.osrm_urls: {profile!r} is not an OSRM profile (car, bicycle, foot)"
+                )
+            if not str(url).lower().startswith(("http://", "https://")):
+                raise ConfigError(f"travel.osrm_urls.{profile} must be an http(s) URL, got {url!r}")
+        object.__setattr__(self, "osrm_urls", {str(k): str(v) for k, v in urls.items()})
+
+    def _check_ranges(self) -> None:
+        """Refuse a factor, overhead, distance, timeout or count out of range (ConfigError)."""
+        for name in ("traffic_factor", "motorbike_factor"):
+            if not 0.2 <= getattr(self, name) <= 10.0:
+                raise ConfigError(f"travel.{name} must be in [0.2, 10], got {getattr(self, name)}")
+        if not 0 <= self.stop_overhead_min <= 120:
+            raise ConfigError(
+                f"travel.stop_overhead_min must be in [0, 120], got {self.stop_overhead_min}"
+            )
+        if not 1 <= self.max_snap_m <= 100_000:
+            raise ConfigError(f"travel.max_snap_m must be in [1, 100000], got {self.max_snap_m}")
+        if not 0.1 <= self.timeout_s <= 3600:
+            raise ConfigError(f"travel.timeout_s must be in [0.1, 3600], got {self.timeout_s}")
+        if not 0 <= self.retries <= 10:
+            raise ConfigError(f"travel.retries must be in [0, 10], got {self.retries}")
+        if not 2 <= self.table_block <= 100_000:
+            raise ConfigError(f"travel.table_block must be in [2, 100000], got {self.table_block}")
+        if not 1 <= self.workers <= 64:
+            raise ConfigError(f"travel.workers must be in [1, 64], got {self.workers}")
+
+    def _check_choices(self) -> None:
+        """Refuse an unknown fallback or OSRM algorithm, or a geometry not a bool."""
+        if self.fallback not in ("none", "haversine"):
+            raise ConfigError(
+                f"travel.fallback must be 'none' or 'haversine', got {self.fallback!r}"
+            )
+        if self.osm_algorithm not in ("auto", "ch", "mld"):
+            raise ConfigError(
+                f"travel.osm_algorithm must be 'auto', 'ch' or 'mld', got {self.osm_algorithm!r}"
+            )
+        if not isinstance(self.geometry, bool):
+            raise ConfigError(f"travel.geometry must be true or false, got {self.geometry!r}")
 
 
 @dataclass(frozen=True)

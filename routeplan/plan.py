@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from routeplan.history import HistoryAdjustment
     from routeplan.io.geocode import GeocodeCache, GeocodeFn
     from routeplan.io.planfolder import PlanFolder
+    from routeplan.travel.base import TravelModel
 
 
 def _quiet(_: str) -> None:
@@ -160,6 +161,8 @@ class Plan:
     last_visits: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(S.LAST_VISIT_COLUMNS)), repr=False
     )
+    #: each agent's route along the roads (GeoJSON), when a road model was used
+    routes: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def visits(self) -> pd.DataFrame:
@@ -171,9 +174,15 @@ class Plan:
     def map(self, *, show_names: bool = False) -> folium.Map:
         """Return the day's folium map (displays inline in Jupyter)."""
         from routeplan.present.map import build_map
+        from routeplan.travel.day import road_paths
 
         return build_map(
-            self.itineraries, self.dropped, self.summary, self.checklist, show_names=show_names
+            self.itineraries,
+            self.dropped,
+            self.summary,
+            self.checklist,
+            show_names=show_names,
+            roads=road_paths(self.routes, self.itineraries),
         )
 
     def context(self) -> PlanContext:
@@ -251,6 +260,7 @@ class Plan:
             self.summary,
             folder.context.to_record() if folder.context is not None else {},
             outputs=outputs,
+            routes=self.routes,
             force=force,
             notify=notify,
         )
@@ -262,6 +272,7 @@ def plan_day(
     config: Config | None = None,
     *,
     history: HistoryAdjustment | None = None,
+    travel: TravelModel | None = None,
     progress: Progress = _quiet,
 ) -> Plan:
     """Plan one day: eligibility, scoring, structural checks, routing, outputs.
@@ -276,10 +287,20 @@ def plan_day(
         Rules and solver settings; the defaults when None.
     history
         Effects of recorded outcomes (``routeplan.history.apply_history``).
+    travel
+        The travel model (default: the one ``config.travel`` names, closed
+        before returning); ``summary.json`` records it.
     progress
         Called with one-line updates (the CLI prints them to stderr).
     """
     cfg = config or Config()
+    if travel is None:
+        from routeplan.travel.factory import travel_model
+
+        with travel_model(cfg.travel, progress=progress) as model:
+            return plan_day(
+                inputs, plan_date, cfg, history=history, travel=model, progress=progress
+            )
     t0 = time.perf_counter()
     accounts = inputs.accounts
     extra = None
@@ -316,7 +337,9 @@ def plan_day(
     eligible = elig.eligible.merge(
         scores[[S.ACCOUNT_ID, "priority", "expected_recovery"]], on=S.ACCOUNT_ID, how="left"
     )
-    built = build_problem(eligible, status.usable, cfg, avoid_windows=avoid)
+    built = build_problem(eligible, status.usable, cfg, avoid_windows=avoid, travel=travel)
+    for agent_id, note in built.agent_notes.items():
+        progress(f"agent {agent_id}: no road route from its start or to its end ({note})")
     progress(
         f"{len(built.problem.visits)} visits plannable, {len(built.dropped)} "
         f"dropped before solving; {len(built.problem.vehicles)} usable agents"
@@ -328,6 +351,10 @@ def plan_day(
     itineraries = assemble_itineraries(
         result, built, accounts, status.usable, scores, plan_date, cfg.legal.start_min
     )
+    if built.travel is not None:
+        from routeplan.travel.day import own_leg_km
+
+        itineraries = own_leg_km(itineraries, status.usable, built.travel)
     visits = itineraries[itineraries[S.KIND] == S.EventKind.VISIT]
     checklist = build_checklist(
         visits[[S.ACCOUNT_ID, S.AGENT_ID]],
@@ -341,6 +368,9 @@ def plan_day(
     rejected = pd.DataFrame(
         [p.as_record() for p in inputs.rejected], columns=list(S.REJECTED_COLUMNS)
     )
+    routes = None
+    if cfg.travel.geometry:
+        routes = _road_routes(travel, itineraries, status.usable, cfg, progress)
     summary = _summary(
         plan_date,
         cfg,
@@ -350,6 +380,10 @@ def plan_day(
         result,
         time.perf_counter() - t0,
     )
+    if built.travel is not None:
+        from routeplan.travel.day import describe_day
+
+        summary = summary.with_travel(describe_day(travel, built.travel))
     return Plan(
         date=plan_date,
         config=cfg,
@@ -364,6 +398,7 @@ def plan_day(
         agents=inputs.agents,
         result=result,
         last_visits=_last_visits(history, visits),
+        routes=routes,
     )
 
 
@@ -373,6 +408,24 @@ def _last_visits(history: HistoryAdjustment | None, visits: pd.DataFrame) -> pd.
         return pd.DataFrame(columns=list(S.LAST_VISIT_COLUMNS))
     last = history.last_visits
     return last[last[S.ACCOUNT_ID].isin(set(visits[S.ACCOUNT_ID]))].reset_index(drop=True)
+
+
+def _road_routes(
+    travel: TravelModel,
+    itineraries: pd.DataFrame,
+    agents: pd.DataFrame,
+    cfg: Config,
+    progress: Progress,
+) -> dict[str, Any] | None:
+    """Return the agents' road paths for the map; None without roads or when the service fails."""
+    from routeplan.travel.base import TravelError
+    from routeplan.travel.day import route_geometries
+
+    try:
+        return route_geometries(travel, itineraries, agents, workers=cfg.travel.workers)
+    except TravelError as exc:
+        progress(f"travel: no road paths for the map, straight segments instead ({exc})")
+        return None
 
 
 def _dropped_table(

@@ -73,6 +73,8 @@ from routeplan.itinerary import assemble_itineraries
 from routeplan.solver.model import Problem, Result, Route, SolveStatus
 from routeplan.solver.schedule import time_route
 from routeplan.summary import PlanSummary, refresh_summary
+from routeplan.travel.base import TravelModel
+from routeplan.travel.factory import plan_travel_model
 
 RETIME_FILE = "retime.csv"
 #: columns of ``retime.csv``: one row per violation left after re-timing
@@ -157,25 +159,19 @@ def retime_plan_folder(
         edited, ctx, excluded_reasons(excluded), file=str(folder / ITINERARIES_FILE)
     )
     scores = _scores(folder, edited)
-    itineraries = _with_user_columns(retime_routes(orders, ctx, scores), edited)
-    dropped, removed, restored = _update_dropped(folder, ctx, scores, orders)
     summary = _read_summary(folder, ctx)
-    checklist = read_plan_table(
-        folder, CHECKLIST_FILE, required=S.CHECKLIST_COLUMNS, row_column=None
-    )
-    if context is not None:
-        ctx = _planned_context(ctx, orders, dropped)
-    # the re-timed plan, checked and drawn as it is written (not read back)
-    retimed = PlanFolder.build(
-        folder,
-        summary=refresh_summary(summary, itineraries, dropped, ctx.config.visits.service_min),
-        itineraries=itineraries,
-        dropped=dropped,
-        excluded=excluded,
-        checklist=checklist,
-        context=ctx,
-    )
-    violations = tuple(check_plan_folder(retimed))
+    # the travel model the plan was made with (summary.json), else the context's [travel]
+    with plan_travel_model(
+        summary.travel, ctx.config.travel, source=str(folder / SUMMARY_FILE)
+    ) as travel:
+        timed = retime_routes(orders, ctx, scores, travel=travel)
+        itineraries = _with_user_columns(timed, edited)
+        dropped, removed, restored = _update_dropped(folder, ctx, scores, orders)
+        if context is not None:
+            ctx = _planned_context(ctx, orders, dropped)
+        retimed, violations = _check_retimed(
+            folder, ctx, (summary, itineraries, dropped, excluded), travel
+        )
     retimed = dataclasses.replace(
         retimed, summary=_with_retime(retimed.summary, removed, restored, violations)
     )
@@ -301,11 +297,44 @@ def _scores(folder: Path, edited: pd.DataFrame) -> pd.DataFrame:
     return out.drop_duplicates(S.ACCOUNT_ID).reset_index(drop=True)
 
 
+def _check_retimed(
+    folder: Path,
+    ctx: PlanContext,
+    tables: tuple[PlanSummary, pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    travel: TravelModel,
+) -> tuple[PlanFolder, tuple[Violation, ...]]:
+    """Return the re-timed plan as it will be written, and the rules it breaks.
+
+    ``tables`` are the summary before re-timing and the new itineraries,
+    dropped and (unchanged) excluded rows; travel times are checked with
+    ``travel``, the model the routes were timed with.
+    """
+    summary, itineraries, dropped, excluded = tables
+    checklist = read_plan_table(
+        folder, CHECKLIST_FILE, required=S.CHECKLIST_COLUMNS, row_column=None
+    )
+    # the re-timed plan, checked and drawn as it is written (not read back)
+    retimed = PlanFolder.build(
+        folder,
+        summary=refresh_summary(summary, itineraries, dropped, ctx.config.visits.service_min),
+        itineraries=itineraries,
+        dropped=dropped,
+        excluded=excluded,
+        checklist=checklist,
+        context=ctx,
+    )
+    return retimed, tuple(check_plan_folder(retimed, travel=travel))
+
+
 # --- timing ------------------------------------------------------------------------------
 
 
 def retime_routes(
-    orders: Mapping[str, Sequence[str]], ctx: PlanContext, scores: pd.DataFrame
+    orders: Mapping[str, Sequence[str]],
+    ctx: PlanContext,
+    scores: pd.DataFrame,
+    *,
+    travel: TravelModel | None = None,
 ) -> pd.DataFrame:
     """Return ``itineraries.csv`` rows for the given visit orders, timed afresh.
 
@@ -313,7 +342,8 @@ def retime_routes(
     (:func:`~routeplan.solver.schedule.time_route` on the plan's travel
     model). An order that cannot be kept lawfully is timed as early as travel
     allows, waiting for windows still to open and late for those already
-    closed, and the shift may run over: the checker reports it.
+    closed, and the shift may run over: the checker reports it. ``travel``
+    is the plan's travel model (default: the one ``ctx.config.travel`` names).
 
     Raises
     ------
@@ -326,7 +356,7 @@ def retime_routes(
     agents = ctx.agents[ctx.agents[S.AGENT_ID].astype(str).isin(agent_ids)].reset_index(drop=True)
     visited = [aid for a in agent_ids for aid in orders[a]]
     accounts = ctx.accounts.set_index(S.ACCOUNT_ID, drop=False).loc[visited].reset_index(drop=True)
-    built = _relaxed_build(accounts, agents, scores, ctx)
+    built = _relaxed_build(accounts, agents, scores, ctx, travel)
     index = {aid: i for i, aid in enumerate(built.visit_accounts)}
     late = _late_problem(built.problem)
     routes: list[Route] = []
@@ -358,7 +388,11 @@ def retime_routes(
 
 
 def _relaxed_build(
-    accounts: pd.DataFrame, agents: pd.DataFrame, scores: pd.DataFrame, ctx: PlanContext
+    accounts: pd.DataFrame,
+    agents: pd.DataFrame,
+    scores: pd.DataFrame,
+    ctx: PlanContext,
+    travel: TravelModel | None,
 ) -> BuiltProblem:
     """Build the timing problem with every visit kept, whoever the dispatcher chose.
 
@@ -386,7 +420,7 @@ def _relaxed_build(
     windows = list(frame["windows"])
     for _ in range(2):
         frame["windows"] = windows
-        built = build_problem(frame, relaxed_agents, cfg)
+        built = build_problem(frame, relaxed_agents, cfg, travel=travel)
         if built.dropped.empty:
             return built
         stuck = set(built.dropped[S.ACCOUNT_ID])

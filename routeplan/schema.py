@@ -71,6 +71,7 @@ BREAK_MINUTES: Final = "break_minutes"
 CREDENTIAL_ID: Final = "credential_id"
 CREDENTIAL_EXPIRY: Final = "credential_expiry"
 SPEED_KMH: Final = "speed_kmh"
+TRAVEL_MODE: Final = "travel_mode"
 
 AGENT_REQUIRED: Final = (AGENT_ID, AGENT_NAME, BASE_LAT, BASE_LON, SHIFT_START, SHIFT_END)
 AGENT_OPTIONAL: Final = (
@@ -84,6 +85,7 @@ AGENT_OPTIONAL: Final = (
     CREDENTIAL_ID,
     CREDENTIAL_EXPIRY,
     SPEED_KMH,
+    TRAVEL_MODE,
 )
 
 # --- outcomes.csv -----------------------------------------------------------
@@ -293,6 +295,8 @@ class DroppedReason(StrEnum):
     UNREACHABLE = "cannot_reach_and_return_within_shift"
     CAPACITY = "lower_value_than_planned_visits"
     NO_AGENT = "no_usable_agent"
+    #: no road links the account to the agent's base (``--travel`` on a road network)
+    NO_ROAD = "no_road_route"
     #: a dispatcher deleted the visit from itineraries.csv (``routeplan retime``)
     REMOVED_BY_DISPATCHER = "removed_by_dispatcher"
 
@@ -303,6 +307,7 @@ DR_NO_WINDOW: Final = DroppedReason.NO_WINDOW
 DR_UNREACHABLE: Final = DroppedReason.UNREACHABLE
 DR_CAPACITY: Final = DroppedReason.CAPACITY
 DR_NO_AGENT: Final = DroppedReason.NO_AGENT
+DR_NO_ROAD: Final = DroppedReason.NO_ROAD
 DR_REMOVED_BY_DISPATCHER: Final = DroppedReason.REMOVED_BY_DISPATCHER
 
 

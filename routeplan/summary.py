@@ -336,6 +336,22 @@ class PlanSummary(_Block):
         """Return the entry of an agent (None when the summary does not list it)."""
         return next((a for a in self.agents if a.agent_id == agent_id), None)
 
+    @property
+    def travel(self) -> Mapping[str, Any] | None:
+        """The ``travel`` block: the travel model the plan was made with (None when absent).
+
+        Written by :func:`routeplan.plan.plan_day`
+        (:func:`routeplan.travel.day.describe_day`) and kept in ``extra``;
+        ``routeplan check`` and ``retime`` reopen that model from it
+        (:func:`routeplan.travel.factory.model_from_record`).
+        """
+        block = self.extra.get("travel")
+        return block if isinstance(block, Mapping) else None
+
+    def with_travel(self, block: Mapping[str, Any]) -> PlanSummary:
+        """Return the summary with its ``travel`` block set to ``block``."""
+        return dataclasses.replace(self, extra={**self.extra, "travel": dict(block)})
+
     def to_json(self) -> dict[str, Any]:
         """Return the ``summary.json`` object."""
         blocks: dict[str, Any] = {

@@ -47,7 +47,9 @@ def test_plan_summary_is_typed(written: tuple[Plan, Path]) -> None:
     assert s.agent("A3") is not None and s.agent("A3").usable is False  # type: ignore[union-attr]
     assert sum(a.visits or 0 for a in s.agents) == s.counts.planned
     assert s.dropped_by_reason == data["dropped_by_reason"]
-    assert s.extra == {}
+    # every plan records its travel model; that block is the only one kept in extra
+    assert set(s.extra) == {"travel"}
+    assert s.travel == data["travel"] and s.travel["provider"] == "haversine"
 
 
 def test_keys_other_parts_add_are_kept_at_every_level() -> None:

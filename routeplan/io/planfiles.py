@@ -20,6 +20,7 @@ from routeplan import schema as S
 from routeplan.errors import ChangedFilesError
 from routeplan.io.context import write_plan_context
 from routeplan.io.manifest import PlanFiles, stderr_notice
+from routeplan.io.routes import write_routes
 from routeplan.io.safe import write_csv_atomic, write_json_atomic
 from routeplan.summary import PlanSummary
 
@@ -56,6 +57,7 @@ def write_plan_folder(
     context: Mapping[str, Any],
     *,
     outputs: Outputs | None = None,
+    routes: Mapping[str, Any] | None = None,
     force: bool = False,
     notify: Callable[[str], None] | None = None,
 ) -> list[Path]:
@@ -75,6 +77,10 @@ def write_plan_folder(
         Called once the tables, summary and context are written, with the
         folder's manifest, to write the dispatch outputs (map, route sheets,
         index, per-agent CSVs, outcomes template); returns what it wrote.
+    routes
+        Each agent's route along the roads (GeoJSON), written as
+        ``routes.geojson`` before the outputs (the map draws it); None when
+        the plan was made on straight lines (an old file is then removed).
     force, notify
         See below.
 
@@ -101,6 +107,7 @@ def write_plan_folder(
         )
     written.append(write_json_atomic(out_dir / SUMMARY_FILE, summary.to_json()))
     written.append(write_plan_context(out_dir, dict(context)))
+    written.extend(write_routes(out_dir, routes))
     files.record(written)
     if outputs is not None:
         written.extend(outputs(files))

@@ -41,6 +41,7 @@ from routeplan.formats import (
     parse_windows,
 )
 from routeplan.io.tables import AUTO_ENCODINGS, read_table
+from routeplan.travel.profiles import parse_travel_mode
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,13 @@ def _outcome_code(value: str) -> str:
     return value.strip().lower()
 
 
+def _travel_mode(value: str) -> str:
+    try:
+        return parse_travel_mode(value)
+    except ValueError as exc:
+        raise ValueProblem(str(exc)) from None
+
+
 def _ts(value: str) -> pd.Timestamp:
     return pd.Timestamp(parse_date(value))
 
@@ -239,6 +247,7 @@ AGENT_FIELDS: tuple[_Field, ...] = (
     _Field(S.CREDENTIAL_ID, _text, ""),
     _Field(S.CREDENTIAL_EXPIRY, parse_date, None),
     _Field(S.SPEED_KMH, lambda v: parse_float(v, lo=1, hi=200), None),
+    _Field(S.TRAVEL_MODE, _travel_mode, "car"),
 )
 
 

@@ -36,6 +36,7 @@ from routeplan import schema
 from routeplan.errors import RouteplanError
 from routeplan.io.manifest import PlanFiles, stderr_notice
 from routeplan.io.planfolder import PlanFolder, read_plan_folder
+from routeplan.io.routes import read_routes
 from routeplan.io.safe import prune_files, write_csv_atomic, write_text_atomic
 from routeplan.io.tables import read_table
 from routeplan.present.banner import violation_banner, with_banner
@@ -45,6 +46,7 @@ from routeplan.present.labels import Labels, plan_language
 from routeplan.present.map import build_map, render_map
 from routeplan.present.offline import ASSETS_DIR, write_assets
 from routeplan.present.sheets import build_index, build_sheet
+from routeplan.travel.day import road_paths
 
 if TYPE_CHECKING:
     from routeplan.check import Violation
@@ -151,6 +153,7 @@ def write_dispatch_outputs(
         plan.summary,
         plan.checklist,
         show_names=show_names,
+        roads=road_paths(read_routes(folder), plan.itineraries),
         language=lang,
         offline_assets=offline_assets,
     )

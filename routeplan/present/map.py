@@ -143,6 +143,7 @@ def build_map(
     show_names: bool = False,
     language: str | None = None,
     offline_assets: bool = False,
+    roads: Mapping[str, Sequence[tuple[float, float]]] | None = None,
 ) -> folium.Map:
     """Build the folium map of one plan day.
 
@@ -168,6 +169,9 @@ def build_map(
     offline_assets
         Refer to the scripts and styles in ``assets/`` beside ``map.html``
         (written by :func:`~routeplan.present.offline.write_assets`) instead of the CDN.
+    roads
+        ``agent_id -> [(lat, lon), ...]``: an agent's route along the roads,
+        drawn instead of straight segments (``routeplan.travel.day.road_paths``).
 
     Returns
     -------
@@ -209,7 +213,8 @@ def build_map(
             f"{esc(label)} · {len(visits)}",
             show=True,
         )
-        points += _draw_agent(layer, rows, label, colour, groups, show_names, t)
+        road = (roads or {}).get(str(agent_id))
+        points += _draw_agent(layer, rows, label, colour, groups, show_names, t, road)
         layer.add_to(m)
         legend_rows.append(
             f'<div class="rp-legend-agent"><span class="rp-swatch" style="background:{colour}">'
@@ -290,6 +295,7 @@ def _draw_agent(
     groups: Mapping[tuple[str, str], list[Mapping[Any, Any]]],
     show_names: bool,
     t: Labels,
+    road: Sequence[tuple[float, float]] | None = None,
 ) -> list[tuple[float, float]]:
     """Add one agent's base, numbered stops and route to ``layer``; return the points."""
     records = rows.to_dict("records")
@@ -348,7 +354,7 @@ def _draw_agent(
             ).add_to(layer)
     if len(route) > 1:
         folium.PolyLine(
-            route,
+            list(road) if road else route,
             color=colour,
             weight=3,
             opacity=0.85,
