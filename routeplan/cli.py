@@ -260,7 +260,9 @@ def check_command(**options: Any) -> None:
         config=cfg,
         jurisdiction=args.jurisdiction,
         db=args.db_path,
-        options=CheckOptions(encoding=args.encoding, travel=args.travel),
+        options=CheckOptions(
+            encoding=args.encoding, travel=args.travel, progress=progress_printer(False)
+        ),
     )
     for v in report.violations:
         click.echo(v.message())

@@ -229,6 +229,10 @@ class CheckReport:
         return not self.violations
 
 
+def _quiet(_line: str) -> None:
+    """Print nothing (the default progress callback of the library calls)."""
+
+
 @dataclass(frozen=True)
 class CheckOptions:
     """How :func:`check_plan_inputs` reads the inputs and times the legs.
@@ -240,6 +244,8 @@ class CheckOptions:
     encoding: str | None = None
     #: check travel times with this travel model (``--travel``) instead of the plan's own
     travel: str | None = None
+    #: called with progress lines (what the travel model reused or asked); silent by default
+    progress: Progress = _quiet
 
 
 def check_plan_inputs(
@@ -300,20 +306,22 @@ def check_plan_inputs(
         with Store.open_existing(db) as store:
             history, _used = _history(store, acc, day, cfg)
         acc, extra = history.accounts, history.exclusions
-    with _plan_travel(folder, cfg, opts.travel) as model:
+    with _plan_travel(folder, cfg, opts) as model:
         provider = str(model.describe()["provider"])
         violations = check_plan(folder, acc, ag, day, cfg, extra_exclusions=extra, travel=model)
     return CheckReport(violations, day, cfg, provider)
 
 
-def _plan_travel(folder: Path, cfg: Config, provider: str | None) -> TravelModel:
-    """Return the travel model a plan folder was made with (``provider`` overrides it)."""
+def _plan_travel(folder: Path, cfg: Config, opts: CheckOptions) -> TravelModel:
+    """Return the travel model a plan folder was made with (``opts.travel`` overrides it)."""
     from routeplan.io.planfolder import SUMMARY_FILE, read_summary
     from routeplan.travel.factory import plan_travel_model
 
     path = folder / SUMMARY_FILE
     record = read_summary(folder).travel if path.exists() else None
-    return plan_travel_model(record, cfg.travel, provider=provider, source=str(path))
+    return plan_travel_model(
+        record, cfg.travel, provider=opts.travel, source=str(path), progress=opts.progress
+    )
 
 
 def plan_rules(
