@@ -28,6 +28,7 @@ from routeplan.travel.base import (
     TravelUnavailable,
 )
 from routeplan.travel.haversine import (
+    EARTH_RADIUS_M,
     HaversineModel,
     haversine_m,
     road_distance_m,
@@ -61,6 +62,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "EARTH_RADIUS_M",
     "NO_ROUTE_M",
     "NO_ROUTE_S",
     "TRAVEL_MODES",
