@@ -276,7 +276,10 @@ def test_travel_model_per_region_is_checked(tmp_path: Path) -> None:
     assert (
         result.output.strip()
         .splitlines()[-1]
-        .startswith("Error: regions.csv, row 2, column travel: travel model 'teleport:x'")
+        .startswith(
+            "Error: regions.csv, row 2, column travel: travel.provider: travel provider "
+            "'teleport:x' is not one of"
+        )
     )
     (data / "regions.csv").write_text(
         "region,jurisdiction,timezone,travel\nsz-1,CN,Asia/Shanghai,haversine\n", encoding="utf-8"
