@@ -152,9 +152,9 @@ def day_rows(limit: float, tools: OsrmTools, work: Path) -> list[list[object]]:
             rows.append(
                 [
                     name,
-                    s["counts"]["planned"],
-                    s["travel_km"],
-                    s["travel_min"],
+                    s.counts.planned,
+                    s.travel_km,
+                    s.travel_min,
                     late,
                     total,
                     worst,
