@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from routeplan import Config, load_inputs, plan_day
+from routeplan import Config, SolverSummary, load_inputs, plan_day
 from routeplan.travel import road_distance_m, travel_time_s
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,12 +66,12 @@ def main() -> None:
         cfg = Config().replace(solver__time_limit_s=limit, solver__second_engine=args.second_engine)
         plan = plan_day(inputs, day, cfg)
         s = plan.summary
-        sol = s["solver"]
+        sol = s.solver or SolverSummary()
         print(
-            f"| {limit:g} | {s['counts']['planned']} | {s['expected_recovery_covered']:,.0f} | "
-            f"{s['expected_recovery_eligible']:,.0f} | {s['travel_km']:,.1f} | "
-            f"{sol['first_solution_s']} | {sol['runtime_s']} | {sol['objective']:,} | "
-            f"{sol['engine']} |",
+            f"| {limit:g} | {s.counts.planned} | {s.expected_recovery_covered:,.0f} | "
+            f"{s.expected_recovery_eligible:,.0f} | {s.travel_km:,.1f} | "
+            f"{sol.first_solution_s} | {sol.runtime_s} | {sol.objective:,} | "
+            f"{sol.engine} |",
             flush=True,
         )
 

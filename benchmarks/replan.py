@@ -39,7 +39,7 @@ import numpy as np
 
 from benchmarks import report
 from benchmarks.collection import make_day
-from routeplan.replan_solve import solve_stable
+from routeplan.replan_solve import Stability, solve_stable
 from routeplan.replan_state import Continuation, DayState, Report, continue_day
 from routeplan.solver import Problem, Result, SolveParams, solve
 from routeplan.solver.model import plan_cost, route_cost
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     stable = solve_stable(
         cont.problem,
         cont.current,
-        move_cost_s=int(args.move_cost_min * 60),
+        stability=Stability(move_cost_s=int(args.move_cost_min * 60)),
         # the limit counts from the start of the re-plan: what continue_day took is spent,
         # and a margin is kept for laying out the result
         params=SolveParams(

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from routeplan import schema as S
 from routeplan.cli_common import (
     DATE,
     accounts_option,
@@ -32,8 +34,10 @@ from routeplan.cli_common import (
     offline_assets_option,
     progress_printer,
     quiet_option,
+    travel_option,
 )
 from routeplan.config import JURISDICTIONS
+from routeplan.regions_cli import REGION_FIELDS, RegionOptions, region_options
 
 if TYPE_CHECKING:
     from routeplan.commands import PlanRun
@@ -87,72 +91,101 @@ def main() -> None:
     help="Plan into a folder holding files changed by hand (filled outcomes, an edited "
     "itinerary): they are moved to DIR/backup-YYYYmmdd-HHMMSS/ first.",
 )
+@travel_option
 @quiet_option
+@region_options
 @fail_cleanly
-def plan_command(
-    accounts_path: Path,
-    agents_path: Path,
-    plan_date: dt.date | None,
-    out_dir: Path,
-    config_path: Path | None,
-    jurisdiction: str | None,
-    time_limit: float | None,
-    solution_limit: int | None,
-    db_path: Path | None,
-    encoding: str | None,
-    show_names: bool,
-    language: str | None,
-    offline_assets: bool | None,
-    no_geocode: bool,
-    force: bool,
-    quiet: bool,
-) -> None:
+def plan_command(**options: Any) -> None:
     """Plan a day of visits and write the plan folder.
 
     A folder holding files changed since routeplan wrote them (filled
     outcomes, an edited itineraries.csv) is refused unless --force, which
     moves them to a backup folder inside it first. With --db the recorded
-    outcomes shape the plan and the plan is stored in the database.
+    outcomes shape the plan and the plan is stored in the database. With
+    --travel (e.g. osm:data/samples/helsinki/Helsinki.osm.pbf) travel times
+    are road times instead of straight lines.
+
+    With --region-column (or --regions, or --split auto) each region is
+    planned as its own day on a Dask cluster, into OUT/REGION/.
 
     Example: routeplan plan --accounts data/samples/accounts.csv
     --agents data/samples/agents.csv --date 2026-12-01 --out plans/demo
     """
     from routeplan.commands import FolderOptions, plan_to_folder
 
+    regions = RegionOptions(**{name: options.pop(name) for name in REGION_FIELDS})
+    regions.check()
+    args = _PlanArgs(**options)
     cfg = cli_config(
-        config_path,
-        jurisdiction,
-        solver__time_limit_s=time_limit,
-        solver__solution_limit=solution_limit,
-        output__language=language,
-        output__offline_assets=offline_assets,
+        args.config_path,
+        args.jurisdiction,
+        solver__time_limit_s=args.time_limit,
+        solver__solution_limit=args.solution_limit,
+        output__language=args.language,
+        output__offline_assets=args.offline_assets,
+        travel__provider=args.travel,
     )
+    folder = FolderOptions(
+        encoding=args.encoding,
+        geocode=not args.no_geocode,
+        show_names=args.show_names,
+        force=args.force,
+    )
+    if regions.active:
+        from routeplan.regions_cli import RegionsRequest, plan_regions_cli
+
+        request = RegionsRequest(
+            args.accounts_path, args.agents_path, args.out_dir, cfg, args.plan_date, args.db_path
+        )
+        plan_regions_cli(regions, request, folder=folder, progress=progress_printer(args.quiet))
+        return
     run = plan_to_folder(
-        accounts_path,
-        agents_path,
-        out_dir,
-        date=plan_date,
+        args.accounts_path,
+        args.agents_path,
+        args.out_dir,
+        date=args.plan_date,
         config=cfg,
-        db=db_path,
-        options=FolderOptions(
-            encoding=encoding, geocode=not no_geocode, show_names=show_names, force=force
-        ),
-        progress=progress_printer(quiet),
+        db=args.db_path,
+        options=folder,
+        progress=progress_printer(args.quiet),
     )
     click.echo(_plan_line(run))
+
+
+@dataclass(frozen=True)
+class _PlanArgs:
+    """The options of ``routeplan plan`` as click converted them (one field per option)."""
+
+    accounts_path: Path
+    agents_path: Path
+    plan_date: dt.date | None
+    out_dir: Path
+    config_path: Path | None
+    jurisdiction: str | None
+    time_limit: float | None
+    solution_limit: int | None
+    db_path: Path | None
+    encoding: str | None
+    show_names: bool
+    language: str | None
+    offline_assets: bool | None
+    no_geocode: bool
+    force: bool
+    travel: str | None
+    quiet: bool
 
 
 def _plan_line(run: PlanRun) -> str:
     """Return the one line ``plan`` prints: visits, money, km and where every account went."""
     s = run.plan.summary
-    c = s["counts"]
-    rows = "row" if c["rejected_rows"] == 1 else "rows"
+    c = s.counts
+    rows = "row" if c.rejected_rows == 1 else "rows"
     return (
-        f"{run.plan.date.isoformat()}: {c['planned']} visits by {c['agents_with_visits']} "
-        f"agents; expected recovery {s['expected_recovery_covered']:,.0f} of "
-        f"{s['expected_recovery_eligible']:,.0f} eligible; {s['travel_km']:,.1f} km; "
-        f"{c['eligible']} eligible, {c['excluded']} excluded, {c['dropped']} dropped, "
-        f"{c['rejected_rows']} {rows} rejected -> {run.out_dir}"
+        f"{run.plan.date.isoformat()}: {c.planned} visits by {c.agents_with_visits} "
+        f"agents; expected recovery {s.expected_recovery_covered:,.0f} of "
+        f"{s.expected_recovery_eligible:,.0f} eligible; {s.travel_km:,.1f} km; "
+        f"{c.eligible} eligible, {c.excluded} excluded, {c.dropped} dropped, "
+        f"{c.rejected_rows} {rows} rejected -> {run.out_dir}"
     )
 
 
@@ -177,45 +210,87 @@ def _plan_line(run: PlanRun) -> str:
 )
 @db_option
 @encoding_option
+@click.option(
+    "--region-column",
+    default=None,
+    metavar="NAME",
+    help="Check a region's plan folder (or every region of a regions run's folder) against "
+    "the rows of its region only, with its own rules.",
+)
+@travel_option
 @fail_cleanly
-def check_command(
-    accounts_path: Path,
-    agents_path: Path,
-    plan_date: dt.date | None,
-    plan_dir: Path,
-    config_path: Path | None,
-    jurisdiction: str | None,
-    db_path: Path | None,
-    encoding: str | None,
-) -> None:
+def check_command(**options: Any) -> None:
     """Re-check a plan folder (or an edited itineraries.csv) against inputs and rules.
 
     Lists every violation and exits 1 if there is any. The date and the
     jurisdiction default to those in the plan's summary.json. With --db the
     history's exclusions apply as in plan --db (the database is only read).
+    Travel times are checked with the travel model recorded in summary.json;
+    --travel checks them with another one (e.g. a straight-line plan against
+    road times: every late arrival is listed).
 
     Example: routeplan check --accounts accounts.csv --agents agents.csv
     --date 2026-12-01 plans/demo
     """
-    from routeplan.commands import check_plan_inputs
+    from routeplan.commands import CheckOptions, check_plan_inputs, plan_rules
 
+    args = _CheckArgs(**options)
+    cfg = cli_config(args.config_path, None)
+    if args.region_column is not None:
+        if args.db_path is not None:
+            raise click.UsageError("--db does not go with --region-column (not supported yet)")
+        if args.travel is not None:
+            raise click.UsageError("--travel does not go with --region-column (not supported yet)")
+        from routeplan.regions_cli import check_regions_cli
+
+        check_regions_cli(
+            args.plan_dir,
+            args.accounts_path,
+            args.agents_path,
+            args.region_column,
+            encoding=args.encoding,
+            rules=lambda d: plan_rules(d, args.plan_date, cfg, args.jurisdiction),
+        )
+        return
     report = check_plan_inputs(
-        plan_dir,
-        accounts_path,
-        agents_path,
-        plan_date,
-        config=cli_config(config_path, None),
-        jurisdiction=jurisdiction,
-        db=db_path,
-        encoding=encoding,
+        args.plan_dir,
+        args.accounts_path,
+        args.agents_path,
+        args.plan_date,
+        config=cfg,
+        jurisdiction=args.jurisdiction,
+        db=args.db_path,
+        options=CheckOptions(
+            encoding=args.encoding, travel=args.travel, progress=progress_printer(False)
+        ),
     )
     for v in report.violations:
         click.echo(v.message())
     if report.violations:
-        raise click.ClickException(f"{len(report.violations)} violation(s) in {plan_dir}")
+        raise click.ClickException(
+            f"{len(report.violations)} violation(s) in {args.plan_dir} "
+            f"(checked with {report.travel} travel times)"
+        )
     click.echo(
-        f"OK: {plan_dir} has no violation ({report.date.isoformat()}, {report.config.jurisdiction})"
+        f"OK: {args.plan_dir} has no violation ({report.date.isoformat()}, "
+        f"{report.config.jurisdiction}, {report.travel} travel times)"
     )
+
+
+@dataclass(frozen=True)
+class _CheckArgs:
+    """The options of ``routeplan check`` as click converted them (one field per option)."""
+
+    accounts_path: Path
+    agents_path: Path
+    plan_date: dt.date | None
+    plan_dir: Path
+    config_path: Path | None
+    jurisdiction: str | None
+    db_path: Path | None
+    encoding: str | None
+    region_column: str | None
+    travel: str | None
 
 
 @main.command("retime")
@@ -284,7 +359,7 @@ def retime_command(
         )
     for v in result.violations:
         click.echo(v.message(), err=True)
-    visits = result.itineraries[result.itineraries["kind"] == "visit"]
+    visits = result.itineraries[result.itineraries[S.KIND] == S.EventKind.VISIT]
     click.echo(
         f"Re-timed {plan_dir}: {len(visits)} visits by {visits['agent_id'].nunique()} agents, "
         f"{len(result.removed)} removed, {len(result.restored)} put back on a route"
@@ -299,11 +374,19 @@ def retime_command(
 
 def _register_commands() -> None:
     """Add the commands that live beside their own modules."""
+    from routeplan.audit_cli import audit_command
     from routeplan.history_cli import history_command, record_command, report_command
     from routeplan.present.cli import map_command
     from routeplan.replan_cli import replan_command
 
-    for cmd in (map_command, record_command, history_command, report_command, replan_command):
+    for cmd in (
+        map_command,
+        record_command,
+        history_command,
+        report_command,
+        audit_command,
+        replan_command,
+    ):
         main.add_command(cmd)
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
@@ -21,10 +21,18 @@ from routeplan.errors import RouteplanError
 from routeplan.io.readers import parse_date
 from routeplan.io.store import DEFAULT_DB
 
+P = ParamSpec("P")
+R = TypeVar("R")
+#: a function a click decorator takes and returns (a command callback)
 F = TypeVar("F", bound=Callable[..., Any])
 
+if TYPE_CHECKING:  # click >= 8.4 types a parameter type by the value it converts to
+    _DateParamType = click.ParamType[dt.date]
+else:
+    _DateParamType = click.ParamType
 
-def fail_cleanly(func: F) -> F:
+
+def fail_cleanly(func: Callable[P, R]) -> Callable[P, R]:
     """Turn routeplan's expected errors into one-line click errors (exit 1).
 
     ``RouteplanError`` (bad input, config, failed check) and ``OSError`` (a
@@ -33,7 +41,7 @@ def fail_cleanly(func: F) -> F:
     """
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except RouteplanError as exc:
@@ -42,10 +50,10 @@ def fail_cleanly(func: F) -> F:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-class DateType(click.ParamType):
+class DateType(_DateParamType):
     """A ``YYYY-MM-DD`` date option, read like the dates of the input files.
 
     ``2026/12/5`` and ``2026.12.05`` are accepted too
@@ -54,7 +62,10 @@ class DateType(click.ParamType):
 
     name = "YYYY-MM-DD"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
+        """Return ``value`` as a date, or fail with the reason it is not one."""
         if isinstance(value, dt.date):
             return value
         try:
@@ -84,7 +95,7 @@ offline_assets_option = click.option(
 )
 
 
-def file_option(flag: str, dest: str, help: str, *, required: bool = False) -> Any:
+def file_option(flag: str, dest: str, help: str, *, required: bool = False) -> Callable[[F], F]:
     """Return a click option naming an input file (``dest`` gets a ``Path`` or None)."""
     return click.option(
         flag,
@@ -132,7 +143,7 @@ encoding_option = click.option(
     help="Input text encoding (default: detect UTF-8 with/without BOM or GB18030).",
 )
 #: ``--db``: the history database. One option, one default (none given): ``plan``,
-#: ``check`` use a history only when it is given; ``record``,
+#: ``check`` and ``replan`` use a history only when it is given; ``record``,
 #: ``history`` and ``report`` cannot work without one and then open
 #: :data:`~routeplan.io.store.DEFAULT_DB` in the current folder (see :func:`history_db`).
 db_option = file_option(
@@ -140,12 +151,19 @@ db_option = file_option(
     "db_path",
     "History database (SQLite file) of plans and visit outcomes. plan applies the recorded "
     "outcomes and stores the plan in it; check only applies the history's exclusions as in "
-    "'plan --db', and nothing is stored in it (a missing file is an error); plan and check use "
-    f"one only when given; record, history and report default to {DEFAULT_DB} in the current "
-    "folder.",
+    "'plan --db', and nothing is stored in it (a missing file is an error); replan stores "
+    "the revision and records the outcomes reported with the events (a missing file is an "
+    "error); plan, check and replan use one only when given; record, history and report "
+    f"default to {DEFAULT_DB} in the current folder.",
 )
 #: ``--quiet``: no progress lines on stderr
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+travel_option = click.option(
+    "--travel",
+    default=None,
+    metavar="haversine|osm:FILE.osm.pbf|osrm:URL|matrix:FILE",
+    help="Travel model (overrides [travel] provider; default haversine: straight lines).",
+)
 
 
 def history_db(db_path: Path | None) -> Path:

@@ -10,6 +10,7 @@ returns; a notebook calls the same function with one import::
     rp.record_outcomes("plans/d1/outcomes_template.csv", "routeplan.db")
     rp.history_trail("SZ100205", "routeplan.db")
     rp.report_activity("routeplan.db", dt.date(2026, 12, 1), dt.date(2026, 12, 7))
+    rp.audit_visits("routeplan.db", dt.date(2026, 12, 1), dt.date(2026, 12, 7)).flags
 
 The plan date, "today" and the configuration are arguments; ``None`` means
 what the command line means without the option (today's date, the default
@@ -36,8 +37,11 @@ if TYPE_CHECKING:
     from routeplan.check import Violation
     from routeplan.history import HistoryAdjustment
     from routeplan.io.context import PlanContext
-    from routeplan.plan import Inputs, Plan, Progress
+    from routeplan.plan import Inputs, Plan
+    from routeplan.replan import ReplanResult
     from routeplan.retime import RetimeResult
+    from routeplan.solver.model import Progress
+    from routeplan.travel.base import TravelModel
 
 # --- plan -------------------------------------------------------------------------------
 
@@ -125,7 +129,8 @@ def plan_to_folder(
         raise ChangedFilesError(str(out), changed)
     cfg = config or Config()
     day = date or dt.date.today()
-    inputs = _load_inputs(accounts, agents, cfg, opts, say)
+    inputs = load_plan_inputs(accounts, agents, cfg, opts, say)
+    _require_one_zone(inputs, day, say)
     store = Store(db) if db is not None else None
     try:
         history = None
@@ -145,10 +150,36 @@ def plan_to_folder(
     return PlanRun(plan, out, plan_id)
 
 
-def _load_inputs(
+def _require_one_zone(inputs: Inputs, day: dt.date, say: Progress) -> None:
+    """Refuse inputs spanning several time zones (plan them as regions); note far ones."""
+    from routeplan.regions import require_one_zone
+
+    zone = require_one_zone(inputs, day)
+    if zone.note():
+        say(zone.note())
+
+
+def load_plan_inputs(
     accounts: str | Path, agents: str | Path, cfg: Config, opts: FolderOptions, say: Progress
 ) -> Inputs:
-    """Read both input files, geocoding with the config's geocoder and cache."""
+    """Read both input files as :func:`plan_to_folder` does (geocoding per ``opts``).
+
+    Parameters
+    ----------
+    accounts, agents
+        The portfolio and the agents (contract formats).
+    cfg
+        The configuration (its ``[geocode]`` settings are used).
+    opts
+        The input encoding and whether to geocode.
+    say
+        Called with one line per stage.
+
+    Returns
+    -------
+    Inputs
+        The validated inputs.
+    """
     from routeplan.io.geocode import GeocodeCache, make_geocoder
     from routeplan.plan import load_inputs
 
@@ -175,6 +206,8 @@ def _history(
     from routeplan.history import apply_history
 
     outcomes = store.outcomes(until=day)
+    names = store.agent_names()
+    outcomes["agent_name"] = [names.get(str(a), "") for a in outcomes[S.AGENT_ID]]
     return apply_history(accounts, outcomes, day, cfg.history), len(outcomes)
 
 
@@ -188,11 +221,32 @@ class CheckReport:
     violations: list[Violation]
     date: dt.date
     config: Config
+    #: the travel model the travel times were checked with (``haversine``, ``osm``, ...)
+    travel: str = "haversine"
 
     @property
     def ok(self) -> bool:
         """True when the plan breaks no rule."""
         return not self.violations
+
+
+def _quiet(_line: str) -> None:
+    """Print nothing (the default progress callback of the library calls)."""
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How :func:`check_plan_inputs` reads the inputs and times the legs.
+
+    The ``check`` command's ``--encoding`` and ``--travel``.
+    """
+
+    #: force the input files' text encoding (default: UTF-8 with or without BOM, or GB18030)
+    encoding: str | None = None
+    #: check travel times with this travel model (``--travel``) instead of the plan's own
+    travel: str | None = None
+    #: called with progress lines (what the travel model reused or asked); silent by default
+    progress: Progress = _quiet
 
 
 def check_plan_inputs(
@@ -204,7 +258,7 @@ def check_plan_inputs(
     config: Config | None = None,
     jurisdiction: str | None = None,
     db: str | Path | None = None,
-    encoding: str | None = None,
+    options: CheckOptions | None = None,
 ) -> CheckReport:
     """Re-check a plan folder against the input files and the rules (``routeplan check``).
 
@@ -225,32 +279,50 @@ def check_plan_inputs(
     db
         The history database the plan used: its exclusions apply as in
         :func:`plan_to_folder`.
-    encoding
-        Force the input files' text encoding.
+    options
+        The input files' text encoding; the travel model to check travel
+        times with (default: the one recorded in ``summary.json``, else the
+        config's).
 
     Raises
     ------
     InputError
-        The folder or an input file cannot be used.
+        The folder or an input file cannot be used, or the plan's travel
+        model cannot be reopened (its data file missing or changed).
     """
     from routeplan.check import check_plan
     from routeplan.io.readers import read_accounts, read_agents
 
+    opts = options or CheckOptions()
     folder = Path(plan_dir)
     if not folder.is_dir():
         raise InputError(f"{folder}: plan folder not found")
     summary_day, cfg = plan_rules(folder, date, config, jurisdiction)
     day = summary_day or dt.date.today()
-    acc = read_accounts(accounts, encoding=encoding).frame
-    ag = read_agents(agents, encoding=encoding).frame
+    acc = read_accounts(accounts, encoding=opts.encoding).frame
+    ag = read_agents(agents, encoding=opts.encoding).frame
     extra = None
     if db is not None:
         # check only reads the history: a missing file is an error, never a new empty one
         with Store.open_existing(db) as store:
             history, _used = _history(store, acc, day, cfg)
         acc, extra = history.accounts, history.exclusions
-    violations = check_plan(folder, acc, ag, day, cfg, extra_exclusions=extra)
-    return CheckReport(violations, day, cfg)
+    with _plan_travel(folder, cfg, opts) as model:
+        provider = str(model.describe()["provider"])
+        violations = check_plan(folder, acc, ag, day, cfg, extra_exclusions=extra, travel=model)
+    return CheckReport(violations, day, cfg, provider)
+
+
+def _plan_travel(folder: Path, cfg: Config, opts: CheckOptions) -> TravelModel:
+    """Return the travel model a plan folder was made with (``opts.travel`` overrides it)."""
+    from routeplan.io.planfolder import SUMMARY_FILE, read_summary
+    from routeplan.travel.factory import plan_travel_model
+
+    path = folder / SUMMARY_FILE
+    record = read_summary(folder).travel if path.exists() else None
+    return plan_travel_model(
+        record, cfg.travel, provider=opts.travel, source=str(path), progress=opts.progress
+    )
 
 
 def plan_rules(
@@ -261,14 +333,13 @@ def plan_rules(
     The jurisdiction is ``jurisdiction``, else the summary's, else the
     config's; the date is ``date``, else the summary's, else None.
     """
-    from routeplan.io.safe import read_json
+    from routeplan.io.planfolder import SUMMARY_FILE, read_summary
+    from routeplan.summary import PlanSummary
 
-    summary_path = plan_dir / "summary.json"
-    summary = read_json(summary_path) if summary_path.exists() else {}
-    if not isinstance(summary, dict):
-        raise InputError(f"{summary_path}: not a JSON object")
-    if jurisdiction is None and summary.get("jurisdiction"):
-        jurisdiction = str(summary["jurisdiction"])
+    summary_path = plan_dir / SUMMARY_FILE
+    summary = read_summary(plan_dir) if summary_path.exists() else PlanSummary()
+    if jurisdiction is None and summary.jurisdiction:
+        jurisdiction = summary.jurisdiction
         if jurisdiction.upper() not in JURISDICTIONS:
             raise InputError(
                 f"{summary_path}: jurisdiction {jurisdiction!r} is not one of "
@@ -277,13 +348,13 @@ def plan_rules(
     cfg = config or Config()
     if jurisdiction:
         cfg = cfg.replace(jurisdiction=jurisdiction.upper())
-    if date is not None or not summary.get("date"):
+    if date is not None or not summary.date:
         return date, cfg
     try:
-        return dt.date.fromisoformat(str(summary["date"])), cfg
+        return dt.date.fromisoformat(summary.date), cfg
     except ValueError as exc:
         raise InputError(
-            f"{summary_path}: date {summary['date']!r} is not YYYY-MM-DD; give --date"
+            f"{summary_path}: date {summary.date!r} is not YYYY-MM-DD; give --date"
         ) from exc
 
 
@@ -338,17 +409,106 @@ def _context_from_inputs(
 ) -> PlanContext:
     """Return the plan context built from input files, for a folder made without one."""
     from routeplan.io.context import PlanContext
+    from routeplan.io.planfolder import excluded_reasons, read_excluded
     from routeplan.io.readers import read_accounts, read_agents
-    from routeplan.present.folder import read_excluded
 
     day, cfg = plan_rules(folder, None, config, jurisdiction)
     if day is None:
         raise InputError(f"{folder / 'summary.json'}: no plan date in it")
     acc = read_accounts(accounts, encoding=encoding).frame
     ag = read_agents(agents, encoding=encoding).frame
-    excluded = read_excluded(folder / "excluded.csv")
+    excluded = excluded_reasons(read_excluded(folder))
     plannable = acc[~acc[S.ACCOUNT_ID].isin(excluded) & acc[S.LAT].notna()]
     return PlanContext(day, cfg, ag, plannable.reset_index(drop=True))
+
+
+# --- replan -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplanOptions:
+    """How :func:`replan_folder` reads the day and writes the revision.
+
+    The ``replan`` command's ``--date``, ``--accounts``, ``--db``,
+    ``--time-limit``, ``--encoding``, ``--show-names`` and ``--force``.
+    """
+
+    #: the plan's date; it must be today unless given
+    date: dt.date | None = None
+    #: a portfolio file to look up urgent accounts outside the plan (their eligibility
+    #: and priority are computed from it)
+    accounts: str | Path | None = None
+    #: a history database (it must exist): the revision is stored in it and the
+    #: outcomes reported with the events are recorded
+    db: str | Path | None = None
+    #: the solver's limit in seconds (default ``[replan] time_limit_s`` of the plan's config)
+    time_limit_s: float | None = None
+    #: force the events and portfolio files' text encoding
+    encoding: str | None = None
+    #: show full debtor names and addresses on the map
+    show_names: bool = False
+    #: write into an output folder holding files changed by hand, moving them to a backup
+    force: bool = False
+
+
+def replan_folder(
+    plan_dir: str | Path,
+    events_csv: str | Path,
+    out_dir: str | Path,
+    *,
+    at_min: int | None = None,
+    today: dt.date | None = None,
+    options: ReplanOptions | None = None,
+    progress: Progress | None = None,
+) -> ReplanResult:
+    """Re-plan the rest of a planned day from the events so far (``routeplan replan``).
+
+    What was reported done, under way or missed is kept with its times; each
+    agent continues from where it is; routes change only where that pays more
+    than the move penalty. The revision is written as a new plan folder
+    ``out_dir`` with ``changes.csv`` and ``messages/AGENT.txt``
+    (:func:`routeplan.replan.replan_plan_folder`); ``plan_dir`` is only read.
+
+    Parameters
+    ----------
+    plan_dir
+        The plan folder in force (a morning plan, or an earlier revision).
+    events_csv
+        What happened so far today (``events.csv``, see :mod:`routeplan.events`).
+    out_dir
+        The new plan folder (not ``plan_dir``).
+    at_min
+        The time of the re-plan, minutes after midnight; default now.
+    today
+        Today's date (default the current one): the plan's date must be it
+        unless ``options.date`` names the plan's date.
+    options
+        The plan date, urgent accounts' portfolio, history database, time
+        limit, encoding, names on the map and ``force``.
+    progress
+        Called with one line per stage (the CLI prints them on stderr).
+
+    Raises
+    ------
+    InputError
+        The folder cannot be re-planned (no context, another day, ``at_min``
+        outside the day), the events file cannot be read at all, the database
+        is missing, or no agent may work.
+    ChangedFilesError
+        ``out_dir`` holds files changed by hand and ``options.force`` is not set.
+    """
+    from routeplan.replan import replan_plan_folder
+
+    now = dt.datetime.now()
+    return replan_plan_folder(
+        plan_dir,
+        events_csv,
+        out_dir,
+        at_min=at_min if at_min is not None else now.hour * 60 + now.minute,
+        today=today or now.date(),
+        options=options or ReplanOptions(),
+        progress=progress,
+    )
 
 
 # --- record, history, report ------------------------------------------------------------
@@ -367,14 +527,20 @@ def record_outcomes(
     today: dt.date | None = None,
     rejected: str | Path | None = None,
     on_row: RowHook | None = None,
+    config: Config | None = None,
+    accounts: str | Path | None = None,
 ) -> RecordReport:
     """Validate an outcomes file and store its good rows in the history (``routeplan record``).
 
     Rows naming an unknown account or agent, an unknown outcome code, a visit
-    after ``today``, a promise without its date or a negative amount are
-    refused into the rejection report (``file, row, column, problem``; header
-    only when every row is good). Rows of the outcomes template left blank
-    are skipped. Recording the same file again changes nothing.
+    after ``today``, a promise without its date or a negative amount, or
+    unusable proof (bad times or coordinates, a check-out before the
+    check-in, an unknown evidence code) are refused into the rejection report
+    (``file, row, column, problem``; header only when every row is good).
+    Rows of the outcomes template left blank are skipped. Every stored visit
+    is checked against the plan, the place and the law
+    (:mod:`routeplan.proof`): the report's ``findings`` and ``flagged`` say
+    what was found. Recording the same file again changes nothing.
 
     Parameters
     ----------
@@ -389,12 +555,17 @@ def record_outcomes(
         the outcomes file (:func:`rejected_path_for`).
     on_row
         See :meth:`routeplan.io.store.Store.record_outcomes`.
+    config
+        Its ``[audit]`` settings judge the proof, its jurisdiction the legal
+        hours of a day no stored plan covers; default the default rules.
+    accounts
+        The portfolio: where an account no stored plan locates is.
 
     Returns
     -------
     RecordReport
-        Counts, the refused and flagged rows, the skipped rows and the
-        rejection report's path.
+        Counts, the refused and flagged rows, every stored visit's findings,
+        the skipped rows and the rejection report's path.
 
     Raises
     ------
@@ -404,14 +575,26 @@ def record_outcomes(
     StoreError
         The database is missing or cannot be used.
     """
-    from routeplan.io.readers import read_table
+    from routeplan.io.readers import read_accounts
     from routeplan.io.safe import write_csv_atomic
+    from routeplan.io.tables import read_table
     from routeplan.outcomes import validate_outcomes
+    from routeplan.proof import ProofRules
 
     source = Path(outcomes_csv)
     target = Path(rejected) if rejected is not None else rejected_path_for(source)
     if target.resolve() == source.resolve():
         raise InputError(f"{target}: the rejection report would replace the outcomes file")
+    cfg = config or Config()
+    places: dict[str, tuple[float, float]] = {}
+    if accounts is not None:
+        portfolio = read_accounts(accounts).frame.dropna(subset=[S.LAT, S.LON])
+        places = {
+            str(a): (float(la), float(lo))
+            for a, la, lo in zip(
+                portfolio[S.ACCOUNT_ID], portfolio[S.LAT], portfolio[S.LON], strict=True
+            )
+        }
     # read_table's _row is the row a spreadsheet shows (blank lines count): keep it
     frame, _encoding = read_table(source)
     with Store.open_existing(db) as store:
@@ -421,9 +604,15 @@ def record_outcomes(
             today=today or dt.date.today(),
             known_accounts=store.known_accounts(),
             known_agents=store.known_agents(),
+            known_codes=store.item_codes(),
         )
         report = store.record_outcomes(
-            checked.rows, source=str(source), rejected=checked.rejected, on_row=on_row
+            checked.rows,
+            source=str(source),
+            rejected=checked.rejected,
+            on_row=on_row,
+            rules=ProofRules(cfg.audit, cfg.jurisdiction),
+            places=places,
         )
     table = pd.DataFrame([p.as_record() for p in checked.rejected], columns=S.REJECTED_COLUMNS)
     write_csv_atomic(target, table, spreadsheet=True)
@@ -456,7 +645,10 @@ def report_activity(
     One row per agent and a last ``ALL`` row
     (:data:`routeplan.history.REPORT_COLUMNS`): visits planned (latest plan of
     each day) and done, contacts, promises taken and kept, broken or open as
-    of ``date_to``, amount collected, km planned.
+    of ``date_to``, amount collected, km planned; then how the visits done
+    were verified (:data:`routeplan.history.VERIFY_COLUMNS`: clean, partly
+    verified, flagged, compliance incidents, not checked, visits per flag and
+    per check that could not be made).
 
     Parameters
     ----------
@@ -469,7 +661,7 @@ def report_activity(
     accounts
         The current portfolio: a ``last_payment_date`` after a promise keeps it.
     """
-    from routeplan.history import activity_report
+    from routeplan.history import OVERALL, VERIFY_COLUMNS, activity_report, verification_report
     from routeplan.io.readers import read_accounts
 
     if date_from > date_to:
@@ -480,7 +672,7 @@ def report_activity(
         frame = read_accounts(accounts).frame
         paid = dict(zip(frame[S.ACCOUNT_ID], frame[S.LAST_PAYMENT_DATE], strict=True))
     with Store.open_existing(db) as store:
-        return activity_report(
+        table = activity_report(
             store.planned_stops(date_from, date_to),
             store.outcomes(until=date_to),
             store.route_km(date_from, date_to),
@@ -490,3 +682,87 @@ def report_activity(
             agent_names=store.agent_names(),
             portfolio_last_payment=paid,
         )
+        checked = verification_report(*store.verification(date_from, date_to))
+    out = table.merge(checked, on=S.AGENT_ID, how="left")
+    out[list(VERIFY_COLUMNS)] = out[list(VERIFY_COLUMNS)].fillna(0).astype(int)
+    # the ALL row stays last
+    is_all = out[S.AGENT_ID] == OVERALL
+    return pd.concat([out[~is_all], out[is_all]], ignore_index=True)
+
+
+# --- audit ------------------------------------------------------------------------------
+
+#: columns of ``routeplan audit --csv`` (fixed by the contract): one row per flag
+AUDIT_CSV_COLUMNS = (S.VISIT_DATE, S.AGENT_ID, S.ACCOUNT_ID, "flag", "detail")
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The flagged visits of a period (``routeplan audit``), one row per flag.
+
+    ``flags`` has :data:`routeplan.io.store.queries.FLAGGED_COLUMNS`: the flag
+    and its detail with the visit's evidence (check-in and check-out, the
+    check-in position and accuracy beside the account's location, the codes
+    ticked, receipt, photo reference, notes, address).
+    """
+
+    date_from: dt.date
+    date_to: dt.date
+    agent_id: str | None
+    flags: pd.DataFrame
+
+    @property
+    def visits(self) -> pd.DataFrame:
+        """The flagged visits, one row each: ``flags`` joined by ``, ``, ``findings`` pairs.
+
+        ``findings`` holds each visit's ``(flag, detail)`` pairs; the other
+        columns are the evidence of :attr:`flags`.
+        """
+        key = [S.VISIT_DATE, S.AGENT_ID, S.ACCOUNT_ID]
+        if self.flags.empty:
+            return self.flags.drop(columns=["flag", "detail"]).assign(flags="", findings=None)
+        groups = self.flags.groupby(key, sort=False)
+        first = self.flags.drop_duplicates(key).set_index(key).drop(columns=["flag", "detail"])
+        return first.assign(
+            flags=groups["flag"].agg(", ".join),
+            findings=groups.apply(
+                lambda g: list(zip(g["flag"], g["detail"], strict=True)), include_groups=False
+            ),
+        ).reset_index()
+
+    def csv_table(self) -> pd.DataFrame:
+        """Return the contract's CSV: ``visit_date, agent_id, account_id, flag, detail``."""
+        return self.flags.loc[:, list(AUDIT_CSV_COLUMNS)].reset_index(drop=True)
+
+
+def audit_visits(
+    db: str | Path,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    agent_id: str | None = None,
+) -> AuditReport:
+    """Return the flagged visits of a period with their evidence (``routeplan audit``).
+
+    Parameters
+    ----------
+    db
+        The history database; it must exist.
+    date_from, date_to
+        The period, both days included (``date_from <= date_to``).
+    agent_id
+        Only this agent's visits.
+    """
+    if date_from > date_to:
+        raise ValueError(f"date_from {date_from} is after date_to {date_to}")
+    from routeplan.proof import Flag
+
+    with Store.open_existing(db) as store:
+        flags = store.flagged_visits(date_from, date_to, agent_id=agent_id)
+    # each visit's flags in the order of the checks (Flag), not alphabetically
+    rank = {str(f): k for k, f in enumerate(Flag)}
+    flags["_rank"] = [rank.get(str(f), len(rank)) for f in flags["flag"]]
+    flags = flags.sort_values(
+        [S.VISIT_DATE, S.AGENT_ID, S.ACCOUNT_ID, "_rank"], kind="stable"
+    ).drop(columns="_rank")
+    return AuditReport(date_from, date_to, agent_id, flags.reset_index(drop=True))

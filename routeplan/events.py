@@ -38,7 +38,8 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.errors import RowProblem
-from routeplan.io.readers import format_clock, parse_clock, parse_float, parse_windows, read_table
+from routeplan.formats import format_clock, parse_clock, parse_float, parse_windows
+from routeplan.io.tables import read_table
 
 __all__ = [
     "AGENT_EVENTS",

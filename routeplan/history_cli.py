@@ -10,9 +10,11 @@ exit 1 (click); wrong usage exits 2.
 ``NAME_rejected.csv`` (``file, row, column, problem, record_id``, the last
 being the row's account_id; header only when every row was good, so the file
 always reflects the latest run) unless ``--rejected`` names another file; the
-refused rows are also printed to stderr. It exits 0 when the file was usable
-(even with some rows refused) and 1 when the file cannot be used at all or
-none of its rows could be recorded.
+refused rows are also printed to stderr, and so is every flag the proof checks
+raised on a stored visit (one line each; a compliance incident says so). It
+exits 0 when the file was usable (even with some rows refused or visits
+flagged) and 1 when the file cannot be used at all or none of its rows could
+be recorded.
 """
 
 from __future__ import annotations
@@ -41,8 +43,11 @@ from routeplan.commands import (
     report_activity,
 )
 from routeplan.config import load_config
-from routeplan.history import report_json
+from routeplan.history import OVERALL, REPORT_COLUMNS, report_json
 from routeplan.io.store import RecordReport
+from routeplan.io.store.checks import VisitFindings
+from routeplan.proof import COMPLIANCE_FLAGS, NEEDS, Finding, Flag
+from routeplan.schema import PHOTO_REF, PROOF_COLUMNS
 
 # --- record ---------------------------------------------------------------------------
 
@@ -63,19 +68,39 @@ from routeplan.io.store import RecordReport
     default=None,
     help="Rejection report to write (default: OUTCOMES_CSV's folder, NAME_rejected.csv).",
 )
+@config_option
+@file_option(
+    "--accounts",
+    "accounts_path",
+    "Portfolio: locates accounts no stored plan has a location for (check-in distance).",
+)
 @fail_cleanly
 def record_command(
-    outcomes_csv: Path, db_path: Path | None, today: dt.date | None, rejected_path: Path | None
+    outcomes_csv: Path,
+    db_path: Path | None,
+    today: dt.date | None,
+    rejected_path: Path | None,
+    config_path: Path | None,
+    accounts_path: Path | None,
 ) -> None:
     """Record visit outcomes (contract outcomes format) in the history database.
 
     Rows naming an unknown account or agent, an unknown outcome code, a visit
-    in the future, a promise (ptp) without ptp_date or a negative amount are
-    refused: they are printed to stderr and written to the rejection report.
-    Good rows are stored; recording the same file again changes nothing (a
-    visit is one account, agent and visit date; a row with new values for a
-    stored visit corrects it). Visits no plan had are stored but flagged.
-    Rows of the plan's outcomes template left blank are skipped.
+    in the future, a promise (ptp) without ptp_date, a negative amount, bad
+    check-in times or coordinates, a check-out before the check-in or an
+    unknown evidence code are refused: they are printed to stderr and written
+    to the rejection report. Good rows are stored; recording the same file
+    again changes nothing (a visit is one account, agent and visit date; a row
+    with new values for a stored visit corrects it). Rows of the plan's
+    outcomes template left blank are skipped.
+
+    Every stored visit is checked against the plan, the place and the law
+    (the config's [audit] settings): far_from_address, outside_legal_hours (a
+    compliance incident), outside_window, not_planned, planned_other_agent,
+    too_short, overlapping, impossible_travel, missing_evidence,
+    payment_without_receipt, duplicate_receipt. A flag does not refuse the
+    row; each is printed to stderr. Checks whose columns the file lacks are
+    skipped and counted as "not fully verified".
 
     \b
     Example:
@@ -87,13 +112,28 @@ def record_command(
             f"--rejected {target} is the outcomes file itself; name another file"
         )
     db = history_db(db_path)
-    report = record_outcomes(outcomes_csv, db, today=today, rejected=target)
+    report = record_outcomes(
+        outcomes_csv,
+        db,
+        today=today,
+        rejected=target,
+        config=load_config(config_path),
+        accounts=accounts_path,
+    )
     for problem in report.rejected:
         click.echo(f"rejected: {problem.message()}", err=True)
-    for row, account, agent, why in report.flagged:
+    for visit in report.findings:
+        for finding in visit.flags:
+            where = f"{outcomes_csv.name}, row {visit.row}: {_visit_words(visit)}"
+            click.echo(f"flagged: {where}: {_flag_words(finding)}", err=True)
+    for visit in report.rechecked:
+        now = ", ".join(f.flag for f in visit.flags) or "no flag"
+        click.echo(f"rechecked: {_visit_words(visit)} (recorded earlier): now {now}", err=True)
+    missing = [c for c in PROOF_COLUMNS if c not in report.proof_columns and c != PHOTO_REF]
+    if report.stored and missing:
         click.echo(
-            f"flagged: {outcomes_csv.name}, row {row}: visit of {account} by {agent} "
-            f"was not planned ({why})",
+            f"note: {outcomes_csv.name} has no {', '.join(missing)} column(s): the checks "
+            "needing them were not made (routeplan report lists what could not be verified)",
             err=True,
         )
     click.echo(_record_line(outcomes_csv, db, report))
@@ -103,14 +143,31 @@ def record_command(
         )
 
 
+def _visit_words(visit: VisitFindings) -> str:
+    account, agent, day = visit.key
+    return f"visit of {account} by {agent} on {day}"
+
+
+def _flag_words(finding: Finding) -> str:
+    """Return ``flag: detail``, a compliance incident named as such."""
+    tag = (
+        f"{finding.flag} (compliance incident)"
+        if finding.flag in COMPLIANCE_FLAGS
+        else finding.flag
+    )
+    return f"{tag}: {finding.detail}"
+
+
 def _record_line(source: Path, db: Path, report: RecordReport) -> str:
     parts = [
         f"{report.inserted} new",
         f"{report.unchanged} unchanged",
         f"{report.updated} corrected",
         f"{len(report.rejected)} rejected",
-        f"{len(report.flagged)} flagged as not planned",
+        f"{len(report.flagged)} flagged",
     ]
+    if report.not_fully_verified:
+        parts.append(f"{report.not_fully_verified} not fully verified")
     if report.skipped:
         parts.append(f"{len(report.skipped)} not filled in")
     tail = f"; rejection report: {report.rejected_file}" if report.rejected else ""
@@ -179,6 +236,14 @@ def report_command(
     last_payment_date after the promise keeps it too); km are those of the
     planned routes.
 
+    The verification section says how the visits done were verified: clean
+    (every check passed), partly verified (no flag, some check could not be
+    made), flagged (by flag code), compliance incidents, and visits recorded
+    before routeplan checked visits; then which checks could not be made on
+    how many visits, and what they need. --csv and --json carry the same
+    figures as columns (verified_clean, partly_verified, visits_flagged,
+    compliance_incidents, not_checked, flag_<code>, unverified_<code>).
+
     \b
     Example:
       routeplan report --from 2026-12-01 --to 2026-12-07 --db routeplan.db --csv
@@ -199,11 +264,55 @@ def report_command(
     else:
         click.echo(f"Field activity {date_from} to {date_to} ({db})")
         click.echo(_table_text(table))
+        click.echo("")
+        click.echo("Verification of the visits done (routeplan audit lists the flagged ones)")
+        for line in _verification_lines(table):
+            click.echo(line)
+
+
+def _verification_lines(table: pd.DataFrame) -> list[str]:
+    """Return the verification section: a table per agent, then what could not be verified."""
+    total = table[table["agent_id"] == OVERALL].iloc[0]
+    flags = [f"flag_{f}" for f in Flag if int(total[f"flag_{f}"]) > 0]
+    shown = table.loc[
+        :,
+        [
+            "agent_id",
+            "agent_name",
+            "visits_done",
+            "verified_clean",
+            "partly_verified",
+            "visits_flagged",
+            "compliance_incidents",
+            "not_checked",
+            *flags,
+        ],
+    ].rename(
+        columns={
+            "visits_done": "recorded",
+            "verified_clean": "clean",
+            "partly_verified": "partly",
+            "visits_flagged": "flagged",
+            "compliance_incidents": "incidents",
+            **{c: c.removeprefix("flag_") for c in flags},
+        }
+    )
+    lines = str(shown.to_string(index=False)).splitlines()
+    gaps = [(f, int(total[f"unverified_{f}"])) for f in NEEDS if int(total[f"unverified_{f}"])]
+    if gaps:
+        lines.append("Could not verify:")
+        lines += [f"  {flag} on {n} visit(s): needs {NEEDS[flag]}" for flag, n in gaps]
+    if int(total["not_checked"]):
+        lines.append(
+            f"  {int(total['not_checked'])} visit(s) were recorded before routeplan checked "
+            "visits: record their file again to check them"
+        )
+    return lines
 
 
 def _table_text(table: pd.DataFrame) -> str:
     """Return the report as an aligned text table with short headers, rates in %."""
-    shown = table.copy()
+    shown = table.loc[:, list(REPORT_COLUMNS)].copy()
     shown["contact_rate"] = [
         "" if _nan(v) else f"{100 * float(v):.0f}%" for v in shown["contact_rate"]
     ]
@@ -223,7 +332,7 @@ def _table_text(table: pd.DataFrame) -> str:
             "km_planned": "km",
         }
     )
-    return shown.to_string(index=False)
+    return str(shown.to_string(index=False))
 
 
 def _nan(value: Any) -> bool:

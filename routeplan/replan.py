@@ -1,8 +1,10 @@
 """Re-plan during the day with what is done kept fixed (``routeplan replan``).
 
-``replan_folder(PLAN_DIR, events.csv, OUT, at_min=...)`` reads a plan folder
-(its ``plan_context.json``: date, rules, agents, accounts; its itineraries,
-dropped, excluded, scores and checklist), the day's events
+``replan_plan_folder(PLAN_DIR, events.csv, OUT, at_min=..., today=..., options=...)``
+(the library call is :func:`routeplan.commands.replan_folder`) reads a plan folder
+through :mod:`routeplan.io.planfolder` (its ``plan_context.json``: date, rules,
+agents, accounts; its summary, itineraries, dropped, excluded, scores, checklist
+and last visits), the day's events
 (:mod:`routeplan.events`) and, for urgent accounts outside the plan, an
 optional portfolio file; then:
 
@@ -34,24 +36,39 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from routeplan import schema as S
 from routeplan.build import BuiltProblem, agent_status, build_problem
-from routeplan.check import Violation
+from routeplan.check import Violation, with_windows
 from routeplan.config import Config
 from routeplan.errors import ChangedFilesError, InputError, RowProblem
 from routeplan.events import REPORTED, Event, EventType, Known, check_events, read_events
+from routeplan.formats import clock_or_none, format_clock, format_windows
 from routeplan.io.context import CONTEXT_FILE, PlanContext, read_plan_context
-from routeplan.io.readers import format_clock, format_windows
-from routeplan.io.safe import read_csv_text, read_json
+from routeplan.io.planfolder import (
+    CHECKLIST_FILE,
+    ITINERARIES_FILE,
+    REJECTED_FILE,
+    SCORES_FILE,
+    SUMMARY_FILE,
+    excluded_reasons,
+    read_dropped,
+    read_excluded,
+    read_plan_table,
+    read_summary,
+)
 from routeplan.plan import Plan
-from routeplan.present.folder import read_dropped, read_excluded
-from routeplan.replan_solve import StableSolve, solve_stable
+from routeplan.replan_solve import Stability, StableSolve, solve_stable
 from routeplan.replan_state import Continuation, DayState, Past, Report, continue_day
 from routeplan.solver.model import Problem, Progress, Route, Visit
+from routeplan.summary import PlanSummary
+from routeplan.travel.base import TravelModel
+
+if TYPE_CHECKING:
+    from routeplan.commands import ReplanOptions
 
 __all__ = [
     "STATUS",
@@ -60,7 +77,7 @@ __all__ = [
     "clock",
     "clock_seconds",
     "new_windows",
-    "replan_folder",
+    "replan_plan_folder",
     "windows_text",
 ]
 
@@ -70,6 +87,10 @@ STATUS = "status"
 DAY_S = 24 * 3600
 #: the name of the place of a reported visit the day cannot plan (a visit of its own)
 REPORT_PREFIX = "@visited "
+
+
+def _quiet(_line: str) -> None:
+    """Print nothing (the default progress callback)."""
 
 
 @dataclass(frozen=True)
@@ -84,12 +105,14 @@ class Morning:
     scores: pd.DataFrame  # text cells
     checklist: pd.DataFrame  # text cells
     rejected: pd.DataFrame  # text cells
-    summary: dict[str, Any]
+    summary: PlanSummary
+    #: the planned accounts' last recorded visits (``last_visits.csv`` of ``plan --db``)
+    last_visits: pd.DataFrame
 
     @property
     def revision(self) -> int:
         """The folder's revision of the day (0 for a morning plan)."""
-        entry = self.summary.get("replan")
+        entry = self.summary.extra.get("replan")
         return int(entry.get("revision", 0)) if isinstance(entry, Mapping) else 0
 
     def planned(self) -> dict[str, str]:
@@ -123,6 +146,12 @@ class ReplanResult:
     plan_id: int | None = None
     outcomes_recorded: int = 0
 
+    @property
+    def entry(self) -> Mapping[str, Any]:
+        """The revision's ``replan`` entry of ``summary.json`` (what was re-planned and how)."""
+        entry = self.plan.summary.extra.get("replan")
+        return entry if isinstance(entry, Mapping) else {}
+
 
 # --- reading the morning ------------------------------------------------------------------
 
@@ -137,36 +166,38 @@ def read_morning(plan_dir: Path) -> Morning:
             f"{plan_dir}: no {CONTEXT_FILE} (plan made by an older routeplan): plan the day "
             "again with routeplan plan to re-plan it"
         )
-    summary = read_json(plan_dir / "summary.json")
-    if not isinstance(summary, dict):
-        raise InputError(f"{plan_dir / 'summary.json'}: expected a JSON object")
-    itin = read_csv_text(
-        plan_dir / "itineraries.csv",
-        required=(*S.ITINERARY_COLUMNS,),
+    summary = read_summary(plan_dir)
+    itin = read_plan_table(
+        plan_dir, ITINERARIES_FILE, required=S.ITINERARY_COLUMNS, row_column=None
     )
     for column in S.ITINERARY_EXTRA:
         if column not in itin.columns:
             itin[column] = ""
-    for column in (S.AGENT_ID, "kind", S.ACCOUNT_ID):
-        itin[column] = itin[column].astype(str).str.strip()
 
     def table(name: str, required: tuple[str, ...]) -> pd.DataFrame:
-        path = plan_dir / name
-        if not path.exists():
+        if not (plan_dir / name).exists():
             return pd.DataFrame(columns=list(required))
-        return read_csv_text(path, required=required)
+        return read_plan_table(plan_dir, name, required=required, row_column=None)
 
     return Morning(
         folder=plan_dir,
         ctx=ctx,
         itineraries=itin,
-        dropped=read_dropped(plan_dir / "dropped.csv"),
-        excluded=table("excluded.csv", S.EXCLUDED_COLUMNS),
-        scores=table("scores.csv", (S.ACCOUNT_ID,)),
-        checklist=table("checklist.csv", S.CHECKLIST_COLUMNS),
-        rejected=table("rejected.csv", ("file", "row", "column", "problem")),
+        dropped=read_dropped(plan_dir),
+        excluded=read_excluded(plan_dir),
+        scores=table(SCORES_FILE, (S.ACCOUNT_ID,)),
+        checklist=table(CHECKLIST_FILE, S.CHECKLIST_COLUMNS),
+        rejected=table(REJECTED_FILE, ("file", "row", "column", "problem")),
         summary=summary,
+        last_visits=_last_visits(plan_dir),
     )
+
+
+def _last_visits(plan_dir: Path) -> pd.DataFrame:
+    """Return the folder's ``last_visits.csv`` as text (no rows when it has none)."""
+    if not (plan_dir / S.LAST_VISITS_FILE).exists():
+        return pd.DataFrame(columns=list(S.LAST_VISIT_COLUMNS), dtype=object)
+    return read_plan_table(plan_dir, S.LAST_VISITS_FILE, required=(S.ACCOUNT_ID,), row_column=None)
 
 
 def check_day(morning: Morning, at_min: int, today: dt.date, date: dt.date | None) -> None:
@@ -231,23 +262,20 @@ def build_day(
     extra: pd.DataFrame,
     scores: pd.DataFrame,
     cfg: Config,
+    *,
+    travel: TravelModel | None = None,
 ) -> Day:
     """Return the whole day as a problem: every agent's shift, every account of the plan.
 
     ``extra`` holds the urgent accounts outside the plan (eligible, typed like
     the context's accounts); ``scores`` has ``priority`` and
     ``expected_recovery`` per account. Today's new windows are applied.
+    ``travel`` is the plan's travel model (default: the one ``cfg.travel`` names).
     """
     ctx = morning.ctx
     accounts = pd.concat([ctx.accounts, extra], ignore_index=True) if len(extra) else ctx.accounts
     accounts = accounts.drop_duplicates(S.ACCOUNT_ID, keep="first").reset_index(drop=True)
-    windows = new_windows(events)
-    if windows:
-        accounts = accounts.copy()
-        accounts["windows"] = [
-            windows.get(str(a), w)
-            for a, w in zip(accounts[S.ACCOUNT_ID], accounts["windows"], strict=True)
-        ]
+    accounts = with_windows(accounts, new_windows(events))
     frame = accounts.merge(
         scores[[S.ACCOUNT_ID, "priority", "expected_recovery"]], on=S.ACCOUNT_ID, how="left"
     )
@@ -259,7 +287,7 @@ def build_day(
     carried = it.loc[it[STATUS].astype(str).str.strip().isin(REPORTED), S.ACCOUNT_ID]
     places = _places(events, frame, [str(a) for a in carried])
     pseudo = _pseudo_agents(usable, places)
-    built = build_problem(frame, pd.concat([usable, pseudo], ignore_index=True), cfg)
+    built = build_problem(frame, pd.concat([usable, pseudo], ignore_index=True), cfg, travel=travel)
     n = len(usable)
     problem = built.problem
     visits = list(problem.visits)
@@ -352,11 +380,9 @@ def _pseudo_agents(usable: pd.DataFrame, places: Mapping[str, tuple[float, float
 
 
 def clock_seconds(text: str) -> int | None:
-    """Return ``HH:MM`` as seconds after midnight (None when it is not one)."""
-    parts = str(text).strip().split(":")
-    if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
-        return None
-    return int(parts[0]) * 3600 + int(parts[1]) * 60
+    """Return a plan file's ``HH:MM`` cell as seconds after midnight (None when it is not one)."""
+    minutes = clock_or_none(text)
+    return None if minutes is None else minutes * 60
 
 
 def morning_routes(morning: Morning, day: Day) -> tuple[list[Route], set[int]]:
@@ -519,24 +545,20 @@ def _report_times(
 # --- the whole command ------------------------------------------------------------------------
 
 
-def replan_folder(
+def replan_plan_folder(
     plan_dir: Path | str,
     events_csv: Path | str,
     out_dir: Path | str,
     *,
     at_min: int,
     today: dt.date,
-    date: dt.date | None = None,
-    accounts: Path | str | None = None,
-    db: Path | str | None = None,
-    time_limit_s: float | None = None,
-    show_names: bool = False,
-    force: bool = False,
-    encoding: str | None = None,
+    options: ReplanOptions,
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> ReplanResult:
     """Re-plan the rest of a planned day from the events so far; write the revision to ``out_dir``.
+
+    :func:`routeplan.commands.replan_folder` is the library call of ``routeplan replan``.
 
     Parameters
     ----------
@@ -546,58 +568,71 @@ def replan_folder(
         What happened so far (:mod:`routeplan.events`).
     out_dir
         The new plan folder (not ``plan_dir``); files in it changed by hand
-        are not replaced unless ``force`` (then they are moved to a backup).
+        are not replaced unless ``options.force`` (then they are moved to a backup).
     at_min
         The time of the re-plan, minutes after midnight: what started before
         it is frozen, no event may be after it.
-    today, date
-        The plan's date must be ``today`` unless ``date`` names it.
-    accounts
-        A portfolio file to look up urgent accounts outside the plan (their
-        eligibility and priority are computed from it).
-    db
-        A history database: the revision is stored in it and the outcomes
-        reported with the events are recorded.
-    time_limit_s
-        The solver's limit (default ``[replan] time_limit_s``).
-    show_names, force, encoding, progress, notify
+    today
+        The plan's date must be ``today`` unless ``options.date`` names it.
+    options
+        See :class:`routeplan.commands.ReplanOptions`.
+    progress, notify
         As for ``routeplan plan``.
 
     Raises
     ------
     InputError
         The folder cannot be re-planned (no context, another day, ``--at``
-        outside the day), the events file cannot be read at all, or no agent
-        may work.
+        outside the day), the events file cannot be read at all, the
+        database is missing, no agent may work, or the plan's travel model
+        cannot be reopened.
     ChangedFilesError
-        ``out_dir`` holds files changed by hand (and not ``force``).
+        ``out_dir`` holds files changed by hand (and not ``options.force``).
     """
-    from routeplan.replan_report import write_revision
+    from routeplan.travel.factory import plan_travel_model
 
     folder, out = Path(plan_dir), Path(out_dir)
-    say: Progress = progress or (lambda _m: None)
     if out.resolve() == folder.resolve():
         raise InputError(f"--out {out} is the plan folder itself: re-plan into a new folder")
+    db = options.db
     if db is not None and not Path(db).exists():
         raise InputError(
             f"{db}: no history database; plan the day with 'routeplan plan --db {db}' first"
         )
-    _refuse_changed(out, force)
+    _refuse_changed(out, options.force)
     morning = read_morning(folder)
-    check_day(morning, at_min, today, date)
+    check_day(morning, at_min, today, options.date)
     cfg = morning.ctx.config
-    if time_limit_s is not None:
-        cfg = cfg.replace(replan__time_limit_s=time_limit_s)
-    events_path = Path(events_csv)
-    events, problems = read_events(events_path, at_min=at_min, encoding=encoding)
-    lookup, lookup_verdicts = _lookup(accounts, morning, encoding, db)
+    if options.time_limit_s is not None:
+        cfg = cfg.replace(replan__time_limit_s=options.time_limit_s)
+    # the travel model the plan was made with (summary.json), else the context's [travel]
+    with plan_travel_model(
+        morning.summary.travel, cfg.travel, source=str(folder / SUMMARY_FILE)
+    ) as travel:
+        run = _replan(morning, cfg, Path(events_csv), at_min, options, progress, travel)
+        return _write(run, out, options, notify)
+
+
+def _replan(
+    morning: Morning,
+    cfg: Config,
+    events_path: Path,
+    at_min: int,
+    options: ReplanOptions,
+    progress: Progress | None,
+    travel: TravelModel,
+) -> Run:
+    """Read and check the events, build the day, freeze the past and re-plan the rest."""
+    say: Progress = progress or _quiet
+    events, problems = read_events(events_path, at_min=at_min, encoding=options.encoding)
+    lookup, lookup_verdicts = _lookup(options.accounts, morning, options.encoding, options.db)
     known = _known(morning, cfg, lookup, lookup_verdicts)
     events, refused = check_events(events, known, file=events_path.name)
     problems += refused
     extra = _urgent_extra(events, morning, lookup)
     scores = _scores(morning, extra, cfg)
     say(f"{len(events)} events accepted, {len(problems)} refused")
-    day = build_day(morning, events, extra, scores, cfg)
+    day = build_day(morning, events, extra, scores, cfg, travel=travel)
     plan, lost = morning_routes(morning, day)
     state, unusable = day_state(
         events, morning, day, at_min, cfg.visits.service_min, file=events_path.name
@@ -608,19 +643,21 @@ def replan_folder(
     stable = solve_stable(
         cont.problem,
         cont.current,
-        move_cost_s=round(cfg.replan.move_penalty_min * 60),
+        stability=Stability(
+            move_cost_s=round(cfg.replan.move_penalty_min * 60),
+            urgent_bonus_s=round(cfg.replan.urgent_bonus_min * 60),
+            neighbours=cfg.replan.neighbours,
+        ),
         params=dataclasses.replace(cfg.solver, time_limit_s=cfg.replan.time_limit_s),
         disturbed=cont.disturbed,
         urgent=cont.urgent,
-        urgent_bonus_s=round(cfg.replan.urgent_bonus_min * 60),
-        neighbours=cfg.replan.neighbours,
         progress=say,
     )
     say(
         f"re-planned: {stable.result.num_served()} visits to go, {len(stable.result.dropped)} "
         f"left out, {len(stable.kept)} of {len(cont.vehicles)} agents keep their route"
     )
-    run = Run(
+    return Run(
         morning=morning,
         cfg=cfg,
         events=tuple(events),
@@ -635,8 +672,20 @@ def replan_folder(
         extra=extra,
         scores=scores,
         lookup_verdicts=lookup_verdicts,
+        travel=travel,
+        progress=say,
     )
-    return write_revision(run, out, db=db, show_names=show_names, force=force, notify=notify)
+
+
+def _write(
+    run: Run, out: Path, options: ReplanOptions, notify: Callable[[str], None] | None
+) -> ReplanResult:
+    """Write the revision of ``run`` into ``out`` (see :mod:`routeplan.replan_report`)."""
+    from routeplan.replan_report import write_revision
+
+    return write_revision(
+        run, out, db=options.db, show_names=options.show_names, force=options.force, notify=notify
+    )
 
 
 def _refuse_changed(out: Path, force: bool) -> None:
@@ -671,6 +720,10 @@ class Run:
     extra: pd.DataFrame
     scores: pd.DataFrame
     lookup_verdicts: Mapping[str, str]
+    #: the plan's travel model (open while the revision is made and checked)
+    travel: TravelModel
+    #: called with one line per stage
+    progress: Progress = _quiet
 
     @property
     def past(self) -> tuple[Past, ...]:
@@ -746,7 +799,7 @@ def _known(
     agents.update(
         zip(status.unusable[S.AGENT_ID].astype(str), status.unusable["reason"], strict=True)
     )
-    excluded = read_excluded(morning.folder / "excluded.csv")
+    excluded = excluded_reasons(morning.excluded)
     excluded = {a: r for a, r in excluded.items() if a not in set(lookup[S.ACCOUNT_ID])}
     excluded.update(verdicts)
     return Known(
@@ -790,16 +843,6 @@ def _scores(morning: Morning, extra: pd.DataFrame, cfg: Config) -> pd.DataFrame:
         add = fresh[cols].assign(why_today=fresh.get("why_today", ""))
         out = pd.concat([out, add], ignore_index=True)
     return out.drop_duplicates(S.ACCOUNT_ID).reset_index(drop=True)
-
-
-def isna(value: object) -> bool:
-    """Return True for None, NaN and pandas' missing values."""
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return False
 
 
 def clock(seconds: int | float | None) -> str:

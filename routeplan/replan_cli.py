@@ -1,4 +1,4 @@
-"""``routeplan replan``: a thin layer over :func:`routeplan.replan.replan_folder`.
+"""``routeplan replan``: a thin layer over :func:`routeplan.commands.replan_folder`.
 
 ``routeplan.cli`` registers the command on the main group. Progress, refused
 event rows, flags and rule violations go to stderr; one summary line to
@@ -10,10 +10,13 @@ the inputs cannot be used or the revision breaks a rule, 2 on wrong usage.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from routeplan import schema as S
 from routeplan.cli_common import (
     date_option,
     db_option,
@@ -23,17 +26,23 @@ from routeplan.cli_common import (
     progress_printer,
     quiet_option,
 )
-from routeplan.io.readers import parse_clock
+from routeplan.formats import parse_clock
+
+if TYPE_CHECKING:  # click >= 8.4 types a parameter type by the value it converts to
+    from routeplan.replan import ReplanResult
+
+    _ClockParamType = click.ParamType[int]
+else:
+    _ClockParamType = click.ParamType
 
 
-class ClockType(click.ParamType):
+class ClockType(_ClockParamType):
     """An ``HH:MM`` option value, converted to minutes after midnight."""
 
     name = "HH:MM"
 
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> int:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        """Return ``value`` as minutes after midnight, or fail with the reason it is not a time."""
         if isinstance(value, int):
             return value
         try:
@@ -84,20 +93,7 @@ class ClockType(click.ParamType):
 )
 @quiet_option
 @fail_cleanly
-def replan_command(
-    plan_dir: Path,
-    events_path: Path,
-    at_min: int | None,
-    out_dir: Path,
-    plan_date: dt.date | None,
-    accounts_path: Path | None,
-    db_path: Path | None,
-    time_limit: float | None,
-    encoding: str | None,
-    show_names: bool,
-    force: bool,
-    quiet: bool,
-) -> None:
+def replan_command(**options: Any) -> None:
     """Re-plan the rest of a planned day from what happened so far, keeping the past fixed.
 
     Visits reported done, under way or missed are kept with their times;
@@ -110,24 +106,24 @@ def replan_command(
 
     Example: routeplan replan plans/d1 --events events.csv --at 11:40 --out plans/d1/r1
     """
-    from routeplan.replan import replan_folder
+    from routeplan.commands import ReplanOptions, replan_folder
 
-    now = dt.datetime.now()
-    at = at_min if at_min is not None else now.hour * 60 + now.minute
+    args = _ReplanArgs(**options)
     result = replan_folder(
-        plan_dir,
-        events_path,
-        out_dir,
-        at_min=at,
-        today=now.date(),
-        date=plan_date,
-        accounts=accounts_path,
-        db=db_path,
-        time_limit_s=time_limit,
-        show_names=show_names,
-        force=force,
-        encoding=encoding,
-        progress=progress_printer(quiet),
+        args.plan_dir,
+        args.events_path,
+        args.out_dir,
+        at_min=args.at_min,
+        options=ReplanOptions(
+            date=args.plan_date,
+            accounts=args.accounts_path,
+            db=args.db_path,
+            time_limit_s=args.time_limit,
+            encoding=args.encoding,
+            show_names=args.show_names,
+            force=args.force,
+        ),
+        progress=progress_printer(args.quiet),
     )
     for problem in result.rejected:
         click.echo(f"refused: {problem.message()}", err=True)
@@ -138,21 +134,36 @@ def replan_command(
     click.echo(_summary_line(result))
     if result.violations:
         raise click.ClickException(
-            f"{len(result.violations)} violation(s) in the revision {out_dir} (listed above; the "
-            "map and sheets carry a warning)"
+            f"{len(result.violations)} violation(s) in the revision {args.out_dir} (listed "
+            "above; the map and sheets carry a warning)"
         )
 
 
-def _summary_line(result: object) -> str:
-    """Return the one line printed on stdout."""
-    from routeplan.replan import ReplanResult
+@dataclass(frozen=True)
+class _ReplanArgs:
+    """The options of ``routeplan replan`` as click converted them (one field per option)."""
 
-    assert isinstance(result, ReplanResult)
+    plan_dir: Path
+    events_path: Path
+    at_min: int | None
+    out_dir: Path
+    plan_date: dt.date | None
+    accounts_path: Path | None
+    db_path: Path | None
+    time_limit: float | None
+    encoding: str | None
+    show_names: bool
+    force: bool
+    quiet: bool
+
+
+def _summary_line(result: ReplanResult) -> str:
+    """Return the one line printed on stdout."""
     it = result.plan.itineraries
-    visits = it[it["kind"] == "visit"]
+    visits = it[it[S.KIND] == S.EventKind.VISIT]
     counts = result.changes["change"].value_counts().to_dict()
     changed = ", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or "no change"
-    entry = result.plan.summary["replan"]
+    entry = result.entry
     refused = (
         f"; {entry['events_refused_rows']} event rows refused (rejected.csv)"
         if result.rejected

@@ -2,11 +2,13 @@
 
 :func:`write_revision` turns what :func:`routeplan.replan.replan_folder`
 computed into the revision's tables (itineraries with the frozen part,
-dropped, checklist, excluded, scores, rejected, summary), writes them as a
-plan folder (:meth:`routeplan.plan.Plan.write`: map, sheets and exports
-included), then ``changes.csv`` and ``messages/AGENT.txt``, re-checks the
-folder and, with a history database, stores the revision and records the
-outcomes reported with the events.
+dropped, checklist, excluded, scores, rejected, summary), checks them with
+the plan's travel model, writes them as a plan folder as
+:meth:`routeplan.plan.Plan.write` does (map, sheets and exports included,
+every file through the folder's manifest: nothing changed by hand is
+overwritten), with ``changes.csv`` and ``messages/AGENT.txt``, and, with a
+history database, stores the revision and records the outcomes reported with
+the events (checked for proof like ``routeplan record``).
 
 An agent whose day is unchanged (no event of its own, same visits in the same
 order, times still reachable) keeps its morning rows exactly, so its route
@@ -17,7 +19,9 @@ when they are still reachable.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -26,14 +30,22 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.build import BuiltProblem
-from routeplan.check import check_plan_folder
-from routeplan.checklist import RULES, StopContext, build_checklist, checklist_for_stop
+from routeplan.check import Violation, check_plan_folder, with_windows
+from routeplan.checklist import (
+    CHECKLIST_OUTPUT_COLUMNS,
+    RULES,
+    StopContext,
+    build_checklist,
+    checklist_for_stop,
+)
 from routeplan.events import REPORTED, EventType
 from routeplan.io.manifest import PlanFiles
+from routeplan.io.planfiles import write_plan_folder
 from routeplan.io.safe import write_csv_atomic, write_text_atomic
 from routeplan.itinerary import assemble_itineraries
-from routeplan.plan import Plan, refresh_summary
+from routeplan.plan import Plan, road_routes
 from routeplan.present.common import file_stems
+from routeplan.present.exports import inside
 from routeplan.present.labels import Labels, plan_language
 from routeplan.replan import (
     STATUS,
@@ -46,13 +58,14 @@ from routeplan.replan import (
 )
 from routeplan.replan_state import FrozenVisit, Past
 from routeplan.solver.model import Result
+from routeplan.summary import PlanSummary, SolverSummary, refresh_summary
 
 __all__ = [
     "CHANGES_FILE",
     "CHANGE_COLUMNS",
     "MESSAGES_DIR",
+    "REPLAN_REASONS",
     "Change",
-    "DroppedAfterReplan",
     "write_revision",
 ]
 
@@ -81,13 +94,15 @@ class Change(StrEnum):
     RETIMED = "retimed"
 
 
-class DroppedAfterReplan(StrEnum):
-    """Why a visit of the plan in force is not on a route after the re-plan (``dropped.csv``)."""
-
-    AGENT_UNAVAILABLE = S.DR_AGENT_UNAVAILABLE
-    NO_TIME = S.DR_NO_TIME_AFTER_REPLAN
-    CANCELLED = S.DR_VISIT_CANCELLED
-    REMOVED = S.DR_ACCOUNT_REMOVED
+#: why a visit of the plan in force is not on a route after the re-plan (``dropped.csv``)
+REPLAN_REASONS = frozenset(
+    {
+        S.DroppedReason.AGENT_UNAVAILABLE,
+        S.DroppedReason.NO_TIME_AFTER_REPLAN,
+        S.DroppedReason.VISIT_CANCELLED,
+        S.DroppedReason.ACCOUNT_REMOVED,
+    }
+)
 
 
 # --- itineraries -------------------------------------------------------------------------
@@ -128,7 +143,7 @@ def revision_itineraries(run: Run) -> tuple[pd.DataFrame, set[str]]:
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Return rows as dicts with a ``status`` cell (kept as is when present)."""
-    out = frame.to_dict("records")
+    out = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
     for r in out:
         r.setdefault(STATUS, "")
     return out
@@ -422,25 +437,25 @@ def _why_off(run: Run, on_route: set[str]) -> dict[str, tuple[str, str]]:
         e = notes.get(account)
         if e is not None and e.kind is EventType.CANCELLED:
             out[account] = (
-                DroppedAfterReplan.CANCELLED,
+                S.DroppedReason.VISIT_CANCELLED,
                 _noted(f"cancelled at {clock(e.time_min * 60)}", e.note),
             )
         elif e is not None and e.kind is EventType.REMOVE:
             out[account] = (
-                DroppedAfterReplan.REMOVED,
+                S.DroppedReason.ACCOUNT_REMOVED,
                 _noted(f"removed at {clock(e.time_min * 60)}", e.note),
             )
         elif account in structural:
             out[account] = structural[account]
         elif account in planned and not _continues(run, planned[account]):
             out[account] = (
-                DroppedAfterReplan.AGENT_UNAVAILABLE,
+                S.DroppedReason.AGENT_UNAVAILABLE,
                 f"agent {planned[account]} is unavailable; no other agent could take it at {at}",
             )
         else:
             what = "urgent: " if account in urgent else ""
             out[account] = (
-                DroppedAfterReplan.NO_TIME,
+                S.DroppedReason.NO_TIME_AFTER_REPLAN,
                 f"{what}no agent has time left for it after the re-plan at {at}",
             )
     return out
@@ -465,7 +480,7 @@ def revision_checklist(run: Run, itineraries: pd.DataFrame) -> pd.DataFrame:
     authorization) made for the new agent; a new visit gets the plan's rules.
     """
     morning = run.morning.checklist
-    columns = [*S.CHECKLIST_COLUMNS, "category"]
+    columns = list(CHECKLIST_OUTPUT_COLUMNS)
     visits = itineraries[itineraries["kind"] == S.KIND_VISIT]
     agents = run.day.usable.set_index(S.AGENT_ID, drop=False)
     accounts = run.day.frame.set_index(S.ACCOUNT_ID, drop=False)
@@ -520,12 +535,14 @@ def _moved_items(
     ctx_new = StopContext(accounts.loc[account], agents.loc[new], date, cfg)
     old_items = checklist_for_stop(ctx_old, own_rules) if ctx_old is not None else []
     new_items = checklist_for_stop(ctx_new, own_rules)
-    swap = {(i, r): n for (i, r, _), n in zip(old_items, new_items, strict=False)}
+    swap = {(e[0], e[1]): n for e, n in zip(old_items, new_items, strict=False)}
     out = rows.copy()
     for idx, r in out.iterrows():
         replacement = swap.get((str(r["item"]), str(r["reason"])))
         if replacement is not None:
             out.at[idx, "item"], out.at[idx, "reason"] = replacement[0], replacement[1]
+            if "code" in out.columns:
+                out.at[idx, "code"] = replacement[3]
     out[S.AGENT_ID] = new
     return out
 
@@ -643,7 +660,7 @@ def agent_messages(
         )
     )
     at = clock(run.at_min * 60)
-    reasons = {str(r) for r in run.day.built.dropped["reason"]} | set(DroppedAfterReplan)
+    reasons = {str(r) for r in run.day.built.dropped["reason"]} | REPLAN_REASONS
     out: dict[str, str] = {}
     for agent, group in changes.groupby(S.AGENT_ID, sort=False):
         agent = str(agent)
@@ -677,23 +694,23 @@ def revision_summary(
     dropped: pd.DataFrame,
     changes: pd.DataFrame,
     flags: Sequence[str],
-) -> dict[str, Any]:
+) -> PlanSummary:
     """Return ``summary.json`` with the route figures recomputed and a ``replan`` entry."""
     out = refresh_summary(run.morning.summary, itineraries, dropped, run.cfg.visits.service_min)
     result = run.stable.result
-    out["solver"] = {
-        **(out.get("solver") or {}),
-        "status": result.status,
-        "engine": result.engine,
-        "objective": int(result.objective),
-        "runtime_s": round(result.runtime_s, 2),
-        "time_limit_s": run.cfg.replan.time_limit_s,
-    }
+    solver = dataclasses.replace(
+        out.solver or SolverSummary(),
+        status=result.status,
+        engine=result.engine,
+        objective=int(result.objective),
+        runtime_s=round(result.runtime_s, 2),
+        time_limit_s=run.cfg.replan.time_limit_s,
+    )
     kinds: dict[str, int] = {}
     for e in run.events:
         kinds[e.kind.value] = kinds.get(e.kind.value, 0) + 1
     windows = {a: windows_text(w) for a, w in new_windows(run.events).items()}
-    out["replan"] = {
+    entry = {
         "revision": run.morning.revision + 1,
         "at": clock(run.at_min * 60),
         "from_plan": str(run.morning.folder),
@@ -712,7 +729,7 @@ def revision_summary(
         "flags": list(flags),
         "report": "changes.csv",
     }
-    return out
+    return dataclasses.replace(out, solver=solver, extra={**out.extra, "replan": entry})
 
 
 def _flags(run: Run) -> list[str]:
@@ -760,7 +777,7 @@ def write_revision(
         if len(run.extra)
         else run.morning.ctx.accounts
     )
-    context_accounts = _with_new_windows(run, context_accounts)
+    context_accounts = with_windows(context_accounts, new_windows(run.events))
     plan = Plan(
         date=run.morning.ctx.date,
         config=run.cfg,
@@ -774,56 +791,103 @@ def write_revision(
         accounts=context_accounts,
         agents=run.morning.ctx.agents,
         result=run.stable.result,
+        last_visits=run.morning.last_visits,
+        routes=(
+            road_routes(run.travel, itineraries, run.day.usable, run.cfg, run.progress)
+            if run.cfg.travel.geometry
+            else None
+        ),
     )
-    written = list(_write_plan(plan, out, show_names=show_names, force=force, notify=notify))
     language = Labels(plan_language(summary, None)).language
     messages = agent_messages(run, changes, itineraries, language)
-    files = PlanFiles.open(out)
-    extra = [write_csv_atomic(files.claim(out / CHANGES_FILE), changes, spreadsheet=True)]
-    stems = file_stems(list(run.day.agents))
-    for agent, text in messages.items():
-        extra.append(
-            write_text_atomic(
-                files.claim(out / MESSAGES_DIR / f"{stems.get(agent, agent)}.txt"), text
-            )
-        )
-    files.record(extra)
-    files.save()
-    violations = tuple(check_plan_folder(out))
+    violations, written = _write_plan(
+        plan,
+        run,
+        RevisionReport(out, changes, messages),
+        show_names=show_names,
+        force=force,
+        notify=notify,
+    )
     plan_id, recorded = _store(run, plan, outcome_rows, db)
     return ReplanResult(
         out_dir=out,
         plan=plan,
-        revision=int(summary["replan"]["revision"]),
+        revision=run.morning.revision + 1,
         changes=changes,
         messages=messages,
         rejected=tuple((*run.rejected, *outcome_problems)),
         flags=tuple(flags),
         violations=violations,
-        written=tuple([*written, *extra]),
+        written=tuple(written),
         plan_id=plan_id,
         outcomes_recorded=recorded,
     )
 
 
+@dataclass(frozen=True)
+class RevisionReport:
+    """What a revision tells besides its plan folder: ``changes.csv`` and the messages."""
+
+    out: Path
+    changes: pd.DataFrame
+    #: agent -> the text of ``messages/AGENT.txt``
+    messages: Mapping[str, str]
+
+    def write(self, files: PlanFiles, agents: Sequence[str]) -> list[Path]:
+        """Write ``changes.csv`` and the messages through the folder's manifest.
+
+        A file someone changed since routeplan wrote it is kept and the fresh
+        one written beside it (:meth:`~routeplan.io.manifest.PlanFiles.claim`).
+        """
+        written = [
+            write_csv_atomic(files.claim(self.out / CHANGES_FILE), self.changes, spreadsheet=True)
+        ]
+        stems = file_stems(list(agents))
+        for agent, text in self.messages.items():
+            path = inside(self.out, self.out / MESSAGES_DIR / f"{stems.get(agent, agent)}.txt")
+            written.append(write_text_atomic(files.claim(path), text))
+        files.record(written)
+        return written
+
+
 def _write_plan(
-    plan: Plan, out: Path, *, show_names: bool, force: bool, notify: Callable[[str], None] | None
-) -> list[Path]:
-    from routeplan.io.planfiles import write_plan_folder
+    plan: Plan,
+    run: Run,
+    report: RevisionReport,
+    *,
+    show_names: bool,
+    force: bool,
+    notify: Callable[[str], None] | None,
+) -> tuple[tuple[Violation, ...], list[Path]]:
+    """Check the revision with the plan's travel model, then write its plan folder.
 
-    return write_plan_folder(plan, out, show_names=show_names, force=force, notify=notify)
+    As :meth:`routeplan.plan.Plan.write` (files changed by hand refused, or
+    backed up with ``force``; every file atomic and in the manifest), with the
+    violations found drawn on the map and sheets, and ``report`` written with
+    the dispatch outputs. Returns the violations and the files written.
+    """
+    from routeplan.present import write_dispatch_outputs
 
+    folder = plan.folder(report.out)
+    violations = tuple(check_plan_folder(folder, travel=run.travel))
 
-def _with_new_windows(run: Run, accounts: pd.DataFrame) -> pd.DataFrame:
-    """Return the accounts with today's new windows (what the revision is checked against)."""
-    windows = new_windows(run.events)
-    if not windows:
-        return accounts
-    out = accounts.copy()
-    out["windows"] = [
-        windows.get(str(a), w) for a, w in zip(out[S.ACCOUNT_ID], out["windows"], strict=True)
-    ]
-    return out
+    def outputs(files: PlanFiles) -> list[Path]:
+        drawn = write_dispatch_outputs(
+            folder, show_names=show_names, files=files, notify=notify, violations=violations
+        )
+        return [*drawn, *report.write(files, run.day.agents)]
+
+    written = write_plan_folder(
+        folder.path,
+        plan.tables(),
+        plan.summary,
+        folder.context.to_record() if folder.context is not None else {},
+        outputs=outputs,
+        routes=plan.routes,
+        force=force,
+        notify=notify,
+    )
+    return violations, written
 
 
 # --- the history database ---------------------------------------------------------------------
@@ -878,10 +942,22 @@ def _store(
     if db is None:
         return None, 0
     from routeplan.io.store import Store
+    from routeplan.proof import ProofRules
 
+    places = {
+        str(a): (float(la), float(lo))
+        for a, la, lo in zip(
+            run.day.frame[S.ACCOUNT_ID], run.day.frame[S.LAT], run.day.frame[S.LON], strict=True
+        )
+    }
     with Store(db) as store:
         plan_id = store.save(plan)
         if outcomes is None or outcomes.empty:
             return plan_id, 0
-        report = store.record_outcomes(outcomes, source=str(run.events_path))
+        report = store.record_outcomes(
+            outcomes,
+            source=str(run.events_path),
+            rules=ProofRules(run.cfg.audit, run.cfg.jurisdiction),
+            places=places,
+        )
     return plan_id, int(getattr(report, "inserted", 0)) + int(getattr(report, "updated", 0))

@@ -36,7 +36,21 @@ from routeplan.solver import Problem, Progress, Result, Route, SolveParams, Solv
 from routeplan.solver.model import route_cost
 from routeplan.solver.schedule import time_route, timed_routes
 
-__all__ = ["StableSolve", "solve_stable", "stable_problem"]
+__all__ = ["Stability", "StableSolve", "solve_stable", "stable_problem"]
+
+
+@dataclass(frozen=True)
+class Stability:
+    """How much a re-plan holds on to the routes in force (``[replan]`` in seconds)."""
+
+    #: what moving a current visit to another vehicle, or out of the plan, costs
+    #: (seconds of travel)
+    move_cost_s: int
+    #: how much more an urgent visit is worth than the most valuable visit of the day
+    #: plus the move cost (seconds of travel; see :func:`stable_problem`)
+    urgent_bonus_s: int = 3600
+    #: for each free visit, how many of the nearest vehicles are searched
+    neighbours: int = 3
 
 
 @dataclass(frozen=True)
@@ -90,12 +104,10 @@ def solve_stable(
     problem: Problem,
     current: Sequence[Sequence[int]],
     *,
-    move_cost_s: int,
+    stability: Stability,
     params: SolveParams,
     disturbed: Iterable[int] = (),
     urgent: Iterable[int] = (),
-    urgent_bonus_s: int = 3600,
-    neighbours: int = 3,
     progress: Progress | None = None,
     executor: Executor | None = None,
 ) -> StableSolve:
@@ -108,9 +120,9 @@ def solve_stable(
         time, with their remaining shift, ``max_visits`` and break.
     current
         One visit sequence per vehicle: its remaining visits in order.
-    move_cost_s
-        What moving a current visit to another vehicle, or out of the plan,
-        costs (seconds of travel).
+    stability
+        The move cost, the urgent visits' bonus and how many nearest vehicles
+        each free visit brings into the search.
     params
         Time limit and search settings.
     disturbed
@@ -118,22 +130,22 @@ def solve_stable(
         their current route still fits.
     urgent
         Visits to be worth more than any other (see :func:`stable_problem`).
-    urgent_bonus_s
-        How much more an urgent visit is worth (seconds of travel).
-    neighbours
-        For each free visit, how many of the nearest vehicles are searched.
     progress, executor
         As for :func:`routeplan.solver.solve`.
     """
     p = stable_problem(
-        problem, current, move_cost_s=move_cost_s, urgent=urgent, urgent_bonus_s=urgent_bonus_s
+        problem,
+        current,
+        move_cost_s=stability.move_cost_s,
+        urgent=urgent,
+        urgent_bonus_s=stability.urgent_bonus_s,
     )
     assert p.current_routes is not None
     routes = [list(seq) for seq in p.current_routes]
     home = p.home_vehicles()
     free = [v for v in range(len(p.visits)) if home[v] is None]
     stuck = {k for k, seq in enumerate(routes) if not _fits(p, k, seq)}
-    focus = sorted(set(disturbed) | stuck | _nearest(p, free, neighbours))
+    focus = sorted(set(disturbed) | stuck | _nearest(p, free, stability.neighbours))
     if not focus:
         timed = timed_routes(p, routes)
         result = _result(p, timed, SolveStatus.CONSTRUCTION, "unchanged", 0.0)

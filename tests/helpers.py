@@ -20,7 +20,9 @@ import pandas as pd
 from click.testing import CliRunner
 
 from routeplan.cli import main
+from routeplan.config import Config
 from routeplan.io.readers import read_accounts
+from routeplan.plan import Plan, load_inputs, plan_day
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = Path(__file__).resolve().parent / "data" / "tiny"
@@ -87,6 +89,14 @@ def check_tiny(
         *extra,
         catch=catch,
     )
+
+
+def write_tiny_plan(out: Path) -> Plan:
+    """Plan the tiny day through the Python API (2 s solver limit) and write it to ``out``."""
+    config = Config().replace(solver__time_limit_s=2.0, geocode__provider="none")
+    plan = plan_day(load_inputs(TINY / "accounts.csv", TINY / "agents.csv"), PLAN_DATE, config)
+    plan.write(out, notify=lambda _: None)
+    return plan
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -447,3 +457,35 @@ def outcome_rows(*rows: tuple[str, str, str, str], **extra: object) -> pd.DataFr
             }
         )
     return pd.DataFrame(recs)
+
+
+def old_database(path: Path, version: int, *, outcome: str = "not_home") -> None:
+    """Write a database as schema ``version`` left it: one plan (A1 by AG1 at 09:00), one outcome.
+
+    The file is built from the first ``version`` migrations, as a routeplan of that
+    version made it, so opening it with :class:`routeplan.io.store.Store` migrates it.
+    """
+    import sqlite3
+
+    from routeplan.io.store import MIGRATIONS
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:version]:
+        conn.executescript(script)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.execute(
+        "INSERT INTO plans VALUES (1, '2026-12-01', '2026-12-01T06:00:00+00:00', "
+        "'{\"jurisdiction\": \"CN\"}', '{}')"
+    )
+    conn.execute(
+        "INSERT INTO plan_events (plan_id, agent_id, stop_no, kind, account_id, service_start, "
+        "service_start_min) VALUES (1, 'AG1', 1, 'visit', 'A1', '09:00', 540)"
+    )
+    conn.execute("INSERT INTO plan_agents VALUES (1, 'AG1', 'One')")
+    conn.execute("INSERT INTO decisions VALUES (1, 'A1', 'planned', 'agent AG1', '')")
+    conn.execute(
+        "INSERT INTO outcomes (account_id, agent_id, visit_date, outcome, plan_id, recorded_at) "
+        "VALUES ('A1', 'AG1', '2026-12-01', ?, 1, '2026-12-01T18:00:00+00:00')",
+        (outcome,),
+    )
+    conn.close()

@@ -93,7 +93,7 @@ def test_check_takes_date_from_summary_and_db_stores_nothing(
     inputs = ("--accounts", tiny_dir / "accounts.csv", "--agents", tiny_dir / "agents.csv")
     res = run("check", *inputs, out, "--db", db)
     assert res.exit_code == 0, res.output
-    assert res.output.startswith(f"OK: {out} has no violation ({DATE}, CN)")
+    assert res.output.startswith(f"OK: {out} has no violation ({DATE}, CN, haversine travel times)")
     with Store(db) as store:
         pd.testing.assert_frame_equal(store.plans(), before)
     missing = tmp_path / "typo.db"

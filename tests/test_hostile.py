@@ -985,6 +985,36 @@ def test_map_on_a_broken_folder_is_one_line(
     one_line_error(invoke("map", made_plan), ITIN)
 
 
+@pytest.mark.parametrize(("label", "breaker"), BROKEN_FOLDERS, ids=[b[0] for b in BROKEN_FOLDERS])
+def test_retime_on_a_broken_folder_is_one_line(
+    made_plan: Path, label: str, breaker: Callable[[Path], object]
+) -> None:
+    """``retime`` on an unusable itinerary: exit 1, one line naming the file (same reader)."""
+    breaker(made_plan)
+    one_line_error(invoke("retime", made_plan), ITIN)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("dropped.csv", "account_id\nACC04\n", "column reason"),
+        ("excluded.csv", "reason\nx\n", "column account_id"),
+        ("summary.json", '{"counts": [1]}', "key counts"),
+        ("checklist.csv", "account_id,item\n", "column agent_id, reason"),
+        ("scores.csv", "priority\n1\n", "column account_id"),
+    ],
+)
+def test_retime_on_broken_side_files_is_one_line(
+    made_plan: Path, name: str, content: str, needle: str
+) -> None:
+    """A broken dropped, excluded, summary, checklist or scores file: refused, nothing written."""
+    (made_plan / name).write_text(content, encoding="utf-8")
+    before = (made_plan / ITIN).read_bytes()
+    one_line_error(invoke("retime", made_plan), name, needle)
+    assert (made_plan / ITIN).read_bytes() == before
+    assert not (made_plan / "retime.csv").exists()
+
+
 @pytest.mark.parametrize(
     ("column", "value"),
     [

@@ -177,9 +177,7 @@ def test_python_api_refuses_and_forces(
         day.write(planned)
     assert err.value.files == [TEMPLATE]
     notices: list[str] = []
-    from routeplan.io.planfiles import write_plan_folder
-
-    write_plan_folder(day, planned, force=True, notify=notices.append)
+    day.write(planned, force=True, notify=notices.append)
     assert len(notices) == 1 and notices[0].startswith("moved 1 file(s) changed by hand")
     (backup,) = planned.glob("backup-*")
     assert (read_csv(backup / TEMPLATE)["outcome"] != "").all()

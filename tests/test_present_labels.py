@@ -20,6 +20,7 @@ from routeplan.errors import InputError
 from routeplan.present import read_plan_folder, write_dispatch_outputs
 from routeplan.present.labels import LABELS, Labels, plan_language
 from routeplan.present.map import build_map, render_map
+from routeplan.summary import PlanSummary
 from tests.helpers import plan_tiny, run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plan_small"
@@ -106,12 +107,18 @@ def test_why_today_in_plain_words(facts: str, dpd: object, language: str, expect
 
 def test_plan_language_order() -> None:
     """--language wins, then summary.json's output.language, then the jurisdiction's."""
-    assert plan_language({"jurisdiction": "CN"}) == "zh"
-    assert plan_language({"jurisdiction": "UK"}) == "en"
-    assert plan_language({}) == "en"
-    assert plan_language({"jurisdiction": "CN", "output": {"language": "en"}}) == "en"
-    assert plan_language({"jurisdiction": "US", "output": {"language": ""}}) == "en"
-    assert plan_language({"jurisdiction": "CN", "output": {"language": "en"}}, "zh") == "zh"
+
+    def summary(data: dict[str, object]) -> PlanSummary:
+        return PlanSummary.from_json(data)
+
+    assert plan_language(summary({"jurisdiction": "CN"})) == "zh"
+    assert plan_language(summary({"jurisdiction": "UK"})) == "en"
+    assert plan_language(summary({})) == "en"
+    assert plan_language(summary({"jurisdiction": "CN", "output": {"language": "en"}})) == "en"
+    assert plan_language(summary({"jurisdiction": "US", "output": {"language": ""}})) == "en"
+    assert (
+        plan_language(summary({"jurisdiction": "CN", "output": {"language": "en"}}), "zh") == "zh"
+    )
 
 
 # --- no English label in a Chinese plan --------------------------------------------------

@@ -169,7 +169,7 @@ def test_record_stores_and_is_idempotent(tmp_path: Path, db: Path) -> None:
     assert first.exit_code == 0, first.output
     assert (
         first.stdout == f"out.csv -> {db}: 2 new, 0 unchanged, 0 corrected, 0 rejected, "
-        "0 flagged as not planned\n"
+        "0 flagged, 2 not fully verified\n"
     )
     with Store(db) as s:
         before = s.outcomes()
@@ -226,7 +226,10 @@ def test_record_rejects_and_flags(tmp_path: Path, db: Path) -> None:
     assert "2 new, 0 unchanged, 0 corrected, 2 rejected, 1 flagged" in res.stdout
     assert "rejected: mixed.csv, row 3, column account_id: unknown account 'NOPE'" in res.stderr
     assert "rejected: mixed.csv, row 4, column ptp_date" in res.stderr
-    assert "flagged: mixed.csv, row 5: visit of E1 by AG2 was not planned" in res.stderr
+    assert (
+        "flagged: mixed.csv, row 5: visit of E1 by AG2 on 2026-12-01: not_planned: "
+        "not in the plan of 2026-12-01" in res.stderr
+    )
     report = pd.read_csv(tmp_path / "mixed_rejected.csv", encoding="utf-8-sig")
     assert list(report["row"]) == [3, 4]
     assert list(report["column"]) == ["account_id", "ptp_date"]
@@ -386,7 +389,7 @@ def test_record_filled_template(tmp_path: Path, db: Path) -> None:
     res = run(record_command, str(src), "--db", str(db), "--today", TODAY)
     assert res.exit_code == 0, res.output
     assert (
-        "1 new, 0 unchanged, 0 corrected, 0 rejected, 0 flagged as not planned, "
+        "1 new, 0 unchanged, 0 corrected, 0 rejected, 0 flagged, 1 not fully verified, "
         "2 not filled in" in res.stdout
     )
     with Store(db) as s:
@@ -503,7 +506,7 @@ def test_report_table(recorded: Path) -> None:
         "collected",
         "km",
     ]
-    assert lines[2].split()[0] == "AG1" and lines[-1].split()[0] == "ALL"
+    assert lines[2].split()[0] == "AG1" and lines[4].split()[0] == "ALL"
     assert "50%" in lines[2]
 
 

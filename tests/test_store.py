@@ -13,7 +13,7 @@ import pytest
 from routeplan.errors import RowProblem
 from routeplan.io import store as st
 from routeplan.io.store import SCHEMA_VERSION, Store, StoreError
-from tests.helpers import D1, make_plan, outcome_rows
+from tests.helpers import D1, make_plan, old_database, outcome_rows
 
 
 def test_new_file_gets_current_schema_and_wal(tmp_path: Path) -> None:
@@ -199,31 +199,10 @@ def test_on_row_reports_progress_inside_the_transaction(db: Path) -> None:
     assert seen == [(1, 2, 0), (2, 2, 0)]
 
 
-def _v1_database(path: Path) -> None:
-    """Write a database as the first schema version left it, with one plan and outcome."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.executescript(st.MIGRATIONS[0])
-    conn.execute("PRAGMA user_version = 1")
-    conn.execute(
-        "INSERT INTO plans VALUES (1, '2026-12-01', '2026-12-01T06:00:00+00:00', '{}', '{}')"
-    )
-    conn.execute(
-        "INSERT INTO plan_events (plan_id, agent_id, stop_no, kind, account_id, service_start, "
-        "service_start_min) VALUES (1, 'AG1', 1, 'visit', 'A1', '09:00', 540)"
-    )
-    conn.execute("INSERT INTO plan_agents VALUES (1, 'AG1', 'One')")
-    conn.execute("INSERT INTO decisions VALUES (1, 'A1', 'planned', 'agent AG1', '')")
-    conn.execute(
-        "INSERT INTO outcomes (account_id, agent_id, visit_date, outcome, plan_id, recorded_at) "
-        "VALUES ('A1', 'AG1', '2026-12-01', 'not_home', 1, '2026-12-01T18:00:00+00:00')"
-    )
-    conn.close()
-
-
 def test_old_version_is_migrated_on_open(tmp_path: Path) -> None:
     """A version-1 file is brought to the current schema, keeping its data."""
     path = tmp_path / "old.db"
-    _v1_database(path)
+    old_database(path, 1)
     with Store(path) as s:
         assert s.schema_version == SCHEMA_VERSION
         got = s.outcomes()

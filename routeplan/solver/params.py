@@ -100,6 +100,7 @@ class SearchTuning:
     report_every_s: float = 2.0
 
     def __post_init__(self) -> None:
+        """Collect every bad tuning value and raise them in one error."""
         problems = []
         for f in fields(self):
             value = getattr(self, f.name)
@@ -138,11 +139,15 @@ class SolveParams:
     seed: int = 0
     #: the search on the other core (see :class:`SecondEngine`)
     second_engine: SecondEngine = SecondEngine.AUTO
+    #: run that second search when a core is free; False: one search only, as inside a
+    #: cluster worker whose one core is the whole budget (``routeplan plan --region-column``)
+    second_search: bool = field(default=True, metadata={"toml": False})
     #: print OR-Tools' own search log (debugging)
     log_search: bool = field(default=False, metadata={"toml": False})
     tuning: SearchTuning = field(default_factory=SearchTuning, metadata={"toml": False})
 
     def __post_init__(self) -> None:
+        """Collect every bad solver setting and raise them in one error."""
         problems = [*self._number_problems(), *self._choice_problems()]
         if not isinstance(self.tuning, SearchTuning):
             problems.append(f"solver.tuning must be a SearchTuning, got {self.tuning!r}")
@@ -166,6 +171,10 @@ class SolveParams:
             )
         if not _is_int(self.seed):
             problems.append(f"solver.seed must be an integer, got {self.seed!r}")
+        if not isinstance(self.second_search, bool):
+            problems.append(
+                f"solver.second_search must be true or false, got {self.second_search!r}"
+            )
         if not isinstance(self.log_search, bool):
             problems.append(f"solver.log_search must be true or false, got {self.log_search!r}")
         return problems

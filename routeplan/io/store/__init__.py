@@ -14,7 +14,12 @@ One embedded database file (default ``routeplan.db``) holds
 - ``plan_agents``: the agents of each plan (the roster ``record`` checks against);
 - ``outcomes``: one row per visit, unique on ``(account_id, agent_id,
   visit_date)``, with the plan it belongs to (or a flag when the stop was not
-  planned); ``outcome_revisions`` keeps every version a correction replaced;
+  planned) and its proof (check-in and check-out, position, evidence,
+  receipt, photo reference); ``outcome_revisions`` keeps every version a
+  correction replaced, with the findings it had;
+- ``visit_flags``: what the proof checks found on each visit (flagged, or
+  not verified and why); ``plan_checklist`` and ``plan_places``: what each
+  stop of a plan had to show and where each account was;
 - ``record_runs``: one row per ``routeplan record`` call (file, digest, counts).
 
 :class:`Store` is the one entry point; the package keeps one concern per
@@ -39,7 +44,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import pandas as pd
 
@@ -53,6 +58,16 @@ from routeplan.io.store.outcomes import RecordReport, RowHook
 
 if TYPE_CHECKING:
     from routeplan.plan import Plan
+    from routeplan.proof import ProofRules
+
+
+class PlanExtras(TypedDict, total=False):
+    """The optional tables :meth:`Store.save_plan` keeps with a plan (see there)."""
+
+    agents: pd.DataFrame | None
+    checklist: pd.DataFrame | None
+    places: pd.DataFrame | None
+
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_S",
@@ -116,9 +131,11 @@ class Store:
         self._db.close()
 
     def __enter__(self) -> Store:
+        """Return the store itself; it is closed when the block ends."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the store."""
         self.close()
 
     @property
@@ -137,8 +154,10 @@ class Store:
             plan.excluded,
             plan.dropped,
             plan.scores,
-            plan.summary,
+            plan.summary.to_json(),
             agents=plan.agents,
+            checklist=plan.checklist,
+            places=plan.accounts,
         )
 
     def save_plan(
@@ -150,8 +169,7 @@ class Store:
         dropped: pd.DataFrame,
         scores: pd.DataFrame,
         summary: Mapping[str, Any],
-        *,
-        agents: pd.DataFrame | None = None,
+        **extras: Unpack[PlanExtras],
     ) -> int:
         """Store one plan with its stops, decisions and scores; return its plan id.
 
@@ -165,12 +183,32 @@ class Store:
             The plan outputs (contract columns; extra columns are ignored).
         summary
             ``summary.json`` content, kept as JSON.
+        **extras
+            The optional tables (:class:`PlanExtras`), by keyword:
+
         agents
             Optional roster (``agent_id``, ``name``): agents that got no visit
             are then known to ``record`` too.
+        checklist
+            Optional ``checklist.csv`` rows with their ``code`` and
+            ``category``: what each stop had to show (``record`` checks the
+            ``evidence`` ticked against it).
+        places
+            Optional accounts (``account_id, lat, lon``): where each account
+            was, for the check-in distance of visits to accounts the plan did
+            not route (the visits' own coordinates are always kept).
         """
         record = _plans.PlanRecord(
-            plan_date, config, itineraries, excluded, dropped, scores, summary, agents
+            plan_date,
+            config,
+            itineraries,
+            excluded,
+            dropped,
+            scores,
+            summary,
+            extras.get("agents"),
+            extras.get("checklist"),
+            extras.get("places"),
         )
         return _plans.insert_plan(self._db, record)
 
@@ -221,15 +259,22 @@ class Store:
         *,
         rejected: Sequence[RowProblem] = (),
         on_row: RowHook | None = None,
+        rules: ProofRules | None = None,
+        places: Mapping[str, tuple[float, float]] | None = None,
     ) -> RecordReport:
         """Store validated outcome rows in one transaction; idempotent per visit.
 
         A visit is identified by ``(account_id, agent_id, visit_date)``. A row
-        equal to the stored one changes nothing (``unchanged``); a row with other
-        values replaces it (``updated``; the old version goes to
-        ``outcome_revisions``). A visit that no plan of its day has for that
-        agent is stored with a flag saying so and listed in the report's
-        ``flagged`` when this call stores it (not when it is unchanged).
+        equal to the stored one (proof included) changes nothing
+        (``unchanged``); a row with other values replaces it as a whole
+        (``updated``; the old version and its findings go to
+        ``outcome_revisions``). Every visit this call stores is checked
+        (:mod:`routeplan.proof`) in the same transaction, with the visits it
+        is compared with; its findings are stored in ``visit_flags`` and
+        returned in the report's ``findings``, and a flagged visit is listed
+        in ``flagged`` (a visit no plan of its day has for that agent is
+        flagged ``not_planned`` or ``planned_other_agent``). A visit that is
+        unchanged is not checked again.
 
         Parameters
         ----------
@@ -245,8 +290,16 @@ class Store:
             Called as ``on_row(done, total)`` after each row is written, inside
             the transaction (a progress bar, say). An exception it raises
             rolls the whole call back and propagates.
+        rules
+            The ``[audit]`` settings and the jurisdiction for days without a
+            stored plan; default :class:`~routeplan.proof.ProofRules`.
+        places
+            ``account_id -> (lat, lon)`` for accounts no stored plan locates
+            (``record --accounts``).
         """
-        return _outcomes.record_outcomes(self._db, rows, source, rejected=rejected, on_row=on_row)
+        return _outcomes.record_outcomes(
+            self._db, rows, source, rejected=rejected, on_row=on_row, rules=rules, places=places
+        )
 
     def outcomes(
         self,
@@ -262,6 +315,32 @@ class Store:
         :func:`routeplan.io.store.queries.outcomes` for the columns.
         """
         return _queries.outcomes(self._db, until, since=since, account_id=account_id)
+
+    def item_codes(self) -> frozenset[str]:
+        """Return every checklist item code of any stored plan (accepted in ``evidence``)."""
+        return _queries.item_codes(self._db)
+
+    def verification(
+        self, date_from: dt.date | None = None, date_to: dt.date | None = None
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return the recorded visits of a period and their proof findings.
+
+        See :func:`routeplan.io.store.queries.verification`.
+        """
+        return _queries.verification(self._db, date_from, date_to)
+
+    def flagged_visits(
+        self,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+        *,
+        agent_id: str | None = None,
+    ) -> pd.DataFrame:
+        """Return one row per flag of the visits of a period, with the evidence.
+
+        See :func:`routeplan.io.store.queries.flagged_visits` for the columns.
+        """
+        return _queries.flagged_visits(self._db, date_from, date_to, agent_id=agent_id)
 
     def record_runs(self) -> pd.DataFrame:
         """Return the audit rows of every ``record`` call, oldest first."""

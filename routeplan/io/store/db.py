@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,7 +67,7 @@ class Database:
             raise StoreError(f"{path}: cannot open database ({exc})") from exc
         try:
             self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(self.conn, busy_timeout_s)
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             setup(self)
@@ -131,3 +132,21 @@ class Database:
     def column(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Return the first column of a query's rows."""
         return [r[0] for r in self.conn.execute(sql, tuple(params))]
+
+
+def _enable_wal(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
+    """Switch the database to WAL, waiting while another process holds it.
+
+    SQLite can answer ``database is locked`` to the journal-mode change at once,
+    without calling the busy handler (several commands opening a new database
+    together), so the change is retried until the busy timeout has passed.
+    """
+    deadline = time.monotonic() + busy_timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)

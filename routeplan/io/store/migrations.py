@@ -126,8 +126,71 @@ CREATE TABLE outcome_revisions (
 ALTER TABLE outcomes ADD COLUMN run_id INTEGER REFERENCES record_runs (run_id);
 """
 
+#: proof of visit: where each account was (plan_places) and what each stop had to show
+#: (plan_checklist) for every stored plan; the proof columns of a recorded visit and
+#: of its replaced versions; the findings of the checks (visit_flags)
+_V3 = """
+CREATE TABLE plan_places (
+    plan_id    INTEGER NOT NULL REFERENCES plans (plan_id),
+    account_id TEXT NOT NULL,
+    lat        REAL NOT NULL,
+    lon        REAL NOT NULL,
+    PRIMARY KEY (plan_id, account_id)
+);
+CREATE INDEX plan_places_by_account ON plan_places (account_id, plan_id);
+
+CREATE TABLE plan_checklist (
+    plan_id    INTEGER NOT NULL REFERENCES plans (plan_id),
+    account_id TEXT NOT NULL,
+    agent_id   TEXT NOT NULL DEFAULT '',
+    code       TEXT NOT NULL DEFAULT '',
+    item       TEXT NOT NULL DEFAULT '',
+    category   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX plan_checklist_by_account ON plan_checklist (account_id, plan_id);
+
+ALTER TABLE outcomes ADD COLUMN checkin_time TEXT;
+ALTER TABLE outcomes ADD COLUMN checkout_time TEXT;
+ALTER TABLE outcomes ADD COLUMN checkin_lat REAL;
+ALTER TABLE outcomes ADD COLUMN checkin_lon REAL;
+ALTER TABLE outcomes ADD COLUMN gps_accuracy_m REAL;
+ALTER TABLE outcomes ADD COLUMN evidence TEXT NOT NULL DEFAULT '';
+ALTER TABLE outcomes ADD COLUMN receipt_no TEXT NOT NULL DEFAULT '';
+ALTER TABLE outcomes ADD COLUMN photo_ref TEXT NOT NULL DEFAULT '';
+ALTER TABLE outcomes ADD COLUMN proof_columns TEXT NOT NULL DEFAULT '';
+ALTER TABLE outcomes ADD COLUMN proof_checked INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outcomes ADD COLUMN place_lat REAL;
+ALTER TABLE outcomes ADD COLUMN place_lon REAL;
+CREATE INDEX outcomes_by_agent_day ON outcomes (agent_id, visit_date);
+CREATE INDEX outcomes_by_receipt ON outcomes (receipt_no COLLATE NOCASE) WHERE receipt_no <> '';
+
+ALTER TABLE outcome_revisions ADD COLUMN checkin_time TEXT;
+ALTER TABLE outcome_revisions ADD COLUMN checkout_time TEXT;
+ALTER TABLE outcome_revisions ADD COLUMN checkin_lat REAL;
+ALTER TABLE outcome_revisions ADD COLUMN checkin_lon REAL;
+ALTER TABLE outcome_revisions ADD COLUMN gps_accuracy_m REAL;
+ALTER TABLE outcome_revisions ADD COLUMN evidence TEXT NOT NULL DEFAULT '';
+ALTER TABLE outcome_revisions ADD COLUMN receipt_no TEXT NOT NULL DEFAULT '';
+ALTER TABLE outcome_revisions ADD COLUMN photo_ref TEXT NOT NULL DEFAULT '';
+ALTER TABLE outcome_revisions ADD COLUMN proof_columns TEXT NOT NULL DEFAULT '';
+ALTER TABLE outcome_revisions ADD COLUMN flags_json TEXT NOT NULL DEFAULT '[]';
+
+CREATE TABLE visit_flags (
+    account_id TEXT NOT NULL,
+    agent_id   TEXT NOT NULL,
+    visit_date TEXT NOT NULL,
+    flag       TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('flagged', 'unverified')),
+    detail     TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (account_id, agent_id, visit_date, flag),
+    FOREIGN KEY (account_id, agent_id, visit_date)
+        REFERENCES outcomes (account_id, agent_id, visit_date)
+);
+CREATE INDEX visit_flags_by_date ON visit_flags (visit_date, agent_id);
+"""
+
 #: ordered schema migrations; index i brings ``user_version`` from i to i + 1
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,7 +1,9 @@
 """Saving plans: each stop, eligibility decision, score and agent of a plan.
 
-A plan is kept as the rows of five tables (``plans``, ``plan_events``,
-``decisions``, ``scores``, ``plan_agents``) written in one transaction.
+A plan is kept as the rows of seven tables (``plans``, ``plan_events``,
+``decisions``, ``scores``, ``plan_agents``, and for the proof of visit
+``plan_checklist``, what each stop had to show, and ``plan_places``, where
+each account of the portfolio was) written in one transaction.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 import pandas as pd
 
 from routeplan import schema as S
+from routeplan.formats import clock_or_none
 from routeplan.io.store.db import Database, StoreError
-from routeplan.io.store.values import clock_min, column, json_text, number, text
+from routeplan.io.store.values import column, json_text, number, text
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,10 @@ class PlanRecord:
     scores: pd.DataFrame
     summary: Mapping[str, Any]
     agents: pd.DataFrame | None = None
+    #: ``checklist.csv`` rows (``account_id, agent_id, item, category, code``)
+    checklist: pd.DataFrame | None = None
+    #: the accounts (``account_id, lat, lon``): where each one was that day
+    places: pd.DataFrame | None = None
 
 
 def insert_plan(db: Database, plan: PlanRecord) -> int:
@@ -68,7 +75,52 @@ def insert_plan(db: Database, plan: PlanRecord) -> int:
             "INSERT INTO plan_agents (plan_id, agent_id, name) VALUES (?, ?, ?)",
             [(plan_id, a, n) for a, n in roster.items()],
         )
+        conn.executemany(
+            "INSERT INTO plan_checklist (plan_id, account_id, agent_id, code, item, category) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(plan_id, *row) for row in _checklist_rows(plan.checklist)],
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO plan_places (plan_id, account_id, lat, lon) "
+            "VALUES (?, ?, ?, ?)",
+            [(plan_id, *row) for row in _place_rows(plan.places, plan.itineraries)],
+        )
     return plan_id
+
+
+def _checklist_rows(checklist: pd.DataFrame | None) -> list[tuple[str, str, str, str, str]]:
+    """Return ``(account_id, agent_id, code, item, category)`` of each checklist row."""
+    if checklist is None or checklist.empty:
+        return []
+    return [
+        (text(acc), text(agent), text(code).strip().upper(), text(item), text(category))
+        for acc, agent, code, item, category in zip(
+            column(checklist, S.ACCOUNT_ID),
+            column(checklist, S.AGENT_ID),
+            column(checklist, "code"),
+            column(checklist, "item"),
+            column(checklist, "category"),
+            strict=True,
+        )
+    ]
+
+
+def _place_rows(
+    accounts: pd.DataFrame | None, itineraries: pd.DataFrame
+) -> list[tuple[str, float, float]]:
+    """Return ``(account_id, lat, lon)`` of every located account, the visits' last."""
+    rows: list[tuple[str, float, float]] = []
+    visits = itineraries[column(itineraries, "kind").astype(str) == S.KIND_VISIT]
+    for frame in (accounts, visits):
+        if frame is None or frame.empty:
+            continue
+        for acc, lat, lon in zip(
+            column(frame, S.ACCOUNT_ID), column(frame, S.LAT), column(frame, S.LON), strict=True
+        ):
+            la, lo = number(lat), number(lon)
+            if text(acc) and la is not None and lo is not None:
+                rows.append((text(acc), la, lo))
+    return rows
 
 
 def plans(db: Database) -> pd.DataFrame:
@@ -146,7 +198,7 @@ def _event_rows(itineraries: pd.DataFrame) -> _Events:
                 text(cols["arrival"][i]),
                 text(cols["service_start"][i]),
                 text(cols["service_end"][i]),
-                clock_min(cols["service_start"][i]),
+                clock_or_none(text(cols["service_start"][i])),
                 number(cols["travel_km"][i]),
                 number(cols["travel_min"][i]),
                 number(cols["priority"][i]),

@@ -14,6 +14,14 @@ from routeplan import schema as S
 from routeplan.io.store.db import Database
 from routeplan.io.store.values import date_bounds
 
+#: the plan id of the last plan of ``p``'s day and region (its summary's ``region``, if any):
+#: a day planned twice counts once, per region when it was planned region by region
+_LATEST_OF_DAY_AND_REGION = (
+    "(SELECT MAX(plan_id) FROM plans q WHERE q.plan_date = p.plan_date "
+    "AND COALESCE(json_extract(q.summary_json, '$.region'), '') "
+    "= COALESCE(json_extract(p.summary_json, '$.region'), ''))"
+)
+
 
 def known_accounts(db: Database) -> frozenset[str]:
     """Return every account any stored plan has seen (planned, dropped or excluded)."""
@@ -39,9 +47,10 @@ def planned_stops(
     """Return the visits of the latest plan of each day in ``[date_from, date_to]``.
 
     A day planned twice counts once: the last plan saved for it is the one
-    dispatched. Columns: ``plan_id, plan_date, agent_id, agent_name, stop_no,
-    account_id, address, service_start, service_start_min, travel_km,
-    priority, balance, expected_recovery, chosen_because``.
+    dispatched (per region, when the day was planned region by region).
+    Columns: ``plan_id, plan_date, agent_id, agent_name, stop_no, account_id,
+    address, service_start, service_start_min, travel_km, priority, balance,
+    expected_recovery, chosen_because``.
     """
     lo, hi = date_bounds(date_from, date_to)
     return db.frame(
@@ -53,7 +62,9 @@ def planned_stops(
         JOIN plans p ON p.plan_id = e.plan_id
         LEFT JOIN plan_agents a ON a.plan_id = e.plan_id AND a.agent_id = e.agent_id
         WHERE e.kind = 'visit' AND p.plan_date BETWEEN ? AND ?
-          AND p.plan_id = (SELECT MAX(plan_id) FROM plans q WHERE q.plan_date = p.plan_date)
+          AND p.plan_id = """
+        + _LATEST_OF_DAY_AND_REGION
+        + """
         ORDER BY p.plan_date, e.agent_id, e.stop_no
         """,
         (lo, hi),
@@ -63,7 +74,7 @@ def planned_stops(
 def route_km(
     db: Database, date_from: dt.date | None = None, date_to: dt.date | None = None
 ) -> pd.DataFrame:
-    """Return km of each agent's planned route per day (latest plan of each day).
+    """Return km of each agent's planned route per day (latest plan of each day and region).
 
     Columns ``plan_date, agent_id, agent_name, visits, km``; only agents with
     at least one visit (an idle agent does not drive).
@@ -77,7 +88,9 @@ def route_km(
         JOIN plans p ON p.plan_id = e.plan_id
         LEFT JOIN plan_agents a ON a.plan_id = e.plan_id AND a.agent_id = e.agent_id
         WHERE p.plan_date BETWEEN ? AND ?
-          AND p.plan_id = (SELECT MAX(plan_id) FROM plans q WHERE q.plan_date = p.plan_date)
+          AND p.plan_id = """
+        + _LATEST_OF_DAY_AND_REGION
+        + """
         GROUP BY p.plan_date, e.agent_id
         HAVING SUM(e.kind = 'visit') > 0
         ORDER BY p.plan_date, e.agent_id
@@ -102,8 +115,9 @@ def outcomes(
     (bool), ``plan_id``, ``flag``, ``visit_start_min`` (planned start of the
     visit in minutes after midnight, NaN when not planned) and
     ``visited_address`` (the address the plan sent the agent to; "" when no
-    plan had it), ordered by visit date. This is the ``outcomes`` input of
-    :func:`routeplan.history.apply_history`.
+    plan had it), ``flags`` (the codes the proof checks flagged the visit
+    with, ``,``-separated; "" when none), ordered by visit date. This is the
+    ``outcomes`` input of :func:`routeplan.history.apply_history`.
     """
     lo, hi = date_bounds(since, until)
     frame = db.frame(
@@ -118,6 +132,11 @@ def outcomes(
                      AND p2.plan_date <= o.visit_date
                    ORDER BY p2.plan_date DESC, e2.plan_id DESC LIMIT 1), '')
                  AS visited_address,
+               COALESCE((SELECT GROUP_CONCAT(flag, ',') FROM (
+                   SELECT f.flag FROM visit_flags f
+                   WHERE f.account_id = o.account_id AND f.agent_id = o.agent_id
+                     AND f.visit_date = o.visit_date AND f.status = 'flagged'
+                   ORDER BY f.flag)), '') AS flags,
                o.source, o.recorded_at
         FROM outcomes o
         LEFT JOIN plan_events e
@@ -134,6 +153,106 @@ def outcomes(
         frame[col] = pd.to_numeric(frame[col]).astype(float)
     frame["planned"] = frame["plan_id"].notna()
     return frame
+
+
+def item_codes(db: Database) -> frozenset[str]:
+    """Return every checklist item code of any stored plan."""
+    return frozenset(
+        str(c).upper() for c in db.column("SELECT DISTINCT code FROM plan_checklist") if c
+    )
+
+
+def verification(
+    db: Database, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the recorded visits of a period and what their proof checks found.
+
+    ``visits``: ``account_id, agent_id, visit_date, proof_checked`` (False for
+    a visit recorded before routeplan checked visits); ``findings``:
+    ``account_id, agent_id, visit_date, flag, status, detail`` (status
+    ``flagged`` or ``unverified``).
+    """
+    lo, hi = date_bounds(date_from, date_to)
+    visits = db.frame(
+        "SELECT account_id, agent_id, visit_date, proof_checked FROM outcomes "
+        "WHERE visit_date BETWEEN ? AND ? ORDER BY visit_date, agent_id, account_id",
+        (lo, hi),
+    )
+    visits["proof_checked"] = visits["proof_checked"].astype(bool)
+    findings = db.frame(
+        "SELECT account_id, agent_id, visit_date, flag, status, detail FROM visit_flags "
+        "WHERE visit_date BETWEEN ? AND ? ORDER BY visit_date, agent_id, account_id, flag",
+        (lo, hi),
+    )
+    return visits, findings
+
+
+#: columns of :func:`flagged_visits`
+FLAGGED_COLUMNS = (
+    S.VISIT_DATE,
+    S.AGENT_ID,
+    "agent_name",
+    S.ACCOUNT_ID,
+    "flag",
+    "detail",
+    S.OUTCOME,
+    S.AMOUNT_PAID,
+    S.CHECKIN_TIME,
+    S.CHECKOUT_TIME,
+    S.CHECKIN_LAT,
+    S.CHECKIN_LON,
+    S.GPS_ACCURACY_M,
+    "place_lat",
+    "place_lon",
+    S.EVIDENCE,
+    S.RECEIPT_NO,
+    S.PHOTO_REF,
+    S.NOTES,
+    S.ADDRESS,
+)
+
+
+def flagged_visits(
+    db: Database,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    *,
+    agent_id: str | None = None,
+) -> pd.DataFrame:
+    """Return one row per flag of the visits of a period, with the visit's evidence.
+
+    Columns :data:`FLAGGED_COLUMNS`: the flag and its detail, the outcome,
+    the check-in and check-out, the check-in position and accuracy, the
+    account's location the check used (``place_lat``, ``place_lon``), the
+    codes ticked, receipt, photo reference, notes and the address the latest
+    plan up to the visit had for the account. Ordered by date, agent,
+    account and flag; ``agent_id`` keeps one agent's.
+    """
+    lo, hi = date_bounds(date_from, date_to)
+    return db.frame(
+        """
+        SELECT o.visit_date, o.agent_id,
+               COALESCE((SELECT a.name FROM plan_agents a WHERE a.agent_id = o.agent_id
+                         ORDER BY a.plan_id DESC LIMIT 1), '') AS agent_name,
+               o.account_id, f.flag, f.detail, o.outcome, o.amount_paid,
+               COALESCE(o.checkin_time, '') AS checkin_time,
+               COALESCE(o.checkout_time, '') AS checkout_time,
+               o.checkin_lat, o.checkin_lon, o.gps_accuracy_m, o.place_lat, o.place_lon,
+               o.evidence, o.receipt_no, o.photo_ref, o.notes,
+               COALESCE((SELECT e.address FROM plan_events e JOIN plans p
+                           ON p.plan_id = e.plan_id
+                         WHERE e.account_id = o.account_id AND e.kind = 'visit'
+                           AND p.plan_date <= o.visit_date
+                         ORDER BY p.plan_date DESC, e.plan_id DESC LIMIT 1), '') AS address
+        FROM visit_flags f
+        JOIN outcomes o ON o.account_id = f.account_id AND o.agent_id = f.agent_id
+                       AND o.visit_date = f.visit_date
+        WHERE f.status = 'flagged' AND o.visit_date BETWEEN ? AND ?
+          AND (? IS NULL OR o.agent_id = ?)
+        ORDER BY o.visit_date, o.agent_id, o.account_id, f.flag
+        """,
+        (lo, hi, agent_id, agent_id),
+    )
 
 
 def record_runs(db: Database) -> pd.DataFrame:

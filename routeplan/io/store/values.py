@@ -61,18 +61,6 @@ def number(value: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def clock_min(value: Any) -> int | None:
-    """Return minutes after midnight of an ``HH:MM`` cell, None when not a time."""
-    cell = text(value).strip()
-    if ":" not in cell:
-        return None
-    hh, _, mm = cell.partition(":")
-    try:
-        return int(hh) * 60 + int(mm[:2])
-    except ValueError:
-        return None
-
-
 def date_text(value: Any) -> str | None:
     """Return a date cell as ``YYYY-MM-DD`` text, None when missing."""
     if value is None or value is pd.NaT or value is pd.NA:
