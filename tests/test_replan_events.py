@@ -257,6 +257,23 @@ def test_with_a_database_the_revision_is_stored_and_outcomes_recorded(
     assert "amount_paid" in set(rej.loc[rej["row"] == "3", "column"])
 
 
+def test_history_names_a_revision_as_such(tiny_dir: Path, tmp_path: Path) -> None:
+    """routeplan history shows a plan replan stored as that day's revision, with its time,
+    and the morning plan without one."""
+    db = tmp_path / "h.db"
+    out = tmp_path / "plan"
+    assert plan_tiny(tiny_dir, out, "--db", db).exit_code == 0
+    events = events_file(tmp_path, "09:40,done,A2,ACC02,09:03,09:33,,,,refused,")
+    res = replan(out, events, "--date", DATE, "--db", db, at="09:45")
+    assert res.exit_code == 0, res.output
+    trail = run("history", "ACC02", "--db", db)
+    assert trail.exit_code == 0, trail.output
+    plan_lines = [line for line in trail.output.splitlines() if "  plan " in line]
+    assert len(plan_lines) == 2, trail.output
+    assert plan_lines[0].startswith(f"{DATE}  plan 1 ") and "revision" not in plan_lines[0]
+    assert plan_lines[1].startswith(f"{DATE}  plan 2    (revision 1, re-planned at 09:45) ")
+
+
 # --- the parser, row by row --------------------------------------------------------------------
 
 
