@@ -22,6 +22,8 @@ from tests.helpers import (
     DATE,
     account,
     agent,
+    check_tiny,
+    plan_tiny,
     read_csv,
     run,
 )
@@ -60,21 +62,7 @@ def write_day(folder: Path, accounts: list[str], agents: list[str]) -> Path:
 
 def morning(day: Path, out: Path, routes: dict[str, list[str]]) -> Path:
     """Plan the day, then give each agent exactly ``routes`` (in order) and re-time: the morning."""
-    res = run(
-        "plan",
-        "--accounts",
-        day / "accounts.csv",
-        "--agents",
-        day / "agents.csv",
-        "--date",
-        DATE,
-        "--out",
-        out,
-        "--time-limit",
-        "1",
-        "--no-geocode",
-        "-q",
-    )
+    res = plan_tiny(day, out)
     assert res.exit_code == 0, res.output
     it = read_csv(out / "itineraries.csv")
     it = it[it["kind"] != "visit"].copy()
@@ -126,16 +114,7 @@ def visits_of(out: Path, agent_id: str) -> list[str]:
 
 def check_ok(day: Path, out: Path) -> None:
     """Assert that routeplan check passes on ``out`` against the day's input files."""
-    res = run(
-        "check",
-        "--accounts",
-        day / "accounts.csv",
-        "--agents",
-        day / "agents.csv",
-        "--date",
-        DATE,
-        out,
-    )
+    res = check_tiny(day, out)
     assert res.exit_code == 0, res.output
 
 

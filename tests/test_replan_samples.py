@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import DATE, SAMPLES, read_csv, run
+from tests.helpers import DATE, SAMPLES, check_tiny, plan_tiny, read_csv, run
 
 EVENT_HEADER = "time,event,agent_id,account_id,arrival,service_end,lat,lon,windows,outcome,note"
 
@@ -25,21 +25,7 @@ EVENT_HEADER = "time,event,agent_id,account_id,arrival,service_end,lat,lon,windo
 def sample_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample day planned with a 5 s search."""
     out = tmp_path_factory.mktemp("samples") / "plan"
-    res = run(
-        "plan",
-        "--accounts",
-        SAMPLES / "accounts.csv",
-        "--agents",
-        SAMPLES / "agents.csv",
-        "--date",
-        DATE,
-        "--out",
-        out,
-        "--time-limit",
-        "5",
-        "--no-geocode",
-        "-q",
-    )
+    res = plan_tiny(SAMPLES, out, time_limit="5")
     assert res.exit_code == 0, res.output
     return out
 
@@ -107,16 +93,7 @@ def test_the_sample_day_is_replanned_at_11(sample_plan: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     assert _digest(sample_plan) == before
-    check = run(
-        "check",
-        "--accounts",
-        SAMPLES / "accounts.csv",
-        "--agents",
-        SAMPLES / "agents.csv",
-        "--date",
-        DATE,
-        out,
-    )
+    check = check_tiny(SAMPLES, out)
     assert check.exit_code == 0, check.output
     it = read_csv(out / "itineraries.csv")
     sick_visits = it[(it["agent_id"] == who["sick"]) & (it["kind"] == "visit")]
