@@ -282,14 +282,19 @@ def check_regions_cli(
     *,
     encoding: str | None,
     rules: Callable[[Path], tuple[dt.date | None, Config]],
+    db: Path | None = None,
+    travel: str | None = None,
 ) -> None:
     """Check a region's plan folder, or every region of a run, against that region's rows.
 
     ``rules`` gives a folder's date and config (the options, else its
-    summary.json: each region's own jurisdiction). Prints each violation,
-    prefixed by the region's folder; raises ``click.ClickException`` if any.
+    summary.json: each region's own jurisdiction). Each region is checked
+    with its own travel model (recorded in its summary.json) unless
+    ``travel`` names another, and with the history in ``db`` (read only) as
+    ``plan --db`` used it. Prints each violation, prefixed by the region's
+    folder; raises ``click.ClickException`` if any.
     """
-    from routeplan.check import check_plan
+    from routeplan.commands import CheckOptions, check_folder
     from routeplan.io.readers import read_accounts, read_agents
     from routeplan.io.safe import read_json
     from routeplan.regions import normalise_column
@@ -321,13 +326,16 @@ def check_regions_cli(
         day, cfg = rules(folder)
         mine = accounts[col].fillna("").astype(str).str.strip() == region
         theirs = agents[col].fillna("").astype(str).str.strip() == region
-        violations = check_plan(
+        report = check_folder(
             folder,
             accounts[mine].reset_index(drop=True),
             agents[theirs].reset_index(drop=True),
             day or dt.date.today(),
             cfg,
+            db=db,
+            options=CheckOptions(encoding=encoding, travel=travel),
         )
+        violations = report.violations
         for v in violations:
             click.echo(f"{folder.name}: {v.message()}")
         found += len(violations)
