@@ -317,6 +317,7 @@ def check_regions_cli(
         if col not in frame.columns:
             raise click.ClickException(f"{path}: no column {col!r} (--region-column)")
     found = 0
+    models: set[str] = set()
     for folder in folders:
         region = _summary_of(folder, read_json).get("region")
         if not isinstance(region, str):
@@ -336,12 +337,14 @@ def check_regions_cli(
             options=CheckOptions(encoding=encoding, travel=travel),
         )
         violations = report.violations
+        models.add(report.travel)
         for v in violations:
             click.echo(f"{folder.name}: {v.message()}")
         found += len(violations)
+    times = f"checked with {' and '.join(sorted(models))} travel times"
     if found:
-        raise click.ClickException(f"{found} violation(s) in {plan_dir}")
-    click.echo(f"OK: {len(folders)} region plan(s) in {plan_dir} have no violation")
+        raise click.ClickException(f"{found} violation(s) in {plan_dir} ({times})")
+    click.echo(f"OK: {len(folders)} region plan(s) in {plan_dir} have no violation ({times})")
 
 
 def _summary_of(folder: Path, read_json: Callable[[Path], Any]) -> dict[str, Any]:

@@ -169,7 +169,9 @@ def test_six_regions_on_a_local_cluster_of_two_workers(tmp_path: Path) -> None:
     check_args += (REGIONS / "agents.csv", "--region-column", "region")
     checked = run(*check_args, out)
     assert checked.exit_code == 0, checked.output
-    assert checked.output == f"OK: 6 region plan(s) in {out} have no violation\n"
+    assert checked.output == (
+        f"OK: 6 region plan(s) in {out} have no violation (checked with haversine travel times)\n"
+    )
     # a visit moved to another region's agent breaks the check of that region only
     itin = read_csv(out / "ldn-1" / "itineraries.csv")
     visit = itin.index[itin["kind"] == "visit"][0]
