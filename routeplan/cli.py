@@ -237,10 +237,6 @@ def check_command(**options: Any) -> None:
     args = _CheckArgs(**options)
     cfg = cli_config(args.config_path, None)
     if args.region_column is not None:
-        if args.db_path is not None:
-            raise click.UsageError("--db does not go with --region-column (not supported yet)")
-        if args.travel is not None:
-            raise click.UsageError("--travel does not go with --region-column (not supported yet)")
         from routeplan.regions_cli import check_regions_cli
 
         check_regions_cli(
@@ -250,6 +246,8 @@ def check_command(**options: Any) -> None:
             args.region_column,
             encoding=args.encoding,
             rules=lambda d: plan_rules(d, args.plan_date, cfg, args.jurisdiction),
+            db=args.db_path,
+            travel=args.travel,
         )
         return
     report = check_plan_inputs(

@@ -290,7 +290,6 @@ def check_plan_inputs(
         The folder or an input file cannot be used, or the plan's travel
         model cannot be reopened (its data file missing or changed).
     """
-    from routeplan.check import check_plan
     from routeplan.io.readers import read_accounts, read_agents
 
     opts = options or CheckOptions()
@@ -298,9 +297,31 @@ def check_plan_inputs(
     if not folder.is_dir():
         raise InputError(f"{folder}: plan folder not found")
     summary_day, cfg = plan_rules(folder, date, config, jurisdiction)
-    day = summary_day or dt.date.today()
     acc = read_accounts(accounts, encoding=opts.encoding).frame
     ag = read_agents(agents, encoding=opts.encoding).frame
+    return check_folder(folder, acc, ag, summary_day or dt.date.today(), cfg, db=db, options=opts)
+
+
+def check_folder(
+    folder: Path,
+    acc: pd.DataFrame,
+    ag: pd.DataFrame,
+    day: dt.date,
+    cfg: Config,
+    *,
+    db: str | Path | None = None,
+    options: CheckOptions | None = None,
+) -> CheckReport:
+    """Check one plan folder against accounts and agents already read (and validated).
+
+    The history in ``db`` (read only) applies its exclusions as in
+    :func:`plan_to_folder`; travel times are checked with the folder's own
+    travel model unless ``options.travel`` names another. A regions run's
+    check calls this once per region with that region's rows.
+    """
+    from routeplan.check import check_plan
+
+    opts = options or CheckOptions()
     extra = None
     if db is not None:
         # check only reads the history: a missing file is an error, never a new empty one
