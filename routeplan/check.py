@@ -426,7 +426,7 @@ def _check_route(
         out.extend(_check_visit(agent_id, stop, aid, r, bounds, skills, day))
         day.seen[aid] = agent_id
         prev_pos, prev_ready = pos, s1
-    out.extend(_check_break(agent_id, agent, break_rows, first_time, last_time))
+    out.extend(_check_break(agent_id, agent, break_rows, (first_time, last_time), _facts(rows)))
     return out
 
 
@@ -565,9 +565,16 @@ def _check_break(
     agent_id: str,
     agent: pd.Series,
     breaks: list[tuple[int, int]],
-    first: int | None,
-    last: int | None,
+    span: tuple[int | None, int | None],
+    facts: list[tuple[int, int]],
 ) -> list[Violation]:
+    """Return what is wrong with an agent's break.
+
+    ``span`` is when its day begins and ends; ``facts`` are the visits it
+    reported (a revision's): a break is owed only if they leave room for it
+    in its window, as a window the shift cuts below the break owes none.
+    """
+    first, last = span
     out: list[Violation] = []
 
     def v(detail: str) -> None:
@@ -592,9 +599,30 @@ def _check_break(
                 f"outside its window {format_clock(lo, seconds=True)}-"
                 f"{format_clock(hi, seconds=True)}"
             )
-    if not breaks and first is not None and last is not None and first <= lo and last >= hi:
+    spans = first is not None and last is not None and first <= lo and last >= hi
+    if not breaks and spans and _room(lo, hi, facts) >= owed.minutes * 60:
         v("the day spans the whole break window but no break is planned")
     return out
+
+
+def _facts(rows: pd.DataFrame) -> list[tuple[int, int]]:
+    """Return when the visits a revision reports (done, under way, no-show) took place."""
+    out = []
+    for r in rows.itertuples(index=False):
+        s0, s1 = _clock_s(r.service_start), _clock_s(r.service_end)
+        status = str(getattr(r, "status", "") or "").strip()
+        if r.kind == S.EventKind.VISIT and status in REPORTED_STATUSES and s0 is not None:
+            out.append((s0, s1 if s1 is not None else s0))
+    return out
+
+
+def _room(lo: int, hi: int, busy: list[tuple[int, int]]) -> int:
+    """Return the longest stretch of ``lo..hi`` that no ``busy`` interval covers."""
+    best, free_from = 0, lo
+    for s0, s1 in sorted(busy):
+        best = max(best, min(s0, hi) - free_from)
+        free_from = max(free_from, s1)
+    return max(best, hi - free_from)
 
 
 def _position(r: Any) -> tuple[float, float] | None:

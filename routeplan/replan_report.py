@@ -192,22 +192,11 @@ def _agent_day(
     rows: list[tuple[float, dict[str, Any]]] = []
     for f in past.visits:
         rows.append((f.start_s, _frozen_row(run, agent, f, morning)))
-    brk = _first(by_kind.get(S.KIND_BREAK))
-    if past.break_taken and brk is not None:
-        rows.append((_key(brk, "service_start"), {**brk, STATUS: ""}))
+    if past.break_start_s is not None:
+        row = _break_row(run, k, past.break_start_s, _first(by_kind.get(S.KIND_BREAK)))
+        rows.append((past.break_start_s, row))
     if past.continues and times_hold:
-        last_frozen = max((f.start_s for f in past.visits), default=0)
-        for r in _records(morning):
-            if r["kind"] == S.KIND_VISIT and run.day.visit_of(str(r[S.ACCOUNT_ID])) in {
-                f.visit for f in past.visits
-            }:
-                continue
-            if r["kind"] in (S.KIND_VISIT, S.KIND_END) or (
-                r["kind"] == S.KIND_BREAK
-                and not past.break_taken
-                and _key(r, "service_start") >= last_frozen
-            ):
-                rows.append((_key(r, "service_start"), {**r, STATUS: ""}))
+        rows.extend(_morning_ahead(run, past, morning))
     elif past.continues and fresh is not None and len(fresh):
         for r in _records(fresh):
             if r["kind"] != S.KIND_START:
@@ -228,6 +217,30 @@ def _agent_day(
         r["stop_no"] = n
         r[S.AGENT_ID] = agent
     return out
+
+
+def _morning_ahead(
+    run: Run, past: Past, morning: pd.DataFrame
+) -> list[tuple[float, dict[str, Any]]]:
+    """Return the morning's rows still ahead of an agent whose times hold (keyed by time)."""
+    last_frozen = max((f.start_s for f in past.visits), default=0)
+    ahead: list[tuple[float, dict[str, Any]]] = []
+    for r in _records(morning):
+        if r["kind"] == S.KIND_VISIT and run.day.visit_of(str(r[S.ACCOUNT_ID])) in {
+            f.visit for f in past.visits
+        }:
+            continue
+        if r["kind"] in (S.KIND_VISIT, S.KIND_END) or (
+            r["kind"] == S.KIND_BREAK
+            and not past.break_taken
+            and _key(r, "service_start") >= last_frozen
+        ):
+            ahead.append((_key(r, "service_start"), {**r, STATUS: ""}))
+    # the morning's end row follows its last visit: with none left, the day
+    # ends straight after the frozen ones (added below)
+    if not any(r["kind"] == S.KIND_VISIT for _, r in ahead):
+        ahead = [x for x in ahead if x[1]["kind"] != S.KIND_END]
+    return ahead
 
 
 def _departure(run: Run, k: int, head: Mapping[str, Any], fresh: pd.DataFrame | None) -> str:
@@ -322,6 +335,24 @@ def _start_row(run: Run, k: int) -> dict[str, Any]:
         "travel_km": 0.0,
         "travel_min": 0.0,
         "agent_name": agent[S.AGENT_NAME],
+        STATUS: "",
+    }
+
+
+def _break_row(run: Run, k: int, start_s: int, planned: dict[str, Any] | None) -> dict[str, Any]:
+    """Return the row of a break taken at ``start_s``: the morning's when it was then."""
+    if planned is not None and _key(planned, "service_start") == start_s // 60 * 60:
+        return {**planned, STATUS: ""}
+    end = clock(start_s + run.day.problem.vehicles[k].break_s)
+    return {
+        "date": run.morning.ctx.date.isoformat(),
+        "kind": S.KIND_BREAK,
+        "arrival": clock(start_s),
+        "service_start": clock(start_s),
+        "service_end": end,
+        "travel_km": 0.0,
+        "travel_min": 0.0,
+        "agent_name": run.day.usable.iloc[k][S.AGENT_NAME],
         STATUS: "",
     }
 

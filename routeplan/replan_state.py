@@ -37,7 +37,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from routeplan.solver.model import Problem, Route, Vehicle
+from routeplan.solver.model import Problem, Route, Vehicle, Visit
 from routeplan.solver.schedule import first_start
 
 __all__ = [
@@ -121,6 +121,8 @@ class Past:
     continues: bool
     #: it continues from a position it reported (not from a visit or its base)
     at_position: bool = False
+    #: when it took its break before ``ready_s`` (None: not taken, or no break)
+    break_start_s: int | None = None
 
 
 @dataclass(frozen=True)
@@ -237,20 +239,51 @@ def _freeze(
     ready = max((f.end_s for f in frozen), default=None)
     position = state.positions.get(k)
     at_position = position is not None and (ready is None or position[1] >= ready)
+    committed: int | None = None
     if position is not None and at_position:
         node, ready = position
     elif current:
-        ready, node = _commit(day, k, route, state, frozen, current, ready, node)
+        ready, node, committed = _commit(day, k, route, state, frozen, current, ready, node)
     frozen = _with_legs(day, k, frozen)
     ready_s = max(state.at_s, veh.shift_start_s, ready if ready is not None else 0)
+    brk = committed if committed is not None else _past_break(day, k, route, frozen, ready_s)
+    past = Past(tuple(frozen), node, ready_s, brk is not None, touched, True, at_position, brk)
+    return past, current
+
+
+def _past_break(
+    day: Problem, k: int, route: Route, frozen: Sequence[FrozenVisit], ready_s: int
+) -> int | None:
+    """Return when vehicle ``k`` took its break before ``ready_s`` (None: still owed or none).
+
+    The plan's break when it ends by ``ready_s`` and no frozen visit overlaps
+    it. Otherwise the break is owed later while its window allows; once the
+    window has passed, it was taken at the earliest lawful time the past
+    leaves: in its window, between two frozen visits (travel allowed for), or
+    between the last one and ``ready_s``. None when the past leaves no room.
+    """
+    veh = day.vehicles[k]
+    if veh.break_window is None or veh.break_s <= 0:
+        return None
     brk = route.break_start_s
-    taken_break = (
+    if (
         brk is not None
         and brk + veh.break_s <= ready_s
         and not any(brk < f.end_s and f.start_s < brk + veh.break_s for f in frozen)
-    )
-    past = Past(tuple(frozen), node, ready_s, taken_break, touched, True, at_position)
-    return past, current
+    ):
+        return brk
+    lo, hi = veh.break_window
+    if max(lo, ready_s) <= hi:
+        return None
+    free_from, node = veh.shift_start_s, veh.start_node
+    for f in frozen:
+        here = day.visits[f.visit].node
+        start = max(free_from, lo)
+        if start <= hi and start + veh.break_s + day.duration(k, node, here) <= f.arrival_s:
+            return start
+        free_from, node = f.end_s, here
+    start = max(free_from, lo)
+    return start if start <= hi and start + veh.break_s <= ready_s else None
 
 
 def _reported(day: Problem, rep: Report, planned: Mapping[int, int]) -> FrozenVisit:
@@ -275,10 +308,13 @@ def _commit(
     current: list[int],
     ready: int | None,
     node: int,
-) -> tuple[int | None, int]:
+) -> tuple[int | None, int, int | None]:
     """Freeze the next planned visits the agent had set out for by ``at_s`` (in place).
 
-    Returns when and where the agent is free after them.
+    Returns when and where the agent is free after them, and when it took its
+    break among them (None: not among them). The break goes before a visit
+    where the plan had it, or when after that visit its window would be gone:
+    at the earliest lawful time (in its window, not before the agent is free).
     """
     veh = day.vehicles[k]
     limit = state.limits.get(k)
@@ -288,29 +324,55 @@ def _commit(
     dep = ready if ready is not None else route.depart_s
     pushed = any(not f.as_planned for f in frozen)
     prev_end = dep
+    brk = route.break_start_s
+    lo, hi = veh.break_window if veh.break_window is not None else (0, -1)
+    # owed among these visits unless the plan had it before the agent is free
+    owed = veh.break_s > 0 and lo <= hi and (brk is None or brk + veh.break_s > dep)
+    taken: int | None = None
     while current and dep <= cut:
         v = current[0]
         visit = day.visits[v]
         travel = day.duration(k, node, visit.node)
-        brk = route.break_start_s
-        pause = veh.break_s if brk is not None and prev_end <= brk < planned[v] else 0
-        earliest = dep + travel + pause
-        if not pushed and earliest < planned[v] + 60:
-            wanted = planned[v]  # as planned (times are shown to the minute)
-        elif not pushed:
-            wanted = max(planned[v], earliest)
-        else:
-            wanted = earliest  # once off the plan, the agent goes on at once
-        start = first_start(visit.windows, wanted)
+
+        pause: int | None = None
+        if owed and taken is None:
+            if brk is not None and prev_end <= brk < planned[v]:
+                pause = max(dep, brk) if not pushed else max(dep, lo)
+            else:
+                alone, _ = _next_start(visit, planned[v], dep + travel, None, veh.break_s, pushed)
+                if alone is not None and alone + visit.service_s > hi:
+                    pause = max(dep, lo)
+            if pause is not None and pause > hi:
+                pause = None
+        start, earliest = _next_start(visit, planned[v], dep + travel, pause, veh.break_s, pushed)
         if start is None or (gone_by_now and limit is not None and start >= limit):
             break
+        taken = pause if pause is not None else taken
         pushed = pushed or start != planned[v]
         arrival = min(start, earliest)
         frozen.append(FrozenVisit(v, arrival, start, start + visit.service_s, "", not pushed, 0, 0))
         current.pop(0)
         prev_end = planned[v] + visit.service_s
         dep, node = start + visit.service_s, visit.node
-    return (dep if frozen else ready), node
+    return (dep if frozen else ready), node, taken
+
+
+def _next_start(
+    visit: Visit, planned: int, there: int, pause: int | None, break_s: int, pushed: bool
+) -> tuple[int | None, int]:
+    """Return when a set-out-for visit starts (None: no window left) and the earliest arrival.
+
+    ``there`` is when the agent would arrive without a break; ``pause`` when it
+    takes its break before the visit (None: it does not).
+    """
+    earliest = there if pause is None else max(there, pause) + break_s
+    if not pushed and earliest < planned + 60:
+        wanted = planned  # as planned (times are shown to the minute)
+    elif not pushed:
+        wanted = max(planned, earliest)
+    else:
+        wanted = earliest  # once off the plan, the agent goes on at once
+    return first_start(visit.windows, wanted), earliest
 
 
 def _with_legs(day: Problem, k: int, frozen: list[FrozenVisit]) -> list[FrozenVisit]:
