@@ -1,7 +1,9 @@
 """`routeplan replan` end to end on the sample day (1,650 accounts, 25 agents).
 
-The events are drawn from the morning plan the solver made (whichever it is):
-an agent with visits left falls sick, another reports its first visit done, a
+The morning plan is searched up to a number of solutions, not for a time, so it
+is the same on a busy machine. The events are drawn from it (any valid plan
+serves; an event the plan has nothing for is left out, and the counts expected
+follow the events drawn): an agent with visits left falls sick, another reports its first visit done, a
 planned account pays by transfer, a debtor moves his window, an account the
 morning left out becomes urgent. The revision must pass `routeplan check`
 against the sample files, keep the morning folder as it was, and leave the
@@ -21,43 +23,71 @@ from tests.helpers import DATE, SAMPLES, check_tiny, plan_tiny, read_csv, run
 EVENT_HEADER = "time,event,agent_id,account_id,arrival,service_end,lat,lon,windows,outcome,note"
 
 
+#: solutions the searches stop after: the plan and its revision do not depend on the
+#: machine's load (the time limits are only a cap, far above what they take)
+SOLUTIONS = "30"
+CAP_S = "300"
+
+
 @pytest.fixture(scope="module")
 def sample_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample day planned with a 5 s search."""
+    """The sample day planned with a search stopped after 30 solutions (the same plan each run)."""
     out = tmp_path_factory.mktemp("samples") / "plan"
-    res = plan_tiny(SAMPLES, out, time_limit="5")
+    res = plan_tiny(SAMPLES, out, "--solution-limit", SOLUTIONS, time_limit=CAP_S)
     assert res.exit_code == 0, res.output
     return out
 
 
-def _events(plan: Path) -> tuple[list[str], dict[str, str]]:
-    """Return event rows drawn from the plan, and who/what each concerns."""
+def _events(plan: Path) -> tuple[list[str], dict[str, str], dict[str, int]]:
+    """Return event rows drawn from the plan, who/what each concerns, and the count per event.
+
+    Any valid morning plan serves: ties are broken by agent and account, and
+    a visit is only drawn where the plan has one that fits the event.
+    """
     it = read_csv(plan / "itineraries.csv")
-    v = it[it["kind"] == "visit"]
+    v = it[it["kind"] == "visit"].sort_values(["agent_id", "service_start"], kind="stable")
     later = v[v["service_start"] >= "11:00"]
-    counts = later.groupby("agent_id").size().sort_values(ascending=False)
-    sick = str(counts.index[0])
-    first = v[v["agent_id"] != sick].iloc[0]
-    others = later[~later["agent_id"].isin([sick, first["agent_id"]])]
-    removed = others.iloc[0]
-    moved = others[others["agent_id"] != removed["agent_id"]].iloc[-1]
+    if later.empty:
+        pytest.skip("the morning plan has no visit after 11:00: nothing to re-plan")
+    counts = later.groupby("agent_id").size()
+    sick = min(counts.index, key=lambda a: (-int(counts[a]), str(a)))
+    rows = [f"10:30,unavailable_from,{sick},,,,,,,,sick"]
+    who = {"sick": str(sick)}
+    # a visit another agent finished by 10:40 (when it reports it), done as planned
+    finished = v[(v["agent_id"] != sick) & (v["service_end"] <= "10:40")]
+    busy = {str(sick)}
+    if len(finished):
+        first = finished.sort_values(["service_end", "agent_id"], kind="stable").iloc[0]
+        busy.add(str(first["agent_id"]))
+        rows.append(
+            f"10:40,done,{first['agent_id']},{first['account_id']},{first['arrival']},"
+            f"{first['service_end']},,,,,"
+        )
+    # visits of other agents after 11:00 that follow another of their visits after
+    # 11:00: by 11:00 the agent has not set out for them
+    before = v.groupby("agent_id")["service_start"].shift()
+    ahead = v[(v["service_start"] >= "11:00") & (before >= "11:00") & ~v["agent_id"].isin(busy)]
+    if len(ahead):
+        removed = ahead.iloc[0]
+        rest = ahead[ahead["agent_id"] != removed["agent_id"]]
+        rest = rest if len(rest) else ahead[ahead["account_id"] != removed["account_id"]]
+        rows.append(f"10:45,remove,,{removed['account_id']},,,,,,,paid by transfer")
+        who["removed"] = str(removed["account_id"])
+        if len(rest):
+            moved = rest.iloc[-1]
+            rows.append(f"10:50,new_window,,{moved['account_id']},,,,,17:00-19:00,,after work")
+            who["moved"] = str(moved["account_id"])
     dropped = read_csv(plan / "dropped.csv")
-    urgent = dropped[dropped["reason"] == "lower_value_than_planned_visits"].iloc[0]
-    rows = [
-        f"10:30,unavailable_from,{sick},,,,,,,,sick",
-        f"10:40,done,{first['agent_id']},{first['account_id']},{first['arrival']},"
-        f"{first['service_end']},,,,,",
-        f"10:45,remove,,{removed['account_id']},,,,,,,paid by transfer",
-        f"10:50,new_window,,{moved['account_id']},,,,,17:00-19:00,,after work",
-        f"10:55,urgent,,{urgent['account_id']},,,,,,,promise broken",
-    ]
-    who = {
-        "sick": sick,
-        "removed": str(removed["account_id"]),
-        "moved": str(moved["account_id"]),
-        "urgent": str(urgent["account_id"]),
-    }
-    return rows, who
+    low = dropped[dropped["reason"] == "lower_value_than_planned_visits"]
+    if len(low):
+        urgent = low.sort_values("account_id", kind="stable").iloc[0]
+        rows.append(f"10:55,urgent,,{urgent['account_id']},,,,,,,promise broken")
+        who["urgent"] = str(urgent["account_id"])
+    accepted: dict[str, int] = {}
+    for r in rows:
+        kind = r.split(",")[1]
+        accepted[kind] = accepted.get(kind, 0) + 1
+    return rows, who, accepted
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -71,7 +101,7 @@ def _digest(folder: Path) -> dict[str, str]:
 def test_the_sample_day_is_replanned_at_11(sample_plan: Path) -> None:
     """Revision 1 at 11:00: check passes, the morning folder is untouched, what changed is
     told, every other agent's sheet is the morning's byte for byte."""
-    rows, who = _events(sample_plan)
+    rows, who, accepted = _events(sample_plan)
     events = sample_plan.parent / "events.csv"
     events.write_text(EVENT_HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
     before = _digest(sample_plan)
@@ -88,7 +118,7 @@ def test_the_sample_day_is_replanned_at_11(sample_plan: Path) -> None:
         "--out",
         out,
         "--time-limit",
-        "3",
+        CAP_S,
         "-q",
     )
     assert res.exit_code == 0, res.output
@@ -99,10 +129,14 @@ def test_the_sample_day_is_replanned_at_11(sample_plan: Path) -> None:
     sick_visits = it[(it["agent_id"] == who["sick"]) & (it["kind"] == "visit")]
     assert (sick_visits["service_start"] < "10:30").all()
     dropped = read_csv(out / "dropped.csv").set_index("account_id")
-    assert dropped.loc[who["removed"], "reason"] == "account_removed"
-    moved = it[it["account_id"] == who["moved"]]
-    if len(moved):
-        assert moved["service_start"].iloc[0] >= "17:00"
+    if "removed" in who:
+        assert who["removed"] in dropped.index, who["removed"]
+        assert dropped.loc[who["removed"], "reason"] == "account_removed"
+        assert who["removed"] not in set(it["account_id"])
+    if "moved" in who:
+        moved = it[it["account_id"] == who["moved"]]
+        if len(moved):
+            assert moved["service_start"].iloc[0] >= "17:00"
     changes = read_csv(out / "changes.csv")
     told = set(changes["agent_id"])
     assert who["sick"] in told
@@ -112,12 +146,6 @@ def test_the_sample_day_is_replanned_at_11(sample_plan: Path) -> None:
             assert (out / "sheets" / sheet.name).read_bytes() == sheet.read_bytes(), sheet.name
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["replan"]["revision"] == 1
-    assert summary["replan"]["events_accepted"] == {
-        "unavailable_from": 1,
-        "done": 1,
-        "remove": 1,
-        "new_window": 1,
-        "urgent": 1,
-    }
+    assert summary["replan"]["events_accepted"] == accepted
     morning_agents = set(read_csv(sample_plan / "itineraries.csv")["agent_id"])
     assert len(told) < len(morning_agents) / 2  # most agents keep their day
