@@ -23,7 +23,7 @@ from tests.helpers import (
     account,
     agent,
     check_tiny,
-    plan_tiny,
+    plan_bounded,
     read_csv,
     run,
 )
@@ -61,8 +61,12 @@ def write_day(folder: Path, accounts: list[str], agents: list[str]) -> Path:
 
 
 def morning(day: Path, out: Path, routes: dict[str, list[str]]) -> Path:
-    """Plan the day, then give each agent exactly ``routes`` (in order) and re-time: the morning."""
-    res = plan_tiny(day, out)
+    """Plan the day, then give each agent exactly ``routes`` (in order) and re-time: the morning.
+
+    The plan stops after 50 solutions (not after a time): the same on a busy
+    machine, and so is the re-plan, which searches with the plan's settings.
+    """
+    res = plan_bounded(day, out)
     assert res.exit_code == 0, res.output
     it = read_csv(out / "itineraries.csv")
     it = it[it["kind"] != "visit"].copy()

@@ -22,7 +22,7 @@ from tests.helpers import (
     check_tiny,
     no_crash,
     one_line_error,
-    plan_tiny,
+    plan_bounded,
     read_csv,
     run,
 )
@@ -32,9 +32,9 @@ EVENT_HEADER = "time,event,agent_id,account_id,arrival,service_end,lat,lon,windo
 
 @pytest.fixture
 def planned(tiny_dir: Path, tmp_path: Path) -> Path:
-    """The tiny day planned into a folder."""
+    """The tiny day planned into a folder (stopped after 50 solutions: the same plan each run)."""
     out = tmp_path / "plan"
-    res = plan_tiny(tiny_dir, out)
+    res = plan_bounded(tiny_dir, out)
     assert res.exit_code == 0, res.output
     return out
 
@@ -235,7 +235,7 @@ def test_with_a_database_the_revision_is_stored_and_outcomes_recorded(
     a paid outcome without an amount is refused like record refuses it."""
     db = tmp_path / "h.db"
     out = tmp_path / "plan"
-    assert plan_tiny(tiny_dir, out, "--db", db).exit_code == 0
+    assert plan_bounded(tiny_dir, out, "--db", str(db)).exit_code == 0
     events = events_file(
         tmp_path,
         "09:40,done,A2,ACC02,09:03,09:33,,,,refused,shut the door",
@@ -262,7 +262,7 @@ def test_history_names_a_revision_as_such(tiny_dir: Path, tmp_path: Path) -> Non
     and the morning plan without one."""
     db = tmp_path / "h.db"
     out = tmp_path / "plan"
-    assert plan_tiny(tiny_dir, out, "--db", db).exit_code == 0
+    assert plan_bounded(tiny_dir, out, "--db", str(db)).exit_code == 0
     events = events_file(tmp_path, "09:40,done,A2,ACC02,09:03,09:33,,,,refused,")
     res = replan(out, events, "--date", DATE, "--db", db, at="09:45")
     assert res.exit_code == 0, res.output

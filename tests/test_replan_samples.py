@@ -3,11 +3,11 @@
 The morning plan is searched up to a number of solutions, not for a time, so it
 is the same on a busy machine. The events are drawn from it (any valid plan
 serves; an event the plan has nothing for is left out, and the counts expected
-follow the events drawn): an agent with visits left falls sick, another reports its first visit done, a
-planned account pays by transfer, a debtor moves his window, an account the
-morning left out becomes urgent. The revision must pass `routeplan check`
-against the sample files, keep the morning folder as it was, and leave the
-sheet of every agent it does not tell about byte for byte as it was.
+follow the events drawn): an agent with visits left falls sick, another reports
+a visit it finished done, a planned account pays by transfer, a debtor moves his
+window, an account the morning left out becomes urgent. The revision must pass
+`routeplan check` against the sample files, keep the morning folder as it was,
+and leave the sheet of every agent it does not tell about byte for byte as it was.
 """
 
 from __future__ import annotations
