@@ -246,7 +246,14 @@ def _freeze(
         ready, node, committed = _commit(day, k, route, state, frozen, current, ready, node)
     frozen = _with_legs(day, k, frozen)
     ready_s = max(state.at_s, veh.shift_start_s, ready if ready is not None else 0)
-    brk = committed if committed is not None else _past_break(day, k, route, frozen, ready_s)
+    # an agent whose day goes on was free from its last frozen visit to ready_s;
+    # one whose day is over went back straight after it
+    limit = state.limits.get(k)
+    over = min(veh.shift_end_s, limit if limit is not None else veh.shift_end_s) <= ready_s or (
+        limit is not None and limit <= state.at_s
+    )
+    until = max((f.end_s for f in frozen), default=veh.shift_start_s) if over else ready_s
+    brk = committed if committed is not None else _past_break(day, k, route, frozen, until)
     past = Past(tuple(frozen), node, ready_s, brk is not None, touched, True, at_position, brk)
     return past, current
 
@@ -254,7 +261,7 @@ def _freeze(
 def _past_break(
     day: Problem, k: int, route: Route, frozen: Sequence[FrozenVisit], ready_s: int
 ) -> int | None:
-    """Return when vehicle ``k`` took its break before ``ready_s`` (None: still owed or none).
+    """Return when vehicle ``k`` took its break by ``ready_s`` (None: still owed, or none).
 
     The plan's break when it ends by ``ready_s`` and no frozen visit overlaps
     it. Otherwise the break is owed later while its window allows; once the

@@ -109,3 +109,64 @@ def test_a_reported_visit_filling_the_whole_window_owes_no_break(
     assert [k for k, *_ in got] == ["start", "visit", "visit", "visit", "end"]
     assert got[1] == ("visit", "X1", "09:10", "13:05")
     check_ok(day, tmp_path / "r1")
+
+
+def test_a_break_owed_while_idle_before_at_is_shown_taken_then(tmp_path: Path) -> None:
+    """Window 10:40-11:20; the morning ends at X3 (10:04-10:34); at 12:00 X4 (one more
+    minute north, left out of the morning) becomes urgent.
+
+    The agent was free from 10:34 to 12:00: its break, owed in a window that has
+    passed, is shown taken at the earliest lawful time, 10:40-11:10, and it then
+    goes on to X4 after 12:00; check passes.
+    """
+    accounts = [
+        account("X1", lat="31.2340", lon="121.4700"),
+        account("X2", lat="31.2380", lon="121.4700"),
+        account("X3", lat="31.2420", lon="121.4700"),
+        account("X4", lat="31.2460", lon="121.4700"),
+    ]
+    agents = [agent("A1", shift=("09:00", "17:00"), brk=("10:40", "11:20", "30"))]
+    day = write_day(tmp_path / "day", accounts, agents)
+    plan = morning(day, tmp_path / "plan", {"A1": ["X1", "X2", "X3"]})
+    assert "break" not in set(rows_of(plan, "A1")["kind"])
+    res = replan(plan, ["11:50,urgent,,X4,,,,,,,promise broken"], "12:00", tmp_path / "r1")
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    got = _kinds_and_times(tmp_path / "r1")
+    assert [k for k, *_ in got] == ["start", "visit", "visit", "visit", "break", "visit", "end"]
+    assert got[4] == ("break", "", "10:40", "11:10")
+    assert got[5][1] == "X4" and got[5][2] >= "12:00"
+    check_ok(day, tmp_path / "r1")
+
+
+def test_an_agent_gone_after_its_last_visit_has_no_break_after_its_end_row(
+    tmp_path: Path,
+) -> None:
+    """Window 11:00-11:40; the morning: X1-X3 as above, its break 11:00-11:30, X4 (window
+    12:00-13:00) at 12:00. The agent is unavailable from 11:45; re-planned at 11:50.
+
+    Its day ends with X3 (10:04-10:34) and straight back to its base: the end row
+    comes last, and no break is shown after it (the morning's 10:40 break would
+    have to follow the agent's return at 10:38); the window was still open when it
+    left, so none is owed, and check passes.
+    """
+    accounts = [
+        account("X1", lat="31.2340", lon="121.4700"),
+        account("X2", lat="31.2380", lon="121.4700"),
+        account("X3", lat="31.2420", lon="121.4700"),
+        account("X4", lat="31.2460", lon="121.4700", windows="12:00-13:00"),
+    ]
+    agents = [agent("A1", shift=("09:00", "17:00"), brk=("11:00", "11:40", "30"))]
+    day = write_day(tmp_path / "day", accounts, agents)
+    plan = morning(day, tmp_path / "plan", {"A1": ["X1", "X2", "X3", "X4"]})
+    morning_rows = _kinds_and_times(plan)
+    assert morning_rows[3:6] == [
+        ("visit", "X3", "10:04", "10:34"),
+        ("break", "", "11:00", "11:30"),
+        ("visit", "X4", "12:00", "12:30"),
+    ]
+    res = replan(plan, ["11:45,unavailable_from,A1,,,,,,,,sick"], "11:50", tmp_path / "r1")
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    got = _kinds_and_times(tmp_path / "r1")
+    assert [k for k, *_ in got] == ["start", "visit", "visit", "visit", "end"]
+    assert got[3] == ("visit", "X3", "10:04", "10:34")
+    check_ok(day, tmp_path / "r1")
