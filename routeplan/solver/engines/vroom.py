@@ -58,9 +58,19 @@ class VroomEngine:
         return common_reason(problem, "vroom")
 
     def solve(
-        self, problem: Problem, params: SolveParams, start: Sequences | None, deadline: float
+        self,
+        problem: Problem,
+        params: SolveParams,
+        start: Sequences | None,
+        deadline: float,
+        *,
+        work: int | None = None,
     ) -> Answer | None:
-        """Return VROOM's plan, due by ``deadline`` (no warm start: ``start`` is unused)."""
+        """Return VROOM's plan, due by ``deadline`` (no warm start: ``start`` is unused).
+
+        VROOM has no work bound of its own (``work`` is unused): on one thread
+        it returns the same plan on every run that finishes before ``deadline``.
+        """
         if not problem.vehicles or not problem.visits:
             return Answer(tuple(() for _ in problem.vehicles), "nothing to search")
         inp = _input(problem)
