@@ -163,6 +163,12 @@ def main() -> None:
     default=None,
     help="Stop the search after this many solutions.",
 )
+@click.option(
+    "--reproducible/--time-limited",
+    default=None,
+    help="Bound the search by work instead of the clock: the same inputs, config and seed "
+    "give the same plan on any machine (default: [solver] reproducible, else time-limited).",
+)
 @db_option
 @encoding_option
 @click.option("--show-names", is_flag=True, help="Show full debtor names and addresses on the map.")
@@ -188,6 +194,7 @@ def plan_command(
     jurisdiction: str | None,
     time_limit: float | None,
     solution_limit: int | None,
+    reproducible: bool | None,
     db_path: Path | None,
     encoding: str | None,
     show_names: bool,
@@ -220,6 +227,7 @@ def plan_command(
         jurisdiction,
         solver__time_limit_s=time_limit,
         solver__solution_limit=solution_limit,
+        solver__reproducible=reproducible,
         output__language=language,
         output__offline_assets=offline_assets,
     )
