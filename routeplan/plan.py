@@ -383,6 +383,7 @@ def _summary(
         "service_min": len(visits) * cfg.visits.service_min,
         "solver": {
             "status": result.status,
+            "mode": result.mode,
             "engine": result.engine,
             "objective": int(result.objective),
             "runtime_s": round(result.runtime_s, 2),
