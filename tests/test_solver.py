@@ -358,8 +358,8 @@ def test_one_core_runs_the_same_searches_one_after_the_other() -> None:
     r = solve(p, SolveParams(time_limit_s=1.0), executor=InProcessExecutor())
     assert_feasible(p, r)
     ran = [s.engine for s in r.searches if s.outcome != SearchOutcome.DECLINED]
-    assert ran == ["ortools", "lns"]
-    assert r.engine in {"construction+ortools", "lns"}
+    assert ran == ["ortools", "pyvrp-relaxed+lns"]
+    assert r.engine in {"construction+ortools", "pyvrp-relaxed+lns"}
 
 
 @pytest.mark.skipif(
@@ -370,7 +370,7 @@ def test_second_search_runs_in_a_spawned_process() -> None:
     p = random_problem(40, 3, seed=3)
     r = solve(p, SolveParams(time_limit_s=6.0), executor=ProcessExecutor("spawn"))
     assert_feasible(p, r)
-    second = [s for s in r.searches if s.engine == "lns"]
+    second = [s for s in r.searches if s.engine == "pyvrp-relaxed+lns"]
     assert [s.outcome for s in second] in (
         [SearchOutcome.KEPT],
         [SearchOutcome.NOT_BETTER],

@@ -94,6 +94,11 @@ class SearchTuning:
     lns_per_s: float = 300.0
     #: PyVRP iterations per nominal second are this over the square root of the visits
     pyvrp_per_s: float = 15_000.0
+    #: on the break-free relaxation of a plan's visits (engines/relaxed.py): PyVRP's share
+    #: of the second engine's work, and its iterations per nominal second over the square
+    #: root of the visits a plan can hold
+    relaxed_share: float = 0.3
+    relaxed_pyvrp_per_s: float = 7_000.0
     #: the second engine's answer is due this long before the deadline (seconds + share)
     second_margin_s: float = 0.3
     second_margin_share: float = 0.02
@@ -124,6 +129,7 @@ class SearchTuning:
             "area_round_s",
             "lns_per_s",
             "pyvrp_per_s",
+            "relaxed_pyvrp_per_s",
             "construction_cells_per_s",
         ):
             if _is_number(getattr(self, name)) and getattr(self, name) <= 0:

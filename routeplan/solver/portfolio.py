@@ -37,6 +37,7 @@ from routeplan.solver.engines import (
     Engine,
     OrToolsEngine,
     PyVRPEngine,
+    RelaxedPolish,
     RuinRecreateEngine,
     Sequences,
 )
@@ -51,6 +52,9 @@ CONSTRUCTION_ORTOOLS = "construction+ortools"
 ORTOOLS_DAY = "ortools-day"
 #: nominal seconds below which an epoch is not worth starting
 _MIN_EPOCH_S = 0.05
+#: seconds left below which a time-limited search starts no new epoch (a child process,
+#: PyVRP's data and a first area search take about that long)
+_LAST_EPOCH_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -64,10 +68,11 @@ class Found:
 
 @dataclass(frozen=True)
 class Epoch:
-    """One epoch: its number (from 0) and its length in nominal seconds."""
+    """One epoch: its number (from 0), its length in nominal seconds, and before any trim."""
 
     index: int
     nominal_s: float
+    full_s: float
 
 
 def epochs(tuning: SearchTuning, budget_s: float | None) -> Iterator[Epoch]:
@@ -79,10 +84,9 @@ def epochs(tuning: SearchTuning, budget_s: float | None) -> Iterator[Epoch]:
     """
     index, spent = 0, 0.0
     while budget_s is None or budget_s - spent > _MIN_EPOCH_S:
-        length = tuning.epoch_s * tuning.epoch_growth**index
-        if budget_s is not None:
-            length = min(length, budget_s - spent)
-        yield Epoch(index, length)
+        full = tuning.epoch_s * tuning.epoch_growth**index
+        length = full if budget_s is None else min(full, budget_s - spent)
+        yield Epoch(index, length, full)
         spent += length
         index += 1
 
@@ -91,9 +95,12 @@ def second_engine(ctx: Context, day: Part) -> tuple[Engine, str]:
     """Return the engine for the other core and its name in the record.
 
     PyVRP when the settings allow it and it expresses the day exactly; else
-    routeplan's ruin-and-recreate search (OR-Tools over the whole day with
-    ``second_engine = "ortools"``). Why PyVRP is not used is logged and
-    recorded in ``Result.searches``.
+    PyVRP on the break-free relaxation of the planned visits, repaired and
+    refilled by routeplan's ruin-and-recreate search
+    (:class:`~routeplan.solver.engines.RelaxedPolish`), or that search alone
+    when PyVRP is missing (OR-Tools over the whole day with ``second_engine =
+    "ortools"``). Why PyVRP is not used as it is is logged and recorded in
+    ``Result.searches``.
     """
     setting = ctx.params.second_engine
     pyvrp = PyVRPEngine(restrict_windows=setting == SecondEngine.PYVRP)
@@ -111,6 +118,10 @@ def second_engine(ctx: Context, day: Part) -> tuple[Engine, str]:
         ctx.say(f"second engine: OR-Tools on the whole day, not PyVRP ({why})")
         return OrToolsEngine(), ORTOOLS_DAY
     lns = RuinRecreateEngine().prepared(day.problem)
+    polish = _relaxed_polish(ctx, day, lns)
+    if polish.supports(day.problem) is None:
+        ctx.say(f"second engine: PyVRP on a relaxation, then ruin-and-recreate ({why})")
+        return polish, polish.name
     ctx.say(f"second engine: ruin-and-recreate, not PyVRP ({why})")
     return lns, lns.name
 
@@ -153,7 +164,7 @@ def search_epochs(ctx: Context, first: FirstPlan) -> Found:
     engine, name = second_engine(ctx, day)
     done = 0
     for epoch in epochs(ctx.tuning, _budget_s(ctx)):
-        if ctx.left() <= _MIN_EPOCH_S:
+        if ctx.left() <= (_MIN_EPOCH_S if ctx.params.reproducible else _LAST_EPOCH_S):
             break
         _epoch(ctx, run, areas, (engine, name, day), epoch)
         done += 1
@@ -165,6 +176,14 @@ def search_epochs(ctx: Context, first: FirstPlan) -> Found:
         )
     _record(ctx, run, areas, name)
     return _found(run)
+
+
+def _relaxed_polish(ctx: Context, day: Part, lns: RuinRecreateEngine) -> RelaxedPolish:
+    """Return the relaxation engine, its PyVRP work scaled to the visits a plan can hold."""
+    t, p = ctx.tuning, day.problem
+    served = min(len(p.visits), sum(p.load_limit(k) for k in range(len(p.vehicles))))
+    ratio = t.relaxed_pyvrp_per_s / math.sqrt(max(1, served)) / t.lns_per_s
+    return RelaxedPolish(lns=lns, share=t.relaxed_share, pyvrp_per_lns=ratio)
 
 
 def _budget_s(ctx: Context) -> float | None:
@@ -180,16 +199,32 @@ def _budget_s(ctx: Context) -> float | None:
     return max(0.0, ctx.params.time_limit_s - t.reserve_s - construction_s)
 
 
-def _work(ctx: Context, engine: Engine, epoch: Epoch, visits: int) -> int:
-    """Return the second engine's work in ``epoch``: iterations, or OR-Tools solutions."""
+def _second_work(
+    ctx: Context, engine: Engine, epoch: Epoch, visits: int
+) -> tuple[Engine, int] | None:
+    """Return the second engine for ``epoch`` and its work, or None when it cannot run.
+
+    Work is PyVRP iterations, ruin-and-recreate iterations, or OR-Tools
+    solutions. The relaxation's PyVRP phase is sized by the epoch before any
+    trim and the trim only shortens the refill after it, so a trimmed epoch is
+    the start of the full one; an epoch trimmed shorter than that phase runs
+    no second engine (the full epoch can then only do better).
+    """
     t = ctx.tuning
+    if isinstance(engine, RelaxedPolish):
+        lead = round(engine.share * epoch.full_s * t.lns_per_s)
+        work = round(epoch.nominal_s * t.lns_per_s)
+        if work < lead:
+            return None
+        phase = replace(engine, pyvrp_work=max(1, round(lead * engine.pyvrp_per_lns)))
+        return phase, max(1, work - lead)
     if isinstance(engine, PyVRPEngine):
         rate = t.pyvrp_per_s / math.sqrt(max(1, visits))
     elif isinstance(engine, RuinRecreateEngine):
         rate = t.lns_per_s
     else:
         rate = t.area_solutions / t.area_round_s
-    return max(1, round(epoch.nominal_s * rate))
+    return engine, max(1, round(epoch.nominal_s * rate))
 
 
 def _second_deadline(ctx: Context) -> float:
@@ -213,28 +248,55 @@ def _epoch(
     start = [list(s) for s in run.plan]
     # each epoch's search gets its own seed: the same in every run of the same settings
     params = replace(ctx.params, seed=ctx.params.seed + 7919 * (epoch.index + 1))
-    work = _work(ctx, engine, epoch, len(day.visits))
-    task = ctx.executor.submit(
-        _search_day, engine, day, params, day.local(start), _second_deadline(ctx), work
-    )
+    job = _second_work(ctx, engine, epoch, len(day.visits))
+    task = None
+    if job is not None:
+        task = ctx.executor.submit(
+            _search_day, job[0], day, params, day.local(start), _second_deadline(ctx), job[1]
+        )
     rounds = max(1, round(epoch.nominal_s / ctx.tuning.area_round_s))
+    began = time.perf_counter()
     own, own_cost = areas.run(start, run.cost, rounds, ctx.search_deadline)
-    wait = max(ctx.tuning.second_wait_min_s, ctx.deadline - time.perf_counter() - 0.05)
-    outcome = task.result(wait)
+    own_s = time.perf_counter() - began
+    kept = "the start"
     if own_cost < run.cost:
         run.plan, run.cost, run.engine = own, own_cost, CONSTRUCTION_ORTOOLS
         run.tally("ortools").kept += 1
+        kept = "the areas' plan"
+    waited = 0.0
+    if task is not None:
+        began = time.perf_counter()
+        outcome = task.result(
+            max(ctx.tuning.second_wait_min_s, ctx.deadline - time.perf_counter() - 0.05)
+        )
+        waited = time.perf_counter() - began
+        if _take_second(
+            ctx,
+            run,
+            name,
+            day.lift(start, outcome.value.sequences) if outcome.value else None,
+            outcome.error,
+        ):
+            kept = name
+    ctx.say(
+        f"epoch {epoch.index + 1} ({epoch.nominal_s:.1f} s of work): areas {own_s:.1f} s, "
+        f"then {waited:.1f} s waiting for {name}; {kept} kept, objective {run.cost}"
+    )
+
+
+def _take_second(ctx: Context, run: _Run, name: str, other: Plan | None, error: str | None) -> bool:
+    """Make the second engine's plan the run's when it is valid and cheaper; say if it was."""
     tally = run.tally(name)
-    if outcome.value is None:
-        tally.last_error = outcome.error or "no feasible plan"
-        return
+    if other is None:
+        tally.last_error = error or "no feasible plan"
+        return False
     tally.answered += 1
-    other = day.lift(start, outcome.value.sequences)
     cost = ctx.cheaper(run.plan, other)
-    if cost is not None:
-        run.plan, run.cost, run.engine = other, cost, name
-        tally.kept += 1
-        ctx.say(f"epoch {epoch.index + 1}: {name} kept, objective {cost}")
+    if cost is None:
+        return False
+    run.plan, run.cost, run.engine = other, cost, name
+    tally.kept += 1
+    return True
 
 
 def _search_day(

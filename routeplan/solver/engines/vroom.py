@@ -35,14 +35,14 @@ class VroomEngine:
     Parameters
     ----------
     exploration
-        VROOM's exploration level, 1 (fast) to 5 (thorough).
+        VROOM's exploration level, 0 (fastest) to 5 (thorough).
     """
 
     exploration: int = 5
 
     def __post_init__(self) -> None:
-        if not 1 <= self.exploration <= 5:
-            raise ValueError(f"exploration must be in 1..5, got {self.exploration}")
+        if not 0 <= self.exploration <= 5:
+            raise ValueError(f"exploration must be in 0..5, got {self.exploration}")
 
     @property
     def name(self) -> str:
