@@ -46,21 +46,28 @@ pytest: $(VENV)/.installed-dev
 
 test: lint typecheck browser-setup pytest bench-smoke
 
-# full solver benchmarks (long: about 75 minutes); tables go to benchmarks/results/
+# full solver benchmarks (long: about 100 minutes); tables go to benchmarks/results/
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	$(BIN)/python -m benchmarks.vrptw --time-limit 30 --instances quick8 --stem vrptw-solomon-30s
 	$(BIN)/python -m benchmarks.vrptw --time-limit 60 --instances gh1000 --stem vrptw-gh1000-60s
-	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 10,30,120
-	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 30 \
-		--variants nobreaks --engines routeplan-pyvrp,routeplan-ortools --stem collection-nobreaks
+	$(BIN)/python -m benchmarks.collection --sizes 1500/40,5000/120 --limits 60 \
+		--variants full,nobreaks --engines routeplan,vroom --repeats 5 --stem collection
+	$(BIN)/python -m benchmarks.collection --sizes 1500/40,5000/120 --limits 60 \
+		--variants full --engines routeplan-repro --repeats 3 --stem collection-repro
+	$(BIN)/python -m benchmarks.plan_samples --limits 5 30 --seeds 0,1,2,3,4 --stem samples
+	$(BIN)/python -m benchmarks.plan_samples --limits 30 --repeats 5 --stem samples-repeats
+	$(BIN)/python -m benchmarks.plan_samples --limits 5 30 --seeds 0,1,2,3,4 --busy 1 \
+		--stem samples-busy
+	$(BIN)/python -m benchmarks.plan_samples --limits 30 --repeats 3 --reproducible \
+		--stem samples-repro
 
 # two instances and a small collection day at 2 s, to keep the scripts working
 bench-smoke: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks.vrptw --time-limit 2 --instances smoke \
 		--engines routeplan,ortools-plain --out $(VENV)/bench-smoke --stem vrptw-smoke
-	$(BIN)/python -m benchmarks.collection --sizes 120/4 --limits 2 --engines routeplan \
-		--out $(VENV)/bench-smoke --stem collection-smoke
+	$(BIN)/python -m benchmarks.collection --sizes 120/4 --limits 2 --engines routeplan,vroom \
+		--repeats 1 --vroom-exploration 0 --out $(VENV)/bench-smoke --stem collection-smoke
 
 clean:
 	rm -rf $(VENV) plans .pytest_cache .mypy_cache .ruff_cache

@@ -132,7 +132,7 @@ class _Tally:
 
     answered: int = 0
     kept: int = 0
-    last_error: str = ""
+    last_error: str = "no epoch left it enough work to run"
 
 
 @dataclass
@@ -321,7 +321,7 @@ def _record(ctx: Context, run: _Run, areas: AreaSearch, second: str | None) -> N
         ctx.say(f"second search ({second}) did not beat the current plan")
         ctx.record(second, SearchOutcome.NOT_BETTER)
     else:
-        ctx.say(f"second search ({second}) gave nothing ({tally.last_error})")
+        ctx.say(f"second search ({second}) gave no plan ({tally.last_error})")
         ctx.record(second, SearchOutcome.NO_PLAN, tally.last_error)
 
 
