@@ -23,13 +23,14 @@ import dataclasses
 import datetime as dt
 import itertools
 import multiprocessing as mp
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks import report
-from routeplan import Config, load_inputs, plan_day
+from routeplan import Config, SolverSummary, load_inputs, plan_day
 from routeplan.plan import Inputs
 from routeplan.travel import road_distance_m, travel_time_s
 
@@ -47,6 +48,7 @@ COLUMNS = [
     "solve_s",
     "objective",
     "engine",
+    "load_1min",
 ]
 
 
@@ -105,6 +107,9 @@ def summarise(rows: list[list[object]]) -> list[str]:
         )
         verdict = "yes" if not worse else f"no (seeds {worse})"
         lines.append(f"- {long:g} s at least as good as {short:g} s for every seed: {verdict}")
+    loads = [float(str(r[11])) for r in rows]
+    if loads:
+        lines.append(f"- load average (1 min) before each plan: {min(loads):.2f}-{max(loads):.2f}")
     return lines
 
 
@@ -154,20 +159,22 @@ def main() -> None:
                         solver__seed=seed,
                         solver__reproducible=args.reproducible,
                     )
+                    load = os.getloadavg()[0]
                     s = plan_day(inputs, day, cfg).summary
-                    sol = s["solver"]
+                    sol = s.solver or SolverSummary()
                     row: list[object] = [
                         f"{limit:g}",
                         seed,
                         repeat,
-                        sol["mode"],
-                        s["counts"]["planned"],
-                        f"{s['expected_recovery_covered']:.0f}",
-                        f"{s['travel_km']:.1f}",
-                        sol["first_solution_s"],
-                        sol["runtime_s"],
-                        sol["objective"],
-                        sol["engine"],
+                        sol.mode,
+                        s.counts.planned,
+                        f"{s.expected_recovery_covered:.0f}",
+                        f"{s.travel_km:.1f}",
+                        sol.first_solution_s,
+                        sol.runtime_s,
+                        sol.objective,
+                        sol.engine,
+                        f"{load:.2f}",
                     ]
                     rows.append(row)
                     print("| " + " | ".join(str(c) for c in row) + " |", flush=True)

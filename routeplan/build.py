@@ -20,9 +20,11 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.config import Config
-from routeplan.io.readers import format_clock, format_windows
+from routeplan.formats import format_clock, format_windows
 from routeplan.solver.model import Problem, Vehicle, Visit
-from routeplan.travel import road_distance_m, travel_time_s
+from routeplan.travel.base import Points, TravelModel
+from routeplan.travel.day import DayTravel, day_travel
+from routeplan.travel.profiles import agent_mode
 
 DAY_MIN = 24 * 60
 
@@ -162,6 +164,10 @@ class BuiltProblem:
     vehicle_agents: tuple[str, ...]
     windows_min: Mapping[str, tuple[tuple[int, int], ...]]
     dropped: pd.DataFrame
+    #: the day's travel matrices (one per profile), as the travel model made them
+    travel: DayTravel | None = None
+    #: agents whose start or end has no road route, and why
+    agent_notes: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def effective_windows(
@@ -211,6 +217,7 @@ def build_problem(
     config: Config,
     *,
     avoid_windows: Mapping[str, tuple[int, int]] | None = None,
+    travel: TravelModel | None = None,
 ) -> BuiltProblem:
     """Build the routing problem for ``eligible`` accounts and usable ``agents``.
 
@@ -226,7 +233,18 @@ def build_problem(
     avoid_windows
         ``account_id -> (start_min, end_min)`` times of day to avoid (the last
         unanswered attempt); ignored when nothing else would remain.
+    travel
+        The travel model (default: the one ``config.travel`` names). An
+        account it has no road route to (too far from any road, a road cut off
+        from the agents' bases) is dropped with ``no_road_route``.
     """
+    if travel is None:
+        from routeplan.travel.factory import travel_model
+
+        with travel_model(config.travel) as model:
+            return build_problem(
+                eligible, agents, config, avoid_windows=avoid_windows, travel=model
+            )
     avoid = avoid_windows or {}
     legal = (config.legal.start_min, config.legal.end_min)
     service_s = config.visits.service_min * 60
@@ -235,55 +253,31 @@ def build_problem(
 
     # --- nodes and matrices ----------------------------------------------------------
     depot_points: dict[tuple[float, float], int] = {}
+    depot_ids: list[str] = []  # location ids (a matrix file's keys): base:AGENT, end:AGENT
     for row in agents.itertuples(index=False):
-        for lat, lon in (
-            (getattr(row, S.BASE_LAT), getattr(row, S.BASE_LON)),
-            (getattr(row, S.END_LAT), getattr(row, S.END_LON)),
+        for kind, lat, lon in (
+            ("base", getattr(row, S.BASE_LAT), getattr(row, S.BASE_LON)),
+            ("end", getattr(row, S.END_LAT), getattr(row, S.END_LON)),
         ):
-            depot_points.setdefault((float(lat), float(lon)), n_acc + len(depot_points))
+            if (float(lat), float(lon)) not in depot_points:
+                depot_points[(float(lat), float(lon))] = n_acc + len(depot_points)
+                depot_ids.append(f"{kind}:{getattr(row, S.AGENT_ID)}")
     lats = np.concatenate([eligible[S.LAT].to_numpy(float), [p[0] for p in depot_points]])
     lons = np.concatenate([eligible[S.LON].to_numpy(float), [p[1] for p in depot_points]])
-    dist = road_distance_m(lats, lons, circuity=config.travel.circuity)
-    speeds: list[float] = []
-    profiles: list[int] = []
-    for row in agents.itertuples(index=False):
-        sp = getattr(row, S.SPEED_KMH)
-        speed = float(sp) if sp is not None and not _isna(sp) else config.travel.speed_kmh
-        if speed not in speeds:
-            speeds.append(speed)
-        profiles.append(speeds.index(speed))
-    durations = tuple(travel_time_s(dist, speed_kmh=s) for s in speeds)
+    ids = (*(str(a) for a in eligible[S.ACCOUNT_ID]), *depot_ids)
+    day = day_travel(
+        travel, Points.of(lats, lons, ids), [agent_mode(r) for r in agents.itertuples(index=False)]
+    )
+    # the solver has one distance matrix (for km and proximity): the first profile's
+    dist = day.matrices[0].distances_m
+    durations = tuple(mat.durations_s for mat in day.matrices)
+    profiles = list(day.agent_profile)
 
     # --- vehicles ------------------------------------------------------------------------
     vehicles: list[Vehicle] = []
     skills: list[frozenset[str]] = []
     for k, row in enumerate(agents.itertuples(index=False)):
-        start = depot_points[(float(getattr(row, S.BASE_LAT)), float(getattr(row, S.BASE_LON)))]
-        end = depot_points[(float(getattr(row, S.END_LAT)), float(getattr(row, S.END_LON)))]
-        mv = getattr(row, S.MAX_VISITS)
-        max_visits = (
-            int(mv) if mv is not None and not _isna(mv) else config.visits.default_max_visits
-        )
-        owed = agent_break(row)
-        brk = None
-        brk_s = 0
-        if owed.window is not None:
-            # the solver's window is for the break's start
-            brk = (owed.window[0] * 60, (owed.window[1] - owed.minutes) * 60)
-            brk_s = owed.minutes * 60
-        vehicles.append(
-            Vehicle(
-                id=str(getattr(row, S.AGENT_ID)),
-                start_node=start,
-                end_node=end,
-                shift_start_s=int(getattr(row, S.SHIFT_START)) * 60,
-                shift_end_s=int(getattr(row, S.SHIFT_END)) * 60,
-                max_visits=max_visits,
-                profile=profiles[k],
-                break_window=brk,
-                break_s=brk_s,
-            )
-        )
+        vehicles.append(_vehicle(row, depot_points, profiles[k], config))
         skills.append(frozenset(getattr(row, S.SKILLS) or ()))
 
     # --- visits, with structural diagnosis -----------------------------------------------
@@ -294,11 +288,17 @@ def build_problem(
     prof = np.array(profiles, dtype=np.int64)
     to_visit = np.zeros((n_acc, m), dtype=np.int64)
     from_visit = np.zeros((n_acc, m), dtype=np.int64)
+    routable = np.zeros((n_acc, m), dtype=bool)  # a road route from the start and to the end
     for p, dur in enumerate(durations):
         cols = np.flatnonzero(prof == p)
         if len(cols) and n_acc:
             to_visit[:, cols] = dur[starts[cols]][:, :n_acc].T
             from_visit[:, cols] = dur[:n_acc][:, ends[cols]]
+            ok = day.matrices[p].routed
+            routable[:, cols] = ok[starts[cols]][:, :n_acc].T & ok[:n_acc][:, ends[cols]]
+            # a place off the network is never visited, not even from a base at that place
+            off = np.array([i for i in day.matrices[p].notes if i < n_acc], dtype=np.int64)
+            routable[np.ix_(off, cols)] = False
     earliest = shift_lo[None, :] + to_visit  # earliest service start per (visit, vehicle)
     latest = shift_hi[None, :] - service_s - from_visit
 
@@ -310,23 +310,26 @@ def build_problem(
     for i, row in enumerate(eligible.itertuples(index=False)):
         acc = str(getattr(row, S.ACCOUNT_ID))
         raw = tuple(row.windows or ())
-        wins = effective_windows(raw, legal)
-        if acc in avoid and wins:
-            rest = _subtract(wins, avoid[acc])
-            if any(b - a >= config.visits.service_min for a, b in rest):
-                wins = rest
+        wins = _visit_windows(raw, legal, avoid.get(acc), config.visits.service_min)
         windows_min[acc] = wins
         start_wins = tuple(
             (a * 60, b * 60 - service_s) for a, b in wins if b * 60 - service_s >= a * 60
         )
         need = required_skills(row, config)
         skilled = np.array([set(need) <= sk for sk in skills], dtype=bool)
+        if not routable[i].any():
+            why = day.note(i) or (
+                "no road route from any agent's start to it and on to the agent's end "
+                "(a road cut off from the rest)"
+            )
+            dropped.append(_drop(acc, S.DR_NO_ROAD, why))
+            continue
         if not start_wins:
             shown = format_windows(raw) or "any time"
             dropped.append(
                 _drop(
                     acc,
-                    S.DR_NO_WINDOW,
+                    S.DroppedReason.NO_WINDOW,
                     f"windows {shown} leave no {config.visits.service_min}-min visit "
                     f"inside legal hours {format_clock(legal[0])}-"
                     f"{format_clock(legal[1])}",
@@ -335,7 +338,11 @@ def build_problem(
             continue
         if not skilled.any():
             dropped.append(
-                _drop(acc, S.DR_NO_SKILL, f"needs {' + '.join(need)}; no usable agent has it")
+                _drop(
+                    acc,
+                    S.DroppedReason.NO_SKILL,
+                    f"needs {' + '.join(need)}; no usable agent has it",
+                )
             )
             continue
         shift_meet = np.zeros(m, dtype=bool)
@@ -343,13 +350,13 @@ def build_problem(
         for lo, hi in start_wins:
             shift_meet |= np.maximum(lo, shift_lo) <= np.minimum(hi, shift_hi - service_s)
             reach |= np.maximum(lo, earliest[i]) <= np.minimum(hi, latest[i])
-        ok = skilled & reach
+        ok = skilled & reach & routable[i]
         if not ok.any():
             if not (skilled & shift_meet).any():
                 dropped.append(
                     _drop(
                         acc,
-                        S.DR_NO_WINDOW,
+                        S.DroppedReason.NO_WINDOW,
                         f"windows {format_windows(wins)} do not meet the shift of "
                         "any agent with the needed skills",
                     )
@@ -358,7 +365,7 @@ def build_problem(
                 dropped.append(
                     _drop(
                         acc,
-                        S.DR_UNREACHABLE,
+                        S.DroppedReason.UNREACHABLE,
                         "no agent with the skills can travel there, visit and "
                         "return within the shift",
                     )
@@ -379,13 +386,68 @@ def build_problem(
         visit_accounts.append(acc)
 
     problem = _compact(dist, durations, visits, vehicles)
+    agent_notes = {
+        v.id: day.note(node)
+        for v in vehicles
+        for node in (v.start_node, v.end_node)
+        if day.note(node)
+    }
     return BuiltProblem(
         problem=problem,
         visit_accounts=tuple(visit_accounts),
         vehicle_agents=tuple(v.id for v in vehicles),
         windows_min=windows_min,
         dropped=pd.DataFrame(dropped, columns=list(S.DROPPED_COLUMNS)),
+        travel=day,
+        agent_notes=agent_notes,
     )
+
+
+def _vehicle(
+    row: Any, depot_points: Mapping[tuple[float, float], int], profile: int, config: Config
+) -> Vehicle:
+    """Return the solver vehicle of an agent row (minutes turned into seconds)."""
+    start = depot_points[(float(getattr(row, S.BASE_LAT)), float(getattr(row, S.BASE_LON)))]
+    end = depot_points[(float(getattr(row, S.END_LAT)), float(getattr(row, S.END_LON)))]
+    mv = getattr(row, S.MAX_VISITS)
+    max_visits = int(mv) if mv is not None and not _isna(mv) else config.visits.default_max_visits
+    owed = agent_break(row)
+    brk = None
+    brk_s = 0
+    if owed.window is not None:
+        # the solver's window is for the break's start
+        brk = (owed.window[0] * 60, (owed.window[1] - owed.minutes) * 60)
+        brk_s = owed.minutes * 60
+    return Vehicle(
+        id=str(getattr(row, S.AGENT_ID)),
+        start_node=start,
+        end_node=end,
+        shift_start_s=int(getattr(row, S.SHIFT_START)) * 60,
+        shift_end_s=int(getattr(row, S.SHIFT_END)) * 60,
+        max_visits=max_visits,
+        profile=profile,
+        break_window=brk,
+        break_s=brk_s,
+    )
+
+
+def _visit_windows(
+    raw: tuple[tuple[int, int], ...],
+    legal: tuple[int, int],
+    avoid: tuple[int, int] | None,
+    service_min: int,
+) -> tuple[tuple[int, int], ...]:
+    """Return an account's windows (minutes) inside legal hours, around ``avoid`` if one fits.
+
+    The time to avoid is cut out only when a window of at least ``service_min``
+    minutes remains; otherwise the legal windows are kept whole.
+    """
+    wins = effective_windows(raw, legal)
+    if avoid is not None and wins:
+        rest = _subtract(wins, avoid)
+        if any(b - a >= service_min for a, b in rest):
+            return rest
+    return wins
 
 
 def _compact(
@@ -423,13 +485,13 @@ def _prize(expected_recovery: float, value_per_s: float) -> int:
     return int(min(MAX_PRIZE, math.floor(expected_recovery / value_per_s)))
 
 
-def _drop(account_id: str, reason: str, detail: str) -> dict[str, object]:
-    return {S.ACCOUNT_ID: account_id, "reason": reason, "detail": detail}
+def _drop(account_id: str, reason: S.DroppedReason, detail: str) -> dict[str, object]:
+    return {S.ACCOUNT_ID: account_id, S.REASON: reason, S.DETAIL: detail}
 
 
 def _isna(value: object) -> bool:
     try:
-        return bool(pd.isna(value))  # type: ignore[call-overload]
+        return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
 

@@ -3,13 +3,16 @@
 ``check_plan`` is an oracle independent of the solver: it re-reads
 ``itineraries.csv`` (possibly edited by a dispatcher) and verifies windows,
 legal hours and days, shifts, breaks, travel times, skills, credentials,
-eligibility, duplicates and that every account is accounted for.
+eligibility, duplicates and that every account is accounted for. Each
+problem is a :class:`Violation` of one :class:`~routeplan.schema.ViolationRule`;
+a cell that cannot be read is a ``format`` violation, not an error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +24,21 @@ from routeplan.build import agent_break, agent_status, effective_windows, requir
 from routeplan.config import Config
 from routeplan.eligibility import determine_eligibility
 from routeplan.errors import InputError
-from routeplan.io.readers import format_clock, format_windows, read_table
-from routeplan.travel import road_distance_m, travel_time_s
+from routeplan.formats import clock_or_none, format_clock, format_windows
+from routeplan.io.context import CONTEXT_FILE, read_plan_context
+from routeplan.io.planfolder import (
+    DROPPED_FILE,
+    EXCLUDED_FILE,
+    ITINERARIES_FILE,
+    REJECTED_FILE,
+    SUMMARY_FILE,
+    PlanFolder,
+    read_plan_table,
+    read_summary,
+)
+from routeplan.schema import ViolationRule
+from routeplan.travel.base import TravelModel
+from routeplan.travel.day import LegTimes
 
 #: slack for times shown rounded down to the minute
 TOLERANCE_S = 60
@@ -35,7 +51,7 @@ class Violation:
     agent_id: str
     stop_no: int | None
     account_id: str
-    rule: str
+    rule: ViolationRule
     detail: str
 
     def message(self) -> str:
@@ -49,23 +65,9 @@ class Violation:
 
 
 def _clock_s(value: Any) -> int | None:
-    text = str(value).strip()
-    parts = text.split(":")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        return None
-    h, m = int(parts[0]), int(parts[1])
-    if m > 59 or h > 24:
-        return None
-    return h * 3600 + m * 60
-
-
-def _read(plan_dir: Path, name: str, required: tuple[str, ...]) -> pd.DataFrame:
-    path = plan_dir / name
-    frame, _ = read_table(path)
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise InputError(f"{name}: required column {', '.join(missing)} is missing")
-    return frame
+    """Return a clock cell in seconds after midnight (``24:00`` allowed), None when unreadable."""
+    minutes = clock_or_none(value)
+    return None if minutes is None else minutes * 60
 
 
 @dataclass
@@ -93,6 +95,7 @@ def check_plan(
     config: Config,
     *,
     extra_exclusions: pd.DataFrame | None = None,
+    travel: TravelModel | None = None,
 ) -> list[Violation]:
     """Return every violation of the plan in ``plan_dir`` (empty when lawful).
 
@@ -108,17 +111,36 @@ def check_plan(
         The day and the rules (jurisdiction, eligibility, service time).
     extra_exclusions
         Exclusions from the visit history, when the plan used one.
+    travel
+        The travel model to check travel times with (default: the one
+        ``config.travel`` names); ``routeplan check`` passes the plan's own.
     """
+    if travel is None:
+        from routeplan.travel.factory import travel_model
+
+        with travel_model(config.travel) as model:
+            return check_plan(
+                plan_dir,
+                accounts,
+                agents,
+                plan_date,
+                config,
+                extra_exclusions=extra_exclusions,
+                travel=model,
+            )
     d = Path(plan_dir)
     elig = determine_eligibility(accounts, plan_date, config, extra_exclusions=extra_exclusions)
     excluded_ids = set(elig.excluded[S.ACCOUNT_ID])
     day = _day(accounts, plan_date, config, excluded_ids)
-    out = _check_itinerary(d, agents, plan_date, day)
+    itinerary = read_plan_table(d, ITINERARIES_FILE, required=S.ITINERARY_COLUMNS)
+    out = _check_itinerary(itinerary, agents, plan_date, day, travel)
     out.extend(_check_accounted(d, accounts, set(day.seen), excluded_ids))
     return out
 
 
-def check_plan_folder(plan_dir: str | Path) -> list[Violation]:
+def check_plan_folder(
+    plan: str | Path | PlanFolder, *, travel: TravelModel | None = None
+) -> list[Violation]:
     """Return every violation of a plan folder, checked against the inputs kept in it.
 
     The same checks as :func:`check_plan`, with the agents, the plannable
@@ -127,38 +149,77 @@ def check_plan_folder(plan_dir: str | Path) -> list[Violation]:
     those of ``excluded.csv``. Every account the plan could visit must be on a
     route or in ``dropped.csv``.
 
+    Parameters
+    ----------
+    plan
+        The plan folder (its files are read as text: a bad cell is a
+        ``format`` violation), or its content already read or held in memory
+        (:class:`~routeplan.io.planfolder.PlanFolder`).
+    travel
+        The travel model to check travel times with; default the one the
+        plan was made with: its ``summary.json`` ``travel`` block, else the
+        ``[travel]`` of the config recorded in ``plan_context.json``.
+
     Raises
     ------
     InputError
         When the folder has no ``plan_context.json`` (made by an older
-        routeplan) or a file cannot be read.
+        routeplan), a file cannot be read, or the plan's travel model cannot
+        be reopened (its data file missing or changed).
     """
-    from routeplan.io.context import CONTEXT_FILE, read_plan_context
-
-    d = Path(plan_dir)
-    ctx = read_plan_context(d)
+    folder = plan if isinstance(plan, PlanFolder) else None
+    d = plan.path if isinstance(plan, PlanFolder) else Path(plan)
+    if folder is not None and folder.context_problem:
+        raise InputError(folder.context_problem)
+    ctx = folder.context if folder is not None else read_plan_context(d)
     if ctx is None:
         raise InputError(
             f"{d}: no {CONTEXT_FILE} (plan made by an older routeplan); "
             "check it with routeplan check --accounts FILE --agents FILE"
         )
-    excluded = _read(d, "excluded.csv", (S.ACCOUNT_ID,)) if (d / "excluded.csv").exists() else None
-    excluded_ids = set(excluded[S.ACCOUNT_ID]) if excluded is not None else set()
-    day = _day(ctx.accounts, ctx.date, ctx.config, excluded_ids, source=CONTEXT_FILE)
-    out = _check_itinerary(d, ctx.agents, ctx.date, day)
-    dropped = set(_read(d, "dropped.csv", (S.ACCOUNT_ID, "reason"))[S.ACCOUNT_ID])
+    if travel is None:
+        from routeplan.travel.factory import plan_travel_model
+
+        record = _summary_travel(d) if folder is None else folder.summary.travel
+        source = str(d / SUMMARY_FILE)
+        with plan_travel_model(record, ctx.config.travel, source=source) as model:
+            return check_plan_folder(folder or d, travel=model)
+    if folder is not None:
+        excluded, itinerary = folder.excluded, folder.itineraries
+    else:
+        excluded = (
+            read_plan_table(d, EXCLUDED_FILE, required=(S.ACCOUNT_ID,))
+            if (d / EXCLUDED_FILE).exists()
+            else pd.DataFrame(columns=[S.ACCOUNT_ID])
+        )
+        itinerary = read_plan_table(d, ITINERARIES_FILE, required=S.ITINERARY_COLUMNS)
+    day = _day(ctx.accounts, ctx.date, ctx.config, set(excluded[S.ACCOUNT_ID]), source=CONTEXT_FILE)
+    out = _check_itinerary(itinerary, ctx.agents, ctx.date, day, travel)
+    listed = (
+        folder.dropped
+        if folder is not None
+        else read_plan_table(d, DROPPED_FILE, required=(S.ACCOUNT_ID, S.REASON))
+    )
+    dropped = set(listed[S.ACCOUNT_ID])
     for aid in sorted(set(ctx.accounts[S.ACCOUNT_ID]) - set(day.seen) - dropped):
         out.append(
             Violation(
                 "",
                 None,
                 str(aid),
-                "accounted",
+                ViolationRule.ACCOUNTED,
                 "neither on a route nor in dropped.csv (removed by hand? "
                 "routeplan retime lists it as dropped)",
             )
         )
     return out
+
+
+def _summary_travel(folder: Path) -> Mapping[str, Any] | None:
+    """Return the ``travel`` block of a folder's ``summary.json`` (None without one)."""
+    if not (folder / SUMMARY_FILE).exists():
+        return None
+    return read_summary(folder).travel
 
 
 def _day(
@@ -184,10 +245,9 @@ def _day(
 
 
 def _check_itinerary(
-    d: Path, agents: pd.DataFrame, plan_date: dt.date, day: _Day
+    itin: pd.DataFrame, agents: pd.DataFrame, plan_date: dt.date, day: _Day, travel: TravelModel
 ) -> list[Violation]:
     """Check every row of ``itineraries.csv``: dates, agents and each agent's route."""
-    itin = _read(d, "itineraries.csv", S.ITINERARY_COLUMNS)
     out: list[Violation] = []
     ag = agents.set_index(S.AGENT_ID, drop=False)
     status = agent_status(agents, plan_date, day.config)
@@ -200,49 +260,48 @@ def _check_itinerary(
                 str(r.agent_id),
                 None,
                 str(r.account_id),
-                "date",
+                ViolationRule.DATE,
                 f"row dated {r.date}, plan is for {plan_date.isoformat()}",
             )
         )
 
+    legs = LegTimes(travel, itin, agents)
     for agent_id, rows in itin.groupby("agent_id", sort=False):
         agent_id = str(agent_id)
         if agent_id not in ag.index:
-            out.append(Violation(agent_id, None, "", "agent", f"not in {day.agents_source}"))
+            out.append(
+                Violation(agent_id, None, "", ViolationRule.AGENT, f"not in {day.agents_source}")
+            )
             continue
         if agent_id in unusable:
-            out.append(Violation(agent_id, None, "", "credential", unusable[agent_id]))
-        out.extend(_check_route(agent_id, rows, ag.loc[agent_id], day))
+            out.append(Violation(agent_id, None, "", ViolationRule.CREDENTIAL, unusable[agent_id]))
+        out.extend(_check_route(agent_id, rows, ag.loc[agent_id], day, legs))
     return out
 
 
-def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day) -> list[Violation]:
+def _check_route(
+    agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day, legs: LegTimes
+) -> list[Violation]:
     config = day.config
     out: list[Violation] = []
 
-    def v(stop: int | None, account: str, rule: str, detail: str) -> None:
+    def v(stop: int | None, account: str, rule: ViolationRule, detail: str) -> None:
         out.append(Violation(agent_id, stop, account, rule, detail))
 
     try:
         stops = [int(float(x)) for x in rows["stop_no"]]
     except (ValueError, OverflowError):
-        v(None, "", "format", "stop_no must be whole numbers")
+        v(None, "", ViolationRule.FORMAT, "stop_no must be whole numbers")
         return out
     rows = rows.assign(stop_int=stops).sort_values("stop_int", kind="stable")
-    if sorted(stops) != list(range(len(stops))):
-        v(None, "", "order", f"stop_no should count 0..{len(stops) - 1}, got {sorted(stops)}")
-    kinds = list(rows["kind"])
-    if not kinds or kinds[0] != S.KIND_START or kinds[-1] != S.KIND_END:
-        v(None, "", "order", "the day must begin with a start row and finish with an end row")
-    if kinds.count(S.KIND_START) != 1 or kinds.count(S.KIND_END) != 1:
-        v(None, "", "order", "exactly one start and one end row")
-    n_visits = kinds.count(S.KIND_VISIT)
-    mv = agent[S.MAX_VISITS]
-    max_visits = int(mv) if mv is not None and not pd.isna(mv) else config.visits.default_max_visits
+    kinds = list(rows[S.KIND])
+    out.extend(
+        Violation(agent_id, None, "", ViolationRule.ORDER, d) for d in _order_problems(stops, kinds)
+    )
+    n_visits = kinds.count(S.EventKind.VISIT)
+    max_visits = int(_given(agent[S.MAX_VISITS], config.visits.default_max_visits))
     if n_visits > max_visits:
-        v(None, "", "max_visits", f"{n_visits} visits > max_visits {max_visits}")
-    speed = agent[S.SPEED_KMH]
-    speed = float(speed) if speed is not None and not pd.isna(speed) else config.travel.speed_kmh
+        v(None, "", ViolationRule.MAX_VISITS, f"{n_visits} visits > max_visits {max_visits}")
     shift_lo, shift_hi = int(agent[S.SHIFT_START]) * 60, int(agent[S.SHIFT_END]) * 60
     skills = set(agent[S.SKILLS] or ())
     legal_lo, legal_hi = config.legal.start_min * 60, config.legal.end_min * 60
@@ -258,66 +317,62 @@ def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day)
         kind = str(r.kind)
         arr, s0, s1 = _clock_s(r.arrival), _clock_s(r.service_start), _clock_s(r.service_end)
         if arr is None or s0 is None or s1 is None:
-            v(stop, str(r.account_id), "format", "arrival/service_start/service_end must be HH:MM")
+            v(
+                stop,
+                str(r.account_id),
+                ViolationRule.FORMAT,
+                "arrival/service_start/service_end must be HH:MM",
+            )
             continue
         first_time = arr if first_time is None else first_time
         last_time = max(s1, arr)
-        if kind == S.KIND_BREAK:
+        if kind == S.EventKind.BREAK:
             if prev_ready is not None and s0 < prev_ready - TOLERANCE_S:
-                v(stop, "", "break", "break starts before the previous stop ends")
+                v(stop, "", ViolationRule.BREAK, "break starts before the previous stop ends")
             break_rows.append((s0, s1))
             pending_break += s1 - s0
             break_end = s1
             continue
         pos = _position(r)
         if pos is None:
-            v(stop, str(r.account_id), "location", "lat/lon missing or not numbers")
+            v(stop, str(r.account_id), ViolationRule.LOCATION, "lat/lon missing or not numbers")
             continue
-        if kind == S.KIND_START:
-            if (
-                abs(pos[0] - float(agent[S.BASE_LAT])) > 1e-5
-                or abs(pos[1] - float(agent[S.BASE_LON])) > 1e-5
-            ):
-                v(stop, "", "location", "start is not the agent's base")
-            if s1 < shift_lo:
-                v(
-                    stop,
-                    "",
-                    "shift",
-                    f"leaves at {format_clock(s1, seconds=True)}, before the "
-                    f"shift starts {format_clock(shift_lo, seconds=True)}",
-                )
+        if kind == S.EventKind.START:
+            out.extend(
+                Violation(agent_id, stop, "", rule, d)
+                for rule, d in _start_problems(pos, s1, agent, shift_lo)
+            )
             prev_pos, prev_ready = pos, s1
             continue
         if prev_pos is not None and prev_ready is not None:
-            need = _travel_s(prev_pos, pos, config, speed)
-            if arr + TOLERANCE_S < max(prev_ready + need + pending_break, break_end):
+            need, why = legs.seconds(agent_id, prev_pos, pos)
+            due = max(prev_ready + (need or 0) + pending_break, break_end)
+            if need is None:
                 v(
                     stop,
                     str(r.account_id),
-                    "travel",
-                    f"arrives {format_clock(arr, seconds=True)} but leaving at "
-                    f"{format_clock(prev_ready, seconds=True)} needs {math.ceil(need / 60)} min "
-                    f"travel{' plus the break' if pending_break else ''}",
+                    ViolationRule.TRAVEL,
+                    f"no road route from the previous stop: {why}",
                 )
-        pending_break = break_end = 0
-        if kind == S.KIND_END:
-            if arr > shift_hi:
+            elif arr + TOLERANCE_S < due:
                 v(
                     stop,
-                    "",
-                    "shift",
-                    f"returns {format_clock(arr, seconds=True)}, after the shift "
-                    f"ends {format_clock(shift_hi, seconds=True)}",
+                    str(r.account_id),
+                    ViolationRule.TRAVEL,
+                    f"arrives {format_clock(arr, seconds=True)} but leaving at "
+                    f"{format_clock(prev_ready, seconds=True)} needs {math.ceil(need / 60)} min "
+                    f"travel{' plus the break' if pending_break else ''}: "
+                    f"{math.ceil((due - arr) / 60)} min late",
                 )
-            if (
-                abs(pos[0] - float(agent[S.END_LAT])) > 1e-5
-                or abs(pos[1] - float(agent[S.END_LON])) > 1e-5
-            ):
-                v(stop, "", "location", "end is not the agent's end point")
+        pending_break = break_end = 0
+        if kind == S.EventKind.END:
+            out.extend(
+                Violation(agent_id, stop, "", rule, d)
+                for rule, d in _end_problems(pos, arr, agent, shift_hi)
+            )
             continue
-        if kind != S.KIND_VISIT:
-            v(stop, "", "format", f"unknown kind {kind!r}")
+        if kind != S.EventKind.VISIT:
+            v(stop, "", ViolationRule.FORMAT, f"unknown kind {kind!r}")
             continue
         aid = str(r.account_id)
         bounds = _Bounds(arr, s0, s1, legal_lo, legal_hi, shift_lo, shift_hi)
@@ -325,6 +380,62 @@ def _check_route(agent_id: str, rows: pd.DataFrame, agent: pd.Series, day: _Day)
         day.seen[aid] = agent_id
         prev_pos, prev_ready = pos, s1
     out.extend(_check_break(agent_id, agent, break_rows, first_time, last_time))
+    return out
+
+
+def _given(value: Any, default: float) -> Any:
+    """Return ``value``, or ``default`` when the agent's cell is empty (None or NaN)."""
+    return value if value is not None and not pd.isna(value) else default
+
+
+def _order_problems(stops: list[int], kinds: list[str]) -> list[str]:
+    """Return what is wrong with a route's stop numbers and its start and end rows."""
+    out: list[str] = []
+    if sorted(stops) != list(range(len(stops))):
+        out.append(f"stop_no should count 0..{len(stops) - 1}, got {sorted(stops)}")
+    if not kinds or kinds[0] != S.EventKind.START or kinds[-1] != S.EventKind.END:
+        out.append("the day must begin with a start row and finish with an end row")
+    if kinds.count(S.EventKind.START) != 1 or kinds.count(S.EventKind.END) != 1:
+        out.append("exactly one start and one end row")
+    return out
+
+
+def _start_problems(
+    pos: tuple[float, float], leave_s: int, agent: pd.Series, shift_lo: int
+) -> list[tuple[ViolationRule, str]]:
+    """Return what is wrong with a start row: not at the base, or leaving before the shift."""
+    out: list[tuple[ViolationRule, str]] = []
+    if (
+        abs(pos[0] - float(agent[S.BASE_LAT])) > 1e-5
+        or abs(pos[1] - float(agent[S.BASE_LON])) > 1e-5
+    ):
+        out.append((ViolationRule.LOCATION, "start is not the agent's base"))
+    if leave_s < shift_lo:
+        out.append(
+            (
+                ViolationRule.SHIFT,
+                f"leaves at {format_clock(leave_s, seconds=True)}, before the "
+                f"shift starts {format_clock(shift_lo, seconds=True)}",
+            )
+        )
+    return out
+
+
+def _end_problems(
+    pos: tuple[float, float], arrive_s: int, agent: pd.Series, shift_hi: int
+) -> list[tuple[ViolationRule, str]]:
+    """Return what is wrong with an end row: back after the shift, or not at the end point."""
+    out: list[tuple[ViolationRule, str]] = []
+    if arrive_s > shift_hi:
+        out.append(
+            (
+                ViolationRule.SHIFT,
+                f"returns {format_clock(arrive_s, seconds=True)}, after the shift "
+                f"ends {format_clock(shift_hi, seconds=True)}",
+            )
+        )
+    if abs(pos[0] - float(agent[S.END_LAT])) > 1e-5 or abs(pos[1] - float(agent[S.END_LON])) > 1e-5:
+        out.append((ViolationRule.LOCATION, "end is not the agent's end point"))
     return out
 
 
@@ -349,51 +460,54 @@ def _check_visit(
     arr, s0, s1 = b.arr, b.s0, b.s1
     legal_lo, legal_hi, shift_lo, shift_hi = b.legal_lo, b.legal_hi, b.shift_lo, b.shift_hi
 
-    def v(rule: str, detail: str) -> None:
+    def v(rule: ViolationRule, detail: str) -> None:
         out.append(Violation(agent_id, stop, aid, rule, detail))
 
     if aid in day.seen:
-        v("duplicate", f"already visited by agent {day.seen[aid]} today")
+        v(ViolationRule.DUPLICATE, f"already visited by agent {day.seen[aid]} today")
     if aid not in day.acc.index:
-        v("account", f"not a valid account in {day.accounts_source}")
+        v(ViolationRule.ACCOUNT, f"not a valid account in {day.accounts_source}")
         return out
     a = day.acc.loc[aid]
     if not day.lawful_day:
-        v("legal_day", day.why_day)
+        v(ViolationRule.LEGAL_DAY, day.why_day)
     if aid in day.excluded_ids:
-        v("eligibility", "account is not eligible today (see excluded.csv)")
+        v(ViolationRule.ELIGIBILITY, "account is not eligible today (see excluded.csv)")
     if arr > s0:
-        v("times", "arrival after service start")
+        v(ViolationRule.TIMES, "arrival after service start")
     # start and end are both shown rounded down, so a whole visit shows in full
     if s1 - s0 < service_s:
-        v("service", f"{(s1 - s0) // 60} min with the debtor, {service_s // 60} required")
+        v(
+            ViolationRule.SERVICE,
+            f"{(s1 - s0) // 60} min with the debtor, {service_s // 60} required",
+        )
     if arr < legal_lo or s1 > legal_hi:
         v(
-            "legal_hours",
+            ViolationRule.LEGAL_HOURS,
             f"visit {format_clock(arr, seconds=True)}-{format_clock(s1, seconds=True)}"
             f" outside legal hours {format_clock(legal_lo, seconds=True)}-"
             f"{format_clock(legal_hi, seconds=True)}",
         )
     if s0 < shift_lo or s1 > shift_hi:
-        v("shift", "visit outside the agent's shift")
+        v(ViolationRule.SHIFT, "visit outside the agent's shift")
     wins = effective_windows(
         tuple(a["windows"] or ()), (config.legal.start_min, config.legal.end_min)
     )
     if not any(lo * 60 <= s0 and s1 <= hi * 60 + TOLERANCE_S for lo, hi in wins):
         v(
-            "window",
+            ViolationRule.WINDOW,
             f"service {format_clock(s0, seconds=True)}-{format_clock(s1, seconds=True)} "
             f"not inside the visit windows {format_windows(wins) or '(none left)'}",
         )
     need = set(required_skills(a, config))
     if not need <= skills:
         v(
-            "skills",
+            ViolationRule.SKILLS,
             f"needs {', '.join(sorted(need))}; agent has {', '.join(sorted(skills)) or 'none'}",
         )
     lat, lon = a[S.LAT], a[S.LON]
     if not pd.isna(lat) and (abs(float(r.lat) - lat) > 1e-5 or abs(float(r.lon) - lon) > 1e-5):
-        v("location", f"lat/lon differ from {day.accounts_source}")
+        v(ViolationRule.LOCATION, f"lat/lon differ from {day.accounts_source}")
     return out
 
 
@@ -407,7 +521,7 @@ def _check_break(
     out: list[Violation] = []
 
     def v(detail: str) -> None:
-        out.append(Violation(agent_id, None, "", "break", detail))
+        out.append(Violation(agent_id, None, "", ViolationRule.BREAK, detail))
 
     owed = agent_break(agent)
     if owed.window is None:
@@ -444,35 +558,36 @@ def _position(r: Any) -> tuple[float, float] | None:
     return lat, lon
 
 
-def _travel_s(a: tuple[float, float], b: tuple[float, float], config: Config, speed: float) -> int:
-    dist = road_distance_m([a[0], b[0]], [a[1], b[1]], circuity=config.travel.circuity)
-    return int(travel_time_s(dist, speed_kmh=speed)[0, 1])
-
-
 def _check_accounted(
     d: Path, accounts: pd.DataFrame, planned: set[str], excluded_ids: set[str]
 ) -> list[Violation]:
     out: list[Violation] = []
     listed: dict[str, set[str]] = {}
-    for name in ("dropped.csv", "excluded.csv"):
+    for name in (DROPPED_FILE, EXCLUDED_FILE):
         path = d / name
         if path.exists():
-            frame = _read(d, name, (S.ACCOUNT_ID, "reason"))
+            frame = read_plan_table(d, name, required=(S.ACCOUNT_ID, S.REASON))
             listed[name] = set(frame[S.ACCOUNT_ID])
-            blank = frame[frame["reason"].str.strip() == ""]
+            blank = frame[frame[S.REASON] == ""]
             for r in blank.itertuples(index=False):
                 out.append(
-                    Violation("", None, str(r.account_id), "reason", f"{name} row without a reason")
+                    Violation(
+                        "",
+                        None,
+                        str(r.account_id),
+                        ViolationRule.REASON,
+                        f"{name} row without a reason",
+                    )
                 )
         else:
-            out.append(Violation("", None, "", "files", f"{name} is missing"))
+            out.append(Violation("", None, "", ViolationRule.FILES, f"{name} is missing"))
             listed[name] = set()
-    dropped, excluded = listed["dropped.csv"], listed["excluded.csv"]
+    dropped, excluded = listed[DROPPED_FILE], listed[EXCLUDED_FILE]
     # a dropped account a dispatcher moved onto a route is fine: the visit
     # itself is checked like any other, and dropped.csv is simply stale
     rej = (
-        _read(d, "rejected.csv", ("file", "row"))
-        if (d / "rejected.csv").exists()
+        read_plan_table(d, REJECTED_FILE, required=("file", "row"))
+        if (d / REJECTED_FILE).exists()
         else pd.DataFrame(columns=["file", "row"])
     )
     rej_rows = set(rej["row"].astype(str))
@@ -487,22 +602,36 @@ def _check_accounted(
     for aid in sorted((excluded | dropped) - known):
         out.append(
             Violation(
-                "", None, aid, "accounted", "listed in the plan but not a valid row of accounts.csv"
+                "",
+                None,
+                aid,
+                ViolationRule.ACCOUNTED,
+                "listed in the plan but not a valid row of accounts.csv",
             )
         )
     for aid in sorted((excluded & known) - excluded_ids - planned):
         out.append(
-            Violation("", None, aid, "accounted", "listed in excluded.csv but eligible today")
+            Violation(
+                "", None, aid, ViolationRule.ACCOUNTED, "listed in excluded.csv but eligible today"
+            )
         )
     for aid in sorted(excluded_ids - excluded - refused - planned - dropped):
         out.append(
-            Violation("", None, aid, "accounted", "not eligible but missing from excluded.csv")
+            Violation(
+                "", None, aid, ViolationRule.ACCOUNTED, "not eligible but missing from excluded.csv"
+            )
         )
     for aid in sorted(set(accounts[S.ACCOUNT_ID]) - planned - dropped - excluded - refused):
         out.append(
-            Violation("", None, aid, "accounted", "neither planned, dropped, excluded nor rejected")
+            Violation(
+                "",
+                None,
+                aid,
+                ViolationRule.ACCOUNTED,
+                "neither planned, dropped, excluded nor rejected",
+            )
         )
     return out
 
 
-__all__ = ["Violation", "check_plan", "check_plan_folder"]
+__all__ = ["Violation", "ViolationRule", "check_plan", "check_plan_folder"]

@@ -1,132 +1,46 @@
 """The ``routeplan`` command line: a thin layer over the library.
 
-Expected failures (bad input, bad config, failed check) end with one line
-on stderr and exit code 1; wrong usage exits 2 (click). Progress goes to
-stderr, data to files and stdout.
+Each command parses its options, makes one call of :mod:`routeplan.commands`
+(or of the module it lives beside) and prints the result, so that a notebook
+can do everything the command line does. Expected failures (bad input, bad
+config, failed check) end with one line on stderr and exit code 1; wrong
+usage exits 2 (click). Progress goes to stderr, data to files and stdout.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from routeplan.cli_common import DATE, fail_cleanly, language_option, offline_assets_option
-from routeplan.config import JURISDICTIONS, Config, load_config
-
-
-def _progress(quiet: bool) -> Callable[[str], None]:
-    if quiet:
-        return lambda _msg: None
-
-    def emit(msg: str) -> None:
-        stamp = dt.datetime.now().strftime("%H:%M:%S")
-        click.echo(f"[{stamp}] {msg}", err=True)
-
-    return emit
-
-
-# --- shared options (defined once) ----------------------------------------------------
-
-
-def _file_option(flag: str, dest: str, help: str, *, required: bool = False) -> Any:
-    """Return a click option naming an input file (``dest`` gets a ``Path`` or None)."""
-    return click.option(
-        flag,
-        dest,
-        required=required,
-        default=None,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help=help,
-    )
-
-
-accounts_option = _file_option(
-    "--accounts", "accounts_path", "Portfolio CSV (accounts.csv).", required=True
+from routeplan import schema as S
+from routeplan.cli_common import (
+    DATE,
+    accounts_option,
+    agents_option,
+    cli_config,
+    config_option,
+    date_option,
+    db_option,
+    encoding_option,
+    fail_cleanly,
+    file_option,
+    jurisdiction_option,
+    language_option,
+    offline_assets_option,
+    progress_printer,
+    quiet_option,
+    travel_option,
 )
-agents_option = _file_option(
-    "--agents", "agents_path", "Field agents CSV (agents.csv).", required=True
-)
-date_option = click.option(
-    "--date",
-    "plan_date",
-    type=DATE,
-    default=None,
-    help="Plan date YYYY-MM-DD (default: today).",
-)
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="routeplan.toml with rules and solver settings.",
-)
-jurisdiction_option = click.option(
-    "--jurisdiction",
-    type=click.Choice(sorted(JURISDICTIONS), case_sensitive=False),
-    default=None,
-    help="Legal visiting hours/days profile (overrides the config; default CN).",
-)
-encoding_option = click.option(
-    "--encoding",
-    default=None,
-    help="Input text encoding (default: detect UTF-8 with/without BOM or GB18030).",
-)
-db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="History database (SQLite) to read outcomes from and store the plan in.",
-)
-quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+from routeplan.config import JURISDICTIONS
+from routeplan.regions_cli import REGION_FIELDS, RegionOptions, region_options
 
-
-def _config(config_path: Path | None, jurisdiction: str | None, **overrides: Any) -> Config:
-    cfg = load_config(config_path)
-    changes = {k: v for k, v in overrides.items() if v is not None}
-    if jurisdiction:
-        changes["jurisdiction"] = jurisdiction.upper()
-    return cfg.replace(**changes) if changes else cfg
-
-
-def _date(value: dt.date | None) -> dt.date:
-    return value if value else dt.date.today()
-
-
-def _plan_rules(
-    plan_dir: Path, plan_date: dt.date | None, config_path: Path | None, jurisdiction: str | None
-) -> tuple[dt.date | None, Config]:
-    """Return a plan folder's date and rules: the options first, else its summary.json.
-
-    The date is None when neither gives one.
-    """
-    from routeplan.io.safe import read_json
-
-    summary_path = plan_dir / "summary.json"
-    summary = read_json(summary_path) if summary_path.exists() else {}
-    if not isinstance(summary, dict):
-        raise click.ClickException(f"{summary_path}: not a JSON object")
-    if jurisdiction is None and summary.get("jurisdiction"):
-        jurisdiction = str(summary["jurisdiction"])
-        if jurisdiction.upper() not in JURISDICTIONS:
-            raise click.ClickException(
-                f"{summary_path}: jurisdiction {jurisdiction!r} is not one of "
-                f"{', '.join(JURISDICTIONS)}; give --jurisdiction"
-            )
-    cfg = _config(config_path, jurisdiction)
-    if plan_date is not None or not summary.get("date"):
-        return plan_date, cfg
-    try:
-        return dt.date.fromisoformat(str(summary["date"])), cfg
-    except ValueError as exc:
-        raise click.ClickException(
-            f"{summary_path}: date {summary['date']!r} is not YYYY-MM-DD; give --date"
-        ) from exc
+if TYPE_CHECKING:
+    from routeplan.commands import PlanRun
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -183,97 +97,103 @@ def main() -> None:
     help="Plan into a folder holding files changed by hand (filled outcomes, an edited "
     "itinerary): they are moved to DIR/backup-YYYYmmdd-HHMMSS/ first.",
 )
+@travel_option
 @quiet_option
+@region_options
 @fail_cleanly
-def plan_command(
-    accounts_path: Path,
-    agents_path: Path,
-    plan_date: dt.date | None,
-    out_dir: Path,
-    config_path: Path | None,
-    jurisdiction: str | None,
-    time_limit: float | None,
-    solution_limit: int | None,
-    reproducible: bool | None,
-    db_path: Path | None,
-    encoding: str | None,
-    show_names: bool,
-    language: str | None,
-    offline_assets: bool | None,
-    no_geocode: bool,
-    force: bool,
-    quiet: bool,
-) -> None:
+def plan_command(**options: Any) -> None:
     """Plan a day of visits and write the plan folder.
 
     A folder holding files changed since routeplan wrote them (filled
     outcomes, an edited itineraries.csv) is refused unless --force, which
-    moves them to a backup folder inside it first.
+    moves them to a backup folder inside it first. With --db the recorded
+    outcomes shape the plan and the plan is stored in the database. With
+    --travel (e.g. osm:data/samples/helsinki/Helsinki.osm.pbf) travel times
+    are road times instead of straight lines.
+
+    With --region-column (or --regions, or --split auto) each region is
+    planned as its own day on a Dask cluster, into OUT/REGION/.
 
     Example: routeplan plan --accounts data/samples/accounts.csv
     --agents data/samples/agents.csv --date 2026-12-01 --out plans/demo
     """
-    from routeplan.errors import ChangedFilesError
-    from routeplan.io.geocode import GeocodeCache, make_geocoder
-    from routeplan.io.planfiles import changed_plan_files
-    from routeplan.plan import load_inputs, plan_day
+    from routeplan.commands import FolderOptions, plan_to_folder
 
-    changed = [] if force else changed_plan_files(out_dir)
-    if changed:  # before the solver runs for nothing
-        raise ChangedFilesError(str(out_dir), changed)
-    progress = _progress(quiet)
-    cfg = _config(
-        config_path,
-        jurisdiction,
-        solver__time_limit_s=time_limit,
-        solver__solution_limit=solution_limit,
-        solver__reproducible=reproducible,
-        output__language=language,
-        output__offline_assets=offline_assets,
+    regions = RegionOptions(**{name: options.pop(name) for name in REGION_FIELDS})
+    regions.check()
+    args = _PlanArgs(**options)
+    cfg = cli_config(
+        args.config_path,
+        args.jurisdiction,
+        solver__time_limit_s=args.time_limit,
+        solver__solution_limit=args.solution_limit,
+        solver__reproducible=args.reproducible,
+        output__language=args.language,
+        output__offline_assets=args.offline_assets,
+        travel__provider=args.travel,
     )
-    day = _date(plan_date)
-    geocoder = None if no_geocode else make_geocoder(cfg.geocode)
-    cache = GeocodeCache(cfg.geocode.cache_path) if geocoder is not None else None
-    try:
-        inputs = load_inputs(
-            accounts_path,
-            agents_path,
-            encoding=encoding,
-            geocoder=geocoder,
-            geocode_cache=cache,
-            progress=progress,
-        )
-    finally:
-        if cache is not None:
-            cache.close()
-    history = None
-    store = None
-    if db_path is not None:
-        from routeplan.history import apply_history
-        from routeplan.io.store import Store
+    folder = FolderOptions(
+        encoding=args.encoding,
+        geocode=not args.no_geocode,
+        show_names=args.show_names,
+        force=args.force,
+    )
+    if regions.active:
+        from routeplan.regions_cli import RegionsRequest, plan_regions_cli
 
-        store = Store(db_path)
-        outcomes = store.outcomes(until=day)
-        history = apply_history(inputs.accounts, outcomes, day, cfg.history)
-        progress(f"history: {len(outcomes)} outcomes, {len(history.exclusions)} exclusions")
-    try:
-        plan = plan_day(inputs, day, cfg, history=history, progress=progress)
-        progress(f"writing plan folder {out_dir}")
-        plan.write(out_dir, show_names=show_names, force=force)
-        if store is not None:
-            plan_id = store.save(plan)
-            progress(f"plan stored in {db_path} as plan {plan_id}")
-    finally:
-        if store is not None:
-            store.close()
-    s = plan.summary
-    c = s["counts"]
-    click.echo(
-        f"{day.isoformat()}: {c['planned']} visits by {c['agents_with_visits']} agents; "
-        f"expected recovery {s['expected_recovery_covered']:,.0f} of "
-        f"{s['expected_recovery_eligible']:,.0f} eligible; {s['travel_km']:,.1f} km; "
-        f"{c['eligible']} eligible, {c['excluded']} excluded, {c['dropped']} dropped, "
-        f"{c['rejected_rows']} {'row' if c['rejected_rows'] == 1 else 'rows'} rejected -> {out_dir}"
+        request = RegionsRequest(
+            args.accounts_path, args.agents_path, args.out_dir, cfg, args.plan_date, args.db_path
+        )
+        plan_regions_cli(regions, request, folder=folder, progress=progress_printer(args.quiet))
+        return
+    run = plan_to_folder(
+        args.accounts_path,
+        args.agents_path,
+        args.out_dir,
+        date=args.plan_date,
+        config=cfg,
+        db=args.db_path,
+        options=folder,
+        progress=progress_printer(args.quiet),
+    )
+    click.echo(_plan_line(run))
+
+
+@dataclass(frozen=True)
+class _PlanArgs:
+    """The options of ``routeplan plan`` as click converted them (one field per option)."""
+
+    accounts_path: Path
+    agents_path: Path
+    plan_date: dt.date | None
+    out_dir: Path
+    config_path: Path | None
+    jurisdiction: str | None
+    time_limit: float | None
+    solution_limit: int | None
+    reproducible: bool | None
+    db_path: Path | None
+    encoding: str | None
+    show_names: bool
+    language: str | None
+    offline_assets: bool | None
+    no_geocode: bool
+    force: bool
+    travel: str | None
+    quiet: bool
+
+
+def _plan_line(run: PlanRun) -> str:
+    """Return the one line ``plan`` prints: visits, money, km and where every account went."""
+    s = run.plan.summary
+    c = s.counts
+    rows = "row" if c.rejected_rows == 1 else "rows"
+    return (
+        f"{run.plan.date.isoformat()}: {c.planned} visits by {c.agents_with_visits} "
+        f"agents; expected recovery {s.expected_recovery_covered:,.0f} of "
+        f"{s.expected_recovery_eligible:,.0f} eligible; {s.travel_km:,.1f} km; "
+        f"{c.eligible} eligible, {c.excluded} excluded, {c.dropped} dropped, "
+        f"{c.rejected_rows} {rows} rejected -> {run.out_dir}"
     )
 
 
@@ -296,71 +216,101 @@ def plan_command(
     help="Legal visiting hours/days profile (default: the one in the plan's summary.json, "
     "else the config's).",
 )
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="History database (SQLite) written by 'plan --db': its recorded outcomes' exclusions "
-    "are applied as in 'plan --db'; nothing is stored in it (a missing file is an error).",
-)
+@db_option
 @encoding_option
+@click.option(
+    "--region-column",
+    default=None,
+    metavar="NAME",
+    help="Check a region's plan folder (or every region of a regions run's folder) against "
+    "the rows of its region only, with its own rules.",
+)
+@travel_option
 @fail_cleanly
-def check_command(
-    accounts_path: Path,
-    agents_path: Path,
-    plan_date: dt.date | None,
-    plan_dir: Path,
-    config_path: Path | None,
-    jurisdiction: str | None,
-    db_path: Path | None,
-    encoding: str | None,
-) -> None:
+def check_command(**options: Any) -> None:
     """Re-check a plan folder (or an edited itineraries.csv) against inputs and rules.
 
     Lists every violation and exits 1 if there is any. The date and the
-    jurisdiction default to those in the plan's summary.json.
+    jurisdiction default to those in the plan's summary.json. With --db the
+    history's exclusions apply as in plan --db (the database is only read).
+    Travel times are checked with the travel model recorded in summary.json;
+    --travel checks them with another one (e.g. a straight-line plan against
+    road times: every late arrival is listed).
 
     Example: routeplan check --accounts accounts.csv --agents agents.csv
     --date 2026-12-01 plans/demo
     """
-    from routeplan.check import check_plan
-    from routeplan.io.readers import read_accounts, read_agents
+    from routeplan.commands import CheckOptions, check_plan_inputs, plan_rules
 
-    if not plan_dir.is_dir():
-        raise click.ClickException(f"{plan_dir}: plan folder not found")
-    summary_day, cfg = _plan_rules(plan_dir, plan_date, config_path, jurisdiction)
-    day = _date(summary_day)
-    accounts = read_accounts(accounts_path, encoding=encoding).frame
-    agents = read_agents(agents_path, encoding=encoding).frame
-    extra = None
-    if db_path is not None:
-        if not db_path.is_file():
-            raise click.ClickException(f"{db_path}: no history database (give the plan's --db)")
-        from routeplan.history import apply_history
-        from routeplan.io.store import Store
+    args = _CheckArgs(**options)
+    cfg = cli_config(args.config_path, None)
+    if args.region_column is not None:
+        if args.db_path is not None:
+            raise click.UsageError("--db does not go with --region-column (not supported yet)")
+        if args.travel is not None:
+            raise click.UsageError("--travel does not go with --region-column (not supported yet)")
+        from routeplan.regions_cli import check_regions_cli
 
-        with Store(db_path) as store:
-            history = apply_history(accounts, store.outcomes(until=day), day, cfg.history)
-        accounts, extra = history.accounts, history.exclusions
-    violations = check_plan(plan_dir, accounts, agents, day, cfg, extra_exclusions=extra)
-    for v in violations:
+        check_regions_cli(
+            args.plan_dir,
+            args.accounts_path,
+            args.agents_path,
+            args.region_column,
+            encoding=args.encoding,
+            rules=lambda d: plan_rules(d, args.plan_date, cfg, args.jurisdiction),
+        )
+        return
+    report = check_plan_inputs(
+        args.plan_dir,
+        args.accounts_path,
+        args.agents_path,
+        args.plan_date,
+        config=cfg,
+        jurisdiction=args.jurisdiction,
+        db=args.db_path,
+        options=CheckOptions(
+            encoding=args.encoding, travel=args.travel, progress=progress_printer(False)
+        ),
+    )
+    for v in report.violations:
         click.echo(v.message())
-    if violations:
-        raise click.ClickException(f"{len(violations)} violation(s) in {plan_dir}")
-    click.echo(f"OK: {plan_dir} has no violation ({day.isoformat()}, {cfg.jurisdiction})")
+    if report.violations:
+        raise click.ClickException(
+            f"{len(report.violations)} violation(s) in {args.plan_dir} "
+            f"(checked with {report.travel} travel times)"
+        )
+    click.echo(
+        f"OK: {args.plan_dir} has no violation ({report.date.isoformat()}, "
+        f"{report.config.jurisdiction}, {report.travel} travel times)"
+    )
+
+
+@dataclass(frozen=True)
+class _CheckArgs:
+    """The options of ``routeplan check`` as click converted them (one field per option)."""
+
+    accounts_path: Path
+    agents_path: Path
+    plan_date: dt.date | None
+    plan_dir: Path
+    config_path: Path | None
+    jurisdiction: str | None
+    db_path: Path | None
+    encoding: str | None
+    region_column: str | None
+    travel: str | None
 
 
 @main.command("retime")
 @click.argument(
     "plan_dir", type=click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path)
 )
-@_file_option(
+@file_option(
     "--accounts",
     "accounts_path",
     "accounts.csv the plan was made from (only for a folder without plan_context.json).",
 )
-@_file_option(
+@file_option(
     "--agents",
     "agents_path",
     "agents.csv the plan was made from (only for a folder without plan_context.json).",
@@ -391,27 +341,33 @@ def retime_command(
 
     Example: routeplan retime plans/2026-12-01
     """
-    from routeplan.retime import RETIME_FILE, retime_plan_folder
+    from routeplan.commands import retime_folder
+    from routeplan.retime import RETIME_FILE
 
-    context = None
-    if accounts_path is None and agents_path is None:
-        if config_path is not None or jurisdiction is not None:
-            raise click.UsageError(
-                "--config and --jurisdiction go with --accounts and --agents (the folder's "
-                "plan_context.json holds the rules it was planned with)"
-            )
-    else:
-        context = _context_from_inputs(
-            plan_dir, accounts_path, agents_path, config_path, jurisdiction, encoding
+    with_inputs = accounts_path is not None or agents_path is not None
+    if not with_inputs and (config_path is not None or jurisdiction is not None):
+        raise click.UsageError(
+            "--config and --jurisdiction go with --accounts and --agents (the folder's "
+            "plan_context.json holds the rules it was planned with)"
         )
-    result = retime_plan_folder(plan_dir, context=context, show_names=show_names)
+    if with_inputs and (accounts_path is None or agents_path is None):
+        raise click.UsageError("give both --accounts and --agents (or neither)")
+    result = retime_folder(
+        plan_dir,
+        accounts=accounts_path,
+        agents=agents_path,
+        config=cli_config(config_path, None) if with_inputs else None,
+        jurisdiction=jurisdiction,
+        encoding=encoding,
+        show_names=show_names,
+    )
     for aid in result.removed:
         click.echo(
             f"account {aid}: removed by hand -> dropped.csv (removed_by_dispatcher)", err=True
         )
     for v in result.violations:
         click.echo(v.message(), err=True)
-    visits = result.itineraries[result.itineraries["kind"] == "visit"]
+    visits = result.itineraries[result.itineraries[S.KIND] == S.EventKind.VISIT]
     click.echo(
         f"Re-timed {plan_dir}: {len(visits)} visits by {visits['agent_id'].nunique()} agents, "
         f"{len(result.removed)} removed, {len(result.restored)} put back on a route"
@@ -424,37 +380,13 @@ def retime_command(
         )
 
 
-def _context_from_inputs(
-    plan_dir: Path,
-    accounts_path: Path | None,
-    agents_path: Path | None,
-    config_path: Path | None,
-    jurisdiction: str | None,
-    encoding: str | None,
-) -> Any:
-    """Return the plan context built from input files, for a folder made without one."""
-    from routeplan.io.context import PlanContext
-    from routeplan.io.readers import read_accounts, read_agents
-    from routeplan.present.folder import read_excluded
-
-    if accounts_path is None or agents_path is None:
-        raise click.UsageError("give both --accounts and --agents (or neither)")
-    day, cfg = _plan_rules(plan_dir, None, config_path, jurisdiction)
-    if day is None:
-        raise click.ClickException(f"{plan_dir / 'summary.json'}: no plan date in it")
-    accounts = read_accounts(accounts_path, encoding=encoding).frame
-    agents = read_agents(agents_path, encoding=encoding).frame
-    excluded = read_excluded(plan_dir / "excluded.csv")
-    plannable = accounts[~accounts["account_id"].isin(excluded) & accounts["lat"].notna()]
-    return PlanContext(day, cfg, agents, plannable.reset_index(drop=True))
-
-
 def _register_commands() -> None:
     """Add the commands that live beside their own modules."""
+    from routeplan.audit_cli import audit_command
     from routeplan.history_cli import history_command, record_command, report_command
     from routeplan.present.cli import map_command
 
-    for cmd in (map_command, record_command, history_command, report_command):
+    for cmd in (map_command, record_command, history_command, report_command, audit_command):
         main.add_command(cmd)
 
 

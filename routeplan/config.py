@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from routeplan.errors import ConfigError
+from routeplan.execution_dask import ClusterConfig
 from routeplan.solver.params import SolveParams
 
 # --- jurisdictions ------------------------------------------------------------
@@ -106,6 +107,7 @@ class EligibilityConfig:
     hardship_policy: str = "visit_with_relief"
 
     def __post_init__(self) -> None:
+        """Refuse negative bounds and an unknown hardship policy (ConfigError)."""
         _check_nonneg(self, "min_days_past_due", "min_balance", "min_contact_attempts_30d")
         _check_nonneg(self, "min_days_since_visit", "max_visits_90d")
         if self.hardship_policy not in ("visit_with_relief", "exclude"):
@@ -160,6 +162,7 @@ class ScoringConfig:
     max_probability: float = 0.9
 
     def __post_init__(self) -> None:
+        """Normalise bands and points; refuse bad probability bounds, bands and a negative cap."""
         if not 0 <= self.min_probability <= self.max_probability <= 1:
             raise ConfigError(
                 "scoring: need 0 <= min_probability <= max_probability <= 1, got "
@@ -186,16 +189,106 @@ class ScoringConfig:
 
 @dataclass(frozen=True)
 class TravelConfig:
-    """Travel model: great-circle distance x circuity at a speed."""
+    """Travel model (see the README, "Road travel times") and its settings.
 
+    ``provider`` is ``haversine`` (great-circle distance x ``circuity`` at
+    ``speed_kmh``), ``osm:FILE.osm.pbf`` (OSRM run by routeplan on a local
+    OpenStreetMap extract), ``osrm:URL`` (an OSRM server) or ``matrix:FILE``
+    (a precomputed matrix); ``--travel`` overrides it.
+    """
+
+    provider: str = "haversine"
+    #: haversine: road km per great-circle km
     circuity: float = 1.35
+    #: haversine: default speed (km/h) of car and motorbike agents (agents.csv speed_kmh overrides)
     speed_kmh: float = 25.0
+    #: every travel duration is multiplied by this (traffic)
+    traffic_factor: float = 1.0
+    #: minutes added to every trip between two different places (parking, walking to the door)
+    stop_overhead_min: float = 0.0
+    #: motorbikes use the car network; their durations are multiplied by this
+    motorbike_factor: float = 1.0
+    #: a place farther than this from any road (metres) has no road route
+    max_snap_m: float = 500.0
+    #: "none": a failing routing service stops the run; "haversine": plan on straight lines
+    fallback: str = "none"
+    #: matrices and prepared extracts; empty = $XDG_CACHE_HOME/routeplan or ~/.cache/routeplan
+    cache_dir: str = ""
+    #: seconds one request to a routing server may take
+    timeout_s: float = 60.0
+    #: further attempts after a failed request (connection refused, 5xx, timeout)
+    retries: int = 2
+    #: osrm: largest table block requested (sources x destinations <= table_block^2);
+    #: set to the server's --max-table-size
+    table_block: int = 100
+    #: requests in flight at once
+    workers: int = 2
+    #: osrm: a server URL per OSRM profile (car, bicycle, foot); --travel osrm:URL sets car
+    osrm_urls: Mapping[str, str] = field(default_factory=dict)
+    #: folder of the OSRM executables; empty = ROUTEPLAN_OSRM_BIN, <venv>/osrm/bin, PATH
+    osrm_bin: str = ""
+    #: osm: "ch" (contraction hierarchies: fastest tables), "mld" (fastest preparation) or
+    #: "auto" (ch for car, mld for bicycle and foot, whose dense networks contract slowly)
+    osm_algorithm: str = "auto"
+    #: road models: fetch each route's road geometry for the map
+    geometry: bool = True
 
     def __post_init__(self) -> None:
+        """Refuse an unknown provider or a setting out of range (ConfigError)."""
+        from routeplan.travel.spec import parse_provider
+
+        try:
+            parse_provider(self.provider)
+        except ValueError as exc:
+            raise ConfigError(f"travel.provider: {exc}") from None
         if not 1.0 <= self.circuity <= 5.0:
             raise ConfigError(f"travel.circuity must be in [1, 5], got {self.circuity}")
         if not 1.0 <= self.speed_kmh <= 200.0:
             raise ConfigError(f"travel.speed_kmh must be in [1, 200], got {self.speed_kmh}")
+        self._check_ranges()
+        self._check_choices()
+        urls = dict(self.osrm_urls)
+        for profile, url in urls.items():
+            if profile not in ("car", "bicycle", "foot"):
+                raise ConfigError(
+                    f"travel.osrm_urls: {profile!r} is not an OSRM profile (car, bicycle, foot)"
+                )
+            if not str(url).lower().startswith(("http://", "https://")):
+                raise ConfigError(f"travel.osrm_urls.{profile} must be an http(s) URL, got {url!r}")
+        object.__setattr__(self, "osrm_urls", {str(k): str(v) for k, v in urls.items()})
+
+    def _check_ranges(self) -> None:
+        """Refuse a factor, overhead, distance, timeout or count out of range (ConfigError)."""
+        for name in ("traffic_factor", "motorbike_factor"):
+            if not 0.2 <= getattr(self, name) <= 10.0:
+                raise ConfigError(f"travel.{name} must be in [0.2, 10], got {getattr(self, name)}")
+        if not 0 <= self.stop_overhead_min <= 120:
+            raise ConfigError(
+                f"travel.stop_overhead_min must be in [0, 120], got {self.stop_overhead_min}"
+            )
+        if not 1 <= self.max_snap_m <= 100_000:
+            raise ConfigError(f"travel.max_snap_m must be in [1, 100000], got {self.max_snap_m}")
+        if not 0.1 <= self.timeout_s <= 3600:
+            raise ConfigError(f"travel.timeout_s must be in [0.1, 3600], got {self.timeout_s}")
+        if not 0 <= self.retries <= 10:
+            raise ConfigError(f"travel.retries must be in [0, 10], got {self.retries}")
+        if not 2 <= self.table_block <= 100_000:
+            raise ConfigError(f"travel.table_block must be in [2, 100000], got {self.table_block}")
+        if not 1 <= self.workers <= 64:
+            raise ConfigError(f"travel.workers must be in [1, 64], got {self.workers}")
+
+    def _check_choices(self) -> None:
+        """Refuse an unknown fallback or OSRM algorithm, or a geometry not a bool."""
+        if self.fallback not in ("none", "haversine"):
+            raise ConfigError(
+                f"travel.fallback must be 'none' or 'haversine', got {self.fallback!r}"
+            )
+        if self.osm_algorithm not in ("auto", "ch", "mld"):
+            raise ConfigError(
+                f"travel.osm_algorithm must be 'auto', 'ch' or 'mld', got {self.osm_algorithm!r}"
+            )
+        if not isinstance(self.geometry, bool):
+            raise ConfigError(f"travel.geometry must be true or false, got {self.geometry!r}")
 
 
 @dataclass(frozen=True)
@@ -220,6 +313,7 @@ class VisitConfig:
     hardship_term_months: int = 36
 
     def __post_init__(self) -> None:
+        """Refuse visit settings outside their documented ranges (ConfigError)."""
         if not 1 <= self.service_min <= 480:
             raise ConfigError(f"visits.service_min must be in [1, 480], got {self.service_min}")
         if self.default_max_visits < 1:
@@ -248,6 +342,7 @@ class HistoryConfig:
     hardship_pause_days: int = 30
 
     def __post_init__(self) -> None:
+        """Refuse negative day counts and limits (ConfigError)."""
         _check_nonneg(self, *(f.name for f in dataclasses.fields(self)))
 
 
@@ -270,11 +365,39 @@ class GeocodeConfig:
     region_hint: str = ""
 
     def __post_init__(self) -> None:
+        """Refuse an unknown provider and a negative delay or timeout (ConfigError)."""
         if self.provider not in ("nominatim", "none"):
             raise ConfigError(
                 f"geocode.provider must be 'nominatim' or 'none', got {self.provider!r}"
             )
         _check_nonneg(self, "min_delay_s", "timeout_s")
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """How ``routeplan record`` checks the proof a visit carries (see :mod:`routeplan.proof`)."""
+
+    #: a check-in farther than this (metres) plus its reported GPS accuracy from the
+    #: account's location is ``far_from_address``
+    max_checkin_m: float = 250.0
+    #: a check-in whose reported accuracy is worse than this (metres) proves no place:
+    #: the distance is not verified (neither clean nor flagged)
+    max_accuracy_m: float = 500.0
+    #: a visit where someone was met, shorter than this from check-in to check-out
+    #: (minutes), is ``too_short``
+    min_visit_min: float = 5.0
+    #: two consecutive check-ins of one agent farther apart (straight line) than this
+    #: speed allows in the time between them are ``impossible_travel`` (km/h)
+    max_speed_kmh: float = 80.0
+
+    def __post_init__(self) -> None:
+        """Refuse negative bounds and a speed that is not a number > 0 (ConfigError)."""
+        _check_nonneg(self, "max_checkin_m", "max_accuracy_m", "min_visit_min")
+        speed = self.max_speed_kmh
+        if isinstance(speed, bool) or not isinstance(speed, int | float) or not speed > 0:
+            raise ConfigError(
+                f"audit.max_speed_kmh must be a number > 0, got {self.max_speed_kmh!r}"
+            )
 
 
 #: languages the map, the route sheets and the index can be printed in
@@ -294,6 +417,7 @@ class OutputConfig:
     offline_assets: bool = False
 
     def __post_init__(self) -> None:
+        """Normalise the language code and refuse an unknown one (ConfigError)."""
         if isinstance(self.language, str):
             object.__setattr__(self, "language", self.language.strip().lower())
         if self.language not in ("", *OUTPUT_LANGUAGES):
@@ -329,8 +453,11 @@ class Config:
     history: HistoryConfig = field(default_factory=HistoryConfig)
     geocode: GeocodeConfig = field(default_factory=GeocodeConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     def __post_init__(self) -> None:
+        """Refuse non-finite numbers and an unknown jurisdiction; upper-case its code."""
         for section in _SECTIONS:
             obj = getattr(self, section)
             for f in dataclasses.fields(obj):
@@ -366,8 +493,29 @@ class Config:
         return dataclasses.replace(self, **top)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the configuration as plain data (for the history store)."""
-        return dataclasses.asdict(self)
+        """Return the configuration as plain data that :func:`config_from_dict` reads back.
+
+        Settings that are not configuration keys (``metadata={"toml": False}``,
+        e.g. the solver's internal tuning) are left out, so the result
+        round-trips (the history store and ``plan_context.json`` rely on it).
+        """
+        plain: dict[str, Any] = _plain(self)
+        return plain
+
+
+def _plain(obj: Any) -> Any:
+    """Return a dataclass as nested plain data, without its non-configuration fields."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {
+            f.name: _plain(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if f.metadata.get("toml", True)
+        }
+    if isinstance(obj, list | tuple):
+        return type(obj)(_plain(v) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
 
 
 _SECTIONS: dict[str, type] = {
@@ -379,6 +527,8 @@ _SECTIONS: dict[str, type] = {
     "history": HistoryConfig,
     "geocode": GeocodeConfig,
     "output": OutputConfig,
+    "audit": AuditConfig,
+    "cluster": ClusterConfig,
 }
 
 

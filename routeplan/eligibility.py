@@ -57,43 +57,43 @@ def determine_eligibility(
     a = accounts
     if a.empty:
         return EligibilityResult(a.copy(), pd.DataFrame(columns=list(S.EXCLUDED_COLUMNS)))
-    checks: list[tuple[str, pd.Series, pd.Series]] = []
+    checks: list[tuple[S.ExcludedReason, pd.Series, pd.Series]] = []
 
-    def add(reason: str, mask: pd.Series, detail: pd.Series) -> None:
+    def add(reason: S.ExcludedReason, mask: pd.Series, detail: pd.Series) -> None:
         checks.append((reason, mask.fillna(False).astype(bool), detail))
 
     dpd = a[S.DAYS_PAST_DUE]
     add(
-        S.EX_DAYS_PAST_DUE,
+        S.ExcludedReason.DAYS_PAST_DUE,
         dpd < rules.min_days_past_due,
         "days_past_due " + dpd.astype(str) + f" < {rules.min_days_past_due}",
     )
     bal = a[S.BALANCE]
     add(
-        S.EX_BALANCE,
+        S.ExcludedReason.BALANCE,
         bal < rules.min_balance,
         "balance " + bal.map(lambda x: f"{x:,.2f}") + f" < {rules.min_balance:,.2f}",
     )
     att = a[S.CONTACT_ATTEMPTS_30D]
     add(
-        S.EX_NO_REMOTE_CONTACT,
+        S.ExcludedReason.NO_REMOTE_CONTACT,
         att < rules.min_contact_attempts_30d,
         "contact_attempts_30d " + att.astype(str) + f" < {rules.min_contact_attempts_30d}",
     )
-    add(S.EX_DISPUTE, a[S.DISPUTE], pd.Series("debt is disputed", index=a.index))
+    add(S.ExcludedReason.DISPUTE, a[S.DISPUTE], pd.Series("debt is disputed", index=a.index))
     add(
-        S.EX_DO_NOT_VISIT,
+        S.ExcludedReason.DO_NOT_VISIT,
         a[S.DO_NOT_VISIT],
         pd.Series(
             "do-not-visit flag (legal hold, bankruptcy, deceased, cease request)", index=a.index
         ),
     )
     ptp = a[S.PTP_DATE]
-    add(S.EX_ACTIVE_PTP, ptp >= day, "promise to pay due " + _fmt_dates(ptp))
+    add(S.ExcludedReason.ACTIVE_PTP, ptp >= day, "promise to pay due " + _fmt_dates(ptp))
     last = a[S.LAST_VISIT_DATE]
     since = (day - last).dt.days
     add(
-        S.EX_RECENT_VISIT,
+        S.ExcludedReason.RECENT_VISIT,
         since < rules.min_days_since_visit,
         "last visit "
         + _fmt_dates(last)
@@ -103,23 +103,27 @@ def determine_eligibility(
     )
     v90 = a[S.VISITS_90D]
     add(
-        S.EX_VISIT_CAP_90D,
+        S.ExcludedReason.VISIT_CAP_90D,
         v90 >= rules.max_visits_90d,
         "visits_90d " + v90.astype(str) + f" >= {rules.max_visits_90d}",
     )
     if rules.hardship_policy == "exclude":
         add(
-            S.EX_HARDSHIP,
+            S.ExcludedReason.HARDSHIP,
             a[S.HARDSHIP],
             pd.Series("hardship declared and policy is 'exclude'", index=a.index),
         )
     lawful, why = config.legal.allows_day(plan_date)
     if not lawful:
-        add(S.EX_LEGAL_DAY, pd.Series(True, index=a.index), pd.Series(why, index=a.index))
+        add(
+            S.ExcludedReason.LEGAL_DAY,
+            pd.Series(True, index=a.index),
+            pd.Series(why, index=a.index),
+        )
 
     frames = [
         pd.DataFrame(
-            {S.ACCOUNT_ID: a.loc[mask, S.ACCOUNT_ID], "reason": reason, "detail": detail[mask]}
+            {S.ACCOUNT_ID: a.loc[mask, S.ACCOUNT_ID], S.REASON: reason, S.DETAIL: detail[mask]}
         )
         for reason, mask, detail in checks
         if mask.any()
@@ -133,10 +137,10 @@ def determine_eligibility(
         if frames
         else pd.DataFrame(columns=list(S.EXCLUDED_COLUMNS))
     )
-    excluded = excluded.drop_duplicates([S.ACCOUNT_ID, "reason"]).reset_index(drop=True)
+    excluded = excluded.drop_duplicates([S.ACCOUNT_ID, S.REASON]).reset_index(drop=True)
     out_ids = set(excluded[S.ACCOUNT_ID])
     eligible = a[~a[S.ACCOUNT_ID].isin(out_ids)].reset_index(drop=True)
-    return EligibilityResult(eligible, excluded.astype({"detail": object}))
+    return EligibilityResult(eligible, excluded.astype({S.DETAIL: object}))
 
 
 def eligibility_funnel(accounts: pd.DataFrame, excluded: pd.DataFrame) -> pd.DataFrame:
@@ -145,10 +149,10 @@ def eligibility_funnel(accounts: pd.DataFrame, excluded: pd.DataFrame) -> pd.Dat
     Returns a frame with ``reason`` and ``accounts`` (failing that rule),
     sorted by count, plus a final ``eligible`` row.
     """
-    counts = excluded.groupby("reason")[S.ACCOUNT_ID].nunique().sort_values(ascending=False)
+    counts = excluded.groupby(S.REASON)[S.ACCOUNT_ID].nunique().sort_values(ascending=False)
     eligible = len(set(accounts[S.ACCOUNT_ID]) - set(excluded[S.ACCOUNT_ID]))
     rows = [*counts.items(), ("eligible", eligible)]
-    return pd.DataFrame(rows, columns=["reason", "accounts"])
+    return pd.DataFrame(rows, columns=[S.REASON, "accounts"])
 
 
 def _fmt_dates(series: pd.Series) -> pd.Series:

@@ -61,31 +61,32 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pandas as pd
 
 from routeplan import schema as S
 from routeplan.config import HistoryConfig
-from routeplan.schema import Outcome
+from routeplan.proof import COMPLIANCE_FLAGS, NEEDS, Flag, Status
+from routeplan.schema import ExcludedReason, Outcome
 
-# --- reason codes (excluded.csv) -------------------------------------------------------
-EX_PAID_IN_FULL: Final = "paid_in_full"
-EX_PTP_PENDING: Final = "ptp_pending"
-EX_NOT_HOME_CAP: Final = "not_home_attempts_cap"
-EX_REFUSED: Final = "refused_recently"
-EX_CONTACTED: Final = "contacted_visit_recently"
-EX_HARDSHIP_PAUSE: Final = "hardship_pause"
-EX_DISPUTED: Final = "disputed_in_field"
-EX_WRONG_ADDRESS: Final = "wrong_address"
-EX_MOVED: Final = "moved"
-EX_DECEASED: Final = "deceased"
-EX_VULNERABLE: Final = "vulnerable"
-EX_REPRESENTED: Final = "represented"
-EX_NO_VISITS_REQUESTED: Final = "no_visits_requested"
-EX_ASKED_TO_LEAVE: Final = "asked_to_leave"
+# --- reason codes (excluded.csv), members of schema.ExcludedReason ---------------------
+EX_PAID_IN_FULL: Final = ExcludedReason.PAID_IN_FULL
+EX_PTP_PENDING: Final = ExcludedReason.PTP_PENDING
+EX_NOT_HOME_CAP: Final = ExcludedReason.NOT_HOME_CAP
+EX_REFUSED: Final = ExcludedReason.REFUSED
+EX_CONTACTED: Final = ExcludedReason.CONTACTED
+EX_HARDSHIP_PAUSE: Final = ExcludedReason.HARDSHIP_PAUSE
+EX_DISPUTED: Final = ExcludedReason.DISPUTED_IN_FIELD
+EX_WRONG_ADDRESS: Final = ExcludedReason.WRONG_ADDRESS
+EX_MOVED: Final = ExcludedReason.MOVED
+EX_DECEASED: Final = ExcludedReason.DECEASED
+EX_VULNERABLE: Final = ExcludedReason.VULNERABLE
+EX_REPRESENTED: Final = ExcludedReason.REPRESENTED
+EX_NO_VISITS_REQUESTED: Final = ExcludedReason.NO_VISITS_REQUESTED
+EX_ASKED_TO_LEAVE: Final = ExcludedReason.ASKED_TO_LEAVE
 
 HISTORY_REASONS: Final = (
     EX_PAID_IN_FULL,
@@ -161,12 +162,16 @@ class HistoryAdjustment:
     broken_promise_accounts
         Accounts with a broken field promise not yet followed by a contacted visit
         (the next visit's checklist carries the broken-promise record).
+    last_visits
+        Each account's last recorded visits, newest first (:func:`last_visits`):
+        the route sheet prints them on the account's stop.
     """
 
     accounts: pd.DataFrame
     exclusions: pd.DataFrame
     avoid_windows: dict[str, tuple[int, int]]
     broken_promise_accounts: frozenset[str]
+    last_visits: pd.DataFrame = field(default_factory=lambda: _empty_last_visits())
 
 
 def apply_history(
@@ -199,8 +204,11 @@ def apply_history(
     exclusions: list[tuple[str, str, str]] = []
     avoid: dict[str, tuple[int, int]] = {}
     broken_now: set[str] = set()
+    recent = last_visits(outcomes, plan_date, accounts=ids)
     if not by_account:
-        return HistoryAdjustment(out, _exclusion_frame(exclusions), avoid, frozenset())
+        return HistoryAdjustment(
+            out, _exclusion_frame(exclusions), avoid, frozenset(), last_visits=recent
+        )
 
     row_of = {acc: k for k, acc in enumerate(ids)}
     state = {col: _column(out, col) for col in _STATE_COLUMNS}
@@ -233,7 +241,73 @@ def apply_history(
         exclusions=_exclusion_frame(exclusions),
         avoid_windows=avoid,
         broken_promise_accounts=frozenset(broken_now),
+        last_visits=recent,
     )
+
+
+# --- last visits (the route sheet) ---------------------------------------------------
+
+#: recorded visits the route sheet shows per stop
+LAST_VISITS_SHOWN: Final = 3
+#: columns of ``last_visits.csv`` in a plan folder (:func:`last_visits`)
+LAST_VISIT_COLUMNS: Final = S.LAST_VISIT_COLUMNS
+
+
+def last_visits(
+    outcomes: pd.DataFrame,
+    plan_date: dt.date,
+    *,
+    accounts: Collection[str] | None = None,
+    per_account: int = LAST_VISITS_SHOWN,
+) -> pd.DataFrame:
+    """Return each account's last recorded visits up to ``plan_date``, newest first.
+
+    Parameters
+    ----------
+    outcomes
+        Recorded outcomes (``account_id, agent_id, visit_date, outcome,
+        notes``; ``agent_name`` when known).
+    plan_date
+        Visits after it are left out.
+    accounts
+        Only these accounts (default: all).
+    per_account
+        At most this many visits per account.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`LAST_VISIT_COLUMNS`, ``visit_date`` as ``YYYY-MM-DD`` text; per
+        account newest first (same day: the agent id decides), accounts in id
+        order.
+    """
+    if outcomes is None or outcomes.empty:
+        return _empty_last_visits()
+    h = outcomes.copy()
+    h[S.ACCOUNT_ID] = h[S.ACCOUNT_ID].astype(str)
+    h["_day"] = pd.to_datetime(h[S.VISIT_DATE])
+    keep = h["_day"] <= pd.Timestamp(plan_date)
+    if accounts is not None:
+        keep &= h[S.ACCOUNT_ID].isin(set(accounts))
+    h = h[keep].sort_values(
+        [S.ACCOUNT_ID, "_day", S.AGENT_ID], ascending=[True, False, True], kind="stable"
+    )
+    h = h.groupby(S.ACCOUNT_ID, sort=False).head(max(per_account, 0))
+    return pd.DataFrame(
+        {
+            S.ACCOUNT_ID: h[S.ACCOUNT_ID].tolist(),
+            S.VISIT_DATE: [d.strftime("%Y-%m-%d") for d in h["_day"]],
+            S.AGENT_ID: h[S.AGENT_ID].astype(str).tolist(),
+            "agent_name": [_text(n) for n in h.get("agent_name", pd.Series("", h.index))],
+            S.OUTCOME: h[S.OUTCOME].astype(str).str.strip().str.lower().tolist(),
+            S.NOTES: [_text(n) for n in h.get(S.NOTES, pd.Series("", h.index))],
+        },
+        columns=list(LAST_VISIT_COLUMNS),
+    )
+
+
+def _empty_last_visits() -> pd.DataFrame:
+    return pd.DataFrame(columns=list(LAST_VISIT_COLUMNS), dtype=object)
 
 
 # --- rules (plain Python over one account's visits, oldest first) -------------------------
@@ -637,6 +711,193 @@ def _report_row(
     }
 
 
+# --- verification (proof of visit) ------------------------------------------------------
+
+#: the verification columns ``report`` adds to each agent's row: visits whose every
+#: check passed, visits without a flag where some check could not be made, visits
+#: flagged, visits with a compliance incident, visits recorded before routeplan
+#: checked visits; then visits per flag (``flag_<code>``) and visits per check that
+#: could not be made (``unverified_<code>``)
+VERIFY_COLUMNS: Final = (
+    "verified_clean",
+    "partly_verified",
+    "visits_flagged",
+    "compliance_incidents",
+    "not_checked",
+    *(f"flag_{f}" for f in Flag),
+    *(f"unverified_{f}" for f in NEEDS),
+)
+
+
+def verification_report(visits: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+    """Return per agent (and ``ALL``) how the recorded visits of a period were verified.
+
+    Parameters
+    ----------
+    visits
+        ``account_id, agent_id, visit_date, proof_checked`` per recorded visit
+        (:meth:`routeplan.io.store.Store.verification`).
+    findings
+        ``account_id, agent_id, visit_date, flag, status`` per finding.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``agent_id`` and :data:`VERIFY_COLUMNS`, one row per agent with visits
+        and a last ``ALL`` row. Each visit counts once in exactly one of
+        ``verified_clean``, ``partly_verified``, ``visits_flagged`` and
+        ``not_checked``; ``flag_*`` and ``unverified_*`` count visits.
+    """
+    key = [S.ACCOUNT_ID, S.AGENT_ID, S.VISIT_DATE]
+    v = visits.copy()
+    v["_key"] = list(zip(*(v[c].astype(str) for c in key), strict=True)) if len(v) else []
+    f = findings.copy()
+    f["_key"] = list(zip(*(f[c].astype(str) for c in key), strict=True)) if len(f) else []
+    flagged = f[f["status"] == Status.FLAGGED]
+    unverified = f[f["status"] == Status.UNVERIFIED]
+    agents = sorted(set(v[S.AGENT_ID].astype(str))) if len(v) else []
+    rows = [
+        _verify_row(agent, v[v[S.AGENT_ID].astype(str) == agent], flagged, unverified)
+        for agent in agents
+    ]
+    rows.append(_verify_row(OVERALL, v, flagged, unverified))
+    return pd.DataFrame(rows, columns=[S.AGENT_ID, *VERIFY_COLUMNS])
+
+
+def _verify_row(
+    agent: str, visits: pd.DataFrame, flagged: pd.DataFrame, unverified: pd.DataFrame
+) -> dict[str, object]:
+    keys = set(visits["_key"])
+    checked = set(visits.loc[visits["proof_checked"].astype(bool), "_key"])
+    mine_flagged = flagged[flagged["_key"].isin(keys)]
+    mine_unverified = unverified[unverified["_key"].isin(keys)]
+    with_flag = set(mine_flagged["_key"])
+    with_gap = set(mine_unverified["_key"]) - with_flag
+    incidents = set(mine_flagged.loc[mine_flagged["flag"].isin(COMPLIANCE_FLAGS), "_key"])
+    row: dict[str, object] = {
+        S.AGENT_ID: agent,
+        "verified_clean": len(checked - with_flag - with_gap),
+        "partly_verified": len(checked & with_gap),
+        "visits_flagged": len(checked & with_flag),
+        "compliance_incidents": len(checked & incidents),
+        "not_checked": len(keys - checked),
+    }
+    for flag in Flag:
+        row[f"flag_{flag}"] = int(mine_flagged.loc[mine_flagged["flag"] == flag, "_key"].nunique())
+    for flag in NEEDS:
+        hits = mine_unverified.loc[mine_unverified["flag"] == flag, "_key"]
+        row[f"unverified_{flag}"] = int(hits.nunique())
+    return row
+
+
+def report_json(table: pd.DataFrame, date_from: dt.date, date_to: dt.date) -> dict[str, Any]:
+    """Return an :func:`activity_report` table as a JSON document (``report --json``).
+
+    ``{"from", "to", "agents": [row, ...], "overall": row}``; values are plain
+    JSON (numpy scalars unwrapped, NaN and infinities as null).
+    """
+    records = [report_json_row(r) for r in table.to_dict("records")]
+    overall = [r for r in records if r[S.AGENT_ID] == OVERALL]
+    return {
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "agents": [r for r in records if r[S.AGENT_ID] != OVERALL],
+        "overall": overall[0] if overall else None,
+    }
+
+
+def report_json_row(rec: Mapping[Any, Any]) -> dict[str, Any]:
+    """Return a report row as plain JSON values: numpy scalars unwrapped, NaN/inf as null."""
+    out: dict[str, Any] = {}
+    for k, v in rec.items():
+        value = v.item() if hasattr(v, "item") else v
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None
+        out[str(k)] = value
+    return out
+
+
+# --- an account's trail ----------------------------------------------------------------
+
+
+def trail_lines(trail: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Return an account's trail as printable lines, oldest first.
+
+    ``trail`` is :meth:`routeplan.io.store.Store.account_trail`: one line per
+    plan decision (planned with agent, stop, time, priority and why; dropped
+    or excluded with the reason; eligible but not planned) and one per
+    recorded visit (agent, outcome, amounts, promise, notes, planned or not).
+    A day's plan lines come before its visits.
+    """
+    stop_by_plan = {int(r["plan_id"]): r for r in trail["stops"].to_dict("records")}
+    score_by_plan = {int(r["plan_id"]): r for r in trail["scores"].to_dict("records")}
+    events: list[tuple[str, int, int, str]] = []  # (date, order, tiebreak, text)
+    for plan_id, g in trail["decisions"].groupby("plan_id", sort=True):
+        pid = int(str(plan_id))
+        day = str(g["plan_date"].iloc[0])
+        head = f"{day}  plan {pid:<4}"
+        score_txt = _score_text(score_by_plan.get(pid))
+        for rec in g.to_dict("records"):
+            text = f"{head} {_decision_text(rec, stop_by_plan.get(pid), score_txt)}"
+            events.append((day, 0, pid, text))
+    for k, rec in enumerate(trail["outcomes"].to_dict("records")):
+        day = pd.Timestamp(rec[S.VISIT_DATE]).strftime("%Y-%m-%d")
+        events.append((day, 1, k, f"{day}  visit     {_visit_text(rec)}"))
+    return [text for *_key, text in sorted(events)]
+
+
+def _score_text(score: Mapping[str, Any] | None) -> str:
+    if score is None:
+        return ""
+    return (
+        f"; priority {_fmt(score['priority'], 1)}, expected recovery "
+        f"{_fmt(score['expected_recovery'], 2)}"
+    )
+
+
+def _decision_text(rec: Mapping[str, Any], stop: Mapping[str, Any] | None, score_txt: str) -> str:
+    status = rec["status"]
+    if status == "planned":
+        who = ""
+        if stop is not None:
+            name = f" ({stop['agent_name']})" if stop["agent_name"] else ""
+            who = (
+                f"agent {stop['agent_id']}{name}, stop {stop['stop_no']} at {stop['service_start']}"
+            )
+        why = f"; chosen because: {rec['detail']}" if rec["detail"] else ""
+        return f"planned   {who}{score_txt}{why}"
+    if status == "excluded":
+        return f"excluded  {rec['reason']}: {rec['detail']}"
+    if status == "dropped":
+        return f"dropped   {rec['reason']}: {rec['detail']}{score_txt}"
+    return f"eligible  not planned{score_txt}"
+
+
+def _visit_text(rec: Mapping[str, Any]) -> str:
+    name = f" ({rec['agent_name']})" if rec.get("agent_name") else ""
+    bits = [str(rec[S.OUTCOME])]
+    if not _isnan(rec[S.AMOUNT_PAID]):
+        bits.append(f"paid {_fmt(rec[S.AMOUNT_PAID], 2)}")
+    if not _isnan(rec[S.PTP_DATE]):
+        amount = f" {_fmt(rec[S.PTP_AMOUNT], 2)}" if not _isnan(rec[S.PTP_AMOUNT]) else ""
+        bits.append(f"promised{amount} by {pd.Timestamp(rec[S.PTP_DATE]).strftime('%Y-%m-%d')}")
+    if rec[S.NOTES]:
+        bits.append(f"notes: {rec[S.NOTES]}")
+    where = "planned" if rec["planned"] else f"not planned: {rec['flag']}"
+    # the plan match is said above; the proof checks' other flags follow it
+    flags = [f for f in _text(rec.get("flags")).split(",") if f and f not in _PLAN_FLAGS]
+    if flags:
+        where += f"; flagged: {', '.join(flags)}"
+    return f"{rec[S.AGENT_ID]}{name}: {'; '.join(bits)} [{where}]"
+
+
+_PLAN_FLAGS: Final = frozenset({Flag.NOT_PLANNED, Flag.PLANNED_OTHER_AGENT})
+
+
+def _fmt(value: Any, digits: int) -> str:
+    return "" if _isnan(value) else f"{float(value):,.{digits}f}"
+
+
 # --- windows -------------------------------------------------------------------------
 
 
@@ -732,13 +993,15 @@ def _column(frame: pd.DataFrame, column: str) -> list[Any]:
     """Return a column as a list (None for every row when the column is absent)."""
     if column not in frame.columns:
         return [None] * len(frame)
-    return frame[column].tolist()
+    values: list[Any] = frame[column].tolist()
+    return values
 
 
 def _date_or_none(value: Any) -> dt.date | None:
     if value is None or _isnan(value) or (not isinstance(value, str) and pd.isna(value)):
         return None
-    return pd.Timestamp(value).date()
+    day: dt.date = pd.Timestamp(value).date()
+    return day
 
 
 def _same_value(a: Any, b: Any) -> bool:

@@ -1,17 +1,20 @@
 """``routeplan record``, ``routeplan history`` and ``routeplan report``.
 
-A thin layer over :mod:`routeplan.io.store`, :mod:`routeplan.outcomes` and
-:mod:`routeplan.history`; ``routeplan.cli`` registers the commands on the main
-group. Expected failures end with one line on stderr and exit 1 (click);
-wrong usage exits 2.
+A thin layer over :func:`routeplan.commands.record_outcomes`,
+:func:`~routeplan.commands.history_trail` and
+:func:`~routeplan.commands.report_activity`; ``routeplan.cli`` registers the
+commands on the main group. Expected failures end with one line on stderr and
+exit 1 (click); wrong usage exits 2.
 
 ``record`` writes its rejection report next to the outcomes file, as
 ``NAME_rejected.csv`` (``file, row, column, problem, record_id``, the last
 being the row's account_id; header only when every row was good, so the file
 always reflects the latest run) unless ``--rejected`` names another file; the
-refused rows are also printed to stderr. It exits 0 when the file was usable
-(even with some rows refused) and 1 when the file cannot be used at all or
-none of its rows could be recorded.
+refused rows are also printed to stderr, and so is every flag the proof checks
+raised on a stored visit (one line each; a compliance incident says so). It
+exits 0 when the file was usable (even with some rows refused or visits
+flagged) and 1 when the file cannot be used at all or none of its rows could
+be recorded.
 """
 
 from __future__ import annotations
@@ -19,60 +22,34 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 import pandas as pd
 
-from routeplan import schema as S
-from routeplan.cli_common import DATE, fail_cleanly
-from routeplan.config import load_config
-from routeplan.errors import RouteplanError
-from routeplan.history import OVERALL, activity_report
-from routeplan.io.readers import read_accounts, read_table
-from routeplan.io.safe import write_csv_atomic
-from routeplan.io.store import DEFAULT_DB, RecordReport, Store
-from routeplan.outcomes import validate_outcomes
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DB,
-    show_default=True,
-    help="History database (SQLite) written by 'routeplan plan --db'.",
+from routeplan.cli_common import (
+    DATE,
+    config_option,
+    db_option,
+    fail_cleanly,
+    file_option,
+    history_db,
 )
-
-
-@contextmanager
-def _open_store(db_path: Path) -> Iterator[Store]:
-    """Open an existing history database (a missing one is an error, not created)."""
-    if not db_path.exists():
-        raise click.ClickException(
-            f"{db_path}: no history database; plan with 'routeplan plan --db {db_path}' first"
-        )
-    try:
-        store = Store(db_path)
-    except RouteplanError as exc:
-        raise click.ClickException(str(exc)) from exc
-    try:
-        yield store
-    finally:
-        store.close()
-
+from routeplan.commands import (
+    history_trail,
+    record_outcomes,
+    rejected_path_for,
+    report_activity,
+)
+from routeplan.config import load_config
+from routeplan.history import OVERALL, REPORT_COLUMNS, report_json
+from routeplan.io.store import RecordReport
+from routeplan.io.store.checks import VisitFindings
+from routeplan.proof import COMPLIANCE_FLAGS, NEEDS, Finding, Flag
+from routeplan.schema import PHOTO_REF, PROOF_COLUMNS
 
 # --- record ---------------------------------------------------------------------------
-
-
-def rejected_path_for(outcomes_csv: Path) -> Path:
-    """Return where ``record`` writes the rejection report by default."""
-    return outcomes_csv.with_name(f"{outcomes_csv.stem}_rejected.csv")
 
 
 @click.command("record")
@@ -91,76 +68,109 @@ def rejected_path_for(outcomes_csv: Path) -> Path:
     default=None,
     help="Rejection report to write (default: OUTCOMES_CSV's folder, NAME_rejected.csv).",
 )
+@config_option
+@file_option(
+    "--accounts",
+    "accounts_path",
+    "Portfolio: locates accounts no stored plan has a location for (check-in distance).",
+)
 @fail_cleanly
 def record_command(
-    outcomes_csv: Path, db_path: Path, today: dt.date | None, rejected_path: Path | None
+    outcomes_csv: Path,
+    db_path: Path | None,
+    today: dt.date | None,
+    rejected_path: Path | None,
+    config_path: Path | None,
+    accounts_path: Path | None,
 ) -> None:
     """Record visit outcomes (contract outcomes format) in the history database.
 
     Rows naming an unknown account or agent, an unknown outcome code, a visit
-    in the future, a promise (ptp) without ptp_date or a negative amount are
-    refused: they are printed to stderr and written to the rejection report.
-    Good rows are stored; recording the same file again changes nothing (a
-    visit is one account, agent and visit date; a row with new values for a
-    stored visit corrects it). Visits no plan had are stored but flagged.
-    Rows of the plan's outcomes template left blank are skipped.
+    in the future, a promise (ptp) without ptp_date, a negative amount, bad
+    check-in times or coordinates, a check-out before the check-in or an
+    unknown evidence code are refused: they are printed to stderr and written
+    to the rejection report. Good rows are stored; recording the same file
+    again changes nothing (a visit is one account, agent and visit date; a row
+    with new values for a stored visit corrects it). Rows of the plan's
+    outcomes template left blank are skipped.
+
+    Every stored visit is checked against the plan, the place and the law
+    (the config's [audit] settings): far_from_address, outside_legal_hours (a
+    compliance incident), outside_window, not_planned, planned_other_agent,
+    too_short, overlapping, impossible_travel, missing_evidence,
+    payment_without_receipt, duplicate_receipt. A flag does not refuse the
+    row; each is printed to stderr. Checks whose columns the file lacks are
+    skipped and counted as "not fully verified".
 
     \b
     Example:
       routeplan record plans/2026-12-01/outcomes_template.csv --db routeplan.db
     """
-    day = today or dt.date.today()
     target = rejected_path or rejected_path_for(outcomes_csv)
     if target.resolve() == outcomes_csv.resolve():
         raise click.UsageError(
             f"--rejected {target} is the outcomes file itself; name another file"
         )
-    # read_table's _row is the row a spreadsheet shows (blank lines count): keep it
-    frame, _encoding = read_table(outcomes_csv)
-    with _open_store(db_path) as store:
-        checked = validate_outcomes(
-            frame,
-            file=outcomes_csv.name,
-            today=day,
-            known_accounts=store.known_accounts(),
-            known_agents=store.known_agents(),
-        )
-        report = store.record_outcomes(
-            checked.rows, source=str(outcomes_csv), rejected=checked.rejected
-        )
-    rejected = pd.DataFrame(
-        [p.as_record() for p in checked.rejected], columns=list(S.REJECTED_COLUMNS)
+    db = history_db(db_path)
+    report = record_outcomes(
+        outcomes_csv,
+        db,
+        today=today,
+        rejected=target,
+        config=load_config(config_path),
+        accounts=accounts_path,
     )
-    write_csv_atomic(target, rejected, spreadsheet=True)
-    for problem in checked.rejected:
+    for problem in report.rejected:
         click.echo(f"rejected: {problem.message()}", err=True)
-    for row, account, agent, why in report.flagged:
+    for visit in report.findings:
+        for finding in visit.flags:
+            where = f"{outcomes_csv.name}, row {visit.row}: {_visit_words(visit)}"
+            click.echo(f"flagged: {where}: {_flag_words(finding)}", err=True)
+    for visit in report.rechecked:
+        now = ", ".join(f.flag for f in visit.flags) or "no flag"
+        click.echo(f"rechecked: {_visit_words(visit)} (recorded earlier): now {now}", err=True)
+    missing = [c for c in PROOF_COLUMNS if c not in report.proof_columns and c != PHOTO_REF]
+    if report.stored and missing:
         click.echo(
-            f"flagged: {outcomes_csv.name}, row {row}: visit of {account} by {agent} "
-            f"was not planned ({why})",
+            f"note: {outcomes_csv.name} has no {', '.join(missing)} column(s): the checks "
+            "needing them were not made (routeplan report lists what could not be verified)",
             err=True,
         )
-    click.echo(_record_line(outcomes_csv, db_path, report, target, len(checked.skipped)))
-    filled = len(frame) - len(checked.skipped)
-    if filled and report.stored == 0:
+    click.echo(_record_line(outcomes_csv, db, report))
+    if report.filled and report.stored == 0:
         raise click.ClickException(
-            f"{outcomes_csv}: none of {filled} rows could be recorded; see {target}"
+            f"{outcomes_csv}: none of {report.filled} rows could be recorded; see {target}"
         )
 
 
-def _record_line(
-    source: Path, db: Path, report: RecordReport, rejected_file: Path, skipped: int
-) -> str:
+def _visit_words(visit: VisitFindings) -> str:
+    account, agent, day = visit.key
+    return f"visit of {account} by {agent} on {day}"
+
+
+def _flag_words(finding: Finding) -> str:
+    """Return ``flag: detail``, a compliance incident named as such."""
+    tag = (
+        f"{finding.flag} (compliance incident)"
+        if finding.flag in COMPLIANCE_FLAGS
+        else finding.flag
+    )
+    return f"{tag}: {finding.detail}"
+
+
+def _record_line(source: Path, db: Path, report: RecordReport) -> str:
     parts = [
         f"{report.inserted} new",
         f"{report.unchanged} unchanged",
         f"{report.updated} corrected",
         f"{len(report.rejected)} rejected",
-        f"{len(report.flagged)} flagged as not planned",
+        f"{len(report.flagged)} flagged",
     ]
-    if skipped:
-        parts.append(f"{skipped} not filled in")
-    tail = f"; rejection report: {rejected_file}" if report.rejected else ""
+    if report.not_fully_verified:
+        parts.append(f"{report.not_fully_verified} not fully verified")
+    if report.skipped:
+        parts.append(f"{len(report.skipped)} not filled in")
+    tail = f"; rejection report: {report.rejected_file}" if report.rejected else ""
     return f"{source.name} -> {db}: " + ", ".join(parts) + tail
 
 
@@ -171,7 +181,7 @@ def _record_line(
 @click.argument("account_id")
 @db_option
 @fail_cleanly
-def history_command(account_id: str, db_path: Path) -> None:
+def history_command(account_id: str, db_path: Path | None) -> None:
     """Print an account's trail: every plan it was in, who went and what happened.
 
     For each plan: planned (agent, time, priority, why chosen), dropped (why)
@@ -182,73 +192,13 @@ def history_command(account_id: str, db_path: Path) -> None:
     Example:
       routeplan history SZ100606 --db routeplan.db
     """
-    with _open_store(db_path) as store:
-        trail = store.account_trail(account_id)
-    lines = history_lines(account_id, trail)
+    db = history_db(db_path)
+    lines = history_trail(account_id, db)
     if not lines:
-        raise click.ClickException(f"{account_id}: no plan or outcome in {db_path} has it")
-    click.echo(f"Account {account_id} ({db_path})")
+        raise click.ClickException(f"{account_id}: no plan or outcome in {db} has it")
+    click.echo(f"Account {account_id} ({db})")
     for line in lines:
         click.echo(line)
-
-
-def history_lines(account_id: str, trail: dict[str, pd.DataFrame]) -> list[str]:
-    """Return the trail of one account as printable lines, oldest first."""
-    decisions, stops, scores, outcomes = (
-        trail["decisions"],
-        trail["stops"],
-        trail["scores"],
-        trail["outcomes"],
-    )
-    events: list[tuple[str, int, int, str]] = []  # (date, order, tiebreak, text)
-    stop_by_plan = {int(r["plan_id"]): r for r in stops.to_dict("records")}
-    score_by_plan = {int(r["plan_id"]): r for r in scores.to_dict("records")}
-    for plan_id, g in decisions.groupby("plan_id", sort=True):
-        pid = int(str(plan_id))
-        day = str(g["plan_date"].iloc[0])
-        head = f"{day}  plan {pid:<4}"
-        score = score_by_plan.get(pid)
-        score_txt = (
-            f"; priority {_fmt(score['priority'], 1)}, expected recovery "
-            f"{_fmt(score['expected_recovery'], 2)}"
-            if score is not None
-            else ""
-        )
-        for rec in g.to_dict("records"):
-            status = rec["status"]
-            if status == "planned":
-                stop = stop_by_plan.get(pid)
-                who = ""
-                if stop is not None:
-                    name = f" ({stop['agent_name']})" if stop["agent_name"] else ""
-                    who = (
-                        f"agent {stop['agent_id']}{name}, stop {stop['stop_no']} at "
-                        f"{stop['service_start']}"
-                    )
-                why = f"; chosen because: {rec['detail']}" if rec["detail"] else ""
-                text = f"{head} planned   {who}{score_txt}{why}"
-            elif status == "excluded":
-                text = f"{head} excluded  {rec['reason']}: {rec['detail']}"
-            elif status == "dropped":
-                text = f"{head} dropped   {rec['reason']}: {rec['detail']}{score_txt}"
-            else:
-                text = f"{head} eligible  not planned{score_txt}"
-            events.append((day, 0, pid, text))
-    for k, rec in enumerate(outcomes.to_dict("records")):
-        day = pd.Timestamp(rec[S.VISIT_DATE]).strftime("%Y-%m-%d")
-        name = f" ({rec['agent_name']})" if rec.get("agent_name") else ""
-        bits = [str(rec[S.OUTCOME])]
-        if not _nan(rec[S.AMOUNT_PAID]):
-            bits.append(f"paid {_fmt(rec[S.AMOUNT_PAID], 2)}")
-        if not _nan(rec[S.PTP_DATE]):
-            amount = f" {_fmt(rec[S.PTP_AMOUNT], 2)}" if not _nan(rec[S.PTP_AMOUNT]) else ""
-            bits.append(f"promised{amount} by {pd.Timestamp(rec[S.PTP_DATE]).strftime('%Y-%m-%d')}")
-        if rec[S.NOTES]:
-            bits.append(f"notes: {rec[S.NOTES]}")
-        where = "planned" if rec["planned"] else f"not planned: {rec['flag']}"
-        text = f"{day}  visit     {rec[S.AGENT_ID]}{name}: {'; '.join(bits)} [{where}]"
-        events.append((day, 1, k, text))
-    return [text for *_key, text in sorted(events)]
 
 
 # --- report ---------------------------------------------------------------------------
@@ -260,25 +210,17 @@ def history_lines(account_id: str, trail: dict[str, pd.DataFrame]) -> list[str]:
 @db_option
 @click.option("--csv", "as_csv", is_flag=True, help="Write CSV to stdout.")
 @click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="routeplan.toml whose [history] ptp_grace_days judges promises (default 3).",
-)
-@click.option(
+@config_option
+@file_option(
     "--accounts",
     "accounts_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Current portfolio: its last_payment_date keeps promises paid outside visits.",
+    "Current portfolio: its last_payment_date keeps promises paid outside visits.",
 )
 @fail_cleanly
 def report_command(
     date_from: dt.date,
     date_to: dt.date,
-    db_path: Path,
+    db_path: Path | None,
     as_csv: bool,
     as_json: bool,
     config_path: Path | None,
@@ -289,9 +231,18 @@ def report_command(
     Visits planned come from the last plan stored for each day; visits done
     are the recorded outcomes; contacts are visits where someone was met
     (not not_home, moved or wrong_address); promises taken in the period are
-    kept, broken or still open as of --to (with --accounts, a portfolio
+    kept, broken or still open as of --to (after the config's [history]
+    ptp_grace_days, default 3; with --accounts, a portfolio
     last_payment_date after the promise keeps it too); km are those of the
     planned routes.
+
+    The verification section says how the visits done were verified: clean
+    (every check passed), partly verified (no flag, some check could not be
+    made), flagged (by flag code), compliance incidents, and visits recorded
+    before routeplan checked visits; then which checks could not be made on
+    how many visits, and what they need. --csv and --json carry the same
+    figures as columns (verified_clean, partly_verified, visits_flagged,
+    compliance_incidents, not_checked, flag_<code>, unverified_<code>).
 
     \b
     Example:
@@ -301,52 +252,67 @@ def report_command(
         raise click.UsageError("choose one of --csv and --json")
     if date_from > date_to:
         raise click.BadParameter(f"--from {date_from} is after --to {date_to}")
-    grace = load_config(config_path).history.ptp_grace_days
-    paid: dict[str, Any] | None = None
-    if accounts_path is not None:
-        accounts = read_accounts(accounts_path).frame
-        paid = dict(zip(accounts[S.ACCOUNT_ID], accounts[S.LAST_PAYMENT_DATE], strict=True))
-    with _open_store(db_path) as store:
-        table = activity_report(
-            store.planned_stops(date_from, date_to),
-            store.outcomes(until=date_to),
-            store.route_km(date_from, date_to),
-            date_from=date_from,
-            date_to=date_to,
-            grace_days=grace,
-            agent_names=store.agent_names(),
-            portfolio_last_payment=paid,
-        )
+    db = history_db(db_path)
+    table = report_activity(
+        db, date_from, date_to, config=load_config(config_path), accounts=accounts_path
+    )
     if as_csv:
         click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)
     elif as_json:
-        records = [_json_row(r) for r in table.to_dict("records")]
-        overall = [r for r in records if r[S.AGENT_ID] == OVERALL]
-        doc = {
-            "from": date_from.isoformat(),
-            "to": date_to.isoformat(),
-            "agents": [r for r in records if r[S.AGENT_ID] != OVERALL],
-            "overall": overall[0] if overall else None,
-        }
+        doc = report_json(table, date_from, date_to)
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
-        click.echo(f"Field activity {date_from} to {date_to} ({db_path})")
+        click.echo(f"Field activity {date_from} to {date_to} ({db})")
         click.echo(_table_text(table))
+        click.echo("")
+        click.echo("Verification of the visits done (routeplan audit lists the flagged ones)")
+        for line in _verification_lines(table):
+            click.echo(line)
 
 
-def _json_row(rec: dict[Any, Any]) -> dict[str, Any]:
-    """Return a report row as plain JSON values: numpy scalars unwrapped, NaN/inf as null."""
-    out: dict[str, Any] = {}
-    for k, v in rec.items():
-        value = v.item() if hasattr(v, "item") else v
-        if isinstance(value, float) and not math.isfinite(value):
-            value = None
-        out[str(k)] = value
-    return out
+def _verification_lines(table: pd.DataFrame) -> list[str]:
+    """Return the verification section: a table per agent, then what could not be verified."""
+    total = table[table["agent_id"] == OVERALL].iloc[0]
+    flags = [f"flag_{f}" for f in Flag if int(total[f"flag_{f}"]) > 0]
+    shown = table.loc[
+        :,
+        [
+            "agent_id",
+            "agent_name",
+            "visits_done",
+            "verified_clean",
+            "partly_verified",
+            "visits_flagged",
+            "compliance_incidents",
+            "not_checked",
+            *flags,
+        ],
+    ].rename(
+        columns={
+            "visits_done": "recorded",
+            "verified_clean": "clean",
+            "partly_verified": "partly",
+            "visits_flagged": "flagged",
+            "compliance_incidents": "incidents",
+            **{c: c.removeprefix("flag_") for c in flags},
+        }
+    )
+    lines = str(shown.to_string(index=False)).splitlines()
+    gaps = [(f, int(total[f"unverified_{f}"])) for f in NEEDS if int(total[f"unverified_{f}"])]
+    if gaps:
+        lines.append("Could not verify:")
+        lines += [f"  {flag} on {n} visit(s): needs {NEEDS[flag]}" for flag, n in gaps]
+    if int(total["not_checked"]):
+        lines.append(
+            f"  {int(total['not_checked'])} visit(s) were recorded before routeplan checked "
+            "visits: record their file again to check them"
+        )
+    return lines
 
 
 def _table_text(table: pd.DataFrame) -> str:
-    shown = table.copy()
+    """Return the report as an aligned text table with short headers, rates in %."""
+    shown = table.loc[:, list(REPORT_COLUMNS)].copy()
     shown["contact_rate"] = [
         "" if _nan(v) else f"{100 * float(v):.0f}%" for v in shown["contact_rate"]
     ]
@@ -366,17 +332,8 @@ def _table_text(table: pd.DataFrame) -> str:
             "km_planned": "km",
         }
     )
-    return shown.to_string(index=False)
-
-
-# --- helpers --------------------------------------------------------------------------
+    return str(shown.to_string(index=False))
 
 
 def _nan(value: Any) -> bool:
-    if value is None or value is pd.NaT or value is pd.NA:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _fmt(value: Any, digits: int) -> str:
-    return "" if _nan(value) else f"{float(value):,.{digits}f}"
+    return value is None or (isinstance(value, float) and math.isnan(value))

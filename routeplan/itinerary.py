@@ -14,15 +14,15 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.build import BuiltProblem
-from routeplan.io.readers import format_clock, format_windows
+from routeplan.formats import format_clock, format_windows
 from routeplan.solver.model import Result, Route
 from routeplan.solver.schedule import Stop, layout
 
 _KINDS = {
-    Stop.START: S.KIND_START,
-    Stop.VISIT: S.KIND_VISIT,
-    Stop.BREAK: S.KIND_BREAK,
-    Stop.END: S.KIND_END,
+    Stop.START: S.EventKind.START,
+    Stop.VISIT: S.EventKind.VISIT,
+    Stop.BREAK: S.EventKind.BREAK,
+    Stop.END: S.EventKind.END,
 }
 
 
@@ -40,7 +40,7 @@ def route_rows(
     """
     return [
         {
-            "kind": _KINDS[e.kind],
+            S.KIND: _KINDS[e.kind],
             "node": e.node,
             "visit": e.visit,
             "arrival": e.arrival_s,
@@ -78,7 +78,7 @@ def assemble_itineraries(
                 "date": day,
                 "agent_id": agent_id,
                 "stop_no": n,
-                "kind": row["kind"],
+                S.KIND: row[S.KIND],
                 "account_id": "",
                 "debtor_name": "",
                 "address": "",
@@ -99,7 +99,7 @@ def assemble_itineraries(
                 "language": "",
                 "why_today": "",
             }
-            if row["kind"] == S.KIND_VISIT:
+            if row[S.KIND] == S.EventKind.VISIT:
                 aid = built.visit_accounts[int(row["visit"])]  # type: ignore[call-overload]
                 a = acc.loc[aid]
                 s = sc.loc[aid]
@@ -118,10 +118,10 @@ def assemble_itineraries(
                     language=a[S.LANGUAGE],
                     why_today=str(s["why_today"]),
                 )
-            elif row["kind"] in (S.KIND_START, S.KIND_END):
+            elif row[S.KIND] in (S.EventKind.START, S.EventKind.END):
                 lat_col, lon_col = (
                     (S.BASE_LAT, S.BASE_LON)
-                    if row["kind"] == S.KIND_START
+                    if row[S.KIND] == S.EventKind.START
                     else (S.END_LAT, S.END_LON)
                 )
                 rec.update(lat=float(agent[lat_col]), lon=float(agent[lon_col]))

@@ -12,7 +12,7 @@ What is refused (every problem of a row is reported; the row is not stored):
   first.
 - ``agent_id`` empty or not on the roster of any stored plan.
 - ``visit_date`` not a date or after ``today``. Dates are read as the input
-  readers read them (:func:`routeplan.io.readers.parse_date`): ``2026-12-10``,
+  readers read them (:func:`routeplan.formats.parse_date`): ``2026-12-10``,
   and the spreadsheet forms ``2026/12/10``, ``2026.12.10`` and a midnight time
   part.
 - ``outcome`` not one of :class:`routeplan.schema.Outcome` (the codes the
@@ -26,8 +26,26 @@ What is refused (every problem of a row is reported; the row is not stored):
 - the same visit (account, agent, visit date) twice in one file: the second
   row is refused.
 
-A row of the outcomes template left blank (no outcome, amount, promise or
-notes) was not filled in: it is skipped, not refused.
+The proof of visit (optional columns, :data:`routeplan.schema.PROOF_COLUMNS`):
+
+- ``checkin_time`` / ``checkout_time`` not ``HH:MM`` (on the visit date) or
+  ``YYYY-MM-DD HH:MM`` (read by :func:`routeplan.io.readers.parse_date` and
+  :func:`~routeplan.io.readers.parse_clock`); a check-in dated another day
+  than the visit, a check-out dated other than the visit day or the next;
+  a check-out before the check-in.
+- ``checkin_lat`` / ``checkin_lon`` not a finite number, outside
+  [-90, 90] / [-180, 180], or one given without the other.
+- ``gps_accuracy_m`` not a finite number >= 0.
+- ``evidence``: a code that is no checklist item code (the codes printed on
+  the route sheet, :data:`routeplan.checklist.ITEM_CODES`, or a code of a
+  stored plan's checklist); case and spaces are ignored.
+- ``receipt_no`` longer than :data:`MAX_RECEIPT_CHARS`, or given on a visit
+  with no ``amount_paid`` (a receipt acknowledges money taken).
+- ``photo_ref`` longer than :data:`MAX_PHOTO_REF_CHARS` (a file name or URL;
+  never fetched).
+
+A row of the outcomes template left blank (no outcome, amount, promise,
+notes or proof) was not filled in: it is skipped, not refused.
 """
 
 from __future__ import annotations
@@ -40,8 +58,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from routeplan import schema as S
+from routeplan.checklist import is_builtin_code
 from routeplan.errors import InputError, RowProblem
-from routeplan.io.readers import parse_date
+from routeplan.formats import parse_clock, parse_date
 
 #: every outcome code ``record`` accepts: the one list, :class:`routeplan.schema.Outcome`
 ACCEPTED_CODES: frozenset[str] = frozenset(S.OUTCOME_CODES)
@@ -51,8 +70,14 @@ _Bad = Callable[[str, str], None]
 #: largest amount accepted (the portfolio reader's bound on a balance), so sums stay finite
 MAX_AMOUNT = 1e13
 
+#: longest receipt number and photo reference accepted (characters)
+MAX_RECEIPT_CHARS = 64
+MAX_PHOTO_REF_CHARS = 2000
+
+#: column of the validated frame naming the proof columns the file had (``;``-separated)
+PROOF_COLUMNS_PRESENT = "_proof_columns"
 #: columns of the validated frame, in order
-VALID_COLUMNS = (*S.OUTCOME_COLUMNS, "_row")
+VALID_COLUMNS = (*S.OUTCOME_COLUMNS, *S.PROOF_COLUMNS, PROOF_COLUMNS_PRESENT, "_row")
 
 
 @dataclass(frozen=True)
@@ -79,6 +104,7 @@ def validate_outcomes(
     today: dt.date,
     known_accounts: Collection[str],
     known_agents: Collection[str],
+    known_codes: Collection[str] = (),
 ) -> ValidatedOutcomes:
     """Split outcome rows into good typed rows and rejection problems.
 
@@ -94,13 +120,20 @@ def validate_outcomes(
         Visits after this date are refused (the caller decides what today is).
     known_accounts, known_agents
         Ids a stored plan has seen.
+    known_codes
+        Checklist item codes of stored plans, accepted in ``evidence`` besides
+        the built-in ones.
 
     Returns
     -------
     ValidatedOutcomes
         ``rows`` has :data:`VALID_COLUMNS`: ids and codes as stripped strings,
         ``visit_date``/``ptp_date`` as ``datetime.date`` (``None`` when empty),
-        amounts as float (NaN when empty), ``_row`` as int.
+        amounts, coordinates and accuracy as float (NaN when empty),
+        ``checkin_time``/``checkout_time`` as ``datetime.datetime`` (``None``
+        when empty), ``evidence`` as upper-case codes joined by ``;``,
+        :data:`PROOF_COLUMNS_PRESENT` the proof columns the file has, ``_row``
+        as int.
 
     Raises
     ------
@@ -110,6 +143,8 @@ def validate_outcomes(
     check_columns(frame, file)
     accounts = set(known_accounts)
     agents = set(known_agents)
+    codes = {str(c).strip().upper() for c in known_codes}
+    present = ";".join(c for c in S.PROOF_COLUMNS if c in frame.columns)
     good: list[dict[str, object]] = []
     problems: list[RowProblem] = []
     seen: dict[tuple[str, str, object], int] = {}
@@ -132,6 +167,8 @@ def validate_outcomes(
             _sink.append(RowProblem(file, _row, column, problem, _id))
 
         typed = _check_row(rec, bad, today=today, accounts=accounts, agents=agents)
+        typed |= _check_proof(rec, bad, typed, codes)
+        typed[PROOF_COLUMNS_PRESENT] = present
         if not row_problems:
             key = (str(typed[S.ACCOUNT_ID]), str(typed[S.AGENT_ID]), typed[S.VISIT_DATE])
             if key in seen:
@@ -149,7 +186,8 @@ def validate_outcomes(
 def _blank(rec: dict[str, object]) -> bool:
     """Return whether a template row was left unfilled (nothing recorded about the visit)."""
     return not any(
-        _cell(rec, c) for c in (S.OUTCOME, S.AMOUNT_PAID, S.PTP_DATE, S.PTP_AMOUNT, S.NOTES)
+        _cell(rec, c)
+        for c in (S.OUTCOME, S.AMOUNT_PAID, S.PTP_DATE, S.PTP_AMOUNT, S.NOTES, *S.PROOF_COLUMNS)
     )
 
 
@@ -212,6 +250,115 @@ def _check_row(
     }
 
 
+def _check_proof(
+    rec: dict[str, object], bad: _Bad, typed: dict[str, object], codes: set[str]
+) -> dict[str, object]:
+    """Check one row's proof of visit, reporting through ``bad``; return its typed values."""
+    visit_date = typed[S.VISIT_DATE]
+    day = visit_date if isinstance(visit_date, dt.date) else None
+    checkin = _moment(rec, S.CHECKIN_TIME, bad, day)
+    checkout = _moment(rec, S.CHECKOUT_TIME, bad, day)
+    if day is not None and checkin is not None and checkin.date() != day:
+        bad(S.CHECKIN_TIME, f"check-in dated {checkin.date()}, not the visit date {day}")
+        checkin = None
+    if day is not None and checkout is not None:
+        if not day <= checkout.date() <= day + dt.timedelta(days=1):
+            bad(S.CHECKOUT_TIME, f"check-out dated {checkout.date()}; the visit was on {day}")
+            checkout = None
+        elif checkin is not None and checkout < checkin:
+            bad(
+                S.CHECKOUT_TIME,
+                f"check-out {_cell(rec, S.CHECKOUT_TIME)} is before check-in "
+                f"{_cell(rec, S.CHECKIN_TIME)}",
+            )
+    lat = _number(rec, S.CHECKIN_LAT, bad, lo=-90.0, hi=90.0)
+    lon = _number(rec, S.CHECKIN_LON, bad, lo=-180.0, hi=180.0)
+    for given, missing in ((S.CHECKIN_LAT, S.CHECKIN_LON), (S.CHECKIN_LON, S.CHECKIN_LAT)):
+        if _cell(rec, given) and not _cell(rec, missing):
+            bad(missing, f"empty, but {given} is given: a check-in position needs both")
+    receipt = _cell(rec, S.RECEIPT_NO)
+    if len(receipt) > MAX_RECEIPT_CHARS:
+        bad(S.RECEIPT_NO, f"longer than {MAX_RECEIPT_CHARS} characters")
+    elif receipt and (_cell(rec, S.AMOUNT_PAID) == "" or typed[S.AMOUNT_PAID] == 0):
+        bad(S.RECEIPT_NO, f"receipt {receipt!r} on a visit with no amount_paid")
+    photo = _cell(rec, S.PHOTO_REF)
+    if len(photo) > MAX_PHOTO_REF_CHARS:
+        bad(S.PHOTO_REF, f"longer than {MAX_PHOTO_REF_CHARS} characters")
+    return {
+        S.CHECKIN_TIME: checkin,
+        S.CHECKOUT_TIME: checkout,
+        S.CHECKIN_LAT: lat,
+        S.CHECKIN_LON: lon,
+        S.GPS_ACCURACY_M: _number(rec, S.GPS_ACCURACY_M, bad, lo=0.0, hi=None),
+        S.EVIDENCE: _evidence(rec, bad, codes),
+        S.RECEIPT_NO: receipt,
+        S.PHOTO_REF: photo,
+    }
+
+
+def _moment(
+    rec: dict[str, object], column: str, bad: _Bad, day: dt.date | None
+) -> dt.datetime | None:
+    """Return ``HH:MM`` on ``day`` or ``YYYY-MM-DD HH:MM`` as a datetime, None when empty."""
+    text = _cell(rec, column)
+    if not text:
+        return None
+    date_part, sep, clock_part = text.replace("T", " ").rpartition(" ")
+    try:
+        on = parse_date(date_part.strip()) if sep else day
+        minutes = parse_clock(clock_part.strip())
+    except ValueError as exc:  # the reader's message: not a date or not a time
+        bad(column, f"{exc}; write HH:MM or YYYY-MM-DD HH:MM")
+        return None
+    if on is None:  # the visit date itself is refused
+        return None
+    return dt.datetime.combine(on, dt.time(minutes // 60, minutes % 60))
+
+
+def _number(
+    rec: dict[str, object], column: str, bad: _Bad, *, lo: float, hi: float | None
+) -> float:
+    """Return a finite number within ``[lo, hi]``, NaN when empty or refused."""
+    x = _finite(rec, column, bad)
+    if not math.isnan(x) and (x < lo or (hi is not None and x > hi)):
+        bound = f"[{lo:g}, {hi:g}]" if hi is not None else f">= {lo:g}"
+        bad(column, f"{_cell(rec, column)} is outside {bound}")
+        return math.nan
+    return x
+
+
+def _finite(rec: dict[str, object], column: str, bad: _Bad) -> float:
+    """Return a cell as a finite number, NaN when empty or refused (not a finite number)."""
+    text = _cell(rec, column)
+    if not text:
+        return math.nan
+    try:
+        x = float(text)
+    except ValueError:
+        bad(column, f"{text!r} is not a number")
+        return math.nan
+    if not math.isfinite(x):
+        bad(column, f"{text!r} is not a finite number")
+        return math.nan
+    return x
+
+
+def _evidence(rec: dict[str, object], bad: _Bad, codes: set[str]) -> str:
+    """Return the ticked item codes, upper case, in file order without repeats."""
+    ticked = [c.strip().upper() for c in _cell(rec, S.EVIDENCE).split(";") if c.strip()]
+    unknown = [c for c in dict.fromkeys(ticked) if not is_builtin_code(c) and c not in codes]
+    if unknown:
+        shown = ", ".join(repr(c if len(c) <= 24 else c[:21] + "...") for c in unknown[:5])
+        if len(unknown) > 5:
+            shown += f" and {len(unknown) - 5} more"
+        bad(
+            S.EVIDENCE,
+            f"unknown item code {shown}: use the codes printed beside the checklist items "
+            "on the route sheet (ID, AUTH, CONTRACT, STMT, ...)",
+        )
+    return ";".join(dict.fromkeys(ticked))
+
+
 def _cell(rec: dict[str, object], column: str) -> str:
     value = rec.get(column, "")
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -235,16 +382,9 @@ def _date(rec: dict[str, object], column: str, bad: _Bad, *, required: bool) -> 
 def _money(rec: dict[str, object], column: str, bad: _Bad) -> float:
     """Return the amount, NaN when empty or refused."""
     text = _cell(rec, column)
-    if not text:
-        return math.nan
-    try:
-        x = float(text)
-    except ValueError:
-        bad(column, f"{text!r} is not a number")
-        return math.nan
-    if not math.isfinite(x):
-        bad(column, f"{text!r} is not a finite number")
-        return math.nan
+    x = _finite(rec, column, bad)
+    if math.isnan(x):
+        return x
     if x < 0:
         bad(column, f"{text} is negative; amounts must be >= 0")
         return math.nan

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,21 +17,37 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from routeplan import schema as S
-from routeplan.build import BuiltProblem, agent_break, agent_status, build_problem
+from routeplan.build import AgentStatus, BuiltProblem, agent_break, agent_status, build_problem
 from routeplan.checklist import build_checklist
 from routeplan.config import Config
 from routeplan.eligibility import determine_eligibility
 from routeplan.errors import InputError, RowProblem
-from routeplan.io.readers import format_clock, read_accounts, read_agents
+from routeplan.formats import format_clock
+from routeplan.io.context import PlanContext
+from routeplan.io.readers import read_accounts, read_agents
 from routeplan.itinerary import assemble_itineraries
 from routeplan.scoring import score_accounts
 from routeplan.solver import solve
 from routeplan.solver.model import Progress, Result
+from routeplan.summary import (
+    AgentSummary,
+    Counts,
+    OutputSummary,
+    PlanSummary,
+    SolverSummary,
+    counts_by_reason,
+    refresh_summary,
+    route_totals,
+    with_totals,
+)
 
 if TYPE_CHECKING:
     import folium
 
     from routeplan.history import HistoryAdjustment
+    from routeplan.io.geocode import GeocodeCache, GeocodeFn
+    from routeplan.io.planfolder import PlanFolder
+    from routeplan.travel.base import TravelModel
 
 
 def _quiet(_: str) -> None:
@@ -54,8 +70,8 @@ def load_inputs(
     agents_path: str | Path,
     *,
     encoding: str | None = None,
-    geocoder: Any = None,
-    geocode_cache: Any = None,
+    geocoder: GeocodeFn | None = None,
+    geocode_cache: GeocodeCache | None = None,
     progress: Progress = _quiet,
 ) -> Inputs:
     """Read both input files, geocode accounts without coordinates.
@@ -137,37 +153,117 @@ class Plan:
     dropped: pd.DataFrame
     rejected: pd.DataFrame
     scores: pd.DataFrame
-    summary: dict[str, Any]
+    summary: PlanSummary
     accounts: pd.DataFrame = field(repr=False)
     agents: pd.DataFrame = field(repr=False)
     result: Result | None = field(default=None, repr=False)
+    #: the planned accounts' last recorded visits (with ``--db``; ``last_visits.csv``)
+    last_visits: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(S.LAST_VISIT_COLUMNS)), repr=False
+    )
+    #: each agent's route along the roads (GeoJSON), when a road model was used
+    routes: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def visits(self) -> pd.DataFrame:
         """The planned visits (itinerary rows of kind ``visit``)."""
-        return self.itineraries[self.itineraries["kind"] == S.KIND_VISIT].reset_index(drop=True)
+        return self.itineraries[self.itineraries[S.KIND] == S.EventKind.VISIT].reset_index(
+            drop=True
+        )
 
     def map(self, *, show_names: bool = False) -> folium.Map:
         """Return the day's folium map (displays inline in Jupyter)."""
         from routeplan.present.map import build_map
+        from routeplan.travel.day import road_paths
 
         return build_map(
-            self.itineraries, self.dropped, self.summary, self.checklist, show_names=show_names
+            self.itineraries,
+            self.dropped,
+            self.summary,
+            self.checklist,
+            show_names=show_names,
+            roads=road_paths(self.routes, self.itineraries),
+        )
+
+    def context(self) -> PlanContext:
+        """Return what the plan was made from: ``plan_context.json``'s content.
+
+        The agents, and the accounts the plan could visit (planned or dropped;
+        not the excluded ones).
+        """
+        planned = self.visits[S.ACCOUNT_ID].astype(str)
+        wanted = {*planned, *self.dropped[S.ACCOUNT_ID].astype(str)}
+        accounts = self.accounts[self.accounts[S.ACCOUNT_ID].isin(wanted)]
+        return PlanContext(self.date, self.config, self.agents, accounts.reset_index(drop=True))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Return the plan folder's tables, by file name (:data:`routeplan.io.planfiles.TABLES`)."""
+        return {
+            "itineraries.csv": self.itineraries,
+            "checklist.csv": self.checklist,
+            "excluded.csv": self.excluded,
+            "dropped.csv": self.dropped,
+            "rejected.csv": self.rejected,
+            "scores.csv": self.scores,
+            S.LAST_VISITS_FILE: self.last_visits,
+        }
+
+    def folder(self, out_dir: str | Path) -> PlanFolder:
+        """Return the plan as the typed content of its plan folder, without touching files.
+
+        The same object :func:`routeplan.io.planfolder.read_plan_folder`
+        returns for the folder ``write`` makes: the dispatch outputs and the
+        checker run on it.
+        """
+        from routeplan.io.planfolder import PlanFolder
+
+        return PlanFolder.build(
+            out_dir,
+            summary=self.summary,
+            itineraries=self.itineraries,
+            dropped=self.dropped,
+            excluded=self.excluded,
+            checklist=self.checklist,
+            context=self.context(),
         )
 
     def write(
-        self, out_dir: str | Path, *, show_names: bool = False, force: bool = False
+        self,
+        out_dir: str | Path,
+        *,
+        show_names: bool = False,
+        force: bool = False,
+        notify: Callable[[str], None] | None = None,
     ) -> list[Path]:
-        """Write the plan folder (CSVs, summary, map, sheets) like the CLI.
+        """Write the plan folder (CSVs, summary, context, map, sheets) like the CLI.
 
-        A folder holding files changed by hand since routeplan wrote them
-        (filled outcomes, an edited itinerary) raises
-        :class:`~routeplan.errors.ChangedFilesError`; with ``force`` they are
-        moved to ``out_dir/backup-YYYYmmdd-HHMMSS/`` first.
+        The map, sheets and exports are drawn from this plan in memory (what
+        ``routeplan map`` draws from the files written). A folder holding
+        files changed by hand since routeplan wrote them (filled outcomes, an
+        edited itinerary) raises :class:`~routeplan.errors.ChangedFilesError`;
+        with ``force`` they are moved to ``out_dir/backup-YYYYmmdd-HHMMSS/``
+        first. ``notify`` gets each notice (files moved or kept, a plan
+        breaking rules); they go to stderr by default.
         """
+        from routeplan.io.manifest import PlanFiles
         from routeplan.io.planfiles import write_plan_folder
+        from routeplan.present import write_dispatch_outputs
 
-        return write_plan_folder(self, Path(out_dir), show_names=show_names, force=force)
+        folder = self.folder(out_dir)
+
+        def outputs(files: PlanFiles) -> list[Path]:
+            return write_dispatch_outputs(folder, show_names=show_names, files=files, notify=notify)
+
+        return write_plan_folder(
+            folder.path,
+            self.tables(),
+            self.summary,
+            folder.context.to_record() if folder.context is not None else {},
+            outputs=outputs,
+            routes=self.routes,
+            force=force,
+            notify=notify,
+        )
 
 
 def plan_day(
@@ -176,6 +272,7 @@ def plan_day(
     config: Config | None = None,
     *,
     history: HistoryAdjustment | None = None,
+    travel: TravelModel | None = None,
     progress: Progress = _quiet,
 ) -> Plan:
     """Plan one day: eligibility, scoring, structural checks, routing, outputs.
@@ -190,10 +287,20 @@ def plan_day(
         Rules and solver settings; the defaults when None.
     history
         Effects of recorded outcomes (``routeplan.history.apply_history``).
+    travel
+        The travel model (default: the one ``config.travel`` names, closed
+        before returning); ``summary.json`` records it.
     progress
         Called with one-line updates (the CLI prints them to stderr).
     """
     cfg = config or Config()
+    if travel is None:
+        from routeplan.travel.factory import travel_model
+
+        with travel_model(cfg.travel, progress=progress) as model:
+            return plan_day(
+                inputs, plan_date, cfg, history=history, travel=model, progress=progress
+            )
     t0 = time.perf_counter()
     accounts = inputs.accounts
     extra = None
@@ -230,7 +337,9 @@ def plan_day(
     eligible = elig.eligible.merge(
         scores[[S.ACCOUNT_ID, "priority", "expected_recovery"]], on=S.ACCOUNT_ID, how="left"
     )
-    built = build_problem(eligible, status.usable, cfg, avoid_windows=avoid)
+    built = build_problem(eligible, status.usable, cfg, avoid_windows=avoid, travel=travel)
+    for agent_id, note in built.agent_notes.items():
+        progress(f"agent {agent_id}: no road route from its start or to its end ({note})")
     progress(
         f"{len(built.problem.visits)} visits plannable, {len(built.dropped)} "
         f"dropped before solving; {len(built.problem.vehicles)} usable agents"
@@ -242,7 +351,11 @@ def plan_day(
     itineraries = assemble_itineraries(
         result, built, accounts, status.usable, scores, plan_date, cfg.legal.start_min
     )
-    visits = itineraries[itineraries["kind"] == S.KIND_VISIT]
+    if built.travel is not None:
+        from routeplan.travel.day import own_leg_km
+
+        itineraries = own_leg_km(itineraries, status.usable, built.travel)
+    visits = itineraries[itineraries[S.KIND] == S.EventKind.VISIT]
     checklist = build_checklist(
         visits[[S.ACCOUNT_ID, S.AGENT_ID]],
         accounts,
@@ -255,19 +368,22 @@ def plan_day(
     rejected = pd.DataFrame(
         [p.as_record() for p in inputs.rejected], columns=list(S.REJECTED_COLUMNS)
     )
+    routes = None
+    if cfg.travel.geometry:
+        routes = _road_routes(travel, itineraries, status.usable, cfg, progress)
     summary = _summary(
         plan_date,
         cfg,
         inputs,
-        accounts,
-        elig.excluded,
-        eligible,
-        itineraries,
-        dropped,
+        _DayTables(accounts, elig.excluded, eligible, itineraries, dropped),
         status,
         result,
         time.perf_counter() - t0,
     )
+    if built.travel is not None:
+        from routeplan.travel.day import describe_day
+
+        summary = summary.with_travel(describe_day(travel, built.travel))
     return Plan(
         date=plan_date,
         config=cfg,
@@ -281,7 +397,35 @@ def plan_day(
         accounts=accounts,
         agents=inputs.agents,
         result=result,
+        last_visits=_last_visits(history, visits),
+        routes=routes,
     )
+
+
+def _last_visits(history: HistoryAdjustment | None, visits: pd.DataFrame) -> pd.DataFrame:
+    """Return the recorded visits of the accounts planned (none without a history)."""
+    if history is None:
+        return pd.DataFrame(columns=list(S.LAST_VISIT_COLUMNS))
+    last = history.last_visits
+    return last[last[S.ACCOUNT_ID].isin(set(visits[S.ACCOUNT_ID]))].reset_index(drop=True)
+
+
+def _road_routes(
+    travel: TravelModel,
+    itineraries: pd.DataFrame,
+    agents: pd.DataFrame,
+    cfg: Config,
+    progress: Progress,
+) -> dict[str, Any] | None:
+    """Return the agents' road paths for the map; None without roads or when the service fails."""
+    from routeplan.travel.base import TravelError
+    from routeplan.travel.day import route_geometries
+
+    try:
+        return route_geometries(travel, itineraries, agents, workers=cfg.travel.workers)
+    except TravelError as exc:
+        progress(f"travel: no road paths for the map, straight segments instead ({exc})")
+        return None
 
 
 def _dropped_table(
@@ -294,8 +438,8 @@ def _dropped_table(
             pd.DataFrame(
                 {
                     S.ACCOUNT_ID: ids,
-                    "reason": S.DR_CAPACITY,
-                    "detail": "expected recovery lower than the visits planned within the agents' "
+                    S.REASON: S.DroppedReason.CAPACITY,
+                    S.DETAIL: "expected recovery lower than the visits planned within the agents' "
                     "shifts and max_visits (or not worth the travel)",
                 }
             )
@@ -315,155 +459,107 @@ def _dropped_table(
     )
 
 
+@dataclass(frozen=True)
+class _DayTables:
+    """The tables of one planned day that its summary counts."""
+
+    accounts: pd.DataFrame
+    excluded: pd.DataFrame
+    eligible: pd.DataFrame
+    itineraries: pd.DataFrame
+    dropped: pd.DataFrame
+
+
 def _summary(
     plan_date: dt.date,
     cfg: Config,
     inputs: Inputs,
-    accounts: pd.DataFrame,
-    excluded: pd.DataFrame,
-    eligible: pd.DataFrame,
-    itineraries: pd.DataFrame,
-    dropped: pd.DataFrame,
-    status: Any,
+    tables: _DayTables,
+    status: AgentStatus,
     result: Result,
     elapsed_s: float,
-) -> dict[str, Any]:
-    visits = itineraries[itineraries["kind"] == S.KIND_VISIT]
-    agents_out: list[dict[str, Any]] = []
-    unusable = dict(zip(status.unusable[S.AGENT_ID], status.unusable["reason"], strict=True))
-    for row in inputs.agents.itertuples(index=False):
-        aid = getattr(row, S.AGENT_ID)
-        expiry = getattr(row, S.CREDENTIAL_EXPIRY)
-        agents_out.append(
-            {
-                "agent_id": aid,
-                "name": getattr(row, S.AGENT_NAME),
-                "credential_id": getattr(row, S.CREDENTIAL_ID) or "",
-                "credential_expiry": expiry.isoformat() if isinstance(expiry, dt.date) else "",
-                "usable": aid not in unusable,
-                "unusable_reason": unusable.get(aid, ""),
-                "shift_start": format_clock(int(getattr(row, S.SHIFT_START))),
-                "shift_end": format_clock(int(getattr(row, S.SHIFT_END))),
-                "break": agent_break(row).describe(),
-                **_route_totals(itineraries[itineraries[S.AGENT_ID] == aid]),
-            }
-        )
+) -> PlanSummary:
+    accounts, excluded, eligible = tables.accounts, tables.excluded, tables.eligible
+    itineraries, dropped = tables.itineraries, tables.dropped
+    visits = itineraries[itineraries[S.KIND] == S.EventKind.VISIT]
     # a row refused for several reasons is one row (and several lines of rejected.csv)
     rejected_rows = {(p.file, p.row) for p in inputs.rejected}
-    n_rejected_accounts = sum(1 for f, _ in rejected_rows if f == inputs.accounts_file)
     legal = cfg.legal
-    totals = _route_totals(itineraries)
-    return {
-        "date": plan_date.isoformat(),
-        "jurisdiction": legal.code,
-        "legal_hours": f"{format_clock(legal.start_min)}-{format_clock(legal.end_min)}",
-        "counts": {
-            "accounts": len(accounts),
-            "rejected_rows": len(rejected_rows),
-            "rejection_lines": len(inputs.rejected),
-            "rejected_account_rows": n_rejected_accounts,
-            "excluded": int(excluded[S.ACCOUNT_ID].nunique()),
-            "eligible": len(eligible),
-            "planned": len(visits),
-            "dropped": len(dropped),
-            "agents": len(inputs.agents),
-            "agents_usable": len(status.usable),
-            "agents_with_visits": int(visits[S.AGENT_ID].nunique()),
-        },
-        "dropped_by_reason": {str(k): int(v) for k, v in dropped["reason"].value_counts().items()},
-        "excluded_by_reason": {
-            str(k): int(v) for k, v in excluded["reason"].value_counts().items()
-        },
-        "balance_covered": totals["balance"],
-        "balance_eligible": round(float(eligible[S.BALANCE].sum()), 2),
-        "expected_recovery_covered": totals["expected_recovery"],
-        "expected_recovery_eligible": round(float(eligible["expected_recovery"].sum()), 2),
-        "travel_km": totals["travel_km"],
-        "travel_min": totals["travel_min"],
-        "service_min": len(visits) * cfg.visits.service_min,
-        "solver": {
-            "status": result.status,
-            "mode": result.mode,
-            "engine": result.engine,
-            "objective": int(result.objective),
-            "runtime_s": round(result.runtime_s, 2),
-            "first_solution_s": (
+    totals = route_totals(itineraries)
+    return PlanSummary(
+        date=plan_date.isoformat(),
+        jurisdiction=legal.code,
+        legal_hours=f"{format_clock(legal.start_min)}-{format_clock(legal.end_min)}",
+        counts=Counts(
+            accounts=len(accounts),
+            rejected_rows=len(rejected_rows),
+            rejection_lines=len(inputs.rejected),
+            rejected_account_rows=sum(1 for f, _ in rejected_rows if f == inputs.accounts_file),
+            excluded=int(excluded[S.ACCOUNT_ID].nunique()),
+            eligible=len(eligible),
+            planned=len(visits),
+            dropped=len(dropped),
+            agents=len(inputs.agents),
+            agents_usable=len(status.usable),
+            agents_with_visits=int(visits[S.AGENT_ID].nunique()),
+        ),
+        dropped_by_reason=counts_by_reason(dropped),
+        excluded_by_reason=counts_by_reason(excluded),
+        balance_covered=totals.balance,
+        balance_eligible=round(float(eligible[S.BALANCE].sum()), 2),
+        expected_recovery_covered=totals.expected_recovery,
+        expected_recovery_eligible=round(float(eligible["expected_recovery"].sum()), 2),
+        travel_km=totals.travel_km,
+        travel_min=totals.travel_min,
+        service_min=len(visits) * cfg.visits.service_min,
+        solver=SolverSummary(
+            status=result.status,
+            mode=str(result.mode),
+            engine=result.engine,
+            objective=int(result.objective),
+            runtime_s=round(result.runtime_s, 2),
+            first_solution_s=(
                 round(result.first_solution_s, 2) if result.first_solution_s is not None else None
             ),
-            "time_limit_s": cfg.solver.time_limit_s,
-            "solution_limit": cfg.solver.solution_limit,
-        },
-        "objective_note": (
+            time_limit_s=cfg.solver.time_limit_s,
+            solution_limit=cfg.solver.solution_limit,
+        ),
+        objective_note=(
             "minimise travel seconds + skip penalties; a skipped visit costs its expected "
             f"recovery converted at {cfg.solver.value_of_hour:g} per agent-hour"
         ),
-        "elapsed_s": round(elapsed_s, 2),
+        elapsed_s=round(elapsed_s, 2),
         # how the dispatch outputs are drawn, so `routeplan map` redraws them the same way
-        "output": {
-            "language": cfg.output.language_for(legal.code),
-            "offline_assets": cfg.output.offline_assets,
-        },
-        "agents": agents_out,
-    }
-
-
-def _route_totals(itineraries: pd.DataFrame) -> dict[str, Any]:
-    """Return visits, km, travel minutes, balance and expected recovery of itinerary rows."""
-    visits = itineraries[itineraries["kind"] == S.KIND_VISIT]
-    legs = itineraries[itineraries["kind"].isin([S.KIND_VISIT, S.KIND_END])]
-
-    def total(frame: pd.DataFrame, column: str, digits: int) -> float:
-        return round(float(pd.to_numeric(frame[column], errors="coerce").sum()), digits)
-
-    return {
-        "visits": len(visits),
-        "travel_km": total(legs, "travel_km", 2),
-        "travel_min": total(legs, "travel_min", 1),
-        "balance": total(visits, "balance", 2),
-        "expected_recovery": total(visits, "expected_recovery", 2),
-    }
-
-
-def refresh_summary(
-    summary: Mapping[str, Any],
-    itineraries: pd.DataFrame,
-    dropped: pd.DataFrame,
-    service_min: int,
-) -> dict[str, Any]:
-    """Return ``summary`` with every figure drawn from the routes recomputed.
-
-    Used after the routes change by hand (``routeplan retime``): visits,
-    agents with visits, dropped counts and reasons, balance and expected
-    recovery covered, km, travel and service minutes, and each agent's
-    totals. Eligibility and solver figures are kept.
-    """
-    out = dict(summary)
-    totals = _route_totals(itineraries)
-    visits = itineraries[itineraries["kind"] == S.KIND_VISIT]
-    counts = dict(out.get("counts") or {})
-    counts.update(
-        planned=totals["visits"],
-        dropped=len(dropped),
-        agents_with_visits=int(visits[S.AGENT_ID].nunique()),
+        output=OutputSummary(
+            language=cfg.output.language_for(legal.code),
+            offline_assets=cfg.output.offline_assets,
+        ),
+        agents=_agent_summaries(inputs.agents, itineraries, status),
     )
-    out["counts"] = counts
-    out["dropped_by_reason"] = {str(k): int(v) for k, v in dropped["reason"].value_counts().items()}
-    out.update(
-        balance_covered=totals["balance"],
-        expected_recovery_covered=totals["expected_recovery"],
-        travel_km=totals["travel_km"],
-        travel_min=totals["travel_min"],
-        service_min=totals["visits"] * service_min,
-    )
-    out["agents"] = [
-        {
-            **entry,
-            **_route_totals(itineraries[itineraries[S.AGENT_ID] == str(entry.get("agent_id"))]),
-        }
-        for entry in out.get("agents") or []
-        if isinstance(entry, Mapping)
-    ]
-    return out
+
+
+def _agent_summaries(
+    agents: pd.DataFrame, itineraries: pd.DataFrame, status: AgentStatus
+) -> tuple[AgentSummary, ...]:
+    """Return every agent's ``summary.json`` entry: credential, shift, break, route totals."""
+    unusable = dict(zip(status.unusable[S.AGENT_ID], status.unusable["reason"], strict=True))
+    out: list[AgentSummary] = []
+    for row in agents.itertuples(index=False):
+        aid = getattr(row, S.AGENT_ID)
+        expiry = getattr(row, S.CREDENTIAL_EXPIRY)
+        entry = AgentSummary(
+            agent_id=aid,
+            name=getattr(row, S.AGENT_NAME),
+            credential_id=getattr(row, S.CREDENTIAL_ID) or "",
+            credential_expiry=expiry.isoformat() if isinstance(expiry, dt.date) else "",
+            usable=aid not in unusable,
+            unusable_reason=unusable.get(aid, ""),
+            shift_start=format_clock(int(getattr(row, S.SHIFT_START))),
+            shift_end=format_clock(int(getattr(row, S.SHIFT_END))),
+            break_=agent_break(row).describe(),
+        )
+        out.append(with_totals(entry, route_totals(itineraries[itineraries[S.AGENT_ID] == aid])))
+    return tuple(out)
 
 
 __all__ = ["Inputs", "Plan", "load_inputs", "plan_day", "refresh_summary"]

@@ -51,26 +51,38 @@ from routeplan import schema as S
 from routeplan.build import BuiltProblem, build_problem, effective_windows, required_skills
 from routeplan.check import Violation, check_plan_folder
 from routeplan.errors import InputError, RowProblem
+from routeplan.formats import format_windows
 from routeplan.io.context import CONTEXT_FILE, PlanContext, read_plan_context, write_plan_context
 from routeplan.io.manifest import PlanFiles, stderr_notice
-from routeplan.io.readers import format_windows
-from routeplan.io.safe import read_csv_text, read_json, write_csv_atomic, write_json_atomic
+from routeplan.io.planfolder import (
+    CHECKLIST_FILE,
+    DROPPED_FILE,
+    ITINERARIES_FILE,
+    SCORES_FILE,
+    SUMMARY_FILE,
+    PlanFolder,
+    excluded_reasons,
+    read_dropped,
+    read_excluded,
+    read_plan_table,
+    read_summary,
+)
+from routeplan.io.safe import write_csv_atomic, write_json_atomic
+from routeplan.io.tables import ROW_COLUMN
 from routeplan.itinerary import assemble_itineraries
-from routeplan.plan import refresh_summary
-from routeplan.present.folder import read_dropped, read_excluded
 from routeplan.solver.model import Problem, Result, Route, SolveStatus
 from routeplan.solver.schedule import time_route
+from routeplan.summary import PlanSummary, refresh_summary
+from routeplan.travel.base import TravelModel
+from routeplan.travel.factory import plan_travel_model
 
-ITINERARIES_FILE = "itineraries.csv"
-DROPPED_FILE = "dropped.csv"
-SUMMARY_FILE = "summary.json"
 RETIME_FILE = "retime.csv"
 #: columns of ``retime.csv``: one row per violation left after re-timing
 RETIME_COLUMNS = ("agent_id", "stop_no", "account_id", "rule", "detail")
 #: latest time of day a re-timed day may reach (23:59): itineraries hold ``HH:MM`` of one day
 DAY_END_MIN = 24 * 60 - 1
-_KINDS = (S.KIND_START, S.KIND_VISIT, S.KIND_BREAK, S.KIND_END)
-_ROW = "_row"
+_KINDS = tuple(S.EventKind)
+_ROW = ROW_COLUMN
 
 
 @dataclass(frozen=True)
@@ -139,16 +151,30 @@ def retime_plan_folder(
             f"{folder}: no {CONTEXT_FILE} (plan made by an older routeplan); give the "
             "inputs it was planned from: routeplan retime --accounts FILE --agents FILE"
         )
-    excluded = read_excluded(folder / "excluded.csv")
-    edited = read_csv_text(
-        folder / ITINERARIES_FILE,
-        required=(S.AGENT_ID, "stop_no", "kind", S.ACCOUNT_ID),
-        row_column=_ROW,
+    excluded = read_excluded(folder)
+    edited = read_plan_table(
+        folder, ITINERARIES_FILE, required=(S.AGENT_ID, S.STOP_NO, S.KIND, S.ACCOUNT_ID)
     )
-    orders = edited_order(edited, ctx, excluded, file=str(folder / ITINERARIES_FILE))
+    orders = edited_order(
+        edited, ctx, excluded_reasons(excluded), file=str(folder / ITINERARIES_FILE)
+    )
     scores = _scores(folder, edited)
-    itineraries = _with_user_columns(retime_routes(orders, ctx, scores), edited)
-    dropped, removed, restored = _update_dropped(folder, ctx, scores, orders)
+    summary = _read_summary(folder, ctx)
+    # the travel model the plan was made with (summary.json), else the context's [travel]
+    with plan_travel_model(
+        summary.travel, ctx.config.travel, source=str(folder / SUMMARY_FILE)
+    ) as travel:
+        timed = retime_routes(orders, ctx, scores, travel=travel)
+        itineraries = _with_user_columns(timed, edited)
+        dropped, removed, restored = _update_dropped(folder, ctx, scores, orders)
+        if context is not None:
+            ctx = _planned_context(ctx, orders, dropped)
+        retimed, violations = _check_retimed(
+            folder, ctx, (summary, itineraries, dropped, excluded), travel
+        )
+    retimed = dataclasses.replace(
+        retimed, summary=_with_retime(retimed.summary, removed, restored, violations)
+    )
 
     files = PlanFiles.open(folder)
     targets = [ITINERARIES_FILE, DROPPED_FILE, SUMMARY_FILE, RETIME_FILE]
@@ -160,10 +186,8 @@ def retime_plan_folder(
         write_csv_atomic(folder / DROPPED_FILE, dropped, spreadsheet=True),
     ]
     if context is not None:
-        written.append(write_plan_context(folder, _context_record(ctx, orders, dropped)))
-    violations = tuple(check_plan_folder(folder))
-    summary = _summary(folder, itineraries, dropped, ctx, removed, restored, violations)
-    written.append(write_json_atomic(folder / SUMMARY_FILE, summary))
+        written.append(write_plan_context(folder, ctx.to_record()))
+    written.append(write_json_atomic(folder / SUMMARY_FILE, retimed.summary.to_json()))
     report = pd.DataFrame(
         [dataclasses.asdict(v) for v in violations], columns=list(RETIME_COLUMNS)
     ).astype({"stop_no": "Int64"})
@@ -173,7 +197,7 @@ def retime_plan_folder(
     from routeplan.present import write_dispatch_outputs
 
     written += write_dispatch_outputs(
-        folder, show_names=show_names, files=files, notify=notify, violations=violations
+        retimed, show_names=show_names, files=files, notify=notify, violations=violations
     )
     files.save()
     for line in files.notices:
@@ -206,24 +230,24 @@ def edited_order(
     first_row: dict[str, int] = {}
     for pos, rec in enumerate(edited.to_dict("records")):
         row = int(rec.get(_ROW, pos + 2))
-        agent, kind = str(rec[S.AGENT_ID]).strip(), str(rec["kind"]).strip().lower()
+        agent, kind = str(rec[S.AGENT_ID]).strip(), str(rec[S.KIND]).strip().lower()
         aid = str(rec[S.ACCOUNT_ID]).strip()
 
         def bad(column: str, problem: str, row: int = row) -> None:
             problems.append(RowProblem(file, row, column, problem))
 
         if kind not in _KINDS:
-            bad("kind", f"{kind!r} is not one of {', '.join(_KINDS)}")
+            bad(S.KIND, f"{kind!r} is not one of {', '.join(_KINDS)}")
             continue
         if agent not in agents:
             bad(S.AGENT_ID, f"{agent!r} is not an agent of this plan ({CONTEXT_FILE})")
             continue
-        key = _stop_key(str(rec["stop_no"]), last_key.get(agent, -math.inf))
+        key = _stop_key(str(rec[S.STOP_NO]), last_key.get(agent, -math.inf))
         if key is None:
-            bad("stop_no", f"{str(rec['stop_no']).strip()!r} is not a number")
+            bad(S.STOP_NO, f"{str(rec[S.STOP_NO]).strip()!r} is not a number")
             continue
         last_key[agent] = key
-        if kind != S.KIND_VISIT:
+        if kind != S.EventKind.VISIT:
             continue
         if not aid:
             bad(S.ACCOUNT_ID, "empty on a visit")
@@ -259,9 +283,8 @@ def _scores(folder: Path, edited: pd.DataFrame) -> pd.DataFrame:
     From ``scores.csv`` when the folder has it, else from the edited rows'
     ``priority``, ``expected_recovery``, ``chosen_because`` and ``why_today``.
     """
-    path = folder / "scores.csv"
-    if path.exists():
-        frame = read_csv_text(path, required=(S.ACCOUNT_ID,))
+    if (folder / SCORES_FILE).exists():
+        frame = read_plan_table(folder, SCORES_FILE, required=(S.ACCOUNT_ID,))
     else:
         frame = edited.rename(columns={"chosen_because": "explanation"})
     out = pd.DataFrame({S.ACCOUNT_ID: frame[S.ACCOUNT_ID].astype(str).str.strip()})
@@ -274,11 +297,44 @@ def _scores(folder: Path, edited: pd.DataFrame) -> pd.DataFrame:
     return out.drop_duplicates(S.ACCOUNT_ID).reset_index(drop=True)
 
 
+def _check_retimed(
+    folder: Path,
+    ctx: PlanContext,
+    tables: tuple[PlanSummary, pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    travel: TravelModel,
+) -> tuple[PlanFolder, tuple[Violation, ...]]:
+    """Return the re-timed plan as it will be written, and the rules it breaks.
+
+    ``tables`` are the summary before re-timing and the new itineraries,
+    dropped and (unchanged) excluded rows; travel times are checked with
+    ``travel``, the model the routes were timed with.
+    """
+    summary, itineraries, dropped, excluded = tables
+    checklist = read_plan_table(
+        folder, CHECKLIST_FILE, required=S.CHECKLIST_COLUMNS, row_column=None
+    )
+    # the re-timed plan, checked and drawn as it is written (not read back)
+    retimed = PlanFolder.build(
+        folder,
+        summary=refresh_summary(summary, itineraries, dropped, ctx.config.visits.service_min),
+        itineraries=itineraries,
+        dropped=dropped,
+        excluded=excluded,
+        checklist=checklist,
+        context=ctx,
+    )
+    return retimed, tuple(check_plan_folder(retimed, travel=travel))
+
+
 # --- timing ------------------------------------------------------------------------------
 
 
 def retime_routes(
-    orders: Mapping[str, Sequence[str]], ctx: PlanContext, scores: pd.DataFrame
+    orders: Mapping[str, Sequence[str]],
+    ctx: PlanContext,
+    scores: pd.DataFrame,
+    *,
+    travel: TravelModel | None = None,
 ) -> pd.DataFrame:
     """Return ``itineraries.csv`` rows for the given visit orders, timed afresh.
 
@@ -286,7 +342,8 @@ def retime_routes(
     (:func:`~routeplan.solver.schedule.time_route` on the plan's travel
     model). An order that cannot be kept lawfully is timed as early as travel
     allows, waiting for windows still to open and late for those already
-    closed, and the shift may run over: the checker reports it.
+    closed, and the shift may run over: the checker reports it. ``travel``
+    is the plan's travel model (default: the one ``ctx.config.travel`` names).
 
     Raises
     ------
@@ -299,7 +356,7 @@ def retime_routes(
     agents = ctx.agents[ctx.agents[S.AGENT_ID].astype(str).isin(agent_ids)].reset_index(drop=True)
     visited = [aid for a in agent_ids for aid in orders[a]]
     accounts = ctx.accounts.set_index(S.ACCOUNT_ID, drop=False).loc[visited].reset_index(drop=True)
-    built = _relaxed_build(accounts, agents, scores, ctx)
+    built = _relaxed_build(accounts, agents, scores, ctx, travel)
     index = {aid: i for i, aid in enumerate(built.visit_accounts)}
     late = _late_problem(built.problem)
     routes: list[Route] = []
@@ -325,13 +382,17 @@ def retime_routes(
         str(r[S.ACCOUNT_ID]): format_windows(effective_windows(tuple(r["windows"] or ()), legal))
         for r in accounts.to_dict("records")
     }
-    is_visit = itin["kind"] == S.KIND_VISIT
+    is_visit = itin[S.KIND] == S.EventKind.VISIT
     itin.loc[is_visit, "visit_window"] = itin.loc[is_visit, S.ACCOUNT_ID].map(windows)
     return itin
 
 
 def _relaxed_build(
-    accounts: pd.DataFrame, agents: pd.DataFrame, scores: pd.DataFrame, ctx: PlanContext
+    accounts: pd.DataFrame,
+    agents: pd.DataFrame,
+    scores: pd.DataFrame,
+    ctx: PlanContext,
+    travel: TravelModel | None,
 ) -> BuiltProblem:
     """Build the timing problem with every visit kept, whoever the dispatcher chose.
 
@@ -359,7 +420,7 @@ def _relaxed_build(
     windows = list(frame["windows"])
     for _ in range(2):
         frame["windows"] = windows
-        built = build_problem(frame, relaxed_agents, cfg)
+        built = build_problem(frame, relaxed_agents, cfg, travel=travel)
         if built.dropped.empty:
             return built
         stuck = set(built.dropped[S.ACCOUNT_ID])
@@ -396,7 +457,7 @@ def _with_user_columns(itin: pd.DataFrame, edited: pd.DataFrame) -> pd.DataFrame
     extra = [c for c in edited.columns if c not in own]
     if not extra:
         return itin
-    visits = edited[edited["kind"].astype(str).str.strip().str.lower() == S.KIND_VISIT]
+    visits = edited[edited[S.KIND].astype(str).str.strip().str.lower() == S.EventKind.VISIT]
     carried = visits.assign(**{S.ACCOUNT_ID: visits[S.ACCOUNT_ID].astype(str).str.strip()})
     carried = carried.drop_duplicates(S.ACCOUNT_ID).set_index(S.ACCOUNT_ID)[extra]
     out = itin.copy()
@@ -416,7 +477,7 @@ def _update_dropped(
     An account of the plan neither on a route nor in ``dropped.csv`` was
     deleted from the itinerary by hand: it is added as ``removed_by_dispatcher``.
     """
-    dropped = read_dropped(folder / DROPPED_FILE)
+    dropped = read_dropped(folder)
     planned = {aid for seq in orders.values() for aid in seq}
     ids = dropped[S.ACCOUNT_ID].astype(str).str.strip()
     restored = tuple(dict.fromkeys(ids[ids.isin(planned)]))
@@ -434,7 +495,7 @@ def _update_dropped(
         rows.append(
             {
                 S.ACCOUNT_ID: aid,
-                "reason": S.DR_REMOVED_BY_DISPATCHER,
+                S.REASON: S.DroppedReason.REMOVED_BY_DISPATCHER,
                 "detail": "deleted from itineraries.csv by hand; put it back on a route and "
                 "run routeplan retime to visit it",
                 S.LAT: acc.at[aid, S.LAT],
@@ -452,39 +513,37 @@ def _update_dropped(
     return out, tuple(missing), restored
 
 
-def _summary(
-    folder: Path,
-    itineraries: pd.DataFrame,
-    dropped: pd.DataFrame,
-    ctx: PlanContext,
+def _read_summary(folder: Path, ctx: PlanContext) -> PlanSummary:
+    """Return the folder's ``summary.json`` (just the plan date when it has none)."""
+    if not (folder / SUMMARY_FILE).exists():
+        return PlanSummary(date=ctx.date.isoformat())
+    return read_summary(folder)
+
+
+def _with_retime(
+    summary: PlanSummary,
     removed: Sequence[str],
     restored: Sequence[str],
     violations: Sequence[Violation],
-) -> dict[str, Any]:
-    """Return ``summary.json`` with the route figures recomputed and a ``retime`` entry."""
-    path = folder / SUMMARY_FILE
-    summary = read_json(path) if path.exists() else {"date": ctx.date.isoformat()}
-    if not isinstance(summary, dict):
-        raise InputError(f"{path}: expected a JSON object at the top level")
-    out = refresh_summary(summary, itineraries, dropped, ctx.config.visits.service_min)
-    out["retime"] = {
+) -> PlanSummary:
+    """Return ``summary`` with its ``retime`` entry: what the re-timing changed and left broken."""
+    retime = {
         "violations": len(violations),
         "removed_by_dispatcher": list(removed),
         "put_on_routes": list(restored),
         "report": RETIME_FILE,
     }
-    return out
+    return dataclasses.replace(summary, extra={**summary.extra, "retime": retime})
 
 
-def _context_record(
+def _planned_context(
     ctx: PlanContext, orders: Mapping[str, Sequence[str]], dropped: pd.DataFrame
-) -> dict[str, Any]:
-    """Return the ``plan_context.json`` of a context given from input files."""
-    from routeplan.io.context import context_record
-
-    ids = [aid for seq in orders.values() for aid in seq]
-    ids += list(dropped[S.ACCOUNT_ID].astype(str))
-    return context_record(ctx.date, ctx.config, ctx.agents, ctx.accounts, ids)
+) -> PlanContext:
+    """Return a context given from input files cut to the accounts on routes or dropped."""
+    ids = {aid for seq in orders.values() for aid in seq}
+    ids |= set(dropped[S.ACCOUNT_ID].astype(str))
+    accounts = ctx.accounts[ctx.accounts[S.ACCOUNT_ID].astype(str).isin(ids)]
+    return dataclasses.replace(ctx, accounts=accounts.reset_index(drop=True))
 
 
 __all__ = ["RETIME_COLUMNS", "RetimeResult", "edited_order", "retime_plan_folder", "retime_routes"]

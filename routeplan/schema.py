@@ -71,6 +71,7 @@ BREAK_MINUTES: Final = "break_minutes"
 CREDENTIAL_ID: Final = "credential_id"
 CREDENTIAL_EXPIRY: Final = "credential_expiry"
 SPEED_KMH: Final = "speed_kmh"
+TRAVEL_MODE: Final = "travel_mode"
 
 AGENT_REQUIRED: Final = (AGENT_ID, AGENT_NAME, BASE_LAT, BASE_LON, SHIFT_START, SHIFT_END)
 AGENT_OPTIONAL: Final = (
@@ -84,6 +85,7 @@ AGENT_OPTIONAL: Final = (
     CREDENTIAL_ID,
     CREDENTIAL_EXPIRY,
     SPEED_KMH,
+    TRAVEL_MODE,
 )
 
 # --- outcomes.csv -----------------------------------------------------------
@@ -96,6 +98,30 @@ NOTES: Final = "notes"
 OUTCOME_REQUIRED: Final = (ACCOUNT_ID, AGENT_ID, VISIT_DATE, OUTCOME)
 OUTCOME_OPTIONAL: Final = (AMOUNT_PAID, PTP_DATE, PTP_AMOUNT, NOTES)
 OUTCOME_COLUMNS: Final = OUTCOME_REQUIRED + OUTCOME_OPTIONAL
+
+# proof of visit (optional outcomes columns; :mod:`routeplan.proof` checks them)
+CHECKIN_TIME: Final = "checkin_time"
+CHECKOUT_TIME: Final = "checkout_time"
+CHECKIN_LAT: Final = "checkin_lat"
+CHECKIN_LON: Final = "checkin_lon"
+GPS_ACCURACY_M: Final = "gps_accuracy_m"
+EVIDENCE: Final = "evidence"
+RECEIPT_NO: Final = "receipt_no"
+PHOTO_REF: Final = "photo_ref"
+PROOF_COLUMNS: Final = (
+    CHECKIN_TIME,
+    CHECKOUT_TIME,
+    CHECKIN_LAT,
+    CHECKIN_LON,
+    GPS_ACCURACY_M,
+    EVIDENCE,
+    RECEIPT_NO,
+    PHOTO_REF,
+)
+#: a plan folder's recorded visits of each planned account (``plan --db``), newest
+#: first: the route sheet prints them on the stop
+LAST_VISITS_FILE: Final = "last_visits.csv"
+LAST_VISIT_COLUMNS: Final = (ACCOUNT_ID, VISIT_DATE, AGENT_ID, "agent_name", OUTCOME, NOTES)
 
 
 class Outcome(StrEnum):
@@ -137,24 +163,32 @@ PAYMENT_OUTCOMES: Final = frozenset({Outcome.PAID, Outcome.PARTIAL_PAYMENT})
 NOBODY_MET_OUTCOMES: Final = frozenset({Outcome.NOT_HOME, Outcome.MOVED, Outcome.WRONG_ADDRESS})
 
 # --- plan outputs -----------------------------------------------------------
+DATE: Final = "date"
+STOP_NO: Final = "stop_no"
+#: the itinerary column holding an :class:`EventKind`
+KIND: Final = "kind"
+#: the excluded.csv / dropped.csv column: an :class:`ExcludedReason` / :class:`DroppedReason`
+REASON: Final = "reason"
+DETAIL: Final = "detail"
+
 ITINERARY_COLUMNS: Final = (
-    "date",
-    "agent_id",
-    "stop_no",
-    "kind",
-    "account_id",
-    "debtor_name",
-    "address",
-    "lat",
-    "lon",
+    DATE,
+    AGENT_ID,
+    STOP_NO,
+    KIND,
+    ACCOUNT_ID,
+    DEBTOR_NAME,
+    ADDRESS,
+    LAT,
+    LON,
     "arrival",
     "service_start",
     "service_end",
     "travel_km",
     "travel_min",
     "priority",
-    "balance",
-    "days_past_due",
+    BALANCE,
+    DAYS_PAST_DUE,
 )
 #: Extra itinerary columns routeplan adds (allowed by the contract).
 ITINERARY_EXTRA: Final = (
@@ -162,19 +196,34 @@ ITINERARY_EXTRA: Final = (
     "visit_window",
     "expected_recovery",
     "chosen_because",
-    "language",
+    LANGUAGE,
     # the facts behind the priority (``days_past_due=184;broken_promises=2;...``),
     # printed on the route sheet as plain words in the team's language
     "why_today",
 )
-KIND_START: Final = "start"
-KIND_VISIT: Final = "visit"
-KIND_BREAK: Final = "break"
-KIND_END: Final = "end"
 
-CHECKLIST_COLUMNS: Final = (ACCOUNT_ID, AGENT_ID, "item", "reason")
-EXCLUDED_COLUMNS: Final = (ACCOUNT_ID, "reason", "detail")
-DROPPED_COLUMNS: Final = (ACCOUNT_ID, "reason", "detail")
+
+class EventKind(StrEnum):
+    """What one row of ``itineraries.csv`` is: the ``kind`` column.
+
+    Every agent's day is one ``start``, its ``visit`` rows (a ``break`` where
+    it is taken) and one ``end``. Members are ``str``: ``EventKind.VISIT == "visit"``.
+    """
+
+    START = "start"
+    VISIT = "visit"
+    BREAK = "break"
+    END = "end"
+
+
+KIND_START: Final = EventKind.START
+KIND_VISIT: Final = EventKind.VISIT
+KIND_BREAK: Final = EventKind.BREAK
+KIND_END: Final = EventKind.END
+
+CHECKLIST_COLUMNS: Final = (ACCOUNT_ID, AGENT_ID, "item", REASON)
+EXCLUDED_COLUMNS: Final = (ACCOUNT_ID, REASON, DETAIL)
+DROPPED_COLUMNS: Final = (ACCOUNT_ID, REASON, DETAIL)
 #: the contract's four columns, then the refused record's id (added on output, as the
 #: contract allows): account_id or agent_id when it could be read, else empty
 REJECTED_COLUMNS: Final = ("file", "row", "column", "problem", "record_id")
@@ -187,24 +236,122 @@ SCORE_COLUMNS: Final = (
     "points_total",
 )
 
+
 # --- reason codes -----------------------------------------------------------
+class ExcludedReason(StrEnum):
+    """Why an account is not eligible today: the ``reason`` column of ``excluded.csv``.
+
+    The first ten are the eligibility rules (:mod:`routeplan.eligibility`);
+    the others come from the outcomes recorded at earlier visits
+    (:mod:`routeplan.history`). An account failing several rules has one row
+    per reason.
+    """
+
+    DAYS_PAST_DUE = "days_past_due_below_minimum"
+    BALANCE = "balance_below_minimum"
+    NO_REMOTE_CONTACT = "remote_contact_not_tried"
+    DISPUTE = "disputed"
+    DO_NOT_VISIT = "do_not_visit"
+    ACTIVE_PTP = "active_promise_to_pay"
+    RECENT_VISIT = "visited_recently"
+    VISIT_CAP_90D = "visit_cap_90d"
+    HARDSHIP = "hardship_policy_exclude"
+    LEGAL_DAY = "no_visits_on_this_day"
+    # from the visit history
+    PAID_IN_FULL = "paid_in_full"
+    PTP_PENDING = "ptp_pending"
+    NOT_HOME_CAP = "not_home_attempts_cap"
+    REFUSED = "refused_recently"
+    CONTACTED = "contacted_visit_recently"
+    HARDSHIP_PAUSE = "hardship_pause"
+    DISPUTED_IN_FIELD = "disputed_in_field"
+    WRONG_ADDRESS = "wrong_address"
+    MOVED = "moved"
+    DECEASED = "deceased"
+    VULNERABLE = "vulnerable"
+    REPRESENTED = "represented"
+    NO_VISITS_REQUESTED = "no_visits_requested"
+    ASKED_TO_LEAVE = "asked_to_leave"
+
+
 # Exclusion (excluded.csv): the account is not eligible today.
-EX_DAYS_PAST_DUE: Final = "days_past_due_below_minimum"
-EX_BALANCE: Final = "balance_below_minimum"
-EX_NO_REMOTE_CONTACT: Final = "remote_contact_not_tried"
-EX_DISPUTE: Final = "disputed"
-EX_DO_NOT_VISIT: Final = "do_not_visit"
-EX_ACTIVE_PTP: Final = "active_promise_to_pay"
-EX_RECENT_VISIT: Final = "visited_recently"
-EX_VISIT_CAP_90D: Final = "visit_cap_90d"
-EX_HARDSHIP: Final = "hardship_policy_exclude"
-EX_LEGAL_DAY: Final = "no_visits_on_this_day"
+EX_DAYS_PAST_DUE: Final = ExcludedReason.DAYS_PAST_DUE
+EX_BALANCE: Final = ExcludedReason.BALANCE
+EX_NO_REMOTE_CONTACT: Final = ExcludedReason.NO_REMOTE_CONTACT
+EX_DISPUTE: Final = ExcludedReason.DISPUTE
+EX_DO_NOT_VISIT: Final = ExcludedReason.DO_NOT_VISIT
+EX_ACTIVE_PTP: Final = ExcludedReason.ACTIVE_PTP
+EX_RECENT_VISIT: Final = ExcludedReason.RECENT_VISIT
+EX_VISIT_CAP_90D: Final = ExcludedReason.VISIT_CAP_90D
+EX_HARDSHIP: Final = ExcludedReason.HARDSHIP
+EX_LEGAL_DAY: Final = ExcludedReason.LEGAL_DAY
+
+
+class DroppedReason(StrEnum):
+    """Why an eligible account is not on a route today: ``dropped.csv``'s ``reason``."""
+
+    NO_SKILL = "no_agent_with_skill"
+    NO_WINDOW = "windows_outside_shifts_and_legal_hours"
+    UNREACHABLE = "cannot_reach_and_return_within_shift"
+    CAPACITY = "lower_value_than_planned_visits"
+    NO_AGENT = "no_usable_agent"
+    #: no road links the account to the agent's base (``--travel`` on a road network)
+    NO_ROAD = "no_road_route"
+    #: a dispatcher deleted the visit from itineraries.csv (``routeplan retime``)
+    REMOVED_BY_DISPATCHER = "removed_by_dispatcher"
+
 
 # Dropped (dropped.csv): eligible but not planned today.
-DR_NO_SKILL: Final = "no_agent_with_skill"
-DR_NO_WINDOW: Final = "windows_outside_shifts_and_legal_hours"
-DR_UNREACHABLE: Final = "cannot_reach_and_return_within_shift"
-DR_CAPACITY: Final = "lower_value_than_planned_visits"
-DR_NO_AGENT: Final = "no_usable_agent"
-#: a dispatcher deleted the visit from itineraries.csv (``routeplan retime``)
-DR_REMOVED_BY_DISPATCHER: Final = "removed_by_dispatcher"
+DR_NO_SKILL: Final = DroppedReason.NO_SKILL
+DR_NO_WINDOW: Final = DroppedReason.NO_WINDOW
+DR_UNREACHABLE: Final = DroppedReason.UNREACHABLE
+DR_CAPACITY: Final = DroppedReason.CAPACITY
+DR_NO_AGENT: Final = DroppedReason.NO_AGENT
+DR_NO_ROAD: Final = DroppedReason.NO_ROAD
+DR_REMOVED_BY_DISPATCHER: Final = DroppedReason.REMOVED_BY_DISPATCHER
+
+
+class ViolationRule(StrEnum):
+    """Which rule a plan breaks: the ``rule`` of a :class:`routeplan.check.Violation`.
+
+    ``routeplan check`` prints it in brackets (``[window]``) and ``retime.csv``
+    has it in its ``rule`` column.
+    """
+
+    #: a cell that cannot be read (a time that is not HH:MM, an unknown kind, ...)
+    FORMAT = "format"
+    #: a row dated another day
+    DATE = "date"
+    #: an agent not among the plan's agents
+    AGENT = "agent"
+    #: an agent without a valid credential on the plan date
+    CREDENTIAL = "credential"
+    #: stops not numbered 0..n, or a day not from one start to one end
+    ORDER = "order"
+    MAX_VISITS = "max_visits"
+    #: coordinates missing or not those of the base, end point or account
+    LOCATION = "location"
+    SHIFT = "shift"
+    #: an arrival sooner than travel from the previous stop allows
+    TRAVEL = "travel"
+    BREAK = "break"
+    #: an account visited twice
+    DUPLICATE = "duplicate"
+    #: an account not among the plan's valid accounts
+    ACCOUNT = "account"
+    LEGAL_DAY = "legal_day"
+    #: an excluded account on a route
+    ELIGIBILITY = "eligibility"
+    #: arrival after the service start
+    TIMES = "times"
+    #: less time with the debtor than the service time
+    SERVICE = "service"
+    LEGAL_HOURS = "legal_hours"
+    WINDOW = "window"
+    SKILLS = "skills"
+    #: an account neither planned, dropped, excluded nor rejected (or listed wrongly)
+    ACCOUNTED = "accounted"
+    #: a dropped.csv or excluded.csv row without a reason
+    REASON = "reason"
+    #: dropped.csv or excluded.csv missing
+    FILES = "files"

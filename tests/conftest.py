@@ -1,4 +1,8 @@
-"""Shared fixtures: the hand-checkable tiny dataset, the samples, a fast config."""
+"""Shared fixtures: the hand-checkable tiny dataset, a fast config, a small history.
+
+Only fixtures live here; the constants and helpers test modules import are in
+``tests/helpers.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,8 @@ from pathlib import Path
 import pytest
 
 from routeplan.config import Config
-
-ROOT = Path(__file__).resolve().parent.parent
-TINY = Path(__file__).resolve().parent / "data" / "tiny"
-SAMPLES = ROOT / "data" / "samples"
-PLAN_DATE = dt.date(2026, 12, 1)
+from routeplan.io.store import Store
+from tests.helpers import PLAN_DATE, TINY, make_plan
 
 
 @pytest.fixture
@@ -34,3 +35,12 @@ def fast_config() -> Config:
 def plan_date() -> dt.date:
     """The date the tiny dataset and the samples are made for (a Tuesday)."""
     return PLAN_DATE
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A history database holding the default plan of 2026-12-01 (A1, A2 by AG1; A3 by AG2)."""
+    path = tmp_path / "h.db"
+    with Store(path) as s:
+        s.save_plan(**make_plan())  # type: ignore[arg-type]
+    return path

@@ -17,10 +17,10 @@ import pytest
 from routeplan.build import agent_status, build_problem, day_break
 from routeplan.config import Config
 from routeplan.io.readers import read_agents
-from tests.conftest import PLAN_DATE
-from tests.test_hostile import (
+from tests.helpers import (
+    PLAN_DATE,
     agent,
-    check,
+    check_tiny,
     invoke,
     planned_ok,
     read_out,
@@ -103,7 +103,7 @@ def test_check_holds_the_break_to_the_clipped_window(tiny_dir: Path, tmp_path: P
     at = it.index[it["kind"] == "break"][0]
     it.loc[at, ["service_start", "service_end"]] = ["13:30", "14:15"]
     it.to_csv(out / "itineraries.csv", index=False)
-    res = check(tiny_dir, out)
+    res = check_tiny(tiny_dir, out, catch=True)
     assert res.exit_code == 1
     assert "agent L1: [break] break 13:30-14:15 outside its window 12:00-14:00" in res.output
 

@@ -321,3 +321,65 @@ def test_chinese_sheet_renders_in_chinese(browser: Any, tmp_path: Path) -> None:
     assert page.evaluate("document.fonts.check('12px \"Noto Sans CJK SC\"', '外访路线单')")
     assert log.errors == [] and log.served == [] and log.stubbed == []
     page.close()
+
+
+def test_audit_page_draws_offline_and_keeps_hostile_text_inert(
+    browser: Any, tmp_path: Path
+) -> None:
+    """The audit page draws two dots and a line per flagged visit from file:// alone; typed
+    text (a receipt, a photo reference) shows as text and runs nothing."""
+    from routeplan.present.audit import write_audit_page
+
+    visits = pd.DataFrame(
+        [
+            {
+                "visit_date": "2026-12-01",
+                "agent_id": "A01",
+                "agent_name": "张伟",
+                "account_id": "CN1001",
+                "outcome": "paid",
+                "amount_paid": 300.0,
+                "checkin_time": "2026-12-01 10:00",
+                "checkout_time": "2026-12-01 10:02",
+                "checkin_lat": 31.2380,
+                "checkin_lon": 121.4700,
+                "gps_accuracy_m": 10.0,
+                "place_lat": 31.2300,
+                "place_lon": 121.4700,
+                "evidence": "ID",
+                "receipt_no": HOSTILE_NAME,
+                "photo_ref": "</script><script>alert(7)</script>",
+                "notes": "",
+                "address": "上海市黄浦区南京东路100号1栋101室",
+                "flags": "far_from_address, too_short",
+                "findings": [("far_from_address", "check-in 890 m"), ("too_short", "2 min")],
+            }
+        ]
+    )
+    page_path = tmp_path / "audit.html"
+    write_audit_page(visits, page_path, title="Flagged visits", offline_assets=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    refused: list[str] = []
+    log = PageLog()
+    page.on("pageerror", lambda exc: log.errors.append(str(exc)))
+    page.on("dialog", lambda d: (log.dialogs.append(d.message), d.dismiss()))
+    page.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith("file:")
+            else (refused.append(r.request.resource_type), r.abort())
+        ),
+    )
+    page.goto(page_path.as_uri())
+    page.wait_for_selector("path.leaflet-interactive", timeout=20_000)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifact("audit_page.png")), full_page=True)
+    assert page.locator("path.leaflet-interactive").count() == 3  # two dots and the line
+    table = page.locator(".rp-audit table").inner_text()
+    assert HOSTILE_NAME in table and "alert(7)" in table
+    assert "南京东路" in table and "100号" not in table  # the address cut to street level
+    assert page.locator('img[src="x"]').count() == 0
+    assert log.dialogs == [] and log.errors == []
+    assert set(refused) <= {"image"}, "only map tiles were asked of the network"
+    page.close()

@@ -11,7 +11,7 @@ from routeplan.config import Config
 from routeplan.eligibility import determine_eligibility
 from routeplan.io.readers import read_accounts, read_agents
 from routeplan.scoring import score_accounts
-from tests.conftest import TINY
+from tests.helpers import TINY
 
 DAY = dt.date(2026, 12, 1)
 

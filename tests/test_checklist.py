@@ -6,10 +6,10 @@ import datetime as dt
 
 import pandas as pd
 
-from routeplan.checklist import RULES, Rule, build_checklist
+from routeplan.checklist import RULES, Rule, build_checklist, is_builtin_code, required_codes
 from routeplan.config import Config
 from routeplan.io.readers import read_accounts, read_agents
-from tests.conftest import TINY
+from tests.helpers import TINY
 
 DAY = dt.date(2026, 12, 1)
 
@@ -78,3 +78,44 @@ def test_rules_are_extensible() -> None:
     stops = pd.DataFrame([("ACC03", "A1"), ("ACC01", "A1")], columns=["account_id", "agent_id"])
     c = build_checklist(stops, acc, ag, DAY, Config(), rules=(*RULES, extra))
     assert list(c[c["item"] == "Senior sign-off"]["account_id"]) == ["ACC03"]
+
+
+def test_every_item_has_a_stable_code() -> None:
+    """Each item carries its code; codes are unique per stop and known to record."""
+    c = _checklist([("ACC13", "A1"), ("ACC02", "A2")])
+    assert list(c.columns) == ["account_id", "agent_id", "item", "reason", "category", "code"]
+    code = dict(zip(c["item"], c["code"], strict=False))
+    assert code["Collector ID card"] == "ID"
+    assert code["Creditor's authorization letter"] == "AUTH"
+    assert code["Loan contract (copy)"] == "CONTRACT"
+    assert code["Repayment record and statement"] == "STMT"
+    assert code["Instalment plan: 6 months"] == "INST6"
+    assert code["Term extension: 24 months"] == "EXT24"
+    assert code["Hardship relief application form"] == "HARDSHIP"
+    assert code["Record of broken promises"] == "BROKEN_PTP"
+    assert code["Materials in the debtor's language (yue)"] == "LANG"
+    for _stop, rows in c.groupby(["account_id", "agent_id"]):
+        assert rows["code"].is_unique
+    assert all(is_builtin_code(x) for x in c["code"])
+    assert not is_builtin_code("INST121") and not is_builtin_code("INST<n>")
+
+
+def test_a_rule_without_codes_gets_codes_from_its_name() -> None:
+    """A custom rule's items are coded SENIOR_SIGN_OFF, SENIOR_SIGN_OFF_2; an explicit code wins."""
+    extra = Rule(
+        "senior sign-off",
+        lambda c: True,
+        lambda c: [("Sign-off", "large"), ("Second form", "large"), ("Own", "x", "form", "OWN")],
+    )
+    acc = read_accounts(TINY / "accounts.csv").frame
+    ag = read_agents(TINY / "agents.csv").frame
+    stops = pd.DataFrame([("ACC01", "A1")], columns=["account_id", "agent_id"])
+    c = build_checklist(stops, acc, ag, DAY, Config(), rules=(extra,))
+    assert list(c["code"]) == ["SENIOR_SIGN_OFF", "SENIOR_SIGN_OFF_2", "OWN"]
+    assert list(c["category"]) == ["evidence", "evidence", "form"]
+
+
+def test_required_codes_are_evidence_plus_credential_and_authorization() -> None:
+    """Settlement options and forms are not required; ID and AUTH always are."""
+    got = required_codes([("evidence", "CONTRACT"), ("settlement", "INST6"), ("form", "RECEIPTS")])
+    assert got == {"ID", "AUTH", "CONTRACT"}

@@ -12,50 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from routeplan.cli import main
-from tests.conftest import SAMPLES
-
-DATE = "2026-12-01"
-
-
-def run(*args: str | Path) -> click.testing.Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def plan(tiny: Path, out: Path, *extra: str) -> click.testing.Result:
-    return run(
-        "plan",
-        "--accounts",
-        tiny / "accounts.csv",
-        "--agents",
-        tiny / "agents.csv",
-        "--date",
-        DATE,
-        "--out",
-        out,
-        "--time-limit",
-        "1",
-        "--no-geocode",
-        "-q",
-        *extra,
-    )
-
-
-def check(tiny: Path, out: Path, *extra: str) -> click.testing.Result:
-    return run(
-        "check",
-        "--accounts",
-        tiny / "accounts.csv",
-        "--agents",
-        tiny / "agents.csv",
-        "--date",
-        DATE,
-        out,
-        *extra,
-    )
-
-
-def read(out: Path, name: str) -> pd.DataFrame:
-    return pd.read_csv(out / name, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+from tests.helpers import DATE, SAMPLES, check_tiny, plan_tiny, read_csv, run
 
 
 def test_every_command_has_help_with_an_example() -> None:
@@ -102,7 +59,7 @@ def test_record_example_names_the_file_plan_writes(tiny_dir: Path, tmp_path: Pat
     example = Path(_example(main.commands["record"])[0])
     assert example.name == "outcomes_template.csv"
     out = tmp_path / "plan"
-    assert plan(tiny_dir, out).exit_code == 0
+    assert plan_tiny(tiny_dir, out).exit_code == 0
     assert (out / example.name).is_file()
 
 
@@ -113,10 +70,12 @@ def test_check_help_states_what_date_and_db_do() -> None:
     assert "--date YYYY-MM-DD Plan date YYYY-MM-DD (default: the date in the plan's " in check_help
     assert "summary.json, else today)" in check_help
     assert "(default: the one in the plan's summary.json, else the config's)" in check_help
-    assert "exclusions are applied as in 'plan --db'; nothing is stored in it" in check_help
-    assert "store the plan" not in check_help
+    assert "check only applies the history's exclusions as in 'plan --db', and nothing is " in (
+        check_help
+    )
+    assert "stored in it (a missing file is an error)" in check_help
     plan_help = " ".join(run("plan", "--help").output.split())
-    assert "(default: today)" in plan_help and "store the plan in" in plan_help
+    assert "(default: today)" in plan_help and "stores the plan in it" in plan_help
 
 
 def test_check_takes_date_from_summary_and_db_stores_nothing(
@@ -128,13 +87,13 @@ def test_check_takes_date_from_summary_and_db_stores_nothing(
 
     db = tmp_path / "h.db"
     out = tmp_path / "plan"
-    assert plan(tiny_dir, out, "--db", str(db)).exit_code == 0
+    assert plan_tiny(tiny_dir, out, "--db", str(db)).exit_code == 0
     with Store(db) as store:
         before = store.plans()
     inputs = ("--accounts", tiny_dir / "accounts.csv", "--agents", tiny_dir / "agents.csv")
     res = run("check", *inputs, out, "--db", db)
     assert res.exit_code == 0, res.output
-    assert res.output.startswith(f"OK: {out} has no violation ({DATE}, CN)")
+    assert res.output.startswith(f"OK: {out} has no violation ({DATE}, CN, haversine travel times)")
     with Store(db) as store:
         pd.testing.assert_frame_equal(store.plans(), before)
     missing = tmp_path / "typo.db"
@@ -147,7 +106,7 @@ def test_check_takes_date_from_summary_and_db_stores_nothing(
 def test_tiny_plan_end_to_end(tiny_dir: Path, tmp_path: Path) -> None:
     """The tiny day plans all four plannable visits and passes check."""
     out = tmp_path / "plan"
-    res = plan(tiny_dir, out)
+    res = plan_tiny(tiny_dir, out)
     assert res.exit_code == 0, res.output
     assert "4 visits by" in res.output
     for name in (
@@ -162,7 +121,7 @@ def test_tiny_plan_end_to_end(tiny_dir: Path, tmp_path: Path) -> None:
         "index.html",
     ):
         assert (out / name).exists(), name
-    it = read(out, "itineraries.csv")
+    it = read_csv(out / "itineraries.csv")
     visits = it[it["kind"] == "visit"]
     assert sorted(visits["account_id"]) == ["ACC01", "ACC02", "ACC03", "ACC13"]
     assert visits.set_index("account_id").loc["ACC02", "agent_id"] == "A2"  # only yue speaker
@@ -177,7 +136,7 @@ def test_tiny_plan_end_to_end(tiny_dir: Path, tmp_path: Path) -> None:
         "A2": True,
         "A3": False,
     }
-    res = check(tiny_dir, out)
+    res = check_tiny(tiny_dir, out)
     assert res.exit_code == 0, res.output
     assert res.output.startswith("OK")
 
@@ -185,11 +144,11 @@ def test_tiny_plan_end_to_end(tiny_dir: Path, tmp_path: Path) -> None:
 def test_every_account_is_accounted_for(tiny_dir: Path, tmp_path: Path) -> None:
     """Each account is visited, dropped or excluded, each with a reason."""
     out = tmp_path / "plan"
-    plan(tiny_dir, out)
-    it = read(out, "itineraries.csv")
+    plan_tiny(tiny_dir, out)
+    it = read_csv(out / "itineraries.csv")
     planned = set(it.loc[it["kind"] == "visit", "account_id"])
-    dropped = read(out, "dropped.csv")
-    excluded = read(out, "excluded.csv")
+    dropped = read_csv(out / "dropped.csv")
+    excluded = read_csv(out / "excluded.csv")
     assert (dropped["reason"] != "").all() and (excluded["reason"] != "").all()
     every = planned | set(dropped["account_id"]) | set(excluded["account_id"])
     assert every == {f"ACC{i:02d}" for i in range(1, 16)}
@@ -211,9 +170,9 @@ def test_bad_rows_are_rejected_and_the_rest_planned(tiny_dir: Path, tmp_path: Pa
         encoding="utf-8",
     )
     out = tmp_path / "plan"
-    res = plan(tiny_dir, out)
+    res = plan_tiny(tiny_dir, out)
     assert res.exit_code == 0, res.output
-    rej = read(out, "rejected.csv")
+    rej = read_csv(out / "rejected.csv")
     got = set(zip(rej["file"], rej["row"], rej["column"], strict=True))
     assert got == {
         ("accounts.csv", "17", "balance"),
@@ -222,9 +181,10 @@ def test_bad_rows_are_rejected_and_the_rest_planned(tiny_dir: Path, tmp_path: Pa
         ("accounts.csv", "19", "visit_windows"),
         ("agents.csv", "5", "shift_end"),
     }
-    it = read(out, "itineraries.csv")
+    it = read_csv(out / "itineraries.csv")
     assert {"ACC02", "ACC03", "ACC13"} <= set(it["account_id"])
     assert "ACC01" not in set(it["account_id"])  # both copies refused
+    assert check_tiny(tiny_dir, out).exit_code == 0
 
 
 def test_rejected_csv_names_the_refused_record(tiny_dir: Path, tmp_path: Path) -> None:
@@ -246,9 +206,9 @@ def test_rejected_csv_names_the_refused_record(tiny_dir: Path, tmp_path: Path) -
         encoding="utf-8",
     )
     out = tmp_path / "plan"
-    res = plan(tiny_dir, out)
+    res = plan_tiny(tiny_dir, out)
     assert res.exit_code == 0, res.output
-    rej = read(out, "rejected.csv")
+    rej = read_csv(out / "rejected.csv")
     assert list(rej.columns) == ["file", "row", "column", "problem", "record_id"]
     got = sorted(zip(rej["file"], rej["row"], rej["column"], rej["record_id"], strict=True))
     assert got == [
@@ -258,7 +218,7 @@ def test_rejected_csv_names_the_refused_record(tiny_dir: Path, tmp_path: Path) -
         ("accounts.csv", "2", "account_id", "ACC01"),
         ("agents.csv", "5", "shift_end", "A9"),
     ]
-    assert check(tiny_dir, out).exit_code == 0
+    assert check_tiny(tiny_dir, out).exit_code == 0
 
 
 @pytest.mark.parametrize(
@@ -354,9 +314,9 @@ def test_gb18030_inputs(tiny_dir: Path, tmp_path: Path) -> None:
         p = tiny_dir / name
         p.write_bytes(p.read_text(encoding="utf-8").encode("gb18030"))
     out = tmp_path / "plan"
-    res = plan(tiny_dir, out)
+    res = plan_tiny(tiny_dir, out)
     assert res.exit_code == 0, res.output
-    it = read(out, "itineraries.csv")
+    it = read_csv(out / "itineraries.csv")
     assert "张伟" in set(it["debtor_name"])
 
 
@@ -365,27 +325,27 @@ def test_india_hours(tiny_dir: Path, tmp_path: Path) -> None:
     ag = tiny_dir / "agents.csv"
     ag.write_text(ag.read_text(encoding="utf-8").replace("17:00", "21:00"), encoding="utf-8")
     out = tmp_path / "plan"
-    assert plan(tiny_dir, out, "--jurisdiction", "IN").exit_code == 0
-    it = read(out, "itineraries.csv")
+    assert plan_tiny(tiny_dir, out, "--jurisdiction", "IN").exit_code == 0
+    it = read_csv(out / "itineraries.csv")
     visits = it[it["kind"] == "visit"]
     assert (visits["service_end"] <= "19:00").all()
     assert "ACC14" in set(visits["account_id"])  # 18:00-20:00 window, now 18:00-19:00
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["jurisdiction"] == "IN" and summary["legal_hours"] == "08:00-19:00"
-    assert check(tiny_dir, out).exit_code == 0  # check takes IN from summary.json
+    assert check_tiny(tiny_dir, out).exit_code == 0  # check takes IN from summary.json
 
 
 def test_check_finds_violations_in_an_edited_plan(tiny_dir: Path, tmp_path: Path) -> None:
     """A dispatcher's edits that break rules are each reported; exit 1."""
     out = tmp_path / "plan"
-    plan(tiny_dir, out)
-    it = read(out, "itineraries.csv")
+    plan_tiny(tiny_dir, out)
+    it = read_csv(out / "itineraries.csv")
     i = it.index[(it["account_id"] == "ACC02")][0]
     it.loc[i, ["arrival", "service_start", "service_end"]] = ["12:30", "12:30", "13:00"]
     j = it.index[(it["account_id"] == "ACC03")][0]
     it.loc[j, "account_id"] = "ACC05"  # disputed: never visited
     it.to_csv(out / "itineraries.csv", index=False)
-    res = check(tiny_dir, out)
+    res = check_tiny(tiny_dir, out)
     assert res.exit_code == 1
     assert "account ACC02: [window]" in res.output
     assert "account ACC05: [eligibility]" in res.output
@@ -396,12 +356,12 @@ def test_check_finds_violations_in_an_edited_plan(tiny_dir: Path, tmp_path: Path
 def test_check_catches_late_visit_and_travel(tiny_dir: Path, tmp_path: Path) -> None:
     """Impossible travel and visits past legal hours are caught."""
     out = tmp_path / "plan"
-    plan(tiny_dir, out)
-    it = read(out, "itineraries.csv")
+    plan_tiny(tiny_dir, out)
+    it = read_csv(out / "itineraries.csv")
     k = it.index[(it["kind"] == "visit")][0]
     it.loc[k, ["lat", "lon"]] = ["31.9", "121.47"]
     it.to_csv(out / "itineraries.csv", index=False)
-    res = check(tiny_dir, out)
+    res = check_tiny(tiny_dir, out)
     assert "[travel]" in res.output and "[location]" in res.output
 
 
@@ -454,10 +414,10 @@ def test_check_accepts_a_dropped_account_added_by_a_dispatcher(
     cfg = tmp_path / "routeplan.toml"
     cfg.write_text("[solver]\nvalue_of_hour = 1e12\n", encoding="utf-8")  # nothing worth it
     out = tmp_path / "plan"
-    assert plan(tiny_dir, out, "--config", str(cfg)).exit_code == 0
-    it = read(out, "itineraries.csv")
+    assert plan_tiny(tiny_dir, out, "--config", str(cfg)).exit_code == 0
+    it = read_csv(out / "itineraries.csv")
     assert it.empty
-    assert "ACC01" in set(read(out, "dropped.csv")["account_id"])
+    assert "ACC01" in set(read_csv(out / "dropped.csv")["account_id"])
     rows = [
         ["start", "", "31.2300", "121.4700", "09:00", "09:00", "09:00"],
         ["visit", "ACC01", "31.2350", "121.4750", "09:30", "09:30", "10:00"],
@@ -482,10 +442,10 @@ def test_check_accepts_a_dropped_account_added_by_a_dispatcher(
         ]
     )
     edited.to_csv(out / "itineraries.csv", index=False)
-    res = check(tiny_dir, out, "--config", str(cfg))
+    res = check_tiny(tiny_dir, out, "--config", str(cfg))
     assert res.exit_code == 0, res.output
     edited.loc[1, "account_id"] = "ACC08"  # dropped for language: A2 has no French
     edited.loc[1, ["lat", "lon"]] = ["31.2330", "121.4830"]
     edited.to_csv(out / "itineraries.csv", index=False)
-    res = check(tiny_dir, out, "--config", str(cfg))
+    res = check_tiny(tiny_dir, out, "--config", str(cfg))
     assert res.exit_code == 1 and "account ACC08: [skills] needs fr" in res.output

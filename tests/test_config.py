@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from routeplan.config import Config, load_config
+from routeplan.config import Config, config_from_dict, load_config
 from routeplan.errors import ConfigError
 
 
@@ -83,3 +84,31 @@ def test_output_language_defaults_from_the_jurisdiction(tmp_path: Path) -> None:
     c = load_config(p)
     assert c.output.language == "en" and c.output.offline_assets is True
     assert c.output.language_for("CN") == "en"
+
+
+def test_to_dict_reads_back_as_the_same_config() -> None:
+    """Config.to_dict() round-trips through config_from_dict (plan_context.json relies on it)."""
+    cfg = Config().replace(jurisdiction="IE", solver__time_limit_s=7, eligibility__min_balance=5)
+    data = cfg.to_dict()
+    assert "tuning" not in data["solver"] and "log_search" not in data["solver"]
+    assert config_from_dict(data) == cfg
+
+
+def test_audit_section_loads_and_validates(tmp_path: Path) -> None:
+    """[audit] has the documented defaults, reads from TOML and refuses bad values by name."""
+    audit = Config().audit
+    assert (audit.max_checkin_m, audit.max_accuracy_m, audit.min_visit_min) == (250, 500, 5)
+    assert audit.max_speed_kmh == 80
+    path = tmp_path / "routeplan.toml"
+    path.write_text("[audit]\nmax_checkin_m = 100\nmax_speed_kmh = 60\n", encoding="utf-8")
+    cfg = load_config(path)
+    assert (cfg.audit.max_checkin_m, cfg.audit.max_speed_kmh) == (100, 60)
+    assert config_from_dict(cfg.to_dict()) == cfg
+    for text, needle in (
+        ("max_speed_kmh = 0", "audit.max_speed_kmh must be a number > 0"),
+        ("min_visit_min = -1", "audit.min_visit_min must be a number >= 0"),
+        ("max_checkin = 1", "unknown key(s) in [audit]: max_checkin"),
+    ):
+        path.write_text(f"[audit]\n{text}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match=re.escape(needle)):
+            load_config(path)

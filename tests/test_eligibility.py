@@ -9,7 +9,7 @@ import pandas as pd
 from routeplan.config import Config
 from routeplan.eligibility import determine_eligibility, eligibility_funnel
 from routeplan.io.readers import read_accounts
-from tests.conftest import TINY
+from tests.helpers import TINY
 
 DAY = dt.date(2026, 12, 1)
 

@@ -20,320 +20,35 @@ import io
 import json
 import os
 import random
-import re
 from collections.abc import Callable, Iterable
 from html.parser import HTMLParser
 from pathlib import Path
 
-import click
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from routeplan.cli import main
 from routeplan.errors import InputError
 from routeplan.io.readers import read_accounts, read_agents, read_table
-
-DATE = "2026-12-01"  # a Tuesday
-ACCOUNT_HEADER = (
-    "account_id,debtor_name,address,lat,lon,balance,days_past_due,contact_attempts_30d,"
-    "last_contact_outcome,last_payment_date,ptp_date,broken_promises,hardship,dispute,"
-    "do_not_visit,visit_windows,language,last_visit_date,visits_90d"
+from tests.helpers import (
+    ACCOUNT_HEADER,
+    DATE,
+    FORMULA_START,
+    account,
+    add_accounts,
+    agent,
+    assert_lawful,
+    check_tiny,
+    csv_line,
+    invoke,
+    no_crash,
+    one_line_error,
+    plan_bounded,
+    planned_ok,
+    raw_ids,
+    read_out,
+    rejected_at,
+    set_agents,
 )
-AGENT_HEADER = (
-    "agent_id,name,base_lat,base_lon,end_lat,end_lon,shift_start,shift_end,max_visits,skills,"
-    "break_start,break_end,break_minutes,credential_id,credential_expiry,speed_kmh"
-)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-# --- helpers -----------------------------------------------------------------------------
-
-
-def invoke(*args: str | Path) -> click.testing.Result:
-    """Run the CLI, catching exceptions so that a traceback is a test failure, not a crash."""
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=True)
-
-
-def no_crash(res: click.testing.Result) -> None:
-    """Fail when the command died on an unexpected exception (what a user sees as a traceback)."""
-    exc = res.exception
-    assert exc is None or isinstance(exc, SystemExit), (
-        f"unexpected {type(exc).__name__}: {exc}\n{res.output}"
-    )
-    assert "Traceback" not in res.output
-
-
-def one_line_error(res: click.testing.Result, *needles: str, code: int = 1) -> str:
-    """Assert a clean failure: exit ``code``, no traceback, one line holding every needle."""
-    no_crash(res)
-    assert res.exit_code == code, res.output
-    lines = [line for line in res.output.splitlines() if line.strip()]
-    assert len(lines) == 1, res.output
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
-
-
-def plan(tiny: Path, out: Path, *extra: str, date: str = DATE) -> click.testing.Result:
-    """Plan the (possibly altered) tiny day quickly, without geocoding."""
-    return invoke(
-        "plan",
-        "--accounts",
-        tiny / "accounts.csv",
-        "--agents",
-        tiny / "agents.csv",
-        "--date",
-        date,
-        "--out",
-        out,
-        "--time-limit",
-        "1",
-        "--solution-limit",
-        "50",
-        "--no-geocode",
-        "-q",
-        *extra,
-    )
-
-
-def check(tiny: Path, out: Path, date: str = DATE) -> click.testing.Result:
-    """Re-check a plan folder against the tiny inputs."""
-    return invoke(
-        "check",
-        "--accounts",
-        tiny / "accounts.csv",
-        "--agents",
-        tiny / "agents.csv",
-        "--date",
-        date,
-        out,
-    )
-
-
-def read_out(out: Path, name: str) -> pd.DataFrame:
-    """Read a plan-folder CSV as text cells, dropping the ``'`` put before formula cells."""
-    frame = pd.read_csv(out / name, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    return frame.map(lambda v: v[1:] if v[:1] == "'" and v[1:2] in FORMULA_START else v)
-
-
-def raw_rows(path: Path) -> list[dict[str, str]]:
-    """Return the rows of a UTF-8 input file read independently of routeplan's reader."""
-    text = path.read_bytes().decode("utf-8-sig")
-    first, _, rest = text.partition("\n")
-    if first.lower().startswith("sep="):
-        sep, text = first[4], rest
-    else:
-        sep = next(c for c in (",", "\t", ";", ",") if c in first)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-    header = ["_".join(c.strip().lower().replace("-", " ").split()) for c in rows[0]]
-    return [
-        {h: c.strip() for h, c in zip(header, r, strict=False)}
-        for r in rows[1:]
-        if any(c.strip() for c in r)
-    ]
-
-
-def raw_ids(path: Path) -> list[str]:
-    """Return the account ids of an accounts file read independently of routeplan."""
-    return [r["account_id"] for r in raw_rows(path)]
-
-
-def _date_or_none(text: str) -> dt.date | None:
-    """Return a year-first date (``2026-12-05``, ``2026/12/5``), None when there is none."""
-    m = re.match(r"^(\d{4})\D(\d{1,2})\D(\d{1,2})", text)
-    try:
-        return dt.date(int(m[1]), int(m[2]), int(m[3])) if m else None
-    except ValueError:
-        return None
-
-
-def never_visit(path: Path, date: str) -> set[str]:
-    """Return the accounts no plan for ``date`` may visit: disputed, do-not-visit, active PTP."""
-    out = set()
-    day = dt.date.fromisoformat(date)
-    for r in raw_rows(path):
-        flagged = {r.get("dispute", "").lower(), r.get("do_not_visit", "").lower()}
-        active = (ptp := _date_or_none(r.get("ptp_date", ""))) is not None and ptp >= day
-        if flagged & {"1", "true", "yes", "y", "t"} or active:
-            out.add(r["account_id"])
-    return out
-
-
-def planned_ok(tiny: Path, out: Path, *extra: str, date: str = DATE) -> pd.DataFrame:
-    """Plan, require success, run check as the oracle and return the visits.
-
-    Also asserts, independently of check, that every account of the input file
-    is visited, dropped, excluded or rejected, each with a reason, that no
-    disputed, do-not-visit or active-promise account is visited, and that no
-    account is visited twice.
-    """
-    res = plan(tiny, out, *extra, date=date)
-    no_crash(res)
-    assert res.exit_code == 0, res.output
-    res_check = check(tiny, out, date=date)
-    no_crash(res_check)
-    assert res_check.exit_code == 0, res_check.output
-    it = read_out(out, "itineraries.csv")
-    visits = it[it["kind"] == "visit"]
-    dropped, excluded = read_out(out, "dropped.csv"), read_out(out, "excluded.csv")
-    rejected = read_out(out, "rejected.csv")
-    assert (dropped["reason"].str.strip() != "").all()
-    assert (excluded["reason"].str.strip() != "").all()
-    assert (rejected["problem"].str.strip() != "").all()
-    accounted = set(visits["account_id"]) | set(dropped["account_id"]) | set(excluded["account_id"])
-    refused_rows = set(rejected.loc[rejected["file"] == "accounts.csv", "row"].astype(int))
-    all_ids = raw_ids(tiny / "accounts.csv")
-    accounts = read_accounts(tiny / "accounts.csv").frame
-    row_of = dict(zip(accounts["account_id"], accounts["_row"], strict=True))
-    for aid in all_ids:
-        if aid not in accounted:
-            assert aid not in row_of or row_of[aid] in refused_rows, f"{aid} is lost"
-    assert not set(visits["account_id"]) & set(dropped["account_id"])
-    assert not visits["account_id"].duplicated().any()
-    jurisdiction = extra[extra.index("--jurisdiction") + 1] if "--jurisdiction" in extra else "CN"
-    assert_lawful(tiny, it, jurisdiction.upper(), dt.date.fromisoformat(date))
-    return visits
-
-
-#: legal visiting hours per jurisdiction profile, in minutes (domain primer)
-LEGAL_MIN = {
-    "CN": (480, 1320),
-    "IN": (480, 1140),
-    "US": (480, 1260),
-    "UK": (480, 1260),
-    "IE": (540, 1260),
-    "AU": (540, 1260),
-}
-
-
-def _minutes(text: str) -> int | None:
-    """Return minutes after midnight of ``H:MM``/``HH:MM``/``HH:MM:00``, None if not a time."""
-    m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::00)?", text.strip())
-    return int(m[1]) * 60 + int(m[2]) if m else None
-
-
-def _windows(text: str) -> list[tuple[int, int]] | None:
-    """Return a visit_windows cell as minute spans ([] = any time), None when unreadable."""
-    spans = []
-    for part in filter(None, (x.strip() for x in text.split(";"))):
-        ends = [_minutes(x) for x in part.split("-")]
-        if len(ends) != 2 or None in ends:
-            return None
-        spans.append((ends[0], ends[1]))
-    return spans  # type: ignore[return-value]
-
-
-def assert_lawful(tiny: Path, itineraries: pd.DataFrame, jurisdiction: str, day: dt.date) -> None:
-    """Check the plan against the raw input files and the law, without routeplan's code.
-
-    Only eligible accounts (default rules), never a disputed, do-not-visit or
-    active-promise account; legal hours
-    (arrival to end of service), no Sunday visits in Ireland, each
-    debtor's windows, 30-minute visits, the agent's shift, credential,
-    max_visits, language and seniority.
-    """
-    visits = itineraries[itineraries["kind"] == "visit"]
-    assert not set(visits["account_id"]) & never_visit(tiny / "accounts.csv", day.isoformat())
-    if jurisdiction == "IE" and day.weekday() == 6:
-        assert visits.empty, "visits on an Irish Sunday"
-    lo, hi = LEGAL_MIN[jurisdiction]
-    accounts = {r["account_id"]: r for r in raw_rows(tiny / "accounts.csv")}
-    agents = {r["agent_id"]: r for r in raw_rows(tiny / "agents.csv")}
-    for v in visits.to_dict("records"):
-        where = f"{v['agent_id']}/{v['account_id']}"
-        arrival, start, end = (_minutes(v[c]) for c in ("arrival", "service_start", "service_end"))
-        assert arrival is not None and start is not None and end is not None, where
-        assert lo <= arrival <= start and end - start >= 30 and end <= hi, (where, arrival, end)
-        acc, ag = accounts.get(v["account_id"]), agents.get(v["agent_id"])
-        assert acc is not None and ag is not None, where
-        spans = _windows(acc.get("visit_windows", ""))
-        if spans:
-            assert any(a <= start and end <= b for a, b in spans), (where, spans)
-        shift = (_minutes(ag.get("shift_start", "")), _minutes(ag.get("shift_end", "")))
-        assert shift[0] is not None and shift[1] is not None, where
-        assert shift[0] <= start and end <= shift[1], (where, shift)
-        assert ag.get("credential_id", ""), where
-        expiry = _date_or_none(ag.get("credential_expiry", ""))
-        assert expiry is None or expiry >= day, (where, expiry)
-        skills = {x.strip().lower() for x in ag.get("skills", "").split(";")}
-        language = acc.get("language", "").strip().lower()
-        assert not language or language in skills, (where, language, skills)
-        if float(acc["balance"]) >= 100_000:
-            assert "senior" in skills, where
-        # the default eligibility rules
-        assert float(acc["balance"]) >= 10_000, where
-        assert float(acc["days_past_due"]) >= 90 and float(acc["contact_attempts_30d"]) >= 3, where
-        assert float(acc.get("visits_90d") or 0) < 3, where
-        last = _date_or_none(acc.get("last_visit_date", ""))
-        assert last is None or (day - last).days >= 7, (where, last)
-    for agent_id, rows in visits.groupby("agent_id"):
-        cap = agents[str(agent_id)].get("max_visits", "")
-        if re.fullmatch(r"\d+", cap):
-            assert len(rows) <= int(cap), agent_id
-
-
-def add_accounts(tiny: Path, *rows: str) -> None:
-    """Append raw CSV lines to the tiny accounts file."""
-    p = tiny / "accounts.csv"
-    p.write_text(p.read_text(encoding="utf-8") + "".join(r + "\n" for r in rows), encoding="utf-8")
-
-
-def account(
-    aid: str = "X1",
-    *,
-    name: str = "测试",
-    address: str = "上海市黄浦区测试路1号",
-    lat: str = "31.2340",
-    lon: str = "121.4740",
-    balance: str = "50000",
-    days: str = "120",
-    attempts: str = "5",
-    windows: str = "",
-    language: str = "zh",
-    flags: tuple[str, str, str] = ("", "", ""),
-    ptp: str = "",
-) -> str:
-    """Return one accounts.csv line (eligible on DATE by default), quoting what needs it."""
-    cells = [aid, name, address, lat, lon, balance, days, attempts, "no_answer", "", ptp, "0"]
-    cells += [*flags, windows, language, "", "0"]
-    return csv_line(cells)
-
-
-def set_agents(tiny: Path, *rows: str) -> None:
-    """Replace the tiny agents with these raw CSV lines."""
-    text = AGENT_HEADER + "\n" + "".join(r + "\n" for r in rows)
-    (tiny / "agents.csv").write_text(text, encoding="utf-8")
-
-
-def agent(
-    aid: str = "B1",
-    *,
-    name: str = "李四",
-    base: tuple[str, str] = ("31.2300", "121.4700"),
-    shift: tuple[str, str] = ("09:00", "17:00"),
-    max_visits: str = "5",
-    skills: str = "zh;yue;senior",
-    brk: tuple[str, str, str] = ("", "", ""),
-    credential: tuple[str, str] = ("C-9", "2027-06-30"),
-    speed: str = "",
-) -> str:
-    """Return one agents.csv line (usable on DATE by default), quoting what needs it."""
-    cells = [aid, name, *base, "", "", *shift, max_visits, skills, *brk, *credential, speed]
-    return csv_line(cells)
-
-
-def csv_line(cells: list[str]) -> str:
-    """Return one CSV record without its line end (quoting commas, quotes and line breaks)."""
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerow(cells)
-    return buf.getvalue().removesuffix("\r\n")
-
-
-def rejected_at(out: Path) -> set[tuple[str, int, str]]:
-    """Return ``(file, row, column)`` of every rejected row."""
-    rej = read_out(out, "rejected.csv")
-    return {(f, int(r), c) for f, r, c in zip(rej["file"], rej["row"], rej["column"], strict=True)}
 
 
 def csv_cells(path: Path) -> Iterable[str]:
@@ -439,20 +154,20 @@ def test_every_row_too_wide_is_a_file_error(tiny_dir: Path, tmp_path: Path) -> N
     p = tiny_dir / "accounts.csv"
     lines = p.read_text(encoding="utf-8").splitlines()
     p.write_text("\n".join([lines[0]] + [x + ",x" for x in lines[1:]]) + "\n", encoding="utf-8")
-    one_line_error(plan(tiny_dir, tmp_path / "p"), "accounts.csv", "row 2", "header")
+    one_line_error(plan_bounded(tiny_dir, tmp_path / "p"), "accounts.csv", "row 2", "header")
     assert not (tmp_path / "p").exists()
 
 
 def test_unclosed_quote_names_the_row(tiny_dir: Path, tmp_path: Path) -> None:
     """An unclosed quote swallows the rest of the file: one line naming the row it opens on."""
     add_accounts(tiny_dir, 'X1,"never closed,addr,31.2,121.4,50000,120,5,,,,0,,,,,zh,,0')
-    one_line_error(plan(tiny_dir, tmp_path / "p"), "accounts.csv, row 17", "quote")
+    one_line_error(plan_bounded(tiny_dir, tmp_path / "p"), "accounts.csv, row 17", "quote")
 
 
 def test_text_after_a_closing_quote_names_the_row(tiny_dir: Path, tmp_path: Path) -> None:
     """``"ACC99" ,...`` is refused naming its row, rather than risk merging rows silently."""
     add_accounts(tiny_dir, '"ACC99" ,"Hand Edited","1 Road",31.2345,121.4745,50000,120,5')
-    one_line_error(plan(tiny_dir, tmp_path / "p"), "accounts.csv, row 17", "quote")
+    one_line_error(plan_bounded(tiny_dir, tmp_path / "p"), "accounts.csv, row 17", "quote")
 
 
 def test_repeated_column_after_case_folding_is_a_file_error(tiny_dir: Path, tmp_path: Path) -> None:
@@ -460,7 +175,9 @@ def test_repeated_column_after_case_folding_is_a_file_error(tiny_dir: Path, tmp_
     p = tiny_dir / "accounts.csv"
     text = p.read_text(encoding="utf-8").replace(",language,", ",BALANCE,", 1)
     p.write_text(text, encoding="utf-8")
-    one_line_error(plan(tiny_dir, tmp_path / "p"), "accounts.csv", "balance", "more than once")
+    one_line_error(
+        plan_bounded(tiny_dir, tmp_path / "p"), "accounts.csv", "balance", "more than once"
+    )
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
@@ -478,7 +195,7 @@ def test_unicode_text_with_bom_and_tabs(tiny_dir: Path, tmp_path: Path, encoding
             else b"\xfe\xff" + data.encode(encoding)
         )
     out = tmp_path / "p"
-    res = plan(tiny_dir, out)
+    res = plan_bounded(tiny_dir, out)
     no_crash(res)
     assert res.exit_code == 0, res.output
     it = read_out(out, "itineraries.csv")
@@ -519,14 +236,16 @@ def test_unusable_account_files(
 ) -> None:
     """BOM-only, blank-only, BOM-less UTF-16 and Latin-1 files: one clear line, exit 1."""
     (tiny_dir / "accounts.csv").write_bytes(content)
-    one_line_error(plan(tiny_dir, tmp_path / "p"), "accounts.csv", needle)
+    one_line_error(plan_bounded(tiny_dir, tmp_path / "p"), "accounts.csv", needle)
     assert not (tmp_path / "p" / "itineraries.csv").exists()
 
 
 def test_forced_wrong_encoding_is_one_line(tiny_dir: Path, tmp_path: Path) -> None:
     """``--encoding ascii`` on Chinese text and an unknown encoding name both fail cleanly."""
-    one_line_error(plan(tiny_dir, tmp_path / "p", "--encoding", "ascii"), "cannot decode")
-    one_line_error(plan(tiny_dir, tmp_path / "p", "--encoding", "klingon"), "unknown encoding")
+    one_line_error(plan_bounded(tiny_dir, tmp_path / "p", "--encoding", "ascii"), "cannot decode")
+    one_line_error(
+        plan_bounded(tiny_dir, tmp_path / "p", "--encoding", "klingon"), "unknown encoding"
+    )
 
 
 def test_huge_cell_does_not_stop_the_file(tiny_dir: Path, tmp_path: Path) -> None:
@@ -1143,7 +862,7 @@ def test_random_cell_damage_never_crashes(tiny_dir: Path, tmp_path: Path, seed: 
         path.write_text("\n".join(csv_line(r) for r in rows) + "\n", encoding="utf-8")
     date = rng.choice(["2026-12-01", "2026-12-06", "2026-12-25"])
     extra = ["--jurisdiction", rng.choice(["CN", "IN", "IE", "AU"])]
-    res = plan(tiny_dir, tmp_path / "p", *extra, date=date)
+    res = plan_bounded(tiny_dir, tmp_path / "p", *extra, date=date)
     no_crash(res)
     if res.exit_code == 0:
         planned_ok(tiny_dir, tmp_path / "p", *extra, date=date)
@@ -1160,7 +879,7 @@ def test_random_itinerary_damage_never_crashes(tiny_dir: Path, made_plan: Path, 
     for _ in range(rng.randint(1, 3)):
         rows[rng.randrange(1, len(rows))][rng.randrange(len(rows[0]))] = rng.choice(FUZZ_CELLS)
     path.write_text("\n".join(csv_line(r) for r in rows) + "\n", encoding="utf-8")
-    res = check(tiny_dir, made_plan)
+    res = check_tiny(tiny_dir, made_plan, catch=True)
     no_crash(res)
     assert res.exit_code in (0, 1)
     res = invoke("map", made_plan)
@@ -1176,17 +895,17 @@ def test_out_is_an_existing_file(tiny_dir: Path, tmp_path: Path) -> None:
     """``--out`` naming a file (or a path under one) fails cleanly and leaves the file alone."""
     f = tmp_path / "taken"
     f.write_text("keep me", encoding="utf-8")
-    res = plan(tiny_dir, f)
+    res = plan_bounded(tiny_dir, f)
     no_crash(res)
     assert res.exit_code in (1, 2) and "taken" in res.output
-    one_line_error(plan(tiny_dir, f / "sub"), "taken")
+    one_line_error(plan_bounded(tiny_dir, f / "sub"), "taken")
     assert f.read_text(encoding="utf-8") == "keep me"
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
 def test_out_in_an_unwritable_place(tiny_dir: Path) -> None:
     """An out folder nobody may create (even root, under /proc) is one line, exit 1."""
-    one_line_error(plan(tiny_dir, Path("/proc/routeplan-hostile-test")), "/proc/routeplan")
+    one_line_error(plan_bounded(tiny_dir, Path("/proc/routeplan-hostile-test")), "/proc/routeplan")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
@@ -1196,7 +915,7 @@ def test_read_only_out_folder(tiny_dir: Path, tmp_path: Path) -> None:
     ro.mkdir()
     ro.chmod(0o555)
     try:
-        one_line_error(plan(tiny_dir, ro / "p"), "ro")
+        one_line_error(plan_bounded(tiny_dir, ro / "p"), "ro")
     finally:
         ro.chmod(0o755)
 
@@ -1254,7 +973,7 @@ def test_check_on_a_broken_folder_is_one_line(
 ) -> None:
     """``check`` on an unusable itinerary: exit 1, one line naming the file."""
     breaker(made_plan)
-    one_line_error(check(tiny_dir, made_plan), ITIN)
+    one_line_error(check_tiny(tiny_dir, made_plan, catch=True), ITIN)
 
 
 @pytest.mark.parametrize(("label", "breaker"), BROKEN_FOLDERS, ids=[b[0] for b in BROKEN_FOLDERS])
@@ -1264,6 +983,36 @@ def test_map_on_a_broken_folder_is_one_line(
     """``map`` on an unusable itinerary: exit 1, one line naming the file."""
     breaker(made_plan)
     one_line_error(invoke("map", made_plan), ITIN)
+
+
+@pytest.mark.parametrize(("label", "breaker"), BROKEN_FOLDERS, ids=[b[0] for b in BROKEN_FOLDERS])
+def test_retime_on_a_broken_folder_is_one_line(
+    made_plan: Path, label: str, breaker: Callable[[Path], object]
+) -> None:
+    """``retime`` on an unusable itinerary: exit 1, one line naming the file (same reader)."""
+    breaker(made_plan)
+    one_line_error(invoke("retime", made_plan), ITIN)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("dropped.csv", "account_id\nACC04\n", "column reason"),
+        ("excluded.csv", "reason\nx\n", "column account_id"),
+        ("summary.json", '{"counts": [1]}', "key counts"),
+        ("checklist.csv", "account_id,item\n", "column agent_id, reason"),
+        ("scores.csv", "priority\n1\n", "column account_id"),
+    ],
+)
+def test_retime_on_broken_side_files_is_one_line(
+    made_plan: Path, name: str, content: str, needle: str
+) -> None:
+    """A broken dropped, excluded, summary, checklist or scores file: refused, nothing written."""
+    (made_plan / name).write_text(content, encoding="utf-8")
+    before = (made_plan / ITIN).read_bytes()
+    one_line_error(invoke("retime", made_plan), name, needle)
+    assert (made_plan / ITIN).read_bytes() == before
+    assert not (made_plan / "retime.csv").exists()
 
 
 @pytest.mark.parametrize(
@@ -1291,9 +1040,9 @@ def test_independent_oracle_can_fail(
 
 def test_check_missing_folder_and_missing_lists(tiny_dir: Path, made_plan: Path) -> None:
     """A missing folder is one line; a plan without dropped.csv loses accounts: violations."""
-    one_line_error(check(tiny_dir, made_plan.parent / "nowhere"), "nowhere")
+    one_line_error(check_tiny(tiny_dir, made_plan.parent / "nowhere", catch=True), "nowhere")
     (made_plan / "dropped.csv").unlink()
-    res = check(tiny_dir, made_plan)
+    res = check_tiny(tiny_dir, made_plan, catch=True)
     no_crash(res)
     assert res.exit_code == 1
     assert "dropped.csv is missing" in res.output
@@ -1317,7 +1066,7 @@ def test_check_reports_garbage_cells_as_violations(
 ) -> None:
     """Garbage in an edited itinerary is listed as violations (exit 1), never a crash."""
     _edit(made_plan / ITIN, edit)
-    res = check(tiny_dir, made_plan)
+    res = check_tiny(tiny_dir, made_plan, catch=True)
     no_crash(res)
     assert res.exit_code == 1, res.output
     assert rule in res.output
@@ -1423,7 +1172,7 @@ def test_record_refuses_bad_rows_and_keeps_good_ones(tmp_path: Path, history_db:
 def test_all_agents_refused_names_why(tiny_dir: Path, tmp_path: Path) -> None:
     """When no agent row is valid the one-line error says which row and column are wrong."""
     set_agents(tiny_dir, agent(shift=("17:00", "09:00")))
-    one_line_error(plan(tiny_dir, tmp_path / "p"), "agents.csv", "row 2", "shift_end")
+    one_line_error(plan_bounded(tiny_dir, tmp_path / "p"), "agents.csv", "row 2", "shift_end")
 
 
 def test_large_prize_does_not_overflow(tiny_dir: Path, tmp_path: Path) -> None:
@@ -1450,7 +1199,9 @@ def test_config_rejects_nan_and_inf(
     """A NaN or infinite rule value in routeplan.toml is refused in one line naming the key."""
     cfg = tmp_path / "routeplan.toml"
     cfg.write_text(f"[{section}]\n{key} = {value}\n", encoding="utf-8")
-    one_line_error(plan(tiny_dir, tmp_path / "p", "--config", str(cfg)), "routeplan.toml", key)
+    one_line_error(
+        plan_bounded(tiny_dir, tmp_path / "p", "--config", str(cfg)), "routeplan.toml", key
+    )
 
 
 def test_every_account_row_refused_is_an_empty_day(tiny_dir: Path, tmp_path: Path) -> None:
@@ -1473,7 +1224,7 @@ def test_check_catches_an_eligible_account_claimed_excluded(
         lambda s: "\n".join(x for x in s.splitlines() if not x.startswith("ACC14")) + "\n",
     )
     _edit(made_plan / "excluded.csv", lambda s: s + "ACC14,disputed,made up\n")
-    res = check(tiny_dir, made_plan)
+    res = check_tiny(tiny_dir, made_plan, catch=True)
     no_crash(res)
     assert res.exit_code == 1 and "ACC14" in res.output
 
@@ -1489,7 +1240,7 @@ def test_check_catches_a_29_minute_visit(tiny_dir: Path, made_plan: Path) -> Non
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    res = check(tiny_dir, made_plan)
+    res = check_tiny(tiny_dir, made_plan, catch=True)
     no_crash(res)
     assert res.exit_code == 1 and "[service]" in res.output
 
@@ -1501,7 +1252,7 @@ def test_check_names_accounts_missing_from_the_input(tiny_dir: Path, made_plan: 
         "\n".join(x for x in p.read_text(encoding="utf-8").splitlines() if "ACC10" not in x) + "\n",
         encoding="utf-8",
     )
-    res = check(tiny_dir, made_plan)
+    res = check_tiny(tiny_dir, made_plan, catch=True)
     no_crash(res)
     assert res.exit_code == 1
     line = next(x for x in res.output.splitlines() if "ACC10" in x)
@@ -1515,7 +1266,7 @@ def test_symlinked_sheets_folder_is_one_line(tiny_dir: Path, tmp_path: Path) -> 
     elsewhere.mkdir()
     (out / "sheets").symlink_to(elsewhere, target_is_directory=True)
     try:
-        one_line_error(plan(tiny_dir, out), "sheets")
+        one_line_error(plan_bounded(tiny_dir, out), "sheets")
     finally:
         assert not list(elsewhere.iterdir())
 
@@ -1524,7 +1275,7 @@ def test_rejected_rows_are_counted_once(tiny_dir: Path, tmp_path: Path) -> None:
     """A row refused for three reasons is one rejected row (and three lines in rejected.csv)."""
     add_accounts(tiny_dir, "SHORT,n,a,31.23,121.47")
     out = tmp_path / "p"
-    res = plan(tiny_dir, out)
+    res = plan_bounded(tiny_dir, out)
     no_crash(res)
     assert len(read_out(out, "rejected.csv")) == 3
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -1558,7 +1309,7 @@ def test_map_infinite_days_past_due(made_plan: Path) -> None:
 def test_check_infinite_stop_number(tiny_dir: Path, made_plan: Path) -> None:
     """An infinite stop number is a format violation, not a crash."""
     _edit(made_plan / ITIN, lambda s: s.replace("A1,1,", "A1,1e400,"))
-    res = check(tiny_dir, made_plan)
+    res = check_tiny(tiny_dir, made_plan, catch=True)
     no_crash(res)
     assert res.exit_code == 1 and "[format]" in res.output
 
@@ -1586,7 +1337,7 @@ def test_check_bad_summary_date(tiny_dir: Path, made_plan: Path) -> None:
 def test_check_bad_summary_jurisdiction_names_the_file(tiny_dir: Path, made_plan: Path) -> None:
     """The error about summary.json's jurisdiction says where the value came from."""
     (made_plan / "summary.json").write_text('{"jurisdiction": "XX"}', encoding="utf-8")
-    one_line_error(check(tiny_dir, made_plan), "summary.json", "XX")
+    one_line_error(check_tiny(tiny_dir, made_plan, catch=True), "summary.json", "XX")
 
 
 def test_map_ragged_itinerary_is_one_line(made_plan: Path) -> None:
@@ -1661,7 +1412,7 @@ def test_read_table_undoes_formula_neutralisation(tmp_path: Path) -> None:
 
 def test_plan_date_parameter_is_a_real_date(tiny_dir: Path, tmp_path: Path) -> None:
     """The CLI refuses an impossible --date as wrong usage (exit 2), not a crash."""
-    res = plan(tiny_dir, tmp_path / "p", date="2026-02-30")
+    res = plan_bounded(tiny_dir, tmp_path / "p", date="2026-02-30")
     no_crash(res)
     assert res.exit_code == 2
     assert dt.date(2026, 12, 1).weekday() == 1  # DATE really is a Tuesday

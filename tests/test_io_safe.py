@@ -18,7 +18,6 @@ from routeplan.io.safe import (
     neutralise_cell,
     neutralise_frame,
     prune_files,
-    read_csv_text,
     read_json,
     unneutralise_cell,
     write_bytes_atomic,
@@ -26,6 +25,7 @@ from routeplan.io.safe import (
     write_json_atomic,
     write_text_atomic,
 )
+from routeplan.io.tables import read_table
 
 HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
 
@@ -87,7 +87,7 @@ def test_write_csv_atomic_neutralises_and_keeps_numbers(tmp_path: Path) -> None:
         assert address.startswith("'")
         float(lon)
     assert rows[1][1] == "-1.5"
-    back = read_csv_text(path, required=["address", "lon"])
+    back, _ = read_table(path, required=["address", "lon"], row_column=None)
     assert back["address"].tolist() == HOSTILE
 
 
@@ -99,7 +99,7 @@ def test_write_csv_atomic_bom_only_for_spreadsheets(tmp_path: Path) -> None:
     assert not plain.startswith(b"\xef\xbb\xbf")
     assert sheet.startswith(b"\xef\xbb\xbf")
     assert sheet[3:] == plain
-    assert read_csv_text(tmp_path / "sheet.csv")["name"].tolist() == ["王小明"]
+    assert read_table(tmp_path / "sheet.csv")[0]["name"].tolist() == ["王小明"]
 
 
 def test_write_csv_atomic_column_order(tmp_path: Path) -> None:
@@ -184,25 +184,25 @@ def test_read_json_errors_name_the_file(tmp_path: Path) -> None:
     assert json.loads('{"a": 1}') == {"a": 1}
 
 
-def test_read_csv_text_errors(tmp_path: Path) -> None:
+def test_read_table_errors(tmp_path: Path) -> None:
     """Missing files, empty files and missing columns are InputErrors naming file and column."""
     with pytest.raises(InputError, match=r"nope\.csv: file not found"):
-        read_csv_text(tmp_path / "nope.csv")
+        read_table(tmp_path / "nope.csv")
     empty = tmp_path / "empty.csv"
     empty.write_text("", encoding="utf-8")
     with pytest.raises(InputError, match=r"empty\.csv: file is empty"):
-        read_csv_text(empty)
+        read_table(empty)
     partial = tmp_path / "partial.csv"
     partial.write_text("account_id\nA1\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"partial\.csv, column agent_id, item: required column"):
-        read_csv_text(partial, required=["account_id", "agent_id", "item"])
+        read_table(partial, required=["account_id", "agent_id", "item"])
 
 
-def test_read_csv_text_keeps_text(tmp_path: Path) -> None:
+def test_read_table_keeps_text(tmp_path: Path) -> None:
     """Cells are read as text: leading zeros, empty cells and 'NA' survive."""
     path = tmp_path / "t.csv"
     path.write_text("id,v,w\n007,,NA\n", encoding="utf-8")
-    df = read_csv_text(path)
+    df, _ = read_table(path, row_column=None)
     assert df.iloc[0].tolist() == ["007", "", "NA"]
 
 

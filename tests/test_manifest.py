@@ -13,7 +13,7 @@ from routeplan.config import Config
 from routeplan.errors import ChangedFilesError
 from routeplan.io.manifest import MANIFEST_FILE, PlanFiles
 from routeplan.plan import load_inputs, plan_day
-from tests.cli_helpers import plan_tiny, read, run
+from tests.helpers import plan_tiny, read_csv, run
 
 TEMPLATE = "outcomes_template.csv"
 FRESH = "outcomes_template.new.csv"
@@ -21,7 +21,7 @@ FRESH = "outcomes_template.new.csv"
 
 def fill_outcomes(out: Path) -> pd.DataFrame:
     """Fill every row of the plan's outcomes template as an agent would, and return it."""
-    df = read(out / TEMPLATE)
+    df = read_csv(out / TEMPLATE)
     assert len(df) == 4
     df["outcome"] = ["paid", "not_home", "ptp", "refused"]
     df["amount_paid"] = ["50000", "", "", ""]
@@ -57,8 +57,8 @@ def test_map_keeps_filled_outcomes_and_writes_the_template_beside(planned: Path)
     res = run("map", planned)
     assert res.exit_code == 0, res.output
     assert (planned / TEMPLATE).read_bytes() == before
-    pd.testing.assert_frame_equal(read(planned / TEMPLATE), filled)
-    fresh = read(planned / FRESH)
+    pd.testing.assert_frame_equal(read_csv(planned / TEMPLATE), filled)
+    fresh = read_csv(planned / FRESH)
     assert list(fresh["account_id"]) == list(filled["account_id"])
     assert (fresh["outcome"] == "").all()
     assert f"{TEMPLATE} was changed after routeplan wrote it (filled outcomes)" in res.stderr
@@ -92,9 +92,9 @@ def test_plan_with_force_moves_the_filled_file_to_a_backup(tiny_dir: Path, plann
     assert res.exit_code == 0, res.output
     backups = sorted(planned.glob("backup-*"))
     assert len(backups) == 1 and backups[0].name[len("backup-") :].replace("-", "").isdigit()
-    pd.testing.assert_frame_equal(read(backups[0] / TEMPLATE), filled)
+    pd.testing.assert_frame_equal(read_csv(backups[0] / TEMPLATE), filled)
     assert f"moved 1 file(s) changed by hand to {backups[0]}" in res.stderr
-    assert (read(planned / TEMPLATE)["outcome"] == "").all()
+    assert (read_csv(planned / TEMPLATE)["outcome"] == "").all()
     # the fresh copy map wrote belonged to the old plan and was routeplan's: gone
     assert not (planned / FRESH).exists()
     assert not PlanFiles.open(planned).plan_conflicts()
@@ -102,7 +102,7 @@ def test_plan_with_force_moves_the_filled_file_to_a_backup(tiny_dir: Path, plann
 
 def test_plan_again_over_a_revised_itinerary_is_refused(tiny_dir: Path, planned: Path) -> None:
     """An itineraries.csv edited by a dispatcher is a revised plan: not replaced without --force."""
-    it = read(planned / "itineraries.csv")
+    it = read_csv(planned / "itineraries.csv")
     it = it[it["account_id"] != "ACC13"]
     it.to_csv(planned / "itineraries.csv", index=False)
     edited = (planned / "itineraries.csv").read_bytes()
@@ -121,7 +121,7 @@ def test_old_folder_without_manifest_keeps_filled_outcomes(tiny_dir: Path, plann
     filled = fill_outcomes(planned)
     res = run("map", planned)
     assert res.exit_code == 0, res.output
-    pd.testing.assert_frame_equal(read(planned / TEMPLATE), filled)
+    pd.testing.assert_frame_equal(read_csv(planned / TEMPLATE), filled)
     assert (planned / FRESH).exists()
     res = plan_tiny(tiny_dir, planned)
     assert res.exit_code == 1 and TEMPLATE in res.output
@@ -158,7 +158,7 @@ def test_sheet_annotated_by_hand_is_neither_replaced_nor_pruned(planned: Path) -
     sheet = planned / "sheets" / "A1.html"
     sheet.write_text(sheet.read_text(encoding="utf-8") + "<!-- call first -->", encoding="utf-8")
     mine = sheet.read_bytes()
-    it = read(planned / "itineraries.csv")
+    it = read_csv(planned / "itineraries.csv")
     it[it["agent_id"] != "A1"].to_csv(planned / "itineraries.csv", index=False)  # A1 loses all
     assert run("map", planned).exit_code == 0
     assert sheet.read_bytes() == mine
@@ -177,9 +177,7 @@ def test_python_api_refuses_and_forces(
         day.write(planned)
     assert err.value.files == [TEMPLATE]
     notices: list[str] = []
-    from routeplan.io.planfiles import write_plan_folder
-
-    write_plan_folder(day, planned, force=True, notify=notices.append)
+    day.write(planned, force=True, notify=notices.append)
     assert len(notices) == 1 and notices[0].startswith("moved 1 file(s) changed by hand")
     (backup,) = planned.glob("backup-*")
-    assert (read(backup / TEMPLATE)["outcome"] != "").all()
+    assert (read_csv(backup / TEMPLATE)["outcome"] != "").all()

@@ -27,10 +27,9 @@ import nbclient
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT, SAMPLES, TINY
+
 NOTEBOOKS = ROOT / "notebooks"
-SAMPLES = ROOT / "data" / "samples"
-TINY = Path(__file__).resolve().parent / "data" / "tiny"
 EXPECTED = ("01_portfolio.ipynb", "02_scoring.ipynb", "03_team_size.ipynb", "04_outcomes.ipynb")
 #: wall-clock budget of one notebook on the samples (the issue asks for under two minutes)
 BUDGET_S = 120.0

@@ -19,7 +19,7 @@ import pytest
 from routeplan import schema as S
 from routeplan.outcomes import validate_outcomes
 from routeplan.present import write_dispatch_outputs
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "plan_small"
 
@@ -105,5 +105,10 @@ def test_every_outcome_box_field_is_a_template_column(written: Path) -> None:
         fields = re.findall(r'<span class="blank" data-column="([a-z_]+)"></span>', box)
         assert len(fields) == len(blanks), f"a field without a template column: {blanks}"
         assert set(fields) <= set(template)
-        # everything the agent fills in on paper is a field, and the other way round
-        assert {S.OUTCOME, *fields} == set(S.OUTCOME_COLUMNS) - set(S.OUTCOME_REQUIRED[:3])
+        # everything the agent fills in on paper is a field, and the other way round: the
+        # outcome columns and the proof a pen can give (times at the door, the receipt);
+        # position, accuracy and photo come from a phone, evidence from the checklist's ticks
+        paper_proof = {S.CHECKIN_TIME, S.CHECKOUT_TIME, S.RECEIPT_NO}
+        assert {S.OUTCOME, *fields} == (
+            set(S.OUTCOME_COLUMNS) - set(S.OUTCOME_REQUIRED[:3])
+        ) | paper_proof

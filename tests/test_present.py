@@ -31,6 +31,7 @@ from routeplan.present.common import (
 from routeplan.present.exports import OUTCOME_TEMPLATE_COLUMNS, agent_itinerary
 from routeplan.present.map import DROPPED_CLUSTER_CLASS, build_map, render_map
 from routeplan.present.sheets import build_index, build_sheet, navigation_links
+from routeplan.summary import PlanSummary
 from tests.browser.fakeplan import make_plan_folder
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plan_small"
@@ -142,7 +143,7 @@ def test_read_plan_folder_types_and_order(plan_dir: Path) -> None:
     assert itin["lat"].dtype == float and itin["stop_no"].dtype.kind == "i"
     assert itin.loc[itin["account_id"] == "CN1002", "address"].item() == HOSTILE_ADDRESS
     assert len(plan.dropped) == 4 and pd.isna(plan.dropped["lat"].iloc[3])
-    assert plan.agent_info("A03")["usable"] is False
+    assert plan.agent_info("A03").usable is False
 
 
 def test_read_plan_folder_missing_file(plan_dir: Path) -> None:
@@ -380,7 +381,7 @@ def test_map_with_empty_plan() -> None:
     itin = pd.DataFrame(
         columns=["agent_id", "stop_no", "kind", "lat", "lon", "travel_km", "travel_min", "balance"]
     )
-    html = render_map(build_map(itin, None, {"date": "2026-12-01"}))
+    html = render_map(build_map(itin, None, PlanSummary(date="2026-12-01")))
     assert _stop_markers(html) == 0
     assert "Visits: 0" in html
 
@@ -418,6 +419,70 @@ def test_sheet_content(plan_dir: Path) -> None:
     assert "Instalment plan: 24 months" in html and "24 x 5,208.35 per month" in html
     assert "Identify yourself" in html and "leave as soon as you are asked" in html
     assert "visits only 08:00-22:00 (CN)" in html
+
+
+def _code_checklist(plan_dir: Path) -> None:
+    """Give the fixture's checklist.csv item codes and categories, as plan writes them."""
+    path = plan_dir / "checklist.csv"
+    checklist = pd.read_csv(path, dtype=str, keep_default_na=False)
+    codes = {
+        "Collector ID card": ("evidence", "ID"),
+        "Creditor authorization letter": ("evidence", "AUTH"),
+        "Loan contract copy": ("evidence", "CONTRACT"),
+        "Statement of amount owed": ("evidence", "STMT"),
+    }
+    checklist["category"] = [codes.get(i, ("settlement", ""))[0] for i in checklist["item"]]
+    checklist["code"] = [codes.get(i, ("", "INST6"))[1] for i in checklist["item"]]
+    checklist.to_csv(path, index=False)
+
+
+def test_sheet_prints_each_items_code_beside_its_box(plan_dir: Path) -> None:
+    """With a coded checklist each tick box shows its code; an old uncoded one shows none."""
+    assert '<code class="item-code">' not in _sheet(plan_dir, "A01")
+    _code_checklist(plan_dir)
+    html = _sheet(plan_dir, "A01")
+    assert (
+        '<li data-code="ID"><span class="box"></span><code class="item-code">ID</code> '
+        "Collector ID card" in html
+    )
+    assert '<code class="item-code">INST6</code>' in html
+    for column in ("checkin_time", "checkout_time", "receipt_no", "amount_paid"):
+        assert f'data-column="{column}"' in html
+    assert "their codes (for example ID;AUTH) go in the evidence column" in html
+
+
+def test_sheet_shows_each_stops_last_visits(plan_dir: Path) -> None:
+    """last_visits.csv rows appear on their account's stop, newest first, notes escaped."""
+    (plan_dir / "last_visits.csv").write_text(
+        "account_id,visit_date,agent_id,agent_name,outcome,notes\n"
+        "CN1001,2026-11-30,A02,李四,not_home,neighbour says evenings\n"
+        "CN1001,2026-11-20,A01,张伟,refused,<script>alert(3)</script>\n"
+        "ZZ999,2026-11-30,A01,张伟,paid,not on this sheet\n",
+        encoding="utf-8",
+    )
+    write_dispatch_outputs(plan_dir)
+    html = (plan_dir / "sheets" / "A01.html").read_text(encoding="utf-8")
+    block = html[html.index('data-account="CN1001"') :]
+    block = block[: block.index("</section>")]
+    assert (
+        '<ul class="past"><li>2026-11-30 · 李四 (A02) · 无人在家 (not_home) · '
+        "<q>neighbour says evenings</q></li>"
+        "<li>2026-11-20 · 张伟 (A01) · 拒绝沟通 (refused) · "
+        "<q>&lt;script&gt;alert(3)&lt;/script&gt;</q></li></ul>" in block
+    )
+    assert "<script>alert(3)" not in html and "not on this sheet" not in html
+    assert html.count("last-visits") == 1  # CN1001's block only
+
+
+def test_outcomes_template_carries_proof_columns_and_required_codes(plan_dir: Path) -> None:
+    """The template has every proof column, empty, and the codes each stop requires."""
+    _code_checklist(plan_dir)
+    write_dispatch_outputs(plan_dir)
+    df = pd.read_csv(plan_dir / "outcomes_template.csv", dtype=str, keep_default_na=False)
+    assert list(df.columns[8:16]) == list(S.PROOF_COLUMNS)
+    assert (df[list(S.PROOF_COLUMNS)] == "").all().all()
+    required = df.set_index("account_id")["evidence_required"]
+    assert required["CN1001"] == "ID;AUTH;CONTRACT;STMT"
 
 
 def test_sheet_is_self_contained(plan_dir: Path) -> None:
@@ -775,7 +840,8 @@ def test_summary_numbers_written_as_text_are_read(plan_dir: Path) -> None:
     summary["solver"]["runtime_s"] = "1.5"
     (plan_dir / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     plan = read_plan_folder(plan_dir)
-    assert plan.summary["travel_km"] == 1020.4 and plan.summary["solver"]["runtime_s"] == 1.5
+    assert plan.summary.solver is not None
+    assert plan.summary.travel_km == 1020.4 and plan.summary.solver.runtime_s == 1.5
     write_dispatch_outputs(plan_dir, language="en")
     index = (plan_dir / "index.html").read_text(encoding="utf-8")
     assert "1,020.4 km" in index and "1.50 s" in index and "<th>Balance</th>" not in index

@@ -20,7 +20,8 @@ from routeplan.errors import InputError
 from routeplan.present import read_plan_folder, write_dispatch_outputs
 from routeplan.present.labels import LABELS, Labels, plan_language
 from routeplan.present.map import build_map, render_map
-from tests.test_cli_plan import plan, run
+from routeplan.summary import PlanSummary
+from tests.helpers import plan_tiny, run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plan_small"
 
@@ -106,12 +107,18 @@ def test_why_today_in_plain_words(facts: str, dpd: object, language: str, expect
 
 def test_plan_language_order() -> None:
     """--language wins, then summary.json's output.language, then the jurisdiction's."""
-    assert plan_language({"jurisdiction": "CN"}) == "zh"
-    assert plan_language({"jurisdiction": "UK"}) == "en"
-    assert plan_language({}) == "en"
-    assert plan_language({"jurisdiction": "CN", "output": {"language": "en"}}) == "en"
-    assert plan_language({"jurisdiction": "US", "output": {"language": ""}}) == "en"
-    assert plan_language({"jurisdiction": "CN", "output": {"language": "en"}}, "zh") == "zh"
+
+    def summary(data: dict[str, object]) -> PlanSummary:
+        return PlanSummary.from_json(data)
+
+    assert plan_language(summary({"jurisdiction": "CN"})) == "zh"
+    assert plan_language(summary({"jurisdiction": "UK"})) == "en"
+    assert plan_language(summary({})) == "en"
+    assert plan_language(summary({"jurisdiction": "CN", "output": {"language": "en"}})) == "en"
+    assert plan_language(summary({"jurisdiction": "US", "output": {"language": ""}})) == "en"
+    assert (
+        plan_language(summary({"jurisdiction": "CN", "output": {"language": "en"}}), "zh") == "zh"
+    )
 
 
 # --- no English label in a Chinese plan --------------------------------------------------
@@ -262,7 +269,7 @@ def _sheet(out: Path) -> str:
 def test_cn_plan_is_in_chinese_with_plain_why_today(tiny_dir: Path, tmp_path: Path) -> None:
     """A CN plan's sheets are Chinese, say why in plain words and record zh in summary.json."""
     out = tmp_path / "plan"
-    res = plan(tiny_dir, out)
+    res = plan_tiny(tiny_dir, out)
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["output"] == {"language": "zh", "offline_assets": False}
@@ -282,7 +289,7 @@ def test_cn_plan_is_in_chinese_with_plain_why_today(tiny_dir: Path, tmp_path: Pa
 def test_language_flag_config_and_redraw(tiny_dir: Path, tmp_path: Path) -> None:
     """--language en gives English; map redraws in the plan's language unless told otherwise."""
     out = tmp_path / "plan"
-    assert plan(tiny_dir, out, "--language", "en").exit_code == 0
+    assert plan_tiny(tiny_dir, out, "--language", "en").exit_code == 0
     sheet = _sheet(out)
     assert "Why today" in sheet and re.search(r"\d+ days overdue", sheet)
     assert "Not at home" in sheet and "今日拜访原因" not in sheet
@@ -295,12 +302,12 @@ def test_language_flag_config_and_redraw(tiny_dir: Path, tmp_path: Path) -> None
     assert '<html lang="zh-CN">' in (out / "index.html").read_text(encoding="utf-8")
 
     us = tmp_path / "us"
-    assert plan(tiny_dir, us, "--jurisdiction", "US").exit_code == 0
+    assert plan_tiny(tiny_dir, us, "--jurisdiction", "US").exit_code == 0
     assert "Why today" in _sheet(us), "outside CN the default is English"
     config = tmp_path / "routeplan.toml"
     config.write_text('[output]\nlanguage = "en"\n', encoding="utf-8")
     cfg = tmp_path / "cfg"
-    assert plan(tiny_dir, cfg, "--config", str(config)).exit_code == 0
+    assert plan_tiny(tiny_dir, cfg, "--config", str(config)).exit_code == 0
     assert "Why today" in _sheet(cfg)
     bad = run("map", out, "--language", "fr")
     assert bad.exit_code == 2

@@ -15,7 +15,7 @@ from folium.plugins import MarkerCluster
 from routeplan.cli import main
 from routeplan.present import write_dispatch_outputs
 from routeplan.present.offline import vendor_root
-from tests.test_cli_plan import plan, run
+from tests.helpers import plan_tiny, run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plan_small"
 LICENCES = (
@@ -100,7 +100,7 @@ def test_offline_assets_from_the_cli_and_config(tmp_path: Path, tiny_dir: Path) 
     """plan --offline-assets writes assets/ and records it; map keeps it unless --cdn-assets."""
 
     out = tmp_path / "plan"
-    res = plan(tiny_dir, out, "--offline-assets")
+    res = plan_tiny(tiny_dir, out, "--offline-assets")
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["output"]["offline_assets"] is True
@@ -115,7 +115,7 @@ def test_offline_assets_from_the_cli_and_config(tmp_path: Path, tiny_dir: Path) 
     config = tmp_path / "routeplan.toml"
     config.write_text("[output]\noffline_assets = true\n", encoding="utf-8")
     cfg_out = tmp_path / "cfg"
-    assert plan(tiny_dir, cfg_out, "--config", str(config)).exit_code == 0
+    assert plan_tiny(tiny_dir, cfg_out, "--config", str(config)).exit_code == 0
     assert (cfg_out / "assets" / "leaflet" / "leaflet.js").is_file()
 
 

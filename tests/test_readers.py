@@ -13,7 +13,7 @@ from routeplan.io.readers import (
     read_accounts,
     read_agents,
 )
-from tests.conftest import TINY
+from tests.helpers import TINY
 
 HEADER = (
     "account_id,debtor_name,address,lat,lon,balance,days_past_due,contact_attempts_30d,"

@@ -20,22 +20,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from routeplan.history_cli import _json_row, history_command, record_command, report_command
+from routeplan.history import report_json_row
+from routeplan.history_cli import history_command, record_command, report_command
 from routeplan.io.store import Store
 from routeplan.outcomes import validate_outcomes
-from tests.test_store import D1, make_plan
+from tests.helpers import D1, make_plan
 
 HEADER = "account_id,agent_id,visit_date,outcome,amount_paid,ptp_date,ptp_amount,notes\n"
 TODAY = "2026-12-01"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A history database holding the default plan of 2026-12-01 (A1, A2 by AG1; A3 by AG2)."""
-    path = tmp_path / "h.db"
-    with Store(path) as s:
-        s.save_plan(**make_plan())  # type: ignore[arg-type]
-    return path
 
 
 def write(path: Path, body: str, *, bom: bool = False) -> Path:
@@ -177,7 +169,7 @@ def test_record_stores_and_is_idempotent(tmp_path: Path, db: Path) -> None:
     assert first.exit_code == 0, first.output
     assert (
         first.stdout == f"out.csv -> {db}: 2 new, 0 unchanged, 0 corrected, 0 rejected, "
-        "0 flagged as not planned\n"
+        "0 flagged, 2 not fully verified\n"
     )
     with Store(db) as s:
         before = s.outcomes()
@@ -234,7 +226,10 @@ def test_record_rejects_and_flags(tmp_path: Path, db: Path) -> None:
     assert "2 new, 0 unchanged, 0 corrected, 2 rejected, 1 flagged" in res.stdout
     assert "rejected: mixed.csv, row 3, column account_id: unknown account 'NOPE'" in res.stderr
     assert "rejected: mixed.csv, row 4, column ptp_date" in res.stderr
-    assert "flagged: mixed.csv, row 5: visit of E1 by AG2 was not planned" in res.stderr
+    assert (
+        "flagged: mixed.csv, row 5: visit of E1 by AG2 on 2026-12-01: not_planned: "
+        "not in the plan of 2026-12-01" in res.stderr
+    )
     report = pd.read_csv(tmp_path / "mixed_rejected.csv", encoding="utf-8-sig")
     assert list(report["row"]) == [3, 4]
     assert list(report["column"]) == ["account_id", "ptp_date"]
@@ -320,7 +315,7 @@ def test_record_rejected_path_may_not_be_the_input(tmp_path: Path, db: Path) -> 
 
 def test_report_json_rows_have_no_nan_or_infinity() -> None:
     """Report rows become plain JSON: numpy scalars unwrapped, NaN and infinities null."""
-    row = _json_row(
+    row = report_json_row(
         {"agent_id": "AG1", "n": np.int64(3), "rate": np.float64("nan"), "km": math.inf, "x": 1.5}
     )
     assert row == {"agent_id": "AG1", "n": 3, "rate": None, "km": None, "x": 1.5}
@@ -394,7 +389,7 @@ def test_record_filled_template(tmp_path: Path, db: Path) -> None:
     res = run(record_command, str(src), "--db", str(db), "--today", TODAY)
     assert res.exit_code == 0, res.output
     assert (
-        "1 new, 0 unchanged, 0 corrected, 0 rejected, 0 flagged as not planned, "
+        "1 new, 0 unchanged, 0 corrected, 0 rejected, 0 flagged, 1 not fully verified, "
         "2 not filled in" in res.stdout
     )
     with Store(db) as s:
@@ -511,7 +506,7 @@ def test_report_table(recorded: Path) -> None:
         "collected",
         "km",
     ]
-    assert lines[2].split()[0] == "AG1" and lines[-1].split()[0] == "ALL"
+    assert lines[2].split()[0] == "AG1" and lines[4].split()[0] == "ALL"
     assert "50%" in lines[2]
 
 
@@ -575,26 +570,21 @@ def test_every_command_has_help_with_example(command: click.Command) -> None:
 
 # --- crashes and concurrency -------------------------------------------------------------
 
-#: runs ``record`` in a child process, pausing inside the transaction after N rows
+#: records a file in a child process, pausing inside the transaction after N rows
 SLOW_RECORD = """
-import sys, time, pathlib
-from routeplan.io import store as st
-from routeplan.history_cli import record_command
+import datetime as dt, pathlib, sys, time
+import routeplan
 
 flag, pause_after, sleep_s = pathlib.Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-original = st.Store._record_one
-done = 0
+src, db, today = sys.argv[4], sys.argv[5], dt.date.fromisoformat(sys.argv[6])
 
-def slow(self, *args, **kwargs):
-    global done
-    original(self, *args, **kwargs)
-    done += 1
+def pause(done, total):
     if done == pause_after:
         flag.write_text("inside the transaction")
         time.sleep(sleep_s)
 
-st.Store._record_one = slow
-record_command.main(sys.argv[4:])
+report = routeplan.record_outcomes(src, db, today=today, on_row=pause)
+print(f"{report.inserted} new")
 """
 
 
@@ -617,9 +607,7 @@ def _start_record(
             str(pause_after),
             str(sleep_s),
             str(src),
-            "--db",
             str(db),
-            "--today",
             TODAY,
         ],
         env=_child_env(),

@@ -10,7 +10,7 @@ import pytest
 
 import routeplan
 from routeplan.travel import road_distance_m, travel_time_s
-from tests.cli_helpers import DATE, check_tiny, plan_tiny, read, run
+from tests.helpers import DATE, check_tiny, plan_tiny, read_csv, run
 
 BANNER = 'class="rp-violations"'
 #: the tiny data's travel model (config defaults; agents A1 and A3 have no speed)
@@ -26,7 +26,7 @@ def arrange(out: Path, stops: dict[str, tuple[str, str]]) -> None:
     Rows keep their (now stale) times and other cells; a visit not in the file
     yet (a dropped account) is added as a row with only its ids.
     """
-    it = read(out / "itineraries.csv")
+    it = read_csv(out / "itineraries.csv")
     visits = it["kind"] == "visit"
     it = it[~visits | it["account_id"].isin(list(stops))].copy()
     for aid, (agent, stop) in stops.items():
@@ -53,7 +53,7 @@ def hhmm(seconds: int) -> str:
 
 def agent_rows(out: Path, agent: str) -> pd.DataFrame:
     """Return one agent's itinerary rows in stop order."""
-    it = read(out / "itineraries.csv")
+    it = read_csv(out / "itineraries.csv")
     return it[it["agent_id"] == agent].reset_index(drop=True)
 
 
@@ -92,31 +92,31 @@ def test_moved_stop_is_retimed_as_computed_by_hand(tiny_dir: Path, planned: Path
     assert float(rows.loc[2, "travel_km"]) == round(int(km[0, 1]) / 1000, 2)
     assert float(rows.loc[2, "travel_min"]) == round(t2 / 60, 1)
     assert list(agent_rows(planned, "A2")["account_id"]) == ["", "ACC02", "ACC13", ""]
-    assert read(planned / "retime.csv").empty
+    assert read_csv(planned / "retime.csv").empty
     assert check_tiny(tiny_dir, planned).exit_code == 0
     summary = json.loads((planned / "summary.json").read_text(encoding="utf-8"))
     a1 = next(a for a in summary["agents"] if a["agent_id"] == "A1")
     assert a1["visits"] == 2 and summary["retime"]["violations"] == 0
     assert BANNER not in (planned / "map.html").read_text(encoding="utf-8")
     (backup,) = planned.glob("backup-*")
-    assert read(backup / "itineraries.csv")["stop_no"].tolist().count("2") >= 2  # the edit kept
+    assert read_csv(backup / "itineraries.csv")["stop_no"].tolist().count("2") >= 2  # the edit kept
 
 
 def test_deleted_stop_goes_to_dropped_and_check_accounts_for_it(
     tiny_dir: Path, planned: Path
 ) -> None:
     """A visit deleted by hand lands in dropped.csv as removed_by_dispatcher; check passes."""
-    it = read(planned / "itineraries.csv")
+    it = read_csv(planned / "itineraries.csv")
     it[it["account_id"] != "ACC13"].to_csv(planned / "itineraries.csv", index=False)
     stale = check_tiny(tiny_dir, planned)
     assert stale.exit_code == 1 and "ACC13: [accounted]" in stale.output
     res = run("retime", planned)
     assert res.exit_code == 0, res.output
     assert "account ACC13: removed by hand -> dropped.csv" in res.stderr
-    dropped = read(planned / "dropped.csv").set_index("account_id")
+    dropped = read_csv(planned / "dropped.csv").set_index("account_id")
     assert dropped.loc["ACC13", "reason"] == "removed_by_dispatcher"
     assert float(dropped.loc["ACC13", "balance"]) == 90000
-    it = read(planned / "itineraries.csv")
+    it = read_csv(planned / "itineraries.csv")
     assert "ACC13" not in set(it["account_id"])
     for _, rows in it.groupby("agent_id"):
         assert rows["stop_no"].astype(int).tolist() == list(range(len(rows)))
@@ -145,7 +145,7 @@ def test_stop_moved_into_a_closed_window_is_reported(tiny_dir: Path, tmp_path: P
     assert res.exit_code == 1
     assert "agent A2, stop 3, account ACC02: [window]" in res.stderr
     assert "retime.csv" in res.stderr.splitlines()[-1]
-    report = read(out / "retime.csv")
+    report = read_csv(out / "retime.csv")
     assert ("A2", "3", "ACC02", "window") in set(
         zip(
             report["agent_id"], report["stop_no"], report["account_id"], report["rule"], strict=True
@@ -181,7 +181,7 @@ def test_dropped_account_put_after_the_shift_is_flagged_and_leaves_dropped(
     assert "[shift] returns" in res.stderr
     rows = agent_rows(planned, "A2").set_index("account_id")
     assert rows.loc["ACC14", "service_start"] == "18:00"
-    dropped = read(planned / "dropped.csv")
+    dropped = read_csv(planned / "dropped.csv")
     assert "ACC14" not in set(dropped["account_id"])
     assert set(dropped.loc[dropped["reason"] == "removed_by_dispatcher", "account_id"]) == {"ACC01"}
 
@@ -192,7 +192,7 @@ def test_decimal_and_empty_stop_numbers_give_the_order(planned: Path) -> None:
         planned,
         {"ACC03": ("A1", "1"), "ACC02": ("A2", "1"), "ACC13": ("A2", "0.5"), "ACC01": ("A2", "")},
     )
-    it = read(planned / "itineraries.csv")
+    it = read_csv(planned / "itineraries.csv")
     # put ACC01's row right after ACC13's, so that the empty stop_no follows ACC13
     moved = it[it["account_id"] == "ACC01"]
     rest = it[it["account_id"] != "ACC01"]
@@ -207,7 +207,7 @@ def test_decimal_and_empty_stop_numbers_give_the_order(planned: Path) -> None:
 
 def test_rows_that_cannot_be_retimed_are_refused_in_one_line(planned: Path) -> None:
     """A visit to an excluded account stops retime naming row and column; nothing is written."""
-    it = read(planned / "itineraries.csv")
+    it = read_csv(planned / "itineraries.csv")
     it.loc[it["account_id"] == "ACC13", "account_id"] = "ACC05"  # disputed
     it.to_csv(planned / "itineraries.csv", index=False)
     before = (planned / "itineraries.csv").read_bytes()
@@ -222,23 +222,23 @@ def test_rows_that_cannot_be_retimed_are_refused_in_one_line(planned: Path) -> N
 
 def test_retime_never_overwrites_filled_outcomes(planned: Path) -> None:
     """Filled outcomes survive a retime; the new template goes beside them."""
-    tpl = read(planned / "outcomes_template.csv")
+    tpl = read_csv(planned / "outcomes_template.csv")
     tpl["outcome"] = "not_home"
     tpl.to_csv(planned / "outcomes_template.csv", index=False)
     before = (planned / "outcomes_template.csv").read_bytes()
-    it = read(planned / "itineraries.csv")
+    it = read_csv(planned / "itineraries.csv")
     it[it["account_id"] != "ACC13"].to_csv(planned / "itineraries.csv", index=False)
     res = run("retime", planned)
     assert res.exit_code == 0, res.output
     assert (planned / "outcomes_template.csv").read_bytes() == before
-    fresh = read(planned / "outcomes_template.new.csv")
+    fresh = read_csv(planned / "outcomes_template.new.csv")
     assert sorted(fresh["account_id"]) == ["ACC01", "ACC02", "ACC03"]
 
 
 def test_old_folder_is_retimed_from_its_input_files(tiny_dir: Path, planned: Path) -> None:
     """Without plan_context.json retime asks for the inputs, then works and keeps them."""
     (planned / "plan_context.json").unlink()
-    it = read(planned / "itineraries.csv")
+    it = read_csv(planned / "itineraries.csv")
     it[it["account_id"] != "ACC13"].to_csv(planned / "itineraries.csv", index=False)
     res = run("retime", planned)
     assert res.exit_code == 1 and "--accounts FILE --agents FILE" in res.output
@@ -252,7 +252,7 @@ def test_old_folder_is_retimed_from_its_input_files(tiny_dir: Path, planned: Pat
     )
     assert res.exit_code == 0, res.output
     assert (planned / "plan_context.json").exists()
-    assert read(planned / "dropped.csv").set_index("account_id").loc["ACC13", "reason"] == (
+    assert read_csv(planned / "dropped.csv").set_index("account_id").loc["ACC13", "reason"] == (
         "removed_by_dispatcher"
     )
     assert check_tiny(tiny_dir, planned).exit_code == 0
@@ -263,7 +263,7 @@ def test_map_warns_about_a_stale_edited_plan(planned: Path) -> None:
     clean = run("map", planned)
     assert clean.exit_code == 0 and "WARNING" not in clean.stderr
     assert BANNER not in (planned / "map.html").read_text(encoding="utf-8")
-    it = read(planned / "itineraries.csv")
+    it = read_csv(planned / "itineraries.csv")
     last = it[it["agent_id"] == "A2"]["stop_no"].astype(int).max()
     row = it.index[it["account_id"] == "ACC01"]
     it.loc[row, ["agent_id", "stop_no"]] = ["A1", str(last + 5)]  # times left as they were

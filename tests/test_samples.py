@@ -13,11 +13,10 @@ import pytest
 
 from routeplan import schema
 from routeplan.config import EligibilityConfig
+from tests.helpers import PLAN_DATE, SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 GENERATOR = SAMPLES / "generate.py"
 FILES = ("accounts.csv", "agents.csv", "outcomes_example.csv")
-PLAN_DATE = dt.date(2026, 12, 1)
 TRUE = {"true", "1", "yes"}
 FALSE = {"false", "0", "no", ""}
 

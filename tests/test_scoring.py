@@ -9,7 +9,7 @@ import pytest
 from routeplan.config import ScoringConfig
 from routeplan.io.readers import read_accounts
 from routeplan.scoring import score_accounts
-from tests.conftest import TINY
+from tests.helpers import TINY
 
 DAY = dt.date(2026, 12, 1)
 

@@ -411,3 +411,20 @@ def test_one_cost_function_for_objective_and_comparisons() -> None:
     assert plan_cost(p, [[1, 0]], vehicles=[0], visits=[0]) == 600
     r = solve(p, FAST)
     assert r.objective == route_cost(p, r.routes) == plan_cost(p, [r.routes[0].visits])
+
+
+@pytest.mark.skipif(ProcessExecutor().workers == 0, reason="needs a second core")
+def test_second_search_off_runs_one_search_on_a_free_core() -> None:
+    """``second_search=False`` (inside a cluster worker) keeps the second engine out.
+
+    Without it the same solve, with a free core, starts a second search beside
+    OR-Tools; with it only OR-Tools searches and no child process is started.
+    """
+    p = random_problem(40, 3, seed=3)
+    on = solve(p, SolveParams(time_limit_s=2.0), executor=ProcessExecutor())
+    assert any(s.engine != "ortools" for s in on.searches if s.outcome != SearchOutcome.DECLINED)
+    r = solve(p, SolveParams(time_limit_s=1.0, second_search=False))
+    assert_feasible(p, r)
+    ran = [s.engine for s in r.searches if s.outcome != SearchOutcome.DECLINED]
+    assert ran == ["ortools"]
+    assert not any("second search" in line for line in r.log)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sqlite3
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -14,108 +13,7 @@ import pytest
 from routeplan.errors import RowProblem
 from routeplan.io import store as st
 from routeplan.io.store import SCHEMA_VERSION, Store, StoreError
-
-D1 = dt.date(2026, 12, 1)
-
-#: (agent_id, account_id, service_start, address, travel_km) of the default plan
-VISITS: tuple[tuple[str, str, str, str, float], ...] = (
-    ("AG1", "A1", "09:30", "1 Main St", 3.0),
-    ("AG1", "A2", "10:30", "2 Main St", 1.5),
-    ("AG2", "A3", "14:00", "3 Side Rd", 4.0),
-)
-
-
-def make_plan(
-    day: dt.date = D1,
-    visits: Sequence[tuple[str, str, str, str, float]] = VISITS,
-    excluded: Sequence[tuple[str, str, str]] = (
-        ("X1", "disputed", "debt is disputed"),
-        ("X1", "do_not_visit", "legal hold"),
-    ),
-    dropped: Sequence[tuple[str, str, str]] = (("D1", "lower_value_than_planned_visits", "q"),),
-) -> dict[str, object]:
-    """Build the plan outputs save_plan takes (small, hand-checkable)."""
-    rows: list[dict[str, object]] = []
-    agents = sorted({v[0] for v in visits})
-    for agent in agents:
-        mine = [v for v in visits if v[0] == agent]
-        base = {"date": day.isoformat(), "agent_id": agent, "agent_name": f"Name {agent}"}
-        rows.append({**base, "stop_no": 0, "kind": "start", "account_id": "", "travel_km": 0.0})
-        for k, (_a, acc, start, addr, km) in enumerate(mine, start=1):
-            rows.append(
-                {
-                    **base,
-                    "stop_no": k,
-                    "kind": "visit",
-                    "account_id": acc,
-                    "address": addr,
-                    "arrival": start,
-                    "service_start": start,
-                    "service_end": start,
-                    "travel_km": km,
-                    "travel_min": km * 2,
-                    "priority": 0.5,
-                    "balance": 20000.0,
-                    "expected_recovery": 4000.0,
-                    "chosen_because": f"high balance {acc}",
-                }
-            )
-        rows.append(
-            {**base, "stop_no": len(mine) + 1, "kind": "end", "account_id": "", "travel_km": 2.0}
-        )
-    itineraries = pd.DataFrame(rows)
-    # like the pipeline's scores.csv, scores cover excluded accounts too
-    scored = [v[1] for v in visits] + [d[0] for d in dropped] + ["E1"] + [e[0] for e in excluded]
-    scored = list(dict.fromkeys(scored))
-    scores = pd.DataFrame(
-        {
-            "account_id": scored,
-            "priority": 0.5,
-            "probability": 0.2,
-            "expected_recovery": 4000.0,
-            "points_total": 20.0,
-            "pts_base": 30.0,
-            "pts_dpd": -10.0,
-        }
-    )
-    return {
-        "plan_date": day,
-        "config": {"jurisdiction": "CN", "history": {"ptp_grace_days": 3}},
-        "itineraries": itineraries,
-        "excluded": pd.DataFrame(excluded, columns=["account_id", "reason", "detail"]),
-        "dropped": pd.DataFrame(dropped, columns=["account_id", "reason", "detail"]),
-        "scores": scores,
-        "summary": {"visits": len(visits), "date": day},
-    }
-
-
-def outcome_rows(*rows: tuple[str, str, str, str], **extra: object) -> pd.DataFrame:
-    """Validated-style outcome rows from (account, agent, date, outcome)."""
-    recs = []
-    for i, (acc, agent, day, code) in enumerate(rows):
-        recs.append(
-            {
-                "account_id": acc,
-                "agent_id": agent,
-                "visit_date": dt.date.fromisoformat(day),
-                "outcome": code,
-                "amount_paid": extra.get("amount_paid", math.nan),
-                "ptp_date": extra.get("ptp_date"),
-                "ptp_amount": math.nan,
-                "notes": str(extra.get("notes", "")),
-                "_row": i + 2,
-            }
-        )
-    return pd.DataFrame(recs)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A history database holding the default plan of D1."""
-    path = tmp_path / "h.db"
-    with Store(path) as s:
-        s.save_plan(**make_plan())  # type: ignore[arg-type]
-    return path
+from tests.helpers import D1, make_plan, old_database, outcome_rows
 
 
 def test_new_file_gets_current_schema_and_wal(tmp_path: Path) -> None:
@@ -263,55 +161,48 @@ def test_record_counts_rejected_in_run_audit(db: Path) -> None:
     assert list(runs[["inserted", "rejected", "flagged"]].iloc[0]) == [1, 1, 0]
 
 
-def test_failed_record_leaves_nothing(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_record_leaves_nothing(db: Path) -> None:
     """An error in the middle of a record rolls the whole file back."""
     calls = {"n": 0}
-    original = Store._record_one
 
-    def failing(self: Store, *args: object, **kwargs: object) -> None:
+    def failing(done: int, total: int) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disk on fire")
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Store, "_record_one", failing)
     rows = outcome_rows(("A1", "AG1", "2026-12-01", "refused"), ("A3", "AG2", "2026-12-01", "paid"))
     with Store(db) as s:
         with pytest.raises(RuntimeError):
-            s.record_outcomes(rows, "f.csv")
+            s.record_outcomes(rows, "f.csv", on_row=failing)
         assert s.outcomes().empty
         assert s.record_runs().empty
-    monkeypatch.undo()
     with Store(db) as s:
         assert s.record_outcomes(rows.iloc[:1], "f.csv").inserted == 1
 
 
-def _v1_database(path: Path) -> None:
-    """Write a database as the first schema version left it, with one plan and outcome."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    for statement in st._statements(st.MIGRATIONS[0]):
-        conn.execute(statement)
-    conn.execute("PRAGMA user_version = 1")
-    conn.execute(
-        "INSERT INTO plans VALUES (1, '2026-12-01', '2026-12-01T06:00:00+00:00', '{}', '{}')"
-    )
-    conn.execute(
-        "INSERT INTO plan_events (plan_id, agent_id, stop_no, kind, account_id, service_start, "
-        "service_start_min) VALUES (1, 'AG1', 1, 'visit', 'A1', '09:00', 540)"
-    )
-    conn.execute("INSERT INTO plan_agents VALUES (1, 'AG1', 'One')")
-    conn.execute("INSERT INTO decisions VALUES (1, 'A1', 'planned', 'agent AG1', '')")
-    conn.execute(
-        "INSERT INTO outcomes (account_id, agent_id, visit_date, outcome, plan_id, recorded_at) "
-        "VALUES ('A1', 'AG1', '2026-12-01', 'not_home', 1, '2026-12-01T18:00:00+00:00')"
-    )
-    conn.close()
+def test_on_row_reports_progress_inside_the_transaction(db: Path) -> None:
+    """on_row sees (rows done, rows in all) after each row, before the file is committed."""
+    seen: list[tuple[int, int, int]] = []
+    rows = outcome_rows(("A1", "AG1", "2026-12-01", "refused"), ("A3", "AG2", "2026-12-01", "paid"))
+
+    def watch(done: int, total: int) -> None:
+        # another connection sees nothing of this file until the commit
+        other = sqlite3.connect(db)
+        try:
+            committed = other.execute("SELECT COUNT(*) FROM outcomes").fetchone()[0]
+        finally:
+            other.close()
+        seen.append((done, total, committed))
+
+    with Store(db) as s:
+        assert s.record_outcomes(rows, "f.csv", on_row=watch).inserted == 2
+    assert seen == [(1, 2, 0), (2, 2, 0)]
 
 
 def test_old_version_is_migrated_on_open(tmp_path: Path) -> None:
     """A version-1 file is brought to the current schema, keeping its data."""
     path = tmp_path / "old.db"
-    _v1_database(path)
+    old_database(path, 1)
     with Store(path) as s:
         assert s.schema_version == SCHEMA_VERSION
         got = s.outcomes()

@@ -25,8 +25,8 @@ from routeplan.config import HistoryConfig
 from routeplan.history import apply_history
 from routeplan.io.readers import read_accounts
 from routeplan.io.store import Store
+from tests.helpers import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 DAY1, DAY2 = "2026-12-01", "2026-12-02"
 HEADER = list(S.OUTCOME_COLUMNS)
 

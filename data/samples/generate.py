@@ -71,6 +71,7 @@ AGENT_COLUMNS = (
     "credential_id",
     "credential_expiry",
     "speed_kmh",
+    "travel_mode",
 )
 OUTCOME_COLUMNS = (
     "account_id",
@@ -583,6 +584,8 @@ def make_agents(rng: Rand) -> list[dict[str, str]]:
                 "credential_id": f"SZ-COL-2026-{number:04d}",
                 "credential_expiry": expiry.isoformat(),
                 "speed_kmh": speed,
+                # the e-bike riders (20 km/h) ride; the rest drive
+                "travel_mode": "bicycle" if speed == "20" else "car",
             }
         )
     return rows

@@ -1,0 +1,1 @@
+"""Reading and writing files: the only part of routeplan that touches them."""

@@ -38,7 +38,8 @@ import pandas as pd
 from routeplan import schema as S
 from routeplan.config import Config, config_from_dict
 from routeplan.errors import ConfigError, InputError
-from routeplan.io.readers import format_clock, format_windows, parse_accounts, parse_agents
+from routeplan.formats import format_clock, format_windows
+from routeplan.io.readers import parse_accounts, parse_agents
 from routeplan.io.safe import read_json, write_json_atomic
 
 CONTEXT_FILE = "plan_context.json"
@@ -60,6 +61,12 @@ class PlanContext:
     config: Config
     agents: pd.DataFrame
     accounts: pd.DataFrame
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the ``plan_context.json`` content of this context (all its accounts)."""
+        return context_record(
+            self.date, self.config, self.agents, self.accounts, self.accounts[S.ACCOUNT_ID]
+        )
 
 
 def context_record(

@@ -232,6 +232,7 @@ class GeocodeCache:
             self._conn = None
 
     def __enter__(self) -> GeocodeCache:
+        """Return the cache itself; it is closed when the block ends."""
         return self
 
     def __exit__(
@@ -240,6 +241,7 @@ class GeocodeCache:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Close the cache's connection."""
         self.close()
 
 
@@ -538,7 +540,9 @@ def _float_column(frame: pd.DataFrame, column: str) -> np.ndarray:
     """Return ``frame[column]`` as a float array (NaN for empty or missing values)."""
     if column not in frame.columns:
         return np.full(len(frame), np.nan)
-    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values: np.ndarray = pd.to_numeric(frame[column], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan
+    )
     values = values.copy()
     values[~np.isfinite(values)] = np.nan
     return values

@@ -28,7 +28,8 @@ from pathlib import Path
 
 from routeplan import schema as S
 from routeplan.errors import InputError
-from routeplan.io.safe import read_csv_text, read_json, write_json_atomic
+from routeplan.io.safe import read_json, write_json_atomic
+from routeplan.io.tables import read_table
 
 MANIFEST_FILE = ".routeplan-manifest.json"
 MANIFEST_FORMAT = "routeplan-manifest"
@@ -62,7 +63,7 @@ def has_filled_outcomes(path: Path) -> bool:
     a template routeplan wrote, so it must be kept.
     """
     try:
-        frame = read_csv_text(path)
+        frame, _ = read_table(path, normalise_headers=False, row_column=None)
     except InputError:
         return True
     columns = [c for c in FILL_COLUMNS if c in frame.columns]

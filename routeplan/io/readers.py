@@ -10,16 +10,15 @@ and a blank line is a row too, as in Excel. A row with more values than the
 header has columns, or with a NUL byte, is refused on its own; the rest of the
 file is still read. Values are bounded so that nothing downstream overflows
 (balance <= 10^13, counts <= 10^6, minutes <= 1440).
+
+Files are read as text by :func:`routeplan.io.tables.read_table` (the one CSV
+reader) and cells are parsed by :mod:`routeplan.formats`; both are
+re-exported here.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import datetime as dt
-import io
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,31 +28,20 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.errors import InputError, RowProblem
-from routeplan.io.safe import unneutralise_cell
-
-#: encodings tried in order when none is given
-AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
-
-#: byte-order marks that name their encoding (UTF-32 first: its LE mark starts like UTF-16's)
-_UNICODE_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
+from routeplan.formats import (
+    ValueProblem,
+    format_clock,
+    format_windows,
+    parse_bool,
+    parse_clock,
+    parse_date,
+    parse_float,
+    parse_int,
+    parse_list,
+    parse_windows,
 )
-#: a long address or note must not stop the file (the csv module's default is 128 KiB)
-csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
-
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f", ""}
-#: ``HH:MM``; ``HH:MM:00`` too, as spreadsheets write a time cell
-_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
-#: year first, so never ambiguous: ``2026-12-01``; also ``2026/12/1`` and ``2026.12.01`` as
-#: Chinese spreadsheets write them, optionally followed by a midnight time
-_DATE_RE = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]0?0:00(?::00)?)?$")
-_HEADER_GAPS = re.compile(r"[\s\-]+")
-#: Excel's separator hint, a first line such as ``sep=;``
-_SEP_HINT = re.compile(r"^sep=([,;\t|])\r?$", re.IGNORECASE)
+from routeplan.io.tables import AUTO_ENCODINGS, read_table
+from routeplan.travel.profiles import parse_travel_mode
 
 
 @dataclass(frozen=True)
@@ -65,309 +53,12 @@ class ReadResult:
     encoding: str
 
 
-class _Bad(ValueError):
-    """A cell value that cannot be used; the message says what is allowed."""
-
-
-# --- text -> table ---------------------------------------------------------------
-
-
-def read_table(
-    path: str | Path,
-    *,
-    encoding: str | None = None,
-    refused: list[RowProblem] | None = None,
-) -> tuple[pd.DataFrame, str]:
-    """Read a CSV file as a table of stripped strings.
-
-    Headers are stripped and lower-cased, inner spaces and hyphens become
-    ``_`` (``Days Past Due`` -> ``days_past_due``); an empty header cell is
-    named ``unnamed_N`` (N = its 1-based position). UTF-8 (with or without BOM),
-    GB18030/GBK (Chinese Excel exports) and UTF-16/32 with a BOM (Excel's
-    "Unicode text") are detected when ``encoding`` is None. The separator is
-    taken from the header line: a comma, else a tab, else a semicolon.
-
-    Every cell is a ``str``. A ``_row`` column holds each record's spreadsheet
-    row number (the header is row 1; blank lines count, a quoted line break
-    does not), so problems found later name the row the user sees. Rows
-    without any value are skipped; short rows are padded with empty cells;
-    cells that :mod:`routeplan.io.safe` neutralised against formula injection
-    (``'=1+1``) are read back as written (``=1+1``), so routeplan's own
-    outputs (an edited itinerary, a filled outcomes template) round-trip.
-
-    Parameters
-    ----------
-    path
-        The file.
-    encoding
-        Force a text encoding instead of detecting one.
-    refused
-        Where to put rows holding more values than the header has columns,
-        or a NUL byte (they are left out of the table). When None such a row
-        is a file-level error.
-
-    Raises
-    ------
-    InputError
-        The file is missing, unreadable, not decodable, empty, not valid CSV
-        (an unclosed quote), has repeated column names, has no row that fits
-        the header, or (without ``refused``) has a row that cannot be used.
-    """
-    p = Path(path)
-    name = p.name
-    if p.exists() and not p.is_file():
-        # a folder, FIFO or device: reading it would fail or block forever
-        raise InputError(f"{p}: not a regular file")
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError(f"{p}: file not found") from exc
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read file ({exc.strerror})") from exc
-    text, used = _decode(raw, name, encoding)
-    text = text.lstrip("\ufeff")
-    if not text.strip():
-        raise InputError(f"{name}: file is empty")
-    records = _csv_records(text, name)
-    header_no, header = next(((n, r) for n, r in records if _has_value(r)), (0, []))
-    columns = [
-        _HEADER_GAPS.sub("_", str(c).strip().lower().lstrip("\ufeff")) or f"unnamed_{i}"
-        for i, c in enumerate(header, 1)
-    ]
-    dupes = sorted({c for c in columns if columns.count(c) > 1})
-    if dupes:
-        raise InputError(f"{name}: column {', '.join(dupes)} appears more than once in the header")
-    width = len(columns)
-    rows: list[list[str]] = []
-    numbers: list[int] = []
-    ragged: list[RowProblem] = []
-    garbled: list[RowProblem] = []
-    for row_no, rec in records:
-        if row_no <= header_no or not _has_value(rec):
-            continue
-        cells = [unneutralise_cell(c.strip()) for c in rec]
-        if len(cells) > width and any(cells[width:]):
-            values = max(i for i, c in enumerate(cells) if c) + 1
-            ragged.append(
-                RowProblem(
-                    name,
-                    row_no,
-                    "",
-                    f"row has {values} values but the header has {width} columns "
-                    "(an unquoted comma inside a value?)",
-                )
-            )
-            continue
-        nul = next((i for i, c in enumerate(cells) if "\x00" in c), None)
-        if nul is not None:
-            column = columns[nul] if nul < width else ""
-            garbled.append(RowProblem(name, row_no, column, "holds a NUL byte (binary data)"))
-            continue
-        rows.append((cells + [""] * width)[:width])
-        numbers.append(row_no)
-    problems = sorted([*ragged, *garbled], key=lambda x: x.row or 0)
-    if problems and refused is None:
-        raise InputError(problems[0].message())
-    if ragged and not rows and not garbled:
-        raise InputError(
-            f"{name}: every row has more values than the {width} columns of the header "
-            f"(first: row {ragged[0].row}); is a column name missing from the header?"
-        )
-    if refused is not None:
-        refused.extend(problems)
-    frame = pd.DataFrame(rows, columns=pd.Index(columns), dtype=object)
-    frame["_row"] = pd.Series(numbers, dtype="int64")
-    return frame, used
-
-
-def _csv_records(text: str, name: str) -> list[tuple[int, list[str]]]:
-    """Split CSV text into ``(spreadsheet row, cells)`` records, blank lines included.
-
-    An Excel ``sep=;`` first line names the separator and is not a row.
-    """
-    first_line, _, rest = text.partition("\n")
-    hint = _SEP_HINT.match(first_line)
-    if hint:
-        delimiter, text = hint[1], rest
-    else:
-        delimiter = next((d for d in (",", "\t", ";") if d in first_line), ",")
-    # strict: a quote left open or followed by stray text fails the file naming its row,
-    # rather than silently swallowing the rows that follow into one value
-    try:
-        return _split(text, delimiter)
-    except csv.Error as exc:
-        row, problem = exc.args
-        if "end of data" in str(problem):
-            problem = "a quoted value is never closed"
-        raise InputError(
-            f"{name}, row {row}: not valid CSV ({problem}); check the quotes on that row"
-        ) from None
-
-
-def _split(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
-    """Parse CSV records strictly; a csv.Error carries ``(row, message)``."""
-    reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True, strict=True
-    )
-    out: list[tuple[int, list[str]]] = []
-    try:
-        for rec in reader:
-            out.append((len(out) + 1, rec))
-    except csv.Error as exc:
-        raise csv.Error(len(out) + 1, str(exc)) from exc
-    return out
-
-
-def _has_value(cells: Sequence[str]) -> bool:
-    return any(c.strip() for c in cells)
-
-
-def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, str]:
-    if encoding:
-        try:
-            return raw.decode(encoding), encoding
-        except LookupError as exc:
-            raise InputError(f"{name}: unknown encoding {encoding!r}") from exc
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{name}: cannot decode as {encoding} at byte {exc.start}; check --encoding"
-            ) from exc
-    for bom, enc in _UNICODE_BOMS:
-        if raw.startswith(bom):
-            try:
-                return raw[len(bom) :].decode(enc), enc
-            except UnicodeDecodeError:
-                break  # a BOM followed by garbage: reported as binary below
-    if b"\x00" in raw[:4096]:
-        raise InputError(f"{name}: looks like a binary file, not CSV text")
-    for enc in AUTO_ENCODINGS:
-        try:
-            return raw.decode(enc), ("utf-8" if enc == "utf-8-sig" else enc)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{name}: not UTF-8 or GB18030 text; give the encoding with --encoding")
-
-
 def require_columns(frame: pd.DataFrame, required: Sequence[str], name: str) -> None:
     """Raise one InputError naming every required column the file lacks."""
     missing = [c for c in required if c not in frame.columns]
     if missing:
         problems = [RowProblem(name, None, c, "required column is missing") for c in missing]
         raise InputError(problems)
-
-
-# --- cell parsers -------------------------------------------------------------------
-
-
-def parse_float(value: str, *, lo: float | None = None, hi: float | None = None) -> float:
-    """Parse a plain decimal number, optionally bounded (inclusive)."""
-    try:
-        x = float(value)
-    except ValueError:
-        raise _Bad(f"{value!r} is not a number") from None
-    if not math.isfinite(x):
-        raise _Bad(f"{value!r} is not a finite number")
-    if lo is not None and x < lo:
-        raise _Bad(f"{value} is below the minimum {lo:g}")
-    if hi is not None and x > hi:
-        raise _Bad(f"{value} is above the maximum {hi:g}")
-    return x
-
-
-def parse_int(value: str, *, lo: int | None = 0, hi: int | None = None) -> int:
-    """Parse a whole number (``12`` or ``12.0``), bounded (inclusive)."""
-    x = parse_float(value)
-    if x != int(x):
-        raise _Bad(f"{value!r} is not a whole number")
-    n = int(x)
-    if lo is not None and n < lo:
-        raise _Bad(f"{value} is below the minimum {lo}")
-    if hi is not None and n > hi:
-        raise _Bad(f"{value} is above the maximum {hi}")
-    return n
-
-
-def parse_bool(value: str) -> bool:
-    """Parse ``true/false/1/0/yes/no`` (any case); empty means false."""
-    v = value.strip().lower()
-    if v in _TRUE:
-        return True
-    if v in _FALSE:
-        return False
-    raise _Bad(f"{value!r} is not a boolean (use true/false, 1/0 or yes/no)")
-
-
-def parse_date(value: str) -> dt.date:
-    """Parse an ISO ``YYYY-MM-DD`` date (``YYYY/M/D`` and ``YYYY.MM.DD`` too)."""
-    m = _DATE_RE.match(value)
-    if not m:
-        raise _Bad(f"{value!r} is not a date in YYYY-MM-DD form")
-    try:
-        return dt.date(int(m[1]), int(m[3]), int(m[4]))
-    except ValueError:
-        raise _Bad(f"{value!r} is not a valid calendar date") from None
-
-
-def parse_clock(value: str, *, allow_24: bool = False) -> int:
-    """Parse ``HH:MM`` into minutes after midnight (``24:00`` when allowed)."""
-    m = _TIME_RE.match(value)
-    if not m:
-        raise _Bad(f"{value!r} is not a time in HH:MM form")
-    h, mi = int(m[1]), int(m[2])
-    if mi > 59 or h > 24 or (h == 24 and (mi or not allow_24)):
-        raise _Bad(f"{value!r} is not a valid time of day")
-    return h * 60 + mi
-
-
-def parse_windows(value: str) -> tuple[tuple[int, int], ...]:
-    """Parse ``09:00-12:00;18:00-20:00`` into sorted, merged minute ranges.
-
-    Empty means any time (an empty tuple).
-    """
-    if not value.strip():
-        return ()
-    spans: list[tuple[int, int]] = []
-    for part in value.split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        bits = part.split("-")
-        if len(bits) != 2:
-            raise _Bad(f"window {part!r} is not HH:MM-HH:MM")
-        lo = parse_clock(bits[0].strip())
-        hi = parse_clock(bits[1].strip(), allow_24=True)
-        if hi <= lo:
-            raise _Bad(f"window {part!r} ends before it starts (windows cannot cross midnight)")
-        spans.append((lo, hi))
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for lo, hi in spans:
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return tuple(merged)
-
-
-def parse_list(value: str) -> tuple[str, ...]:
-    """Parse a ``;``-separated list into lower-case, de-duplicated items."""
-    items: list[str] = []
-    for part in value.split(";"):
-        item = part.strip().lower()
-        if item and item not in items:
-            items.append(item)
-    return tuple(items)
-
-
-def format_clock(minutes_or_seconds: int, *, seconds: bool = False) -> str:
-    """Format minutes (or seconds) after midnight as ``HH:MM``."""
-    m = minutes_or_seconds // 60 if seconds else minutes_or_seconds
-    return f"{m // 60:02d}:{m % 60:02d}"
-
-
-def format_windows(windows: Sequence[tuple[int, int]]) -> str:
-    """Format minute ranges back as ``HH:MM-HH:MM;...``."""
-    return ";".join(f"{format_clock(a)}-{format_clock(b)}" for a, b in windows)
 
 
 # --- row validation ---------------------------------------------------------------
@@ -408,7 +99,7 @@ def _validate_rows(
                 continue
             try:
                 rec[f.column] = f.parse(value)
-            except _Bad as exc:
+            except ValueProblem as exc:
                 problems.append(RowProblem(name, row_no, f.column, str(exc), record_id))
                 bad = True
         if not bad:
@@ -421,7 +112,7 @@ def _record_id(value: Any) -> str:
     """Return a row's id for ``rejected.csv``: "" when it is empty or not a valid id."""
     try:
         return _id(str(value or ""))
-    except _Bad:
+    except ValueProblem:
         return ""
 
 
@@ -460,7 +151,7 @@ def _text(value: str) -> str:
 
 def _id(value: str) -> str:
     if any(ch in value for ch in "\r\n\t"):
-        raise _Bad("ids cannot contain line breaks or tabs")
+        raise ValueProblem("ids cannot contain line breaks or tabs")
     return value
 
 
@@ -502,6 +193,13 @@ def _language(value: str) -> str:
 
 def _outcome_code(value: str) -> str:
     return value.strip().lower()
+
+
+def _travel_mode(value: str) -> str:
+    try:
+        return parse_travel_mode(value)
+    except ValueError as exc:
+        raise ValueProblem(str(exc)) from None
 
 
 def _ts(value: str) -> pd.Timestamp:
@@ -549,6 +247,7 @@ AGENT_FIELDS: tuple[_Field, ...] = (
     _Field(S.CREDENTIAL_ID, _text, ""),
     _Field(S.CREDENTIAL_EXPIRY, parse_date, None),
     _Field(S.SPEED_KMH, lambda v: parse_float(v, lo=1, hi=200), None),
+    _Field(S.TRAVEL_MODE, _travel_mode, "car"),
 )
 
 
@@ -706,3 +405,29 @@ def read_agents(path: str | Path, *, encoding: str | None = None) -> ReadResult:
 
 def _problem_key(p: RowProblem) -> tuple[int, str]:
     return (p.row or 0, p.column)
+
+
+__all__ = [
+    "ACCOUNT_FIELDS",
+    "AGENT_FIELDS",
+    "AUTO_ENCODINGS",
+    "MAX_BALANCE",
+    "MAX_COUNT",
+    "ReadResult",
+    "ValueProblem",
+    "format_clock",
+    "format_windows",
+    "parse_accounts",
+    "parse_agents",
+    "parse_bool",
+    "parse_clock",
+    "parse_date",
+    "parse_float",
+    "parse_int",
+    "parse_list",
+    "parse_windows",
+    "read_accounts",
+    "read_agents",
+    "read_table",
+    "require_columns",
+]

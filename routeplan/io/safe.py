@@ -1,4 +1,4 @@
-"""Write output files atomically and CSV cells safely; read them back.
+"""Write output files atomically and CSV cells safely; read JSON back.
 
 This module is the one place routeplan writes output files. Every writer
 puts the bytes in a temporary file in the target's own directory, flushes and
@@ -14,15 +14,15 @@ negative balance in a float column is a number, not a formula.
 Encoding: CSVs are UTF-8 with CRLF row ends (RFC 4180). Files meant to be opened by people in a
 spreadsheet (per-agent itineraries, the outcomes template) are written with a
 byte-order mark (``utf-8-sig``), without which Excel decodes UTF-8 as the
-local code page and shows Chinese as mojibake. Readers here accept both.
+local code page and shows Chinese as mojibake. The CSV reader
+(:func:`routeplan.io.tables.read_table`) accepts both and undoes the
+neutralising.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import io
 import json
 import math
 import os
@@ -37,10 +37,6 @@ from routeplan.errors import InputError
 
 #: First characters that make a spreadsheet treat a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-# A long address or note must not stop a plan file (the csv module's default is 128 KiB).
-csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
-
 
 # --- neutralising --------------------------------------------------------------------
 
@@ -138,7 +134,7 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def write_text_atomic(path: Path | str, text: str, *, encoding: str = "utf-8") -> Path:
-    """Write ``text`` to ``path`` atomically (UTF-8, ``\\n`` line ends) and return the path."""
+    r"""Write ``text`` to ``path`` atomically (UTF-8, ``\n`` line ends) and return the path."""
     return write_bytes_atomic(path, text.encode(encoding))
 
 
@@ -249,119 +245,3 @@ def read_json(path: Path | str) -> Any:
         raise InputError(f"{source}: not usable JSON ({exc})") from None
     except RecursionError:
         raise InputError(f"{source}: not usable JSON (nested too deeply)") from None
-
-
-def read_csv_text(
-    path: Path | str, *, required: Sequence[str] = (), row_column: str | None = None
-) -> pd.DataFrame:
-    """Read a CSV with every cell as text (empty cells as ``""``) and check its columns.
-
-    A leading byte-order mark is accepted; cells neutralised by
-    :func:`write_csv_atomic` are turned back into their original text. Lines
-    without any value (blank, or only separators) are skipped; short rows are
-    padded with empty cells; header names are stripped, an empty one is named
-    ``unnamed_N`` (its 1-based position).
-
-    Parameters
-    ----------
-    path
-        The file.
-    required
-        Columns the file must have.
-    row_column
-        When given, add a column of that name holding each row's spreadsheet
-        row number: the header is row 1 and every CSV record counts, blank
-        lines included, a quoted line break not (the row Excel shows), so
-        problems found later can name the row the user sees.
-
-    Raises
-    ------
-    InputError
-        When the file is missing, unreadable, not UTF-8, empty, not valid CSV
-        (a quote never closed), has a row with more values than the header
-        has columns, repeats a column name, or lacks a column in ``required``
-        (all missing columns are named in one message). The message is one line.
-    """
-    source = Path(path)
-    if not source.is_file():
-        problem = "not a regular file" if source.exists() else "file not found"
-        raise InputError(f"{source}: {problem}")
-    try:
-        raw = source.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{source}: not UTF-8 text (undecodable byte at offset {exc.start})"
-        ) from None
-    records = _csv_records(text, source)
-    header_at = next((i for i, (_, rec) in enumerate(records) if _has_value(rec)), None)
-    if header_at is None:
-        raise InputError(f"{source}: file is empty (no header row)")
-    header = records[header_at][1]
-    columns = [
-        str(unneutralise_cell(cell)).strip() or f"unnamed_{i}" for i, cell in enumerate(header, 1)
-    ]
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
-    if repeated:
-        raise InputError(
-            f"{source}, column {', '.join(repeated)}: appears more than once in the header"
-        )
-    if row_column is not None and row_column in columns:
-        raise InputError(f"{source}, column {row_column}: name reserved by routeplan")
-    width = len(columns)
-    rows: list[list[str]] = []
-    numbers: list[int] = []
-    ragged: list[str] = []
-    for row_no, rec in records[header_at + 1 :]:
-        if not _has_value(rec):
-            continue
-        if len(rec) > width and _has_value(rec[width:]):
-            values = max(i for i, cell in enumerate(rec) if cell.strip()) + 1
-            ragged.append(
-                f"{source}, row {row_no}: row has {values} values but the header has "
-                f"{width} columns (an unquoted comma inside a value?)"
-            )
-            continue
-        rows.append([unneutralise_cell(cell) for cell in (rec + [""] * width)[:width]])
-        numbers.append(row_no)
-    if ragged:
-        more = f" (and {len(ragged) - 1} more rows like it)" if len(ragged) > 1 else ""
-        raise InputError(ragged[0] + more)
-    df = pd.DataFrame(rows, columns=pd.Index(columns), dtype=object)
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        names = ", ".join(missing)
-        raise InputError(f"{source}, column {names}: required column missing")
-    if row_column is not None:
-        df[row_column] = pd.Series(numbers, index=df.index, dtype="int64")
-    return df
-
-
-def _csv_records(text: str, source: Path) -> list[tuple[int, list[str]]]:
-    """Split CSV text into ``(spreadsheet row, cells)`` records, blank lines included.
-
-    Parsing is strict: a quote left open (or stray text after a closing
-    quote) fails the file naming the record where it starts, instead of
-    silently swallowing the rows that follow into one cell.
-    """
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    out: list[tuple[int, list[str]]] = []
-    try:
-        for rec in reader:
-            out.append((len(out) + 1, rec))
-    except csv.Error as exc:
-        problem = str(exc)
-        if "end of data" in problem or "EOF" in problem:
-            problem = "a quoted value is never closed"
-        raise InputError(
-            f"{source}, row {len(out) + 1}: not valid CSV ({problem}); check the quotes on that row"
-        ) from None
-    return out
-
-
-def _has_value(cells: Sequence[str]) -> bool:
-    """Return True when any cell holds more than white space."""
-    return any(cell.strip() for cell in cells)

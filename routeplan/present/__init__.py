@@ -1,7 +1,8 @@
 """Dispatch outputs drawn from a plan folder: map, route sheets, index and CSV exports.
 
 ``write_dispatch_outputs(plan_dir)`` reads the folder's files (so an edited
-``itineraries.csv`` is what gets drawn) and writes, atomically::
+``itineraries.csv`` is what gets drawn; ``Plan.write`` passes the plan's typed
+folder content from memory instead) and writes, atomically::
 
     map.html                 folium map of the day
     index.html               links to the map, every sheet and the exports
@@ -29,18 +30,23 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from routeplan import schema
 from routeplan.errors import RouteplanError
 from routeplan.io.manifest import PlanFiles, stderr_notice
+from routeplan.io.planfolder import PlanFolder, read_plan_folder
+from routeplan.io.routes import read_routes
 from routeplan.io.safe import prune_files, write_csv_atomic, write_text_atomic
+from routeplan.io.tables import read_table
 from routeplan.present.banner import violation_banner, with_banner
 from routeplan.present.common import file_stems, text
 from routeplan.present.exports import agent_itinerary, inside, outcomes_template
-from routeplan.present.folder import PlanFolder, read_plan_folder
 from routeplan.present.labels import Labels, plan_language
 from routeplan.present.map import build_map, render_map
 from routeplan.present.offline import ASSETS_DIR, write_assets
 from routeplan.present.sheets import build_index, build_sheet
+from routeplan.travel.day import road_paths
 
 if TYPE_CHECKING:
     from routeplan.check import Violation
@@ -62,7 +68,7 @@ OUTCOMES_TEMPLATE_FILE = "outcomes_template.csv"
 
 
 def write_dispatch_outputs(
-    plan_dir: Path | str,
+    plan: PlanFolder | Path | str,
     *,
     show_names: bool = False,
     files: PlanFiles | None = None,
@@ -71,13 +77,15 @@ def write_dispatch_outputs(
     language: str | None = None,
     offline_assets: bool | None = None,
 ) -> list[Path]:
-    """Read a plan folder and write its map, sheets, index and exports into it.
+    """Write a plan folder's map, sheets, index and exports into it.
 
     Parameters
     ----------
-    plan_dir
-        Folder holding ``itineraries.csv``, ``dropped.csv``, ``checklist.csv``
-        and ``summary.json``.
+    plan
+        The folder holding ``itineraries.csv``, ``dropped.csv``,
+        ``checklist.csv`` and ``summary.json`` (read with
+        :func:`~routeplan.io.planfolder.read_plan_folder`), or its content
+        already typed (a :class:`~routeplan.io.planfolder.PlanFolder`).
     show_names
         Show debtors' full names and full addresses on the map (names masked
         and addresses cut to street level by default). Route sheets always
@@ -90,7 +98,7 @@ def write_dispatch_outputs(
         a plan that cannot be re-checked); prints on stderr by default.
     violations
         What the checker found in the folder's plan, when the caller already
-        checked it (and reports it); by default the folder is checked here
+        checked it (and reports it); by default the plan is checked here
         (:func:`routeplan.check.check_plan_folder`) and a warning notified.
     language
         ``zh`` or ``en``; by default the plan's (``summary.json``), else the
@@ -112,15 +120,15 @@ def write_dispatch_outputs(
         When a plan file or column is missing, a cell cannot be read, or
         ``sheets/`` or ``agents/`` is a link leading out of the folder.
     """
-    folder = Path(plan_dir)
-    plan = read_plan_folder(folder)
+    if not isinstance(plan, PlanFolder):
+        plan = read_plan_folder(plan)
+    folder = plan.path
     # Check the sub-folders before writing or pruning anything: a linked-out ``sheets``
     # must not get files written into it, nor old sheets deleted from it.
     for sub in (SHEETS_DIR, AGENTS_DIR):
         inside(folder, folder / sub)
-    output = plan.summary.get("output") or {}
     if offline_assets is None:
-        offline_assets = bool(output.get("offline_assets", False))
+        offline_assets = bool(plan.summary.output.offline_assets)
     if offline_assets:
         inside(folder, folder / ASSETS_DIR)
     lang = Labels(plan_language(plan.summary, language)).language
@@ -129,7 +137,7 @@ def write_dispatch_outputs(
     files = files if files is not None else PlanFiles.open(folder)
     notes: list[str] = []
     warn = violations is None
-    violations = list(violations) if violations is not None else _violations(folder, notes)
+    violations = list(violations) if violations is not None else _violations(plan, notes)
     shown_dir = str(folder)
     written: list[Path] = []
 
@@ -145,6 +153,7 @@ def write_dispatch_outputs(
         plan.summary,
         plan.checklist,
         show_names=show_names,
+        roads=road_paths(read_routes(folder), plan.itineraries),
         language=lang,
         offline_assets=offline_assets,
     )
@@ -159,10 +168,11 @@ def write_dispatch_outputs(
     with_visits = [
         a
         for a in plan.agents
-        if ((itin["agent_id"] == a) & (itin["kind"] == schema.KIND_VISIT)).any()
+        if ((itin["agent_id"] == a) & (itin[schema.KIND] == schema.EventKind.VISIT)).any()
     ]
-    legal_hours = text(plan.summary.get("legal_hours"))
-    jurisdiction = text(plan.summary.get("jurisdiction"))
+    legal_hours = text(plan.summary.legal_hours)
+    jurisdiction = text(plan.summary.jurisdiction)
+    last_visits = _last_visits(folder)
     sheets, csvs = [], []
     checklist_agents = plan.checklist["agent_id"].astype(str).str.strip()
     for agent_id in with_visits:
@@ -177,6 +187,7 @@ def write_dispatch_outputs(
             date=plan.date,
             jurisdiction=jurisdiction,
             language=lang,
+            last_visits=last_visits,
         )
         mine = [v for v in violations if v.agent_id == agent_id]
         html = with_banner(html, violation_banner(mine, plan_dir=shown_dir, what="route sheet"))
@@ -198,7 +209,7 @@ def write_dispatch_outputs(
     )
     written.append(put(folder / INDEX_FILE, partial(write_text_atomic, text=index)))
     written += csvs
-    template = outcomes_template(itin)
+    template = outcomes_template(itin, plan.checklist)
     written.append(
         put(
             folder / OUTCOMES_TEMPLATE_FILE,
@@ -216,6 +227,15 @@ def write_dispatch_outputs(
     return written + assets
 
 
+def _last_visits(folder: Path) -> pd.DataFrame | None:
+    """Return the plan's ``last_visits.csv`` (``plan --db``), None when it has none."""
+    path = folder / schema.LAST_VISITS_FILE
+    if not path.exists():
+        return None
+    frame, _encoding = read_table(path, required=(schema.ACCOUNT_ID,), row_column=None)
+    return frame
+
+
 def _files_in(folder: Path, pattern: str) -> list[Path]:
     """Return the plain files in ``folder`` matching ``pattern`` (none when it is absent)."""
     if not folder.is_dir():
@@ -223,23 +243,28 @@ def _files_in(folder: Path, pattern: str) -> list[Path]:
     return [p for p in sorted(folder.glob(pattern)) if p.is_file() and not p.is_symlink()]
 
 
-def _violations(folder: Path, notes: list[str]) -> list[Violation]:
+def _violations(plan: PlanFolder, notes: list[str]) -> list[Violation]:
     """Return what the checker finds in the folder's plan (empty when it cannot tell).
 
-    A folder without ``plan_context.json`` (an older routeplan's) cannot be
-    re-checked from its own files: a note says so.
+    A folder without ``plan_context.json`` (an older routeplan's), or with
+    one that cannot be used, cannot be re-checked from its own files: a note
+    says so.
     """
     from routeplan.check import check_plan_folder
     from routeplan.io.context import CONTEXT_FILE
 
-    if not (folder / CONTEXT_FILE).exists():
+    if plan.context_problem:
+        notes.append(f"the plan drawn could not be re-checked: {plan.context_problem}")
+        return []
+    if plan.context is None:
         notes.append(
-            f"{folder}: no {CONTEXT_FILE} (plan made by an older routeplan), so the plan drawn "
-            f"was not re-checked; run routeplan check --accounts FILE --agents FILE {folder}"
+            f"{plan.path}: no {CONTEXT_FILE} (plan made by an older routeplan), so the plan "
+            "drawn was not re-checked; run routeplan check --accounts FILE --agents FILE "
+            f"{plan.path}"
         )
         return []
     try:
-        return check_plan_folder(folder)
+        return check_plan_folder(plan)
     except RouteplanError as exc:
         notes.append(f"the plan drawn could not be re-checked: {exc}")
         return []

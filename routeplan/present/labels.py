@@ -15,11 +15,11 @@ entry (a test checks that no entry misses one).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 from routeplan.config import OUTPUT_LANGUAGES, default_language
 from routeplan.present.common import integer, money, text
+from routeplan.summary import PlanSummary
 
 LABELS: dict[str, dict[str, str]] = {
     # --- route sheet: header ---------------------------------------------------------
@@ -128,6 +128,7 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "none listed: take a promise to pay",
         "zh": "未列出方案：可记录还款承诺",
     },
+    "stop.last_visits": {"en": "Last visits", "zh": "最近拜访记录"},
     "stop.signature": {"en": "Agent signature", "zh": "外访员签名"},
     "stop.footer": {"en": "Stop {no}/{total} · {account}", "zh": "第 {no}/{total} 站 · {account}"},
     # --- route sheet: outcome box ------------------------------------------------------
@@ -137,6 +138,14 @@ LABELS: dict[str, dict[str, str]] = {
     "outcome.ptp_date": {"en": "PTP date", "zh": "承诺还款日期"},
     "outcome.ptp_amount": {"en": "PTP amount", "zh": "承诺还款金额"},
     "outcome.notes": {"en": "Notes", "zh": "备注"},
+    "outcome.checkin_time": {"en": "Check-in", "zh": "到达时间"},
+    "outcome.checkout_time": {"en": "Check-out", "zh": "离开时间"},
+    "outcome.receipt_no": {"en": "Receipt no.", "zh": "收据编号"},
+    "sheet.foot_evidence": {
+        "en": "Tick the checklist items you showed; their codes (for example {codes}) go in "
+        "the evidence column.",
+        "zh": "请勾选已出示的材料；其代码（例如 {codes}）填入 evidence 栏。",
+    },
     # outcome codes (contract and domain primer), printed as "words (code)"
     "outcome.paid": {"en": "Paid in full", "zh": "已全额还款"},
     "outcome.partial_payment": {"en": "Partial payment", "zh": "部分还款"},
@@ -199,6 +208,10 @@ LABELS: dict[str, dict[str, str]] = {
     "reason.removed_by_dispatcher": {
         "en": "removed from the route by the dispatcher",
         "zh": "调度员已从路线中移除",
+    },
+    "reason.no_road_route": {
+        "en": "no road route to the place from the agent's base",
+        "zh": "从外访员出发点到该地址没有可行道路",
     },
     "reason.no_usable_agent": {
         "en": "no agent with a valid credential today",
@@ -303,7 +316,7 @@ LABELS: dict[str, dict[str, str]] = {
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
 
 
-def plan_language(summary: Mapping[Any, Any], override: str | None = None) -> str:
+def plan_language(summary: PlanSummary, override: str | None = None) -> str:
     """Return the language a plan's outputs are drawn in.
 
     ``override`` (a ``--language`` flag) wins; then the language recorded in
@@ -312,10 +325,10 @@ def plan_language(summary: Mapping[Any, Any], override: str | None = None) -> st
     """
     if override:
         return override.strip().lower()
-    output = summary.get("output")
-    if isinstance(output, Mapping) and text(output.get("language")).strip():
-        return text(output.get("language")).strip().lower()
-    return default_language(text(summary.get("jurisdiction")))
+    language = text(summary.output.language).strip()
+    if language:
+        return language.lower()
+    return default_language(text(summary.jurisdiction))
 
 
 class Labels:

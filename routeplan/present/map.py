@@ -42,6 +42,7 @@ from routeplan.present.common import (
 )
 from routeplan.present.labels import Labels, plan_language, planned_of_eligible
 from routeplan.present.offline import use_assets
+from routeplan.summary import PlanSummary, agents_in_order
 
 #: CSS class of a visit marker; the number of such markers equals the visits.
 STOP_CLASS = "rp-stop"
@@ -136,12 +137,13 @@ function (cluster) {
 def build_map(
     itineraries: pd.DataFrame,
     dropped: pd.DataFrame | None,
-    summary: Mapping[Any, Any],
+    summary: PlanSummary,
     checklist: pd.DataFrame | None = None,
     *,
     show_names: bool = False,
     language: str | None = None,
     offline_assets: bool = False,
+    roads: Mapping[str, Sequence[tuple[float, float]]] | None = None,
 ) -> folium.Map:
     """Build the folium map of one plan day.
 
@@ -167,6 +169,9 @@ def build_map(
     offline_assets
         Refer to the scripts and styles in ``assets/`` beside ``map.html``
         (written by :func:`~routeplan.present.offline.write_assets`) instead of the CDN.
+    roads
+        ``agent_id -> [(lat, lon), ...]``: an agent's route along the roads,
+        drawn instead of straight segments (``routeplan.travel.day.road_paths``).
 
     Returns
     -------
@@ -180,15 +185,17 @@ def build_map(
     drop = dropped if dropped is not None else pd.DataFrame(columns=["account_id", "reason"])
     # A dropped account a dispatcher has since put on a route is drawn as a stop only.
     if "account_id" in itin.columns and "account_id" in drop.columns:
-        visited = set(itin.loc[itin["kind"] == schema.KIND_VISIT, "account_id"].astype(str))
+        visited = set(
+            itin.loc[itin[schema.KIND] == schema.EventKind.VISIT, "account_id"].astype(str)
+        )
         drop = drop[~drop["account_id"].astype(str).isin(visited)]
     groups = checklist_by_account(checklist)
-    agents = _agent_ids(itin, summary)
+    agents = agents_in_order(summary, itin[schema.AGENT_ID], text)
     names = _agent_names(itin, summary)
 
     m = folium.Map(location=_centre(itin, drop), zoom_start=12, control_scale=True)
     m.get_root().header.add_child(folium.Element(_CSS))
-    m.get_root().title = esc(t("map.title", date=text(summary.get("date"))))
+    m.get_root().title = esc(t("map.title", date=text(summary.date)))
     m.get_root().html_lang = t.html_lang  # read by render_map
 
     points: list[tuple[float, float]] = []
@@ -198,7 +205,7 @@ def build_map(
         if rows.empty:
             continue
         colour = agent_colour(index)
-        visits = rows[rows["kind"] == schema.KIND_VISIT]
+        visits = rows[rows[schema.KIND] == schema.EventKind.VISIT]
         label = f"{names.get(agent_id, agent_id)} ({agent_id})"
         km = _sum(rows["travel_km"])
         layer = folium.FeatureGroup(
@@ -206,7 +213,8 @@ def build_map(
             f"{esc(label)} · {len(visits)}",
             show=True,
         )
-        points += _draw_agent(layer, rows, label, colour, groups, show_names, t)
+        road = (roads or {}).get(str(agent_id))
+        points += _draw_agent(layer, rows, label, colour, groups, show_names, t, road)
         layer.add_to(m)
         legend_rows.append(
             f'<div class="rp-legend-agent"><span class="rp-swatch" style="background:{colour}">'
@@ -241,23 +249,16 @@ def render_map(m: folium.Map) -> str:
 # --- agents ------------------------------------------------------------------------
 
 
-def _agent_ids(itin: pd.DataFrame, summary: Mapping[Any, Any]) -> list[str]:
-    """Return agent ids in ``summary.json`` order, then any others from the itinerary."""
-    ids = [text(a.get("agent_id")) for a in summary.get("agents", [])]
-    ids += [text(a) for a in itin["agent_id"]]
-    return [a for a in dict.fromkeys(ids) if a]
-
-
-def _agent_names(itin: pd.DataFrame, summary: Mapping[Any, Any]) -> dict[str, str]:
+def _agent_names(itin: pd.DataFrame, summary: PlanSummary) -> dict[str, str]:
     """Return each agent's display name (summary first, else the itinerary's agent_name)."""
     names: dict[str, str] = {}
     if "agent_name" in itin.columns:
         for agent_id, name in zip(itin["agent_id"], itin["agent_name"], strict=True):
             if text(name).strip():
                 names.setdefault(text(agent_id), text(name).strip())
-    for agent in summary.get("agents", []):
-        if text(agent.get("name")).strip():
-            names[text(agent.get("agent_id"))] = text(agent.get("name")).strip()
+    for agent in summary.agents:
+        if text(agent.name).strip():
+            names[agent.agent_id] = text(agent.name).strip()
     return names
 
 
@@ -294,19 +295,20 @@ def _draw_agent(
     groups: Mapping[tuple[str, str], list[Mapping[Any, Any]]],
     show_names: bool,
     t: Labels,
+    road: Sequence[tuple[float, float]] | None = None,
 ) -> list[tuple[float, float]]:
     """Add one agent's base, numbered stops and route to ``layer``; return the points."""
     records = rows.to_dict("records")
     route: list[tuple[float, float]] = []
     visit_no = 0
-    start = next((r for r in records if r["kind"] == schema.KIND_START), None)
+    start = next((r for r in records if r[schema.KIND] == schema.EventKind.START), None)
     for row in records:
         where = _coords(row)
-        kind = row["kind"]
-        if where is None or kind == schema.KIND_BREAK:
+        kind = row[schema.KIND]
+        if where is None or kind == schema.EventKind.BREAK:
             continue
         route.append(where)
-        if kind == schema.KIND_VISIT:
+        if kind == schema.EventKind.VISIT:
             visit_no += 1
             account = text(row.get("account_id"))
             icon = folium.DivIcon(
@@ -330,10 +332,10 @@ def _draw_agent(
                     esc(f"{visit_no}. {account} · {text(row.get('service_start'))}")
                 ),
             ).add_to(layer)
-        elif kind == schema.KIND_START or (
-            kind == schema.KIND_END and (start is None or _coords(start) != where)
+        elif kind == schema.EventKind.START or (
+            kind == schema.EventKind.END and (start is None or _coords(start) != where)
         ):
-            is_start = kind == schema.KIND_START
+            is_start = kind == schema.EventKind.START
             icon = folium.DivIcon(
                 html=f'<div class="rp-pin" style="background:{colour}">'
                 f"{'⌂' if is_start else '■'}</div>",
@@ -352,7 +354,7 @@ def _draw_agent(
             ).add_to(layer)
     if len(route) > 1:
         folium.PolyLine(
-            route,
+            list(road) if road else route,
             color=colour,
             weight=3,
             opacity=0.85,
@@ -429,9 +431,9 @@ def _item_list(title: str, items: Sequence[Mapping[Any, Any]]) -> str:
 
 def _base_popup_html(rows: pd.DataFrame, label: str, what: str, t: Labels, show_names: bool) -> str:
     """Return the escaped popup of an agent's base or end point."""
-    start = rows[rows["kind"] == schema.KIND_START]
-    end = rows[rows["kind"] == schema.KIND_END]
-    visits = int((rows["kind"] == schema.KIND_VISIT).sum())
+    start = rows[rows[schema.KIND] == schema.EventKind.START]
+    end = rows[rows[schema.KIND] == schema.EventKind.END]
+    visits = int((rows[schema.KIND] == schema.EventKind.VISIT).sum())
     address = text(start["address"].iloc[0]) if not start.empty else ""
     fields = [
         (t("map.departs"), text(start["service_end"].iloc[0]) if not start.empty else ""),
@@ -516,9 +518,7 @@ def _legend(rows: Sequence[str], dropped_mapped: int, t: Labels) -> str:
     )
 
 
-def _summary_box(
-    itin: pd.DataFrame, drop: pd.DataFrame, summary: Mapping[Any, Any], t: Labels
-) -> str:
+def _summary_box(itin: pd.DataFrame, drop: pd.DataFrame, summary: PlanSummary, t: Labels) -> str:
     """Return the summary box, with totals computed from the itinerary as drawn.
 
     Money is compared like with like: the expected recovery of the planned
@@ -526,17 +526,15 @@ def _summary_box(
     against the eligible balance (``summary.json``'s eligible totals; the
     planned plus not-planned accounts when it has none).
     """
-    visits = itin[itin["kind"] == schema.KIND_VISIT]
+    visits = itin[itin[schema.KIND] == schema.EventKind.VISIT]
     agents_with_visits = visits["agent_id"].nunique()
     km = _sum(itin["travel_km"])
     minutes = _sum(itin["travel_min"])
     unmapped = sum(1 for r in drop.to_dict("records") if _coords(r) is None)
-    juris = text(summary.get("jurisdiction"))
-    hours = text(summary.get("legal_hours"))
+    juris = text(summary.jurisdiction)
+    hours = text(summary.legal_hours)
     header = " · ".join(
-        p
-        for p in (text(summary.get("date")), juris, hours and t("map.summary_hours", hours=hours))
-        if p
+        p for p in (text(summary.date), juris, hours and t("map.summary_hours", hours=hours)) if p
     )
     not_planned = t("map.summary_not_planned", n=len(drop))
     if unmapped:
@@ -545,9 +543,14 @@ def _summary_box(
         t("map.summary_visits", n=len(visits), agents=agents_with_visits),
         t(
             "map.summary_expected",
-            figures=_planned_of_eligible(visits, drop, summary, t, "expected_recovery"),
+            figures=_planned_of_eligible(
+                visits, drop, summary.expected_recovery_eligible, t, "expected_recovery"
+            ),
         ),
-        t("map.summary_balance", figures=_planned_of_eligible(visits, drop, summary, t, "balance")),
+        t(
+            "map.summary_balance",
+            figures=_planned_of_eligible(visits, drop, summary.balance_eligible, t, schema.BALANCE),
+        ),
         t("map.summary_travel", km=number(km), min=integer(minutes)),
         not_planned,
     ]
@@ -561,13 +564,17 @@ def _summary_box(
 def _planned_of_eligible(
     visits: pd.DataFrame,
     drop: pd.DataFrame,
-    summary: Mapping[Any, Any],
+    eligible_total: float | None,
     t: Labels,
     column: str,
 ) -> str:
-    """Return a money column's planned total against its eligible total."""
+    """Return a money column's planned total against its eligible total.
+
+    ``eligible_total`` is ``summary.json``'s; without it the eligible total
+    is the planned plus the not planned.
+    """
     planned = _sum(visits.get(column, pd.Series(dtype=float)))
-    eligible = finite(summary.get(f"{column}_eligible"))
+    eligible = finite(eligible_total)
     if eligible is None:
         eligible = planned + _sum(drop.get(column, pd.Series(dtype=float)))
     return planned_of_eligible(planned, eligible, t)

@@ -34,6 +34,7 @@ from routeplan.present.common import (
     text,
 )
 from routeplan.present.labels import Labels, planned_of_eligible
+from routeplan.summary import AgentSummary, PlanSummary
 
 #: Reminders printed on every sheet (from the domain primer's conduct rules): label keys.
 CONDUCT = tuple(f"conduct.{i}" for i in range(1, 9))
@@ -106,13 +107,16 @@ ul.ticks .muted { font-size: 7.5pt; }
 .stopfoot { display: flex; gap: 2mm; margin-top: 2mm; font-size: 8.5pt; color: #333; }
 .stopfoot span.blank { flex: 0 0 45mm; border-bottom: 1px solid #111; }
 .stopfoot span:last-child { margin-left: auto; }
+ul.past { list-style: none; margin: 0; padding: 0; }
+code.item-code { font-family: "DejaVu Sans Mono", "Noto Sans Mono", monospace; font-size: 7pt;
+  border: 1px solid #888; border-radius: 0.8mm; padding: 0 0.6mm; }
 .foot { font-size: 8pt; color: #555; border-top: 1px solid #999; padding-top: 1mm; }
 a { color: #0645ad; }
 """.replace("FONTS", FONT_STACK)
 
 
 def build_sheet(
-    agent_summary: Mapping[Any, Any],
+    agent_summary: AgentSummary,
     itinerary_rows: pd.DataFrame,
     checklist_rows: pd.DataFrame | None,
     *,
@@ -120,6 +124,7 @@ def build_sheet(
     date: str,
     jurisdiction: str = "",
     language: str = "en",
+    last_visits: pd.DataFrame | None = None,
 ) -> str:
     """Return the printable A4 route sheet of one agent as an HTML page.
 
@@ -140,32 +145,40 @@ def build_sheet(
         Profile code; ``CN`` adds an Amap navigation link next to the ``geo:`` link.
     language
         ``zh`` or ``en``: the language of every label.
+    last_visits
+        Rows of ``last_visits.csv`` (``account_id, visit_date, agent_id,
+        agent_name, outcome, notes``, newest first): each stop lists its
+        account's.
     """
     t = Labels(language)
-    agent_id = text(agent_summary.get("agent_id"))
+    agent_id = agent_summary.agent_id
+    history = _visits_by_account(last_visits)
     rows = itinerary_rows.copy()
     rows["stop_no"] = pd.to_numeric(rows["stop_no"], errors="coerce")
     records = rows.sort_values("stop_no", kind="stable").to_dict("records")
     groups = checklist_by_account(checklist_rows)
-    name = text(agent_summary.get("name")).strip() or _first(records, "agent_name") or agent_id
-    visits = [r for r in records if r.get("kind") == schema.KIND_VISIT]
+    name = text(agent_summary.name).strip() or _first(records, "agent_name") or agent_id
+    visits = [r for r in records if r.get(schema.KIND) == schema.EventKind.VISIT]
     title = t("sheet.title", name=name, agent_id=agent_id, date=date)
     body = [
-        _header(agent_summary, name, agent_id, records, visits, legal_hours, date, jurisdiction, t),
+        _header(agent_summary, name, records, visits, legal_hours, date, jurisdiction, t),
         _conduct(legal_hours, jurisdiction, t),
         _timeline(records, t),
     ]
     for no, row in enumerate(visits, start=1):
-        items = checklist_for(groups, text(row.get("account_id")), agent_id)
-        body.append(_stop_block(no, len(visits), row, items, jurisdiction, t))
+        account = text(row.get("account_id"))
+        items = checklist_for(groups, account, agent_id)
+        past = history.get(account, [])
+        body.append(_stop_block(no, len(visits), row, items, jurisdiction, t, past))
     if not visits:
         body.append(f'<p class="muted">{esc(t("sheet.no_visits"))}</p>')
-    body.append(f'<div class="foot">{esc(t("sheet.foot", code="partial_payment"))}</div>')
+    foot = f"{t('sheet.foot', code='partial_payment')} {t('sheet.foot_evidence', codes='ID;AUTH')}"
+    body.append(f'<div class="foot">{esc(foot)}</div>')
     return _page(title, "\n".join(body), lang=t.html_lang)
 
 
 def build_index(
-    summary: Mapping[Any, Any],
+    summary: PlanSummary,
     agent_ids: Sequence[str],
     *,
     itineraries: pd.DataFrame | None = None,
@@ -190,62 +203,57 @@ def build_index(
     """
     t = Labels(language)
     stems = dict(stems) if stems is not None else file_stems(agent_ids)
-    info = {text(a.get("agent_id")): a for a in summary.get("agents", [])}
-    date = text(summary.get("date"))
-    counts = summary.get("counts") or {}
+    date = text(summary.date)
+    counts = summary.counts
     rows = []
     for agent_id in agent_ids:
-        agent = info.get(agent_id, {})
+        agent = summary.agent(agent_id) or AgentSummary(agent_id)
         visits, km, expected = _agent_totals(agent, agent_id, itineraries)
         stem = quote(stems[agent_id])
         rows.append(
             "<tr>"
-            f'<td><a href="sheets/{stem}.html">{esc(text(agent.get("name")) or agent_id)}</a></td>'
+            f'<td><a href="sheets/{stem}.html">{esc(text(agent.name) or agent_id)}</a></td>'
             f"<td>{esc(agent_id)}</td><td class=n>{esc(visits)}</td><td class=n>{esc(km)}</td>"
             f"<td class=n>{esc(expected)}</td>"
             f'<td><a href="sheets/{stem}.html">{esc(t("index.sheet"))}</a> · '
             f'<a href="agents/{stem}.csv">{esc(t("index.csv"))}</a></td>'
             "</tr>"
         )
-    idle = [a for a in summary.get("agents", []) if text(a.get("agent_id")) not in set(agent_ids)]
+    idle = [a for a in summary.agents if a.agent_id not in set(agent_ids)]
     idle_rows = "".join(
-        f"<li>{esc(a.get('name'))} ({esc(a.get('agent_id'))}): "
-        f"{esc(a.get('unusable_reason') or t('index.no_visits'))}</li>"
+        f"<li>{esc(a.name)} ({esc(a.agent_id)}): "
+        f"{esc(a.unusable_reason or t('index.no_visits'))}</li>"
         for a in idle
     )
     figures = [
-        (t("index.accounts"), counts.get("accounts")),
-        (t("index.rejected"), counts.get("rejected_rows")),
-        (t("index.excluded"), counts.get("excluded")),
-        (t("index.eligible"), counts.get("eligible")),
-        (t("index.planned"), counts.get("planned")),
-        (t("index.not_planned"), counts.get("dropped")),
-        (t("index.balance"), _covered(summary, "balance", t)),
-        (t("index.expected"), _covered(summary, "expected_recovery", t)),
+        (t("index.accounts"), counts.accounts),
+        (t("index.rejected"), counts.rejected_rows),
+        (t("index.excluded"), counts.excluded),
+        (t("index.eligible"), counts.eligible),
+        (t("index.planned"), counts.planned),
+        (t("index.not_planned"), counts.dropped),
+        (t("index.balance"), _covered(summary.balance_covered, summary.balance_eligible, t)),
+        (
+            t("index.expected"),
+            _covered(summary.expected_recovery_covered, summary.expected_recovery_eligible, t),
+        ),
         (
             t("index.travel"),
-            t(
-                "units.km_min",
-                km=number(summary.get("travel_km")),
-                min=integer(summary.get("travel_min")),
-            ),
+            t("units.km_min", km=number(summary.travel_km), min=integer(summary.travel_min)),
         ),
     ]
-    solver = summary.get("solver") or {}
-    if solver:
+    solver = summary.solver
+    if solver is not None and (solver.status is not None or solver.runtime_s is not None):
         figures.append(
-            (
-                t("index.solver"),
-                f"{text(solver.get('status'))}, {number(solver.get('runtime_s'), 2)} s",
-            )
+            (t("index.solver"), f"{text(solver.status)}, {number(solver.runtime_s, 2)} s")
         )
     fig_html = "".join(
         f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in figures if not is_missing(v)
     )
     idle_html = f"<h2>{esc(t('index.idle'))}</h2><ul>{idle_rows}</ul>" if idle_rows else ""
     body = f"""
-<h1>{esc(t("index.heading", date=date))} <span class="muted">{esc(summary.get("jurisdiction"))}
-{esc(summary.get("legal_hours"))}</span></h1>
+<h1>{esc(t("index.heading", date=date))} <span class="muted">{esc(summary.jurisdiction)}
+{esc(summary.legal_hours)}</span></h1>
 <p><a href="map.html"><b>{esc(t("index.open_map"))}</b></a> ·
 <a href="outcomes_template.csv">{esc(t("index.outcomes_template"))}</a> ·
 <a href="itineraries.csv">itineraries.csv</a> · <a href="dropped.csv">dropped.csv</a></p>
@@ -260,12 +268,12 @@ def build_index(
     return _page(t("index.title", date=date), body, lang=t.html_lang, extra_css=_INDEX_CSS)
 
 
-def _covered(summary: Mapping[Any, Any], column: str, t: Labels) -> str:
-    """Return ``summary.json``'s planned total of ``column`` against its eligible total."""
-    planned = finite(summary.get(f"{column}_covered"))
+def _covered(covered: float | None, eligible: float | None, t: Labels) -> str:
+    """Return ``summary.json``'s planned total of an amount against its eligible total."""
+    planned = finite(covered)
     if planned is None:
         return ""
-    return planned_of_eligible(planned, finite(summary.get(f"{column}_eligible")), t)
+    return planned_of_eligible(planned, finite(eligible), t)
 
 
 _INDEX_CSS = """
@@ -300,9 +308,8 @@ def _first(records: Sequence[Mapping[Any, Any]], column: str) -> str:
 
 
 def _header(
-    agent: Mapping[Any, Any],
+    agent: AgentSummary,
     name: str,
-    agent_id: str,
     records: Sequence[Mapping[Any, Any]],
     visits: Sequence[Mapping[Any, Any]],
     legal_hours: str,
@@ -311,8 +318,8 @@ def _header(
     t: Labels,
 ) -> str:
     """Return the sheet header: agent, credential, shift, legal hours and the day's totals."""
-    expiry = text(agent.get("credential_expiry")).strip()
-    credential = text(agent.get("credential_id")).strip() or "—"
+    expiry = text(agent.credential_expiry).strip()
+    credential = text(agent.credential_id).strip() or "—"
     expiry_note = ""
     if expiry:
         expiry_note = esc(t("sheet.valid_until", date=expiry))
@@ -321,7 +328,7 @@ def _header(
                 expiry_note += f' <span class="warn">{esc(t("sheet.expired"))}</span>'
         except ValueError:
             pass
-    shift = "–".join(p for p in (text(agent.get("shift_start")), text(agent.get("shift_end"))) if p)
+    shift = "–".join(p for p in (text(agent.shift_start), text(agent.shift_end)) if p)
     km = sum(float(r["travel_km"]) for r in records if not is_missing(r.get("travel_km")))
     minutes = sum(float(r["travel_min"]) for r in records if not is_missing(r.get("travel_min")))
     balance = sum(float(r["balance"]) for r in visits if not is_missing(r.get("balance")))
@@ -332,7 +339,7 @@ def _header(
 <div class="top"><h1>{esc(t("sheet.heading", name=name))}</h1>
 <div class="date">{esc(f"{date} ({weekday})" if weekday else date)}</div></div>
 <table class="ident">
-<tr><th>{esc(t("sheet.agent"))}</th><td>{esc(name)} ({esc(agent_id)})</td>
+<tr><th>{esc(t("sheet.agent"))}</th><td>{esc(name)} ({esc(agent.agent_id)})</td>
 <th>{esc(t("sheet.credential"))}</th><td>{esc(credential)}{expiry_note}</td></tr>
 <tr><th>{esc(t("sheet.shift"))}</th><td>{esc(shift or "—")}</td>
 <th>{esc(t("sheet.legal_hours"))}</th><td>{esc(hours)}</td></tr>
@@ -357,14 +364,14 @@ def _timeline(records: Sequence[Mapping[Any, Any]], t: Labels) -> str:
     rows = []
     visit_no = 0
     for row in records:
-        kind = row.get("kind")
+        kind = row.get(schema.KIND)
         leg = ""
         if not is_missing(row.get("travel_km")) and float(row["travel_km"]) > 0:
             leg = t("units.leg", km=number(row["travel_km"]), min=integer(row.get("travel_min")))
-        if kind == schema.KIND_START:
+        if kind == schema.EventKind.START:
             time = text(row.get("service_end")) or text(row.get("arrival"))
             rows.append(_tl_row(time, t("timeline.depart"), text(row.get("address")), "", leg))
-        elif kind == schema.KIND_VISIT:
+        elif kind == schema.EventKind.VISIT:
             visit_no += 1
             arrival, start = text(row.get("arrival")), text(row.get("service_start"))
             time = f"{arrival}" if arrival == start else f"{arrival} → {start}"
@@ -383,12 +390,12 @@ def _timeline(records: Sequence[Mapping[Any, Any]], t: Labels) -> str:
                     f"#stop-{visit_no}",
                 )
             )
-        elif kind == schema.KIND_BREAK:
+        elif kind == schema.EventKind.BREAK:
             time = f"{text(row.get('service_start'))}–{text(row.get('service_end'))}"
             rows.append(
                 _tl_row(time, t("timeline.break"), text(row.get("address")), "", leg, css="brk")
             )
-        elif kind == schema.KIND_END:
+        elif kind == schema.EventKind.END:
             time = text(row.get("arrival"))
             rows.append(_tl_row(time, t("timeline.return"), text(row.get("address")), "", leg))
     head = "".join(
@@ -461,8 +468,13 @@ def _stop_block(
     items: Sequence[Mapping[Any, Any]],
     jurisdiction: str,
     t: Labels,
+    past: Sequence[Mapping[Any, Any]] = (),
 ) -> str:
-    """Return one stop's block: who, where, money, why today, options, evidence, outcome box."""
+    """Return one stop's block: who, where, money, why today, last visits, checklist, outcome.
+
+    ``past`` holds the account's last recorded visits (``last_visits.csv``
+    rows, newest first).
+    """
     account = text(row.get("account_id"))
     lang_attr = _lang_attr(row.get("language"))
     arrival, start = text(row.get("arrival")), text(row.get("service_start"))
@@ -521,6 +533,7 @@ def _stop_block(
 <span{lang_attr}>{esc(row.get("debtor_name"))}</span></h2>
 <div class="factgrid">{facts_html}</div>
 {why}
+{_last_visits(past, t)}
 <div class="cols">
 <div>
 <h3>{esc(t("stop.evidence"))}</h3>{_ticks(evidence, t("stop.evidence_empty"))}
@@ -553,20 +566,33 @@ def _outcome_box(t: Labels) -> str:
 
     The contract's common codes come first, the others under "Other"; each
     write-in field names its ``outcomes_template.csv`` column (``data-column``),
-    so what the agent writes on paper has a place in the file ``record`` reads.
+    so what the agent writes on paper has a place in the file ``record`` reads:
+    check-in and check-out times, the amount and its receipt number, the
+    promise, the notes.
     """
     common = "".join(_outcome_code(code, t) for code in schema.COMMON_OUTCOME_CODES)
     other = "".join(_outcome_code(code, t) for code in schema.OTHER_OUTCOME_CODES)
-    amount, ptp_date, ptp_amount, notes = (
+    amount, ptp_date, ptp_amount, notes, checkin, checkout, receipt = (
         f'<span class="blank" data-column="{c}"></span>'
-        for c in (schema.AMOUNT_PAID, schema.PTP_DATE, schema.PTP_AMOUNT, schema.NOTES)
+        for c in (
+            schema.AMOUNT_PAID,
+            schema.PTP_DATE,
+            schema.PTP_AMOUNT,
+            schema.NOTES,
+            schema.CHECKIN_TIME,
+            schema.CHECKOUT_TIME,
+            schema.RECEIPT_NO,
+        )
     )
     return f"""<div class="outcome">
 <h3>{esc(t("outcome.title"))}</h3>
 <div class="codes">{common}</div>
 <div class="codes-label">{esc(t("outcome.other"))}</div>
 <div class="codes other">{other}</div>
-<div class="line"><span>{esc(t("outcome.amount_paid"))}</span>{amount}</div>
+<div class="line"><span>{esc(t("outcome.checkin_time"))}</span>{checkin}
+<span>{esc(t("outcome.checkout_time"))}</span>{checkout}</div>
+<div class="line"><span>{esc(t("outcome.amount_paid"))}</span>{amount}
+<span>{esc(t("outcome.receipt_no"))}</span>{receipt}</div>
 <div class="line"><span>{esc(t("outcome.ptp_date"))}</span>{ptp_date}
 <span>{esc(t("outcome.ptp_amount"))}</span>{ptp_amount}</div>
 <div class="line"><span>{esc(t("outcome.notes"))}</span>{notes}</div>
@@ -583,8 +609,50 @@ def _outcome_code(code: str, t: Labels) -> str:
     return f'<span data-code="{esc(code)}"><span class="box"></span>{shown}</span>'
 
 
+def _visits_by_account(
+    last_visits: pd.DataFrame | None,
+) -> dict[str, list[Mapping[Any, Any]]]:
+    """Group ``last_visits.csv`` rows by account, keeping their order (newest first)."""
+    out: dict[str, list[Mapping[Any, Any]]] = {}
+    if last_visits is None or last_visits.empty:
+        return out
+    for rec in last_visits.to_dict("records"):
+        out.setdefault(text(rec.get(schema.ACCOUNT_ID)).strip(), []).append(rec)
+    return out
+
+
+def _last_visits(past: Sequence[Mapping[Any, Any]], t: Labels) -> str:
+    """Return the stop's last recorded visits: date, agent, outcome (words and code), note."""
+    if not past:
+        return ""
+    lines = []
+    for rec in past:
+        agent = text(rec.get(schema.AGENT_ID)).strip()
+        name = text(rec.get("agent_name")).strip()
+        who = f"{name} ({agent})" if name else agent
+        parts = [
+            text(rec.get(schema.VISIT_DATE)).strip(),
+            who,
+            t.outcome(text(rec.get(schema.OUTCOME)).strip()),
+        ]
+        note = text(rec.get(schema.NOTES)).strip()
+        shown = " · ".join(esc(p) for p in parts if p)
+        if note:
+            shown += f" · <q>{esc(note)}</q>"
+        lines.append(f"<li>{shown}</li>")
+    return (
+        f'<div class="why last-visits"><span>{esc(t("stop.last_visits"))}</span>'
+        f'<ul class="past">{"".join(lines)}</ul></div>'
+    )
+
+
 def _ticks(items: Sequence[Mapping[Any, Any]], empty: str) -> str:
-    """Return a list of items with tick boxes and their reasons (``empty`` when none)."""
+    """Return a list of items with tick boxes, codes and reasons (``empty`` when none).
+
+    An item's code (``ID``, ``AUTH``, ``INST6``...; a ``checklist.csv`` made
+    before codes existed has none) is printed beside its box: it is what the
+    agent, or the app filling the outcomes template, writes in ``evidence``.
+    """
     if not items:
         return (
             f'<ul class="ticks"><li class="muted"><span class="box"></span>{esc(empty)}</li></ul>'
@@ -593,7 +661,10 @@ def _ticks(items: Sequence[Mapping[Any, Any]], empty: str) -> str:
     for item in items:
         reason = text(item.get("reason")).strip()
         detail = f' <span class="muted">— {esc(reason)}</span>' if reason else ""
-        lis.append(f'<li><span class="box"></span>{esc(item.get("item"))}{detail}</li>')
+        code = text(item.get("code")).strip().upper()
+        tag = f'<code class="item-code">{esc(code)}</code> ' if code else ""
+        data = f' data-code="{esc(code)}"' if code else ""
+        lis.append(f'<li{data}><span class="box"></span>{tag}{esc(item.get("item"))}{detail}</li>')
     return f'<ul class="ticks">{"".join(lis)}</ul>'
 
 
@@ -606,19 +677,19 @@ def _lang_attr(language: Any) -> str:
 
 
 def _agent_totals(
-    agent: Mapping[Any, Any], agent_id: str, itineraries: pd.DataFrame | None
+    agent: AgentSummary, agent_id: str, itineraries: pd.DataFrame | None
 ) -> tuple[str, str, str]:
     """Return an agent's visits, km and expected recovery as text (from the itinerary if given)."""
     if itineraries is not None:
         rows = itineraries[itineraries["agent_id"] == agent_id]
-        is_visit = rows["kind"] == schema.KIND_VISIT
+        is_visit = rows[schema.KIND] == schema.EventKind.VISIT
         km = float(pd.to_numeric(rows["travel_km"], errors="coerce").fillna(0).sum())
         expected = pd.Series(dtype=float)
         if "expected_recovery" in rows.columns:
             expected = pd.to_numeric(rows.loc[is_visit, "expected_recovery"], errors="coerce")
         return str(int(is_visit.sum())), number(km), money(float(expected.fillna(0).sum()))
     return (
-        integer(agent.get("visits")),
-        number(agent.get("travel_km")),
-        money(agent.get("expected_recovery")),
+        integer(agent.visits),
+        number(agent.travel_km),
+        money(agent.expected_recovery),
     )

@@ -58,6 +58,7 @@ class Visit:
     required: bool = False
 
     def __post_init__(self) -> None:
+        """Refuse a negative service time or prize and unsorted, overlapping or no windows."""
         if self.service_s < 0:
             raise ValueError(f"visit {self.id}: service_s must be >= 0")
         if not self.windows:
@@ -86,6 +87,7 @@ class Vehicle:
     break_s: int = 0
 
     def __post_init__(self) -> None:
+        """Refuse a shift that ends before it starts and a reversed break window."""
         if self.shift_end_s < self.shift_start_s:
             raise ValueError(f"vehicle {self.id}: shift ends before it starts")
         if self.break_window is not None and self.break_s > 0:
@@ -111,6 +113,7 @@ class Problem:
     capacity: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
+        """Refuse matrices, nodes, profiles and capacities that do not fit together."""
         n = self.distance_m.shape[0]
         if self.distance_m.shape != (n, n):
             raise ValueError("distance_m must be square")

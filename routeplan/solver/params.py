@@ -111,6 +111,7 @@ class SearchTuning:
     report_every_s: float = 2.0
 
     def __post_init__(self) -> None:
+        """Collect every bad tuning value and raise them in one error."""
         problems = []
         for f in fields(self):
             value = getattr(self, f.name)
@@ -168,11 +169,15 @@ class SolveParams:
     #: inputs, settings and seed give the same plan on any machine (``time_limit_s`` then
     #: sets the amount of work, about that many seconds on the benchmark machine)
     reproducible: bool = False
+    #: run that second search when a core is free; False: one search only, as inside a
+    #: cluster worker whose one core is the whole budget (``routeplan plan --region-column``)
+    second_search: bool = field(default=True, metadata={"toml": False})
     #: print OR-Tools' own search log (debugging)
     log_search: bool = field(default=False, metadata={"toml": False})
     tuning: SearchTuning = field(default_factory=SearchTuning, metadata={"toml": False})
 
     def __post_init__(self) -> None:
+        """Collect every bad solver setting and raise them in one error."""
         problems = [*self._number_problems(), *self._choice_problems()]
         if not isinstance(self.tuning, SearchTuning):
             problems.append(f"solver.tuning must be a SearchTuning, got {self.tuning!r}")
@@ -196,7 +201,7 @@ class SolveParams:
             )
         if not _is_int(self.seed):
             problems.append(f"solver.seed must be an integer, got {self.seed!r}")
-        for name in ("log_search", "reproducible"):
+        for name in ("second_search", "log_search", "reproducible"):
             if not isinstance(getattr(self, name), bool):
                 problems.append(f"solver.{name} must be true or false, got {getattr(self, name)!r}")
         return problems

@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from routeplan.execution import Executor, default_executor
+from routeplan.execution import Executor, InProcessExecutor, default_executor
 from routeplan.solver.construct import Builder, construct
 from routeplan.solver.context import Context, FirstPlan
 from routeplan.solver.model import (
@@ -67,7 +67,7 @@ def solve(
     executor
         Where the second search runs (:mod:`routeplan.execution`); by default
         a :class:`~routeplan.execution.ProcessExecutor` when another core is
-        free, else none runs.
+        free and ``params.second_search`` is on, else none runs.
 
     Returns
     -------
@@ -76,7 +76,11 @@ def solve(
         seconds + prizes of skipped visits), status, timings, and a report of
         every search.
     """
-    ctx = Context(problem, params or SolveParams(), executor or default_executor(), progress)
+    params = params or SolveParams()
+    if executor is None:
+        # without a second search nothing runs beside the caller
+        executor = default_executor() if params.second_search else InProcessExecutor()
+    ctx = Context(problem, params, executor, progress)
     if not problem.visits or not problem.vehicles:
         ctx.say(f"nothing to route: {'no visits' if not problem.visits else 'no vehicles'}")
         return _result(

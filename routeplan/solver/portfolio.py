@@ -91,21 +91,27 @@ def epochs(tuning: SearchTuning, budget_s: float | None) -> Iterator[Epoch]:
         index += 1
 
 
-def second_engine(ctx: Context, day: Part) -> tuple[Engine, str]:
-    """Return the engine for the other core and its name in the record.
+def second_engine(ctx: Context, day: Part) -> tuple[Engine, str] | None:
+    """Return the engine for the other core and its name in the record (None: no second search).
 
     PyVRP when the settings allow it and it expresses the day exactly; else
     PyVRP on the break-free relaxation of the planned visits, repaired and
     refilled by routeplan's ruin-and-recreate search
     (:class:`~routeplan.solver.engines.RelaxedPolish`), or that search alone
     when PyVRP is missing (OR-Tools over the whole day with ``second_engine =
-    "ortools"``). Why PyVRP is not used as it is is logged and recorded in
-    ``Result.searches``.
+    "ortools"``). None with a solution limit or ``second_search`` off. Why
+    PyVRP is not used as it is is logged and recorded in ``Result.searches``.
     """
     setting = ctx.params.second_engine
     pyvrp = PyVRPEngine(restrict_windows=setting == SecondEngine.PYVRP)
-    if ctx.params.solution_limit is not None:
-        why = "a solution limit is set: one search only"
+    if ctx.params.solution_limit is not None or not ctx.params.second_search:
+        why = (
+            "a solution limit is set: one search only"
+            if ctx.params.solution_limit is not None
+            else "second_search is off: one search only"
+        )
+        ctx.record("pyvrp", SearchOutcome.DECLINED, why)
+        return None
     elif setting == SecondEngine.ORTOOLS:
         why = "second_engine is 'ortools'"
     else:
@@ -154,19 +160,18 @@ def search_epochs(ctx: Context, first: FirstPlan) -> Found:
     day = Part.of(ctx.problem, first.usable, range(len(ctx.problem.visits)))
     areas = AreaSearch(ctx, first)
     run = _Run(first.sequences(), ctx.cost(first.sequences()), "construction")
+    second = second_engine(ctx, day)
     if ctx.params.solution_limit is not None:
-        second_engine(ctx, day)  # records why no second search runs
         run.plan, run.cost = areas.run(run.plan, run.cost, areas.areas_to_cover(), ctx.deadline)
         if areas.improved:
             run.engine = CONSTRUCTION_ORTOOLS
         _record(ctx, run, areas, None)
         return _found(run)
-    engine, name = second_engine(ctx, day)
     done = 0
     for epoch in epochs(ctx.tuning, _budget_s(ctx)):
         if ctx.left() <= (_MIN_EPOCH_S if ctx.params.reproducible else _LAST_EPOCH_S):
             break
-        _epoch(ctx, run, areas, (engine, name, day), epoch)
+        _epoch(ctx, run, areas, None if second is None else (*second, day), epoch)
         done += 1
     ctx.say(f"epochs: {done} run, objective {run.cost}")
     if ctx.params.reproducible and ctx.left() <= _MIN_EPOCH_S:
@@ -174,7 +179,7 @@ def search_epochs(ctx: Context, first: FirstPlan) -> Found:
             "reproducible: the safety time limit stopped the work; "
             "another run may return another plan"
         )
-    _record(ctx, run, areas, name)
+    _record(ctx, run, areas, None if second is None else second[1])
     return _found(run)
 
 
@@ -241,19 +246,24 @@ def _second_deadline(ctx: Context) -> float:
 
 
 def _epoch(
-    ctx: Context, run: _Run, areas: AreaSearch, second: tuple[Engine, str, Part], epoch: Epoch
+    ctx: Context,
+    run: _Run,
+    areas: AreaSearch,
+    second: tuple[Engine, str, Part] | None,
+    epoch: Epoch,
 ) -> None:
-    """Run one epoch: the second engine beside the areas, then keep the cheapest plan."""
-    engine, name, day = second
+    """Run one epoch: the second engine (if any) beside the areas, then keep the cheapest plan."""
     start = [list(s) for s in run.plan]
-    # each epoch's search gets its own seed: the same in every run of the same settings
-    params = replace(ctx.params, seed=ctx.params.seed + 7919 * (epoch.index + 1))
-    job = _second_work(ctx, engine, epoch, len(day.visits))
     task = None
-    if job is not None:
-        task = ctx.executor.submit(
-            _search_day, job[0], day, params, day.local(start), _second_deadline(ctx), job[1]
-        )
+    if second is not None:
+        engine, _, day = second
+        # each epoch's search gets its own seed: the same in every run of the same settings
+        params = replace(ctx.params, seed=ctx.params.seed + 7919 * (epoch.index + 1))
+        job = _second_work(ctx, engine, epoch, len(day.visits))
+        if job is not None:
+            task = ctx.executor.submit(
+                _search_day, job[0], day, params, day.local(start), _second_deadline(ctx), job[1]
+            )
     rounds = max(1, round(epoch.nominal_s / ctx.tuning.area_round_s))
     began = time.perf_counter()
     own, own_cost = areas.run(start, run.cost, rounds, ctx.search_deadline)
@@ -263,24 +273,19 @@ def _epoch(
         run.plan, run.cost, run.engine = own, own_cost, CONSTRUCTION_ORTOOLS
         run.tally("ortools").kept += 1
         kept = "the areas' plan"
-    waited = 0.0
-    if task is not None:
+    waited = ""
+    if second is not None and task is not None:
         began = time.perf_counter()
         outcome = task.result(
             max(ctx.tuning.second_wait_min_s, ctx.deadline - time.perf_counter() - 0.05)
         )
-        waited = time.perf_counter() - began
-        if _take_second(
-            ctx,
-            run,
-            name,
-            day.lift(start, outcome.value.sequences) if outcome.value else None,
-            outcome.error,
-        ):
-            kept = name
+        waited = f", then {time.perf_counter() - began:.1f} s waiting for {second[1]}"
+        lifted = second[2].lift(start, outcome.value.sequences) if outcome.value else None
+        if _take_second(ctx, run, second[1], lifted, outcome.error):
+            kept = second[1]
     ctx.say(
-        f"epoch {epoch.index + 1} ({epoch.nominal_s:.1f} s of work): areas {own_s:.1f} s, "
-        f"then {waited:.1f} s waiting for {name}; {kept} kept, objective {run.cost}"
+        f"epoch {epoch.index + 1} ({epoch.nominal_s:.1f} s of work): areas {own_s:.1f} s"
+        f"{waited}; {kept} kept, objective {run.cost}"
     )
 
 

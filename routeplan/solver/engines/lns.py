@@ -91,6 +91,7 @@ class RuinRecreateEngine:
     near: NDArray[np.int64] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        """Refuse a size below 1."""
         for name in ("max_routes", "max_string", "candidates", "neighbours"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -84,6 +84,7 @@ class OrToolsEngine:
     on_solution: Callable[[int], None] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        """Refuse unknown strategies and a non-positive LNS time limit; load OR-Tools now."""
         if not self.lns_time_limit_s > 0:
             raise ValueError(f"lns_time_limit_s must be > 0, got {self.lns_time_limit_s}")
         if self.first_solution not in FIRST_SOLUTIONS:
@@ -94,10 +95,12 @@ class OrToolsEngine:
         _ortools()  # load it now, before any fork (see the module docstring)
 
     def __getstate__(self) -> dict[str, Any]:
+        """Return the fields to pickle, without the progress callback."""
         # a progress callback belongs to the process that made it
         return {**self.__dict__, "on_solution": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore the pickled fields."""
         self.__dict__.update(state)
 
     @property

@@ -70,6 +70,7 @@ class RelaxedPolish:
     pyvrp_work: int | None = None
 
     def __post_init__(self) -> None:
+        """Refuse a share outside (0, 1)."""
         if not 0 < self.share < 1:
             raise ValueError(f"share must be in (0, 1), got {self.share}")
         if not self.pyvrp_per_lns > 0:

@@ -28,6 +28,7 @@ class Relay:
     share: float = 0.35
 
     def __post_init__(self) -> None:
+        """Refuse a share outside (0, 1)."""
         if not 0 < self.share < 1:
             raise ValueError(f"share must be in (0, 1), got {self.share}")
 

@@ -41,6 +41,7 @@ class VroomEngine:
     exploration: int = 5
 
     def __post_init__(self) -> None:
+        """Refuse an exploration level outside 0..5."""
         if not 0 <= self.exploration <= 5:
             raise ValueError(f"exploration must be in 0..5, got {self.exploration}")
 
