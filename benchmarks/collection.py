@@ -32,6 +32,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import replace
@@ -205,6 +206,7 @@ COLUMNS = [
     "prize_covered_pct",
     "travel_min",
     "objective",
+    "load_1min",
 ]
 SUMMARY_COLUMNS = [
     "visits",
@@ -317,11 +319,18 @@ class Table:
             f"{100 * ev.prize_served / total_prize:.1f}",
             f"{ev.travel_s / 60:.0f}",
             ev.objective,
+            f"{os.getloadavg()[0]:.2f}",
         ]
         self.rows.append(row)
         print(" ".join(f"{c!s:>10}" for c in row), flush=True)
         if ev.problems:
             print(f"    {ev.problems[:3]}", flush=True)
+
+
+def _load_range(rows: list[list[object]]) -> str:
+    """Return the lowest and highest load average recorded in ``rows``."""
+    loads = [float(str(r[-1])) for r in rows]
+    return f"{min(loads):.2f}-{max(loads):.2f}" if loads else "none"
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -403,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
         "`benchmarks/evaluate.py` for every engine; prize covered = share of all prizes.",
         f"VROOM: routeplan's problem, exploration levels {args.vroom_exploration} (`vroom-xN`),",
         "one thread, the limit as timeout; `below_vroom_pct` compares with the best of them.",
+        "`load_1min`: the machine's 1-minute load average when the run ended (a routeplan",
+        f"run itself keeps up to 2 cores busy, VROOM 1); over all runs {_load_range(table.rows)}.",
         "",
         "## Summary (mean over the runs above; spread = (max - min) / mean)",
         "",
