@@ -77,6 +77,12 @@ def main() -> None:
     default=None,
     help="Stop the search after this many solutions.",
 )
+@click.option(
+    "--reproducible/--time-limited",
+    default=None,
+    help="Bound the search by work instead of the clock: the same inputs, config and seed "
+    "give the same plan on any machine (default: [solver] reproducible, else time-limited).",
+)
 @db_option
 @encoding_option
 @click.option("--show-names", is_flag=True, help="Show full debtor names and addresses on the map.")
@@ -121,6 +127,7 @@ def plan_command(**options: Any) -> None:
         args.jurisdiction,
         solver__time_limit_s=args.time_limit,
         solver__solution_limit=args.solution_limit,
+        solver__reproducible=args.reproducible,
         output__language=args.language,
         output__offline_assets=args.offline_assets,
         travel__provider=args.travel,
@@ -164,6 +171,7 @@ class _PlanArgs:
     jurisdiction: str | None
     time_limit: float | None
     solution_limit: int | None
+    reproducible: bool | None
     db_path: Path | None
     encoding: str | None
     show_names: bool

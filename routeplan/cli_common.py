@@ -96,15 +96,15 @@ offline_assets_option = click.option(
 
 
 def file_option(flag: str, dest: str, help: str, *, required: bool = False) -> Callable[[F], F]:
-    """Return a click option naming an input file (``dest`` gets a ``Path`` or None)."""
-    return click.option(
-        flag,
-        dest,
-        required=required,
-        default=None,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help=help,
-    )
+    """Return a click option naming an input file (``dest`` gets a ``Path`` or None).
+
+    A required option has no default at all: click 8.3 and later count an
+    explicit ``default=None`` as given, and would let the command run without it.
+    """
+    kind = click.Path(dir_okay=False, path_type=Path)
+    if required:
+        return click.option(flag, dest, required=True, type=kind, help=help)
+    return click.option(flag, dest, default=None, type=kind, help=help)
 
 
 #: ``--accounts``: the portfolio a command plans or checks

@@ -514,6 +514,7 @@ def _summary(
         service_min=len(visits) * cfg.visits.service_min,
         solver=SolverSummary(
             status=result.status,
+            mode=str(result.mode),
             engine=result.engine,
             objective=int(result.objective),
             runtime_s=round(result.runtime_s, 2),

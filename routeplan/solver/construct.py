@@ -30,13 +30,20 @@ be inserted on either side of it.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from routeplan.solver.model import Problem, Route
-from routeplan.solver.schedule import first_start, has_break, latest_arrival, time_route
+from routeplan.solver.schedule import (
+    break_gap,
+    first_start,
+    has_break,
+    latest_arrival,
+    time_route,
+)
 
 INF = np.int64(1) << np.int64(60)
 #: stand-in prize of a required visit: always worth more than any detour
@@ -183,6 +190,21 @@ class Builder:
         )
         self._refresh(out)
         return out
+
+    def load(self, k: int, seq: Sequence[int]) -> bool:
+        """Make ``seq`` vehicle ``k``'s route, its break where it returns earliest.
+
+        Returns False (and leaves the route as it was) when ``seq`` cannot be
+        timed on ``k``. Load and allowed vehicles are the caller's to respect.
+        """
+        gap = (0 if has_break(self.p, k) else -1) if not seq else break_gap(self.p, k, seq)
+        if gap is None:
+            return False
+        r = self.routes[k]
+        r.seq, r.gap = list(seq), gap
+        r.load = int(self.d.demand[list(seq)].sum()) if seq else 0
+        self._refresh(r)
+        return True
 
     # -- route bookkeeping -------------------------------------------------
     def _items(self, r: _Route) -> list[int]:

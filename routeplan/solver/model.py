@@ -249,6 +249,15 @@ class SolveStatus(StrEnum):
     RETIMED = "retimed"
 
 
+class SolveMode(StrEnum):
+    """What bounds a solve (``Result.mode``, ``summary.json``'s ``solver.mode``)."""
+
+    #: the clock: the search stops at the time limit (the default)
+    TIME_LIMITED = "time-limited"
+    #: the work (iterations, solutions): the same inputs, settings and seed give the same plan
+    REPRODUCIBLE = "reproducible"
+
+
 class SearchOutcome(StrEnum):
     """What became of one search of a solve (``SearchReport.outcome``)."""
 
@@ -280,7 +289,8 @@ class Result:
     order); ``dropped`` lists the indices of visits not served. ``engine``
     names the search whose plan was kept (``construction``,
     ``construction+ortools``, ``pyvrp``, ``vroom+ortools``, ...);
-    ``searches`` says what every search did, or why it did not run.
+    ``searches`` says what every search did, or why it did not run;
+    ``mode`` what bounded the search (the clock, or a fixed amount of work).
     """
 
     routes: tuple[Route, ...]
@@ -292,6 +302,7 @@ class Result:
     engine: str = "ortools"
     log: tuple[str, ...] = field(default_factory=tuple)
     searches: tuple[SearchReport, ...] = ()
+    mode: SolveMode = SolveMode.TIME_LIMITED
 
     def num_served(self) -> int:
         """Return the number of visits served."""

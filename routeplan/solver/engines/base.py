@@ -48,7 +48,13 @@ class Engine(Protocol):
         ...
 
     def solve(
-        self, problem: Problem, params: SolveParams, start: Sequences | None, deadline: float
+        self,
+        problem: Problem,
+        params: SolveParams,
+        start: Sequences | None,
+        deadline: float,
+        *,
+        work: int | None = None,
     ) -> Answer | None:
         """Return better visit sequences for ``problem``, or None when the engine found none.
 
@@ -63,6 +69,12 @@ class Engine(Protocol):
         deadline
             ``time.perf_counter()`` instant by which the answer is due (the
             same clock in every process of one machine).
+        work
+            At most this many units of the engine's own work (OR-Tools
+            solutions, PyVRP iterations, ruin-and-recreate iterations), or
+            None for no bound but ``deadline``. Given the same problem, start,
+            seed and work, an engine that honours it returns the same answer
+            on every run that ends by its work rather than its deadline.
         """
         ...
 

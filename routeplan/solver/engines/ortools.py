@@ -36,7 +36,7 @@ from routeplan.solver.model import Problem
 from routeplan.solver.params import SolveParams
 from routeplan.solver.schedule import has_break
 
-__all__ = ["FIRST_SOLUTIONS", "OrToolsEngine"]
+__all__ = ["FIRST_SOLUTIONS", "REPRODUCIBLE_LNS_S", "OrToolsEngine"]
 
 #: OR-Tools first-solution strategies (used when a search has no start)
 FIRST_SOLUTIONS = (
@@ -49,6 +49,8 @@ FIRST_SOLUTIONS = (
 )
 #: seconds OR-Tools is always given, however late it is called
 _MIN_SEARCH_S = 0.05
+#: seconds each sub-search may take in reproducible mode (far more than any needs)
+REPRODUCIBLE_LNS_S = 60.0
 
 
 def _ortools() -> tuple[Any, Any]:
@@ -115,13 +117,29 @@ class OrToolsEngine:
         return common_reason(problem)
 
     def solve(
-        self, problem: Problem, params: SolveParams, start: Sequences | None, deadline: float
+        self,
+        problem: Problem,
+        params: SolveParams,
+        start: Sequences | None,
+        deadline: float,
+        *,
+        work: int | None = None,
     ) -> Answer | None:
-        """Return OR-Tools' best sequences found by ``deadline`` (None if it found none)."""
+        """Return OR-Tools' best sequences found by ``deadline`` (None if it found none).
+
+        ``work`` caps the solutions (with ``params.solution_limit``, the lower
+        wins). With ``params.reproducible`` each sub-search gets
+        :data:`REPRODUCIBLE_LNS_S` instead of ``lns_time_limit_s``, so none of
+        them ends by the clock.
+        """
         pywrapcp, enums = _ortools()
         model = _Model(problem, self.required_penalty)
         search = _search_parameters(pywrapcp, enums, params, self.first_solution)
-        search.lns_time_limit.FromMilliseconds(int(self.lns_time_limit_s * 1000))
+        limits = [n for n in (work, params.solution_limit) if n is not None]
+        if limits:
+            search.solution_limit = max(1, min(limits))
+        lns_s = max(self.lns_time_limit_s, REPRODUCIBLE_LNS_S if params.reproducible else 0.0)
+        search.lns_time_limit.FromMilliseconds(int(lns_s * 1000))
         _set_time(search, deadline)
         model.routing.CloseModelWithParameters(search)
         # OR-Tools keeps no reference to the callback: ``model`` holds it for the search
@@ -153,8 +171,6 @@ def _search_parameters(pywrapcp: Any, enums: Any, params: SolveParams, first: st
     search.local_search_metaheuristic = getattr(
         enums.LocalSearchMetaheuristic, params.metaheuristic.value
     )
-    if params.solution_limit is not None:
-        search.solution_limit = params.solution_limit
     search.log_search = params.log_search
     return search
 

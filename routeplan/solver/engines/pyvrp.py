@@ -99,25 +99,36 @@ class PyVRPEngine:
         return None
 
     def solve(
-        self, problem: Problem, params: SolveParams, start: Sequences | None, deadline: float
+        self,
+        problem: Problem,
+        params: SolveParams,
+        start: Sequences | None,
+        deadline: float,
+        *,
+        work: int | None = None,
     ) -> Answer | None:
         """Return PyVRP's plan found by ``deadline`` from ``start`` (None if none is feasible).
 
-        ``params.seed`` seeds PyVRP; a warm start PyVRP refuses is dropped
-        (the search then starts cold).
+        ``params.seed`` seeds PyVRP; ``work`` caps its iterations (its search
+        does not depend on the cap, so more iterations continue the same
+        search). A warm start PyVRP refuses is dropped (the search then starts
+        cold).
         """
         import pyvrp
-        from pyvrp.stop import MaxRuntime
+        from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
         lay = _Layout(problem)
         data, types = _data(problem, lay, start)
         warm = _warm_start(data, lay, types, start)
+        stop: Any = MaxRuntime(max(_MIN_SEARCH_S, deadline - time.perf_counter()))
+        if work is not None:
+            stop = MultipleCriteria([MaxIterations(max(1, work)), stop])
         with warnings.catch_warnings():
             # PyVRP warns when a day has no feasible plan; None says so to the caller
             warnings.simplefilter("ignore")
             res = pyvrp.solve(
                 data,
-                stop=MaxRuntime(max(_MIN_SEARCH_S, deadline - time.perf_counter())),
+                stop=stop,
                 seed=params.seed,
                 collect_stats=False,
                 display=False,
