@@ -21,6 +21,7 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.build import agent_break, agent_status, effective_windows, required_skills
+from routeplan.calendar import windows_on
 from routeplan.config import Config
 from routeplan.eligibility import determine_eligibility
 from routeplan.errors import InputError
@@ -129,6 +130,7 @@ def check_plan(
                 travel=model,
             )
     d = Path(plan_dir)
+    accounts = windows_on(accounts, plan_date)
     elig = determine_eligibility(accounts, plan_date, config, extra_exclusions=extra_exclusions)
     excluded_ids = set(elig.excluded[S.ACCOUNT_ID])
     day = _day(accounts, plan_date, config, excluded_ids)
