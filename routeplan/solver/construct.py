@@ -74,6 +74,13 @@ class _Data:
                 self.allowed[i, ok] = True
         caps = [problem.load_limit(k) for k in range(len(problem.vehicles))]
         self.cap = np.array(caps, dtype=np.int64)
+        #: what serving each visit costs on each vehicle (``Visit.serve_cost``), or None
+        self.serve: NDArray[np.int64] | None = None
+        if problem.has_serve_costs():
+            self.serve = np.zeros((n, nveh), dtype=np.int64)
+            for i, v in enumerate(visits):
+                if v.serve_cost is not None:
+                    self.serve[i, :] = v.serve_cost
 
     def first_start(self, rows: NDArray[np.int64], arr: NDArray[np.int64]) -> NDArray[np.int64]:
         """Return the earliest service start >= ``arr`` per visit row (INF if none).
@@ -198,6 +205,8 @@ class Builder:
             after = ~before_ok & after_ok
         fits = (d.demand[rows] + r.load <= d.cap[r.k]) & d.allowed[rows, r.k]
         ok &= fits[:, None]
+        if d.serve is not None:
+            delta = delta + d.serve[rows, r.k][:, None]
         cost = np.where(ok, delta, INF)
         best_gap = cost.argmin(axis=1)
         best = cost[np.arange(m), best_gap]

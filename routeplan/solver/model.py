@@ -26,6 +26,10 @@ Semantics
   any vehicle).
 * Skipping a visit costs ``prize``; travel costs one unit per second. The
   objective is ``sum(travel seconds) + sum(prizes of skipped visits)``.
+* Serving visit ``i`` with vehicle ``k`` costs ``visits[i].serve_cost[k]`` on
+  top (None = nothing): the week plan's way of making a later day, or an agent
+  other than the debtor's own, worth less (``routeplan.week``). Engines that
+  cannot express it decline such problems.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ class Visit:
     allowed_vehicles: tuple[int, ...] | None = None
     #: a mandatory visit has no skip option (used by the VRPTW benchmarks)
     required: bool = False
+    #: seconds serving it costs on each vehicle, on top of travel (None = 0 everywhere)
+    serve_cost: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         """Refuse a negative service time or prize and unsorted, overlapping or no windows."""
@@ -70,6 +76,8 @@ class Visit:
             prev_end = hi
         if self.prize < 0:
             raise ValueError(f"visit {self.id}: prize must be >= 0")
+        if self.serve_cost is not None and min(self.serve_cost, default=0) < 0:
+            raise ValueError(f"visit {self.id}: serve_cost must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,8 @@ class Problem:
         for v in self.visits:
             if not 0 <= v.node < n:
                 raise ValueError(f"visit {v.id}: node {v.node} out of range")
+            if v.serve_cost is not None and len(v.serve_cost) != len(self.vehicles):
+                raise ValueError(f"visit {v.id}: serve_cost needs one value per vehicle")
         for k in self.vehicles:
             if not (0 <= k.start_node < n and 0 <= k.end_node < n):
                 raise ValueError(f"vehicle {k.id}: node out of range")
@@ -130,6 +140,10 @@ class Problem:
                 raise ValueError(f"vehicle {k.id}: profile {k.profile} out of range")
         if self.capacity is not None and len(self.capacity) != len(self.vehicles):
             raise ValueError("capacity needs one value per vehicle")
+
+    def has_serve_costs(self) -> bool:
+        """Return True when some visit costs more on some vehicle (``Visit.serve_cost``)."""
+        return any(v.serve_cost is not None and any(v.serve_cost) for v in self.visits)
 
     @property
     def num_nodes(self) -> int:
@@ -162,6 +176,8 @@ class Problem:
             if visit.allowed_vehicles is not None:
                 allowed = tuple(sorted(local[k] for k in visit.allowed_vehicles if k in local))
                 visit = replace(visit, allowed_vehicles=allowed)
+            if visit.serve_cost is not None:
+                visit = replace(visit, serve_cost=tuple(visit.serve_cost[k] for k in vehicles))
             part.append(visit)
         capacity = None if self.capacity is None else tuple(self.capacity[k] for k in vehicles)
         fleet = tuple(self.vehicles[k] for k in vehicles)
@@ -269,6 +285,8 @@ def plan_cost(
 ) -> int:
     """Return travel seconds of ``sequences`` plus the skip costs of what they leave out.
 
+    The serve costs of the visits on them (``Visit.serve_cost``) count as travel.
+
     Parameters
     ----------
     problem
@@ -289,6 +307,7 @@ def plan_cost(
     travel = 0
     for k, seq in zip(veh, sequences, strict=True):
         served.update(seq)
+        travel += _serve_cost(problem, k, seq)
         if seq:
             nodes = [problem.vehicles[k].start_node]
             nodes += [problem.visits[v].node for v in seq]
@@ -302,6 +321,16 @@ def plan_cost(
             penalty = required_penalty if visit.required and required_penalty is not None else None
             skipped += visit.prize if penalty is None else penalty
     return travel + skipped
+
+
+def _serve_cost(problem: Problem, vehicle: int, seq: Sequence[int]) -> int:
+    """Return the serve costs of ``seq``'s visits on ``vehicle`` (``Visit.serve_cost``)."""
+    total = 0
+    for v in seq:
+        cost = problem.visits[v].serve_cost
+        if cost is not None:
+            total += cost[vehicle]
+    return total
 
 
 def route_cost(problem: Problem, routes: Sequence[Route]) -> int:

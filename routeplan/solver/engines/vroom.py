@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from routeplan.solver.engines.base import Answer, Sequences, common_reason
+from routeplan.solver.engines.base import Answer, Sequences, common_reason, serve_cost_reason
 from routeplan.solver.model import Problem
 from routeplan.solver.params import SolveParams
 from routeplan.solver.schedule import has_break
@@ -56,7 +56,7 @@ class VroomEngine:
         VROOM expresses every constraint but the prizes, which it turns into
         priorities: its plan is a start, not a substitute for the objective.
         """
-        return common_reason(problem, "vroom")
+        return common_reason(problem, "vroom") or serve_cost_reason(problem)
 
     def solve(
         self, problem: Problem, params: SolveParams, start: Sequences | None, deadline: float
