@@ -76,6 +76,8 @@ if TYPE_CHECKING:
         SolverSummary,
     )
     from routeplan.travel import haversine_m, road_distance_m, travel_time_s
+    from routeplan.week import WeekPlan, plan_horizon
+    from routeplan.week_cli import WeekRequest, plan_week_to_folder
 
 
 def _version() -> str:
@@ -136,6 +138,10 @@ _LAZY: dict[str, str] = {
     "load_inputs": "routeplan.plan",
     "plan_day": "routeplan.plan",
     "RetimeResult": "routeplan.retime",
+    "WeekPlan": "routeplan.week",
+    "plan_horizon": "routeplan.week",
+    "WeekRequest": "routeplan.week_cli",
+    "plan_week_to_folder": "routeplan.week_cli",
     "retime_plan_folder": "routeplan.retime",
     "score_accounts": "routeplan.scoring",
     "DroppedReason": "routeplan.schema",
@@ -208,6 +214,8 @@ __all__ = [
     "Store",
     "Violation",
     "ViolationRule",
+    "WeekPlan",
+    "WeekRequest",
     "activity_report",
     "agent_status",
     "apply_history",
@@ -228,7 +236,9 @@ __all__ = [
     "parse_clock",
     "parse_windows",
     "plan_day",
+    "plan_horizon",
     "plan_to_folder",
+    "plan_week_to_folder",
     "read_accounts",
     "read_agents",
     "read_plan_folder",

@@ -34,6 +34,8 @@ from routeplan.cli_common import (
     offline_assets_option,
     progress_printer,
     quiet_option,
+    solution_limit_option,
+    time_limit_option,
     travel_option,
 )
 from routeplan.config import JURISDICTIONS
@@ -65,18 +67,8 @@ def main() -> None:
 )
 @config_option
 @jurisdiction_option
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0.1, max=86400),
-    default=None,
-    help="Solver time limit in seconds (default 30, or the config).",
-)
-@click.option(
-    "--solution-limit",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Stop the search after this many solutions.",
-)
+@time_limit_option
+@solution_limit_option
 @db_option
 @encoding_option
 @click.option("--show-names", is_flag=True, help="Show full debtor names and addresses on the map.")
@@ -377,9 +369,11 @@ def _register_commands() -> None:
     from routeplan.audit_cli import audit_command
     from routeplan.history_cli import history_command, record_command, report_command
     from routeplan.present.cli import map_command
+    from routeplan.week_cli import plan_week_command
 
     for cmd in (map_command, record_command, history_command, report_command, audit_command):
         main.add_command(cmd)
+    main.add_command(plan_week_command)
 
 
 _register_commands()
