@@ -68,3 +68,13 @@ def test_restrict_slices_and_other_engines_decline() -> None:
             (Visit("x", 2, 0, ((0, 1),), 1, serve_cost=(1,)),),
             p.vehicles,
         )
+
+
+def test_a_given_start_is_weighed_against_the_construction() -> None:
+    """``solve(start=...)`` says what the caller's plan costs and keeps the cheaper start."""
+    p = _problem((1000, 0))
+    lines: list[str] = []
+    params = SolveParams(time_limit_s=1.0, solution_limit=20, second_search=False)
+    result = solve(p, params, lines.append, start=[[0], []])
+    assert any("given start: objective 1200 (construction 600)" in line for line in lines)
+    assert result.routes[1].visits == (0,) and result.objective == 600
