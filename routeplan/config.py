@@ -461,10 +461,18 @@ class WeekConfig:
     continuity: str = "soft"
     #: travel minutes a visit by the preferred agent is worth
     continuity_bonus_min: float = 20.0
+    #: each agent's daily visits and minutes are kept within this share of his own
+    #: average over the days he works in the week (soft: see ``balance_cost_min``)
+    balance_band: float = 0.25
+    #: travel minutes each visit outside the band costs (a minute of work outside
+    #: it costs a minute of travel); 0 turns the balance off
+    balance_cost_min: float = 10.0
 
     def __post_init__(self) -> None:
         """Refuse a decay outside [0, 1), a negative bonus and an unknown continuity mode."""
-        _check_nonneg(self, "prize_decay_per_day", "continuity_bonus_min")
+        _check_nonneg(
+            self, "prize_decay_per_day", "continuity_bonus_min", "balance_band", "balance_cost_min"
+        )
         if self.prize_decay_per_day >= 1:
             raise ConfigError(
                 f"week.prize_decay_per_day must be below 1, got {self.prize_decay_per_day!r}"

@@ -44,7 +44,7 @@ from routeplan.history import HistoryAdjustment
 from routeplan.plan import Inputs, Plan, plan_day
 from routeplan.scoring import score_accounts
 from routeplan.solver import Problem, Result, Vehicle, Visit, solve
-from routeplan.solver.model import Progress, SolveParams, route_cost
+from routeplan.solver.model import Progress, Route, SolveParams, route_cost
 from routeplan.summary import refresh_summary
 
 if TYPE_CHECKING:
@@ -366,69 +366,74 @@ def _week_visit(
     )
 
 
-def day_by_day(week: WeekProblem) -> list[list[int]]:
-    """Return a start for the week's search built day by day, one visit sequence per vehicle.
+def greedy_by_day(
+    week: WeekProblem,
+    days: Sequence[_Day],
+    params: SolveParams,
+    progress: Progress,
+    caps: Mapping[int, int] | None = None,
+) -> list[list[int]]:
+    """Return the week's routes planned one day after the other, as daily plans would.
 
-    Each day's vehicles get the construction (:mod:`routeplan.solver.construct`)
-    of the visits the days before left; the whole-week construction alone,
-    inserting by value over every agent-day at once, scattered the routes
-    (``benchmarks/week.py``: 11 % worse than this on the week's own objective).
-    """
-    from routeplan.solver.construct import construct
-
-    p = week.problem
-    sequences: list[list[int]] = [[] for _ in p.vehicles]
-    left = list(range(len(p.visits)))
-    for day in sorted({d for d, _ in week.vehicles}):
-        ks = [k for k, (d, _) in enumerate(week.vehicles) if d == day]
-        for j, seq in enumerate(construct(p.restrict(ks, left))):
-            sequences[ks[j]] = [left[i] for i in seq]
-        done = {v for k in ks for v in sequences[k]}
-        left = [v for v in left if v not in done]
-    return sequences
-
-
-def _fold_serve_costs(problem: Problem) -> Problem:
-    """Return ``problem`` with each visit's smallest serve cost taken off its prize.
-
-    The optimum is the same (every plan's objective moves by a constant for
-    each visit served); a visit whose serve cost is the same on every vehicle
-    (one day, no preferred agent) then has none, which keeps OR-Tools' vehicles
-    in one class and its search fast.
-    """
-    visits = []
-    for v in problem.visits:
-        if v.serve_cost is None or not v.serve_cost:
-            visits.append(v)
-            continue
-        low = min(v.serve_cost)
-        rest = tuple(c - low for c in v.serve_cost)
-        visits.append(
-            dataclasses.replace(
-                v, prize=max(0, v.prize - low), serve_cost=rest if any(rest) else None
-            )
-        )
-    return dataclasses.replace(problem, visits=tuple(visits))
-
-
-def plan_by_day(week: WeekProblem, params: SolveParams, progress: Progress) -> list[list[int]]:
-    """Return the week's routes searched one day after the other (a decomposition by day).
-
-    Day by day from the first, the day's agent-days are solved as a problem
-    of their own (construction and search, ``params`` each) over every visit
-    not placed on an earlier day, with the week's values (a later day is
-    worth less, the preferred agent earns his bonus).
+    Day by day from the first, the day's own problem (its matrices, prizes
+    and windows, exactly what :func:`routeplan.plan.plan_day` solves) is
+    solved over the accounts earlier days did not place, ``params`` each.
+    The week only narrows it: an account's agents are those the week allows
+    that day (hard continuity), and an agent other than the preferred one
+    costs the continuity bonus. Returns one visit sequence (week visit
+    numbers) per week vehicle. ``caps`` lowers some week vehicles'
+    ``max_visits`` (the balance band).
     """
     p = week.problem
+    caps = caps or {}
+    visit_of = {a: i for i, a in enumerate(week.accounts)}
+    vehicle_of = {key: k for k, key in enumerate(week.vehicles)}
     sequences: list[list[int]] = [[] for _ in p.vehicles]
     placed: set[int] = set()
-    for day in sorted({d for d, _ in week.vehicles}):
-        ks = [k for k, (d, _) in enumerate(week.vehicles) if d == day]
-        visits = [v for v in range(len(p.visits)) if v not in placed]
-        found = solve(_fold_serve_costs(p.restrict(ks, visits)), params, progress)
-        for j, route in enumerate(found.routes):
-            sequences[ks[j]] = [visits[i] for i in route.visits]
-            placed.update(sequences[ks[j]])
+    for d in days:
+        if d.built is None:
+            continue
+        own = d.built.problem
+        ks = [vehicle_of[(d.index, a)] for a in d.built.vehicle_agents]
+        keep: list[int] = []
+        visits: list[Visit] = []
+        for i, one in enumerate(own.visits):
+            w = visit_of.get(d.built.visit_accounts[i])
+            if w is None or w in placed:
+                continue
+            wv = p.visits[w]
+            allowed = set(range(len(ks))) if wv.allowed_vehicles is None else set()
+            if wv.allowed_vehicles is not None:
+                week_allowed = set(wv.allowed_vehicles)
+                allowed = {j for j, k in enumerate(ks) if k in week_allowed}
+            if one.allowed_vehicles is not None:
+                allowed &= set(one.allowed_vehicles)
+            if not allowed:
+                continue
+            cost = None
+            if wv.serve_cost is not None:
+                costs = [wv.serve_cost[k] for k in ks]
+                low = min(costs)
+                cost = tuple(c - low for c in costs) if any(c != low for c in costs) else None
+            visits.append(
+                dataclasses.replace(
+                    one,
+                    allowed_vehicles=None if len(allowed) == len(ks) else tuple(sorted(allowed)),
+                    serve_cost=cost,
+                )
+            )
+            keep.append(w)
+        if not visits:
+            continue
+        vehicles = tuple(
+            dataclasses.replace(v, max_visits=min(v.max_visits, caps[k])) if k in caps else v
+            for v, k in zip(own.vehicles, ks, strict=True)
+        )
+        day_problem = dataclasses.replace(own, visits=tuple(visits), vehicles=vehicles)
+        found = solve(day_problem, params, progress)
+        for route in found.routes:
+            sequences[ks[route.vehicle]] = [keep[i] for i in route.visits]
+            placed.update(sequences[ks[route.vehicle]])
     return sequences
 
 
@@ -557,7 +562,7 @@ def plan_horizon(
             f"week problem: {len(week.problem.visits)} accounts, "
             f"{len(week.problem.vehicles)} agent-days"
         )
-        result = _solve_week(week, cfg, progress)
+        result = _solve_week(week, prepared, cfg, progress)
         progress(
             f"week solver {result.status}: {result.num_served()} visits in {result.runtime_s:.1f} s"
         )
@@ -574,14 +579,70 @@ def plan_horizon(
     return WeekPlan(ctx.dates, plans, table, summary, result)
 
 
-def _solve_week(week: WeekProblem, cfg: Config, progress: Progress) -> Result:
-    """Solve the week twice and keep the plan of lower objective.
+def balance_cost(week: WeekProblem, routes: Sequence[Route], config: Config) -> int:
+    """Return what the week's routes pay for leaving the balance band, in seconds of travel.
 
-    :data:`WHOLE_SHARE` of the time limit goes to one search over every
-    agent-day at once, the rest to :func:`plan_by_day`. On generated weeks
-    (``benchmarks/week.py``) the whole-week search improved its start far
-    less than day-by-day searches of the same total time, so both run and
-    the week's own objective decides.
+    For each agent, over the agent-days of the week problem (the days he
+    works): his average visits and minutes a day; each visit a day lies
+    outside ``average x (1 +/- balance_band)`` costs ``balance_cost_min``
+    minutes, each minute of work (leaving the base to coming back) outside
+    the minutes band one minute. 0 when ``balance_cost_min`` is 0.
+    """
+    week_cfg = config.week
+    if week_cfg.balance_cost_min <= 0:
+        return 0
+    by_vehicle = {r.vehicle: r for r in routes}
+    days: dict[str, list[tuple[int, int]]] = {}
+    for k, (_, agent) in enumerate(week.vehicles):
+        r = by_vehicle.get(k)
+        one = (len(r.visits), r.return_s - r.depart_s) if r is not None and r.visits else (0, 0)
+        days.setdefault(agent, []).append(one)
+    band, per_visit = week_cfg.balance_band, week_cfg.balance_cost_min * 60
+    total = 0.0
+    for work in days.values():
+        mean_v = sum(v for v, _ in work) / len(work)
+        mean_s = sum(t for _, t in work) / len(work)
+        for v, t in work:
+            total += per_visit * max(0.0, abs(v - mean_v) - band * mean_v)
+            total += max(0.0, abs(t - mean_s) - band * mean_s)
+    return round(total)
+
+
+def balance_caps(week: WeekProblem, routes: Sequence[Route], config: Config) -> dict[int, int]:
+    """Return each agent-day's visit cap for the balance band, from a plan of the week.
+
+    An agent's cap is the most visits within the band around his average
+    in ``routes`` (never below the average rounded up, so the same work
+    still fits in his days).
+    """
+    count = {r.vehicle: len(r.visits) for r in routes}
+    per: dict[str, list[int]] = {}
+    for k, (_, agent) in enumerate(week.vehicles):
+        per.setdefault(agent, []).append(k)
+    caps: dict[int, int] = {}
+    for ks in per.values():
+        mean = sum(count.get(k, 0) for k in ks) / len(ks)
+        if mean > 0:
+            cap = max(math.ceil(mean), math.floor(mean * (1 + config.week.balance_band) + 1e-9))
+            caps.update(dict.fromkeys(ks, cap))
+    return caps
+
+
+def _solve_week(week: WeekProblem, days: Sequence[_Day], cfg: Config, progress: Progress) -> Result:
+    """Plan the week day by day as the daily plan would, then improve on it; keep the best.
+
+    First each day, from the first, is solved as its daily plan solves it
+    (:func:`greedy_by_day`: the day's own problem, over the accounts the
+    days before left, ``time_limit_s / days`` each), so the week always
+    holds exactly what planning day by day gives. :data:`WHOLE_SHARE` of the
+    time limit more then goes to the week's own improvements: with the
+    balance band on, half of it to the same day-by-day planning with each
+    agent's daily visits capped at the top of his band
+    (:func:`balance_caps`), the rest to one search over every agent-day at
+    once, started from the best plan so far. The week's objective (travel,
+    prizes lost, continuity and :func:`balance_cost`) keeps the best plan,
+    so the week plan is never worse on it than day-by-day planning. The
+    result's ``objective`` is that week objective.
     """
     import time
 
@@ -589,24 +650,36 @@ def _solve_week(week: WeekProblem, cfg: Config, progress: Progress) -> Result:
 
     t0 = time.perf_counter()
     params = cfg.solver
-    ndays = len({d for d, _ in week.vehicles})
-    whole = dataclasses.replace(params, time_limit_s=params.time_limit_s * WHOLE_SHARE)
-    result = solve(week.problem, whole, progress, start=day_by_day(week))
-    share = max(0.5, params.time_limit_s * (1 - WHOLE_SHARE) / max(ndays, 1))
-    daily = dataclasses.replace(params, time_limit_s=share)
-    routes = timed_routes(week.problem, plan_by_day(week, daily, _quiet))
-    cost = route_cost(week.problem, routes)
-    progress(f"whole-week search: objective {result.objective}; day by day: {cost}")
-    if cost >= result.objective:
-        return dataclasses.replace(result, runtime_s=time.perf_counter() - t0)
+    p = week.problem
+    ndays = max(len({d for d, _ in week.vehicles}), 1)
+    extra = params.time_limit_s * WHOLE_SHARE
+    balanced = cfg.week.balance_cost_min > 0
+
+    def timed(sequences: list[list[int]]) -> tuple[int, list[Route]]:
+        routes = timed_routes(p, sequences)
+        return route_cost(p, routes) + balance_cost(week, routes, cfg), routes
+
+    daily = dataclasses.replace(params, time_limit_s=max(0.5, params.time_limit_s / ndays))
+    candidates = [(*timed(greedy_by_day(week, days, daily, _quiet)), "by day")]
+    if balanced:
+        share = dataclasses.replace(params, time_limit_s=max(0.5, extra / 2 / ndays))
+        caps = balance_caps(week, candidates[0][1], cfg)
+        candidates.append((*timed(greedy_by_day(week, days, share, _quiet, caps)), "by day, band"))
+        extra /= 2
+    best = min(candidates, key=lambda c: c[0])
+    whole = dataclasses.replace(params, time_limit_s=extra)
+    result = solve(p, whole, progress, start=[list(r.visits) for r in best[1]])
+    candidates.append((*timed([list(r.visits) for r in result.routes]), result.engine))
+    progress("week objective: " + "; ".join(f"{name} {cost}" for cost, _, name in candidates))
+    cost, routes, name = min(candidates, key=lambda c: c[0])
     served = {v for r in routes for v in r.visits}
     return dataclasses.replace(
         result,
         routes=tuple(routes),
-        dropped=tuple(i for i in range(len(week.problem.visits)) if i not in served),
+        dropped=tuple(i for i in range(len(p.visits)) if i not in served),
         objective=cost,
         runtime_s=time.perf_counter() - t0,
-        engine="by day",
+        engine=name,
     )
 
 
@@ -840,10 +913,11 @@ __all__ = [
     "WeekPlan",
     "WeekProblem",
     "assignment",
+    "balance_caps",
+    "balance_cost",
     "day_agents",
-    "day_by_day",
     "fairness",
-    "plan_by_day",
+    "greedy_by_day",
     "plan_horizon",
     "preferred_agents",
     "week_problem",
