@@ -458,3 +458,31 @@ def test_week_is_never_worse_than_planning_day_by_day() -> None:
     by_day = greedy(inputs, 3, cfg.replace(solver__time_limit_s=1.0))
     # rounding: expected recovery to cents, travel to 0.1 min a leg, prizes to whole seconds
     assert value(list(week.days)) >= value(by_day) - 300
+
+
+def test_balance_cost_counts_visits_and_minutes_outside_the_band() -> None:
+    """One agent, two days: 6 visits in 6 h, then 2 visits in 2 h. His average is 4 visits
+    and 4 h, the 25 % band 3-5 visits and 3-5 h: each day lies 1 visit (10 min) and 1 h
+    outside it, so the week pays 2 x 600 + 2 x 3,600 = 8,400 s; the balance off pays 0."""
+    import numpy as np
+
+    from routeplan.solver import Problem
+    from routeplan.solver.model import Route
+    from routeplan.week import WeekProblem, balance_cost
+
+    week = WeekProblem(
+        Problem(np.zeros((1, 1)), (np.zeros((1, 1)),), (), ()), ((0, "A1"), (1, "A1")), ()
+    )
+    h = 3600
+    routes = [
+        Route(0, (0, 1, 2, 3, 4, 5), (0,) * 6, 9 * h, 15 * h),
+        Route(1, (6, 7), (0, 0), 86400 + 9 * h, 86400 + 11 * h),
+    ]
+    cfg = Config().replace(week__balance_band=0.25, week__balance_cost_min=10.0)
+    assert balance_cost(week, routes, cfg) == 2 * 600 + 2 * 3600
+    assert balance_cost(week, routes, cfg.replace(week__balance_cost_min=0.0)) == 0
+    even = [
+        Route(0, (0, 1, 2, 3), (0,) * 4, 9 * h, 13 * h),
+        Route(1, (4, 5, 6, 7), (0,) * 4, 0, 4 * h),
+    ]
+    assert balance_cost(week, even, cfg) == 0
