@@ -59,29 +59,41 @@ pytest: $(VENV)/.installed-dev osrm-setup
 
 test: lint typecheck browser-setup osrm-setup pytest bench-smoke
 
-# full solver benchmarks (long: about 75 minutes, then the 40-region day on 1 and 2 local
+# full solver benchmarks (long: about 100 minutes, then the 40-region day on 1 and 2 local
 # workers and standalone, hours on 2 cores); tables go to benchmarks/results/
 bench: $(VENV)/.installed-dev osrm-setup
 	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	$(BIN)/python -m benchmarks.travel
 	$(BIN)/python -m benchmarks.vrptw --time-limit 30 --instances quick8 --stem vrptw-solomon-30s
 	$(BIN)/python -m benchmarks.vrptw --time-limit 60 --instances gh1000 --stem vrptw-gh1000-60s
-	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 10,30,120
-	$(BIN)/python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 30 \
-		--variants nobreaks --engines routeplan-pyvrp,routeplan-ortools --stem collection-nobreaks
+	$(BIN)/python -m benchmarks.collection --sizes 1500/40,5000/120 --limits 60 \
+		--variants full,nobreaks --engines routeplan,vroom --repeats 5 --stem collection
+	$(BIN)/python -m benchmarks.collection --sizes 1500/40,5000/120 --limits 60 \
+		--variants full --engines routeplan-repro --repeats 3 --stem collection-repro
+	$(BIN)/python -m benchmarks.plan_samples --limits 5 30 --seeds 0,1,2,3,4 --stem samples
+	$(BIN)/python -m benchmarks.plan_samples --limits 30 --repeats 5 --stem samples-repeats
+	$(BIN)/python -m benchmarks.plan_samples --limits 5 30 --seeds 0,1,2,3,4 --busy 1 \
+		--stem samples-busy
+	$(BIN)/python -m benchmarks.plan_samples --limits 30 --repeats 3 --reproducible \
+		--stem samples-repro
 	$(BIN)/python -m benchmarks.regions --regions 40 --accounts 2000 --agents 40 --repeat 1 \
 		--stem regions
+	$(BIN)/python -m benchmarks.replan --visits 5000 --agents 120 --at 11:00 --stem replan
+	$(BIN)/python -m benchmarks.replan --visits 5000 --agents 120 --at 11:00 \
+		--long-share 0.2 --no-show-share 0.1 --stem replan-disrupted
 
 # two instances, a small collection day at 2 s, two tiny regions and a quick road-travel run,
 # to keep the scripts working
 bench-smoke: $(VENV)/.installed-dev osrm-setup
 	$(BIN)/python -m benchmarks.vrptw --time-limit 2 --instances smoke \
 		--engines routeplan,ortools-plain --out $(VENV)/bench-smoke --stem vrptw-smoke
-	$(BIN)/python -m benchmarks.collection --sizes 120/4 --limits 2 --engines routeplan \
-		--out $(VENV)/bench-smoke --stem collection-smoke
+	$(BIN)/python -m benchmarks.collection --sizes 120/4 --limits 2 --engines routeplan,vroom \
+		--repeats 1 --vroom-exploration 0 --out $(VENV)/bench-smoke --stem collection-smoke
 	$(BIN)/python -m benchmarks.regions --regions 2 --accounts 60 --agents 4 --solution-limit 20 \
-		--repeat 1 --out $(VENV)/bench-smoke --stem regions-smoke
+		--time-limit 1 --repeat 1 --out $(VENV)/bench-smoke --stem regions-smoke
 	$(BIN)/python -m benchmarks.travel --quick --out $(VENV)/bench-smoke --stem travel-smoke
+	$(BIN)/python -m benchmarks.replan --visits 300 --agents 10 --unavailable 1 --urgent 3 \
+		--morning-limit 2 --limit 1 --scratch-limit 2 --out $(VENV)/bench-smoke --stem replan-smoke
 
 clean:
 	rm -rf $(VENV) plans .pytest_cache .mypy_cache .ruff_cache

@@ -1,29 +1,38 @@
-"""Benchmark routeplan on seeded field-collection days, and PyVRP on the shared variant.
+"""Benchmark routeplan on seeded field-collection days beside VROOM and PyVRP.
 
 A day is generated from a seed: visits clustered in districts of a 30 km
 city, one or two visit windows, 30-minute services, prizes from a skewed
 expected recovery, agents with their own base, shift, a one-hour lunch break
 window, a speed profile, ``max_visits`` and language/seniority skills.
 
-For each size (visits / agents) routeplan solves the *full* day at each time
-limit, reporting time to the first plan, prize covered, visits served and
-travel minutes. The *shared* variant drops what PyVRP cannot express (skills,
+Variants (``--variants``): *full* is that day; *nobreaks* the full day
+without lunch breaks; *shared* drops what PyVRP cannot express (skills,
 breaks, second windows, per-agent speed) and keeps windows, shifts, bases,
-optional visits with prizes and ``max_visits`` as capacity; routeplan and
-PyVRP both solve it and one evaluator (:func:`benchmarks.evaluate.evaluate_plan`)
-scores both. The *nobreaks* variant (``--variants``) is the full day without
-lunch breaks; engines ``routeplan-pyvrp`` and ``routeplan-ortools`` are
-routeplan with ``second_engine="pyvrp"`` (PyVRP with the skills expressed and
-two-window visits restricted to one window) and ``"ortools"``, for comparison.
+optional visits with prizes and ``max_visits`` as capacity.
+
+Engines (``--engines``): ``routeplan`` (``solve`` as the planner runs it),
+``routeplan-repro`` (the same in reproducible mode), ``routeplan-pyvrp`` and
+``routeplan-ortools`` (``second_engine`` forced to ``"pyvrp"`` / ``"ortools"``),
+``vroom`` on any variant (routeplan's own problem through
+:class:`routeplan.solver.engines.VroomEngine`: skills, breaks, several windows,
+each prize as a priority; one thread, the limit as timeout; once per level of
+``--vroom-exploration``, as ``vroom-x0``...) and ``pyvrp`` on
+the shared variant. One evaluator (:func:`benchmarks.evaluate.evaluate_plan`)
+scores every plan: objective = travel seconds + prizes of skipped visits.
+Every routeplan run is repeated ``--repeats`` times (default 5); the summary
+gives the mean and the spread ((max - min) / mean) of objective and travel,
+how far the full day's mean objective lies below VROOM's, and the full day's
+travel against the nobreaks day's.
 
 Example::
 
-    python -m benchmarks.collection --sizes 300/10,1500/40,5000/120 --limits 10,30,120
+    python -m benchmarks.collection --sizes 1500/40,5000/120 --limits 60 --repeats 5
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import replace
@@ -103,14 +112,29 @@ def make_day(n_visits: int, n_agents: int, seed: int, shared: bool = False) -> P
 
 
 def run_routeplan(
-    problem: Problem, seconds: float, second_engine: str = "auto"
+    problem: Problem, seconds: float, second_engine: str = "auto", reproducible: bool = False
 ) -> tuple[list[list[int]], float | None, float]:
     """Return routeplan's sequences, time to first plan and runtime."""
     from routeplan.solver import solve
 
+    params = SolveParams(
+        time_limit_s=seconds, second_engine=second_engine, reproducible=reproducible
+    )
     t = time.perf_counter()
-    res = solve(problem, SolveParams(time_limit_s=seconds, second_engine=second_engine))
+    res = solve(problem, params)
     return [list(r.visits) for r in res.routes], res.first_solution_s, time.perf_counter() - t
+
+
+def run_vroom(problem: Problem, seconds: float, exploration: int) -> tuple[list[list[int]], float]:
+    """Return VROOM's sequences for routeplan's own problem, and its runtime."""
+    from routeplan.solver.engines import VroomEngine
+
+    t = time.perf_counter()
+    answer = VroomEngine(exploration=exploration).solve(
+        problem, SolveParams(), None, time.perf_counter() + seconds
+    )
+    assert answer is not None
+    return [list(s) for s in answer.sequences], time.perf_counter() - t
 
 
 def run_pyvrp(problem: Problem, seconds: float) -> tuple[list[list[int]], float]:
@@ -161,8 +185,156 @@ def run_pyvrp(problem: Problem, seconds: float) -> tuple[list[list[int]], float]
     return seqs, el
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the collection benchmark; return 1 if a routeplan plan is infeasible."""
+#: routeplan engines of the benchmark: second_engine and reproducible mode
+ROUTEPLAN_ENGINES = {
+    "routeplan": ("auto", False),
+    "routeplan-repro": ("auto", True),
+    "routeplan-pyvrp": ("pyvrp", False),
+    "routeplan-ortools": ("ortools", False),
+}
+COLUMNS = [
+    "visits",
+    "agents",
+    "variant",
+    "engine",
+    "limit_s",
+    "run",
+    "first_plan_s",
+    "runtime_s",
+    "feasible",
+    "served",
+    "prize_covered_pct",
+    "travel_min",
+    "objective",
+    "load_1min",
+]
+SUMMARY_COLUMNS = [
+    "visits",
+    "agents",
+    "variant",
+    "engine",
+    "limit_s",
+    "runs",
+    "objective_mean",
+    "objective_spread_pct",
+    "travel_min_mean",
+    "travel_spread_pct",
+    "below_vroom_pct",
+    "travel_vs_nobreaks_pct",
+]
+
+
+def days(nv: int, na: int, seed: int) -> dict[str, Problem]:
+    """Return the variants of the seeded day of ``nv`` visits and ``na`` agents."""
+    full = make_day(nv, na, seed)
+    return {
+        "full": full,
+        "shared": make_day(nv, na, seed, shared=True),
+        "nobreaks": replace(
+            full, vehicles=tuple(replace(k, break_window=None, break_s=0) for k in full.vehicles)
+        ),
+    }
+
+
+def summarise(rows: list[list[object]]) -> list[list[object]]:
+    """Return one row per (size, variant, engine, limit): means, spreads and comparisons.
+
+    ``below_vroom_pct``: how far the mean objective lies below VROOM's best on
+    the same day and limit (positive = better than VROOM); ``travel_vs_nobreaks_pct``:
+    the mean travel against the same engine's on the nobreaks day.
+    """
+    groups: dict[tuple[object, ...], list[tuple[float, float]]] = {}
+    for row in rows:
+        key = (row[0], row[1], row[2], row[3], row[4])
+        groups.setdefault(key, []).append((float(str(row[12])), float(str(row[11]))))
+    out = []
+    for key, runs in groups.items():
+        obj = [r[0] for r in runs]
+        travel = [r[1] for r in runs]
+        mean_obj, mean_travel = sum(obj) / len(obj), sum(travel) / len(travel)
+        vroom = [
+            min(r[0] for r in runs)
+            for k, runs in groups.items()
+            if k[:3] == key[:3] and k[4] == key[4] and str(k[3]).startswith("vroom")
+        ]
+        nobreaks = groups.get((key[0], key[1], "nobreaks", key[3], key[4]))
+        below = ""
+        if vroom and not str(key[3]).startswith("vroom"):
+            v = min(vroom)
+            below = f"{100 * (v - mean_obj) / v:.2f}"
+        versus = ""
+        if nobreaks and key[2] != "nobreaks":
+            nb = sum(r[1] for r in nobreaks) / len(nobreaks)
+            versus = f"{100 * (mean_travel - nb) / nb:+.1f}"
+        out.append(
+            [
+                *key,
+                len(runs),
+                f"{mean_obj:.0f}",
+                f"{100 * (max(obj) - min(obj)) / mean_obj:.2f}",
+                f"{mean_travel:.0f}",
+                f"{100 * (max(travel) - min(travel)) / max(1.0, mean_travel):.1f}",
+                below,
+                versus,
+            ]
+        )
+    return out
+
+
+class Table:
+    """The rows of a benchmark run, printed as they come; ``failed`` when a routeplan plan fails."""
+
+    def __init__(self) -> None:
+        self.rows: list[list[object]] = []
+        self.failed = False
+        print(" ".join(f"{c:>10}" for c in COLUMNS), flush=True)
+
+    def add(
+        self,
+        day: tuple[int, int, str, Problem],
+        engine: str,
+        limit: float,
+        run: int,
+        first: float | None,
+        runtime: float,
+        seqs: list[list[int]],
+    ) -> None:
+        """Evaluate one plan and add its row."""
+        nv, na, variant, problem = day
+        ev = evaluate_plan(problem, seqs)
+        total_prize = sum(v.prize for v in problem.visits)
+        if engine.startswith("routeplan") and not ev.feasible:
+            self.failed = True
+        row: list[object] = [
+            nv,
+            na,
+            variant,
+            engine,
+            f"{limit:g}",
+            run,
+            "" if first is None else f"{first:.2f}",
+            f"{runtime:.1f}",
+            ev.feasible,
+            ev.served,
+            f"{100 * ev.prize_served / total_prize:.1f}",
+            f"{ev.travel_s / 60:.0f}",
+            ev.objective,
+            f"{os.getloadavg()[0]:.2f}",
+        ]
+        self.rows.append(row)
+        print(" ".join(f"{c!s:>10}" for c in row), flush=True)
+        if ev.problems:
+            print(f"    {ev.problems[:3]}", flush=True)
+
+
+def _load_range(rows: list[list[object]]) -> str:
+    """Return the lowest and highest load average recorded in ``rows``."""
+    loads = [float(str(r[-1])) for r in rows]
+    return f"{min(loads):.2f}-{max(loads):.2f}" if loads else "none"
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """Return the command line's options."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sizes", default="300/10,1500/40,5000/120", help="visits/agents list")
     ap.add_argument("--limits", default="10,30,120", help="time limits in seconds")
@@ -174,118 +346,84 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--engines",
-        default="routeplan,pyvrp",
-        help="routeplan, routeplan-pyvrp, routeplan-ortools, pyvrp",
+        default="routeplan,vroom,pyvrp",
+        help=", ".join([*ROUTEPLAN_ENGINES, "vroom", "pyvrp"]),
     )
     ap.add_argument("--variants", default="full,shared", help="full, shared, nobreaks")
+    ap.add_argument("--repeats", type=int, default=5, help="runs of every routeplan engine")
+    ap.add_argument(
+        "--vroom-exploration", default="0,5", help="VROOM's levels (0-5), each run once"
+    )
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--stem", default="collection")
     args = ap.parse_args(argv)
+    for v in args.variants.split(","):
+        if v.strip() not in ("full", "shared", "nobreaks"):
+            ap.error(f"unknown variant {v!r}")
+    if args.repeats < 1:
+        ap.error("--repeats must be >= 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the collection benchmark; return 1 if a routeplan plan is infeasible."""
+    args = parse(argv)
     sizes = [tuple(int(x) for x in s.split("/")) for s in args.sizes.split(",")]
     limits = [float(x) for x in args.limits.split(",")]
     engines = {e.strip() for e in args.engines.split(",")}
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    for v in variants:
-        if v not in ("full", "shared", "nobreaks"):
-            ap.error(f"unknown variant {v!r}")
-    columns = [
-        "visits",
-        "agents",
-        "variant",
-        "engine",
-        "limit_s",
-        "first_plan_s",
-        "runtime_s",
-        "feasible",
-        "served",
-        "prize_covered_pct",
-        "travel_min",
-        "objective",
-    ]
-    rows: list[list[object]] = []
-    failed = False
-    print(" ".join(f"{c:>10}" for c in columns), flush=True)
-
-    def add(
-        nv: int,
-        na: int,
-        variant: str,
-        engine: str,
-        limit: float,
-        first: float | None,
-        runtime: float,
-        problem: Problem,
-        seqs: list[list[int]],
-    ) -> None:
-        nonlocal failed
-        ev = evaluate_plan(problem, seqs)
-        total_prize = sum(v.prize for v in problem.visits)
-        if engine.startswith("routeplan") and not ev.feasible:
-            failed = True
-        row: list[object] = [
-            nv,
-            na,
-            variant,
-            engine,
-            f"{limit:g}",
-            "" if first is None else f"{first:.2f}",
-            f"{runtime:.1f}",
-            ev.feasible,
-            ev.served,
-            f"{100 * ev.prize_served / total_prize:.1f}",
-            f"{ev.travel_s / 60:.0f}",
-            ev.objective,
-        ]
-        rows.append(row)
-        print(" ".join(f"{c!s:>10}" for c in row), flush=True)
-        if ev.problems:
-            print(f"    {ev.problems[:3]}", flush=True)
-
+    table = Table()
     for nv, na in sizes:
-        seed = args.seed + nv
-        full = make_day(nv, na, seed)
-        days = {
-            "full": full,
-            "shared": make_day(nv, na, seed, shared=True),
-            "nobreaks": replace(
-                full,
-                vehicles=tuple(replace(k, break_window=None, break_s=0) for k in full.vehicles),
-            ),
-        }
+        problems = days(nv, na, args.seed + nv)
         for variant in variants:
-            day = days[variant]
-            for engine, second in (
-                ("routeplan", "auto"),
-                ("routeplan-pyvrp", "pyvrp"),
-                ("routeplan-ortools", "ortools"),
-            ):
+            day = (nv, na, variant, problems[variant])
+            for engine, (second, reproducible) in ROUTEPLAN_ENGINES.items():
                 if engine not in engines:
                     continue
                 for limit in limits:
-                    seqs, first, runtime = run_routeplan(day, limit, second)
-                    add(nv, na, variant, engine, limit, first, runtime, day, seqs)
-        shared = days["shared"]
+                    for run in range(1, args.repeats + 1):
+                        seqs, first, runtime = run_routeplan(day[3], limit, second, reproducible)
+                        table.add(day, engine, limit, run, first, runtime, seqs)
+            if "vroom" in engines:
+                for level in (int(x) for x in args.vroom_exploration.split(",")):
+                    for limit in limits:
+                        seqs, runtime = run_vroom(day[3], limit, level)
+                        table.add(day, f"vroom-x{level}", limit, 1, None, runtime, seqs)
         if "pyvrp" in engines and "shared" in variants:
             limit = args.pyvrp_limit or max(limits)
             try:
-                seqs, runtime = run_pyvrp(shared, limit)
+                seqs, runtime = run_pyvrp(problems["shared"], limit)
             except ImportError as exc:
                 print(f"pyvrp skipped ({exc})", file=sys.stderr)
             else:
-                add(nv, na, "shared", "pyvrp", limit, None, runtime, shared, seqs)
+                table.add(
+                    (nv, na, "shared", problems["shared"]), "pyvrp", limit, 1, None, runtime, seqs
+                )
+    summary = summarise(table.rows)
+    print()
+    for line in report.markdown_table(SUMMARY_COLUMNS, summary):
+        print(line)
     extra = [
         "`full`: skills (language, seniority), lunch breaks, some two-window visits, two",
         "speed profiles. `shared`: what PyVRP expresses (one window, no skills or breaks,",
         "one speed). `nobreaks`: the full day without lunch breaks. Objective = travel",
         "seconds + prizes of skipped visits, evaluated by",
         "`benchmarks/evaluate.py` for every engine; prize covered = share of all prizes.",
+        f"VROOM: routeplan's problem, exploration levels {args.vroom_exploration} (`vroom-xN`),",
+        "one thread, the limit as timeout; `below_vroom_pct` compares with the best of them.",
+        "`load_1min`: the machine's 1-minute load average when the run ended (a routeplan",
+        f"run itself keeps up to 2 cores busy, VROOM 1); over all runs {_load_range(table.rows)}.",
+        "",
+        "## Summary (mean over the runs above; spread = (max - min) / mean)",
+        "",
+        *report.markdown_table(SUMMARY_COLUMNS, summary),
     ]
     csv_path, md_path = report.write(
-        args.out, args.stem, "Collection-day benchmark", columns, rows, extra
+        args.out, args.stem, "Collection-day benchmark", COLUMNS, table.rows, extra
     )
     print(f"\nwrote {csv_path} and {md_path}")
-    return 1 if failed else 0
+    return 1 if table.failed else 0
 
 
 if __name__ == "__main__":

@@ -140,7 +140,13 @@ def main(argv: list[str] | None = None) -> int:
         "(the machine may be shared)",
     )
     ap.add_argument("--solution-limit", type=int, default=200)
-    ap.add_argument("--time-limit", type=float, default=600.0, help="safety bound per region")
+    ap.add_argument(
+        "--time-limit",
+        type=float,
+        default=10.0,
+        help="per region: the work budget in reproducible mode (nominal seconds of work), "
+        "else a safety bound on the solution-limited search",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--stem", default="regions")
     args = ap.parse_args(argv)

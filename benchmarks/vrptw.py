@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import re
 import sys
 from collections import defaultdict
@@ -119,11 +120,12 @@ def main(argv: list[str] | None = None) -> int:
         "feasible_exact",
         "time_s",
         "status",
+        "load_1min",
     ]
     rows: list[list[object]] = []
     gaps: dict[tuple[str, str], list[float]] = defaultdict(list)
     failed = False
-    print(" ".join(f"{c:>12}" for c in columns[:-1]), flush=True)
+    print(" ".join(f"{c:>12}" for c in [*columns[:11], *columns[12:]]), flush=True)
     for name in names:
         inst = read_solomon(instance_path(args.data, name))
         for engine in engines:
@@ -156,9 +158,10 @@ def main(argv: list[str] | None = None) -> int:
                 chk.feasible_exact,
                 f"{run.seconds:.1f}",
                 run.status,
+                f"{os.getloadavg()[0]:.2f}",
             ]
             rows.append(row)
-            print(" ".join(f"{c!s:>12}" for c in row[:-1]), flush=True)
+            print(" ".join(f"{c!s:>12}" for c in [*row[:11], *row[12:]]), flush=True)
             if chk.problems:
                 print(f"    {name} {engine}: {chk.problems[:3]}", flush=True)
 
@@ -184,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Time limit {args.time_limit:g} s per instance and engine, one engine at a time.",
         "Gap = DIMACS-truncated distance / `distance_dimacs_t1` BKS - 1.",
+        "`load_1min`: the machine's 1-minute load average when the run ended (routeplan",
+        "itself keeps up to 2 cores busy).",
     ]
     csv_path, md_path = report.write(
         args.out, stem, f"VRPTW benchmark: {args.instances}", columns, rows, extra

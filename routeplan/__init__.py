@@ -17,9 +17,9 @@ Codes are enums: :class:`EventKind`, :class:`ExcludedReason`,
 
 Every command of the ``routeplan`` command line is one call here too
 (:mod:`routeplan.commands`): :func:`plan_to_folder`, :func:`check_plan_inputs`,
-:func:`retime_folder`, :func:`write_dispatch_outputs` (``map``),
-:func:`record_outcomes`, :func:`history_trail`, :func:`report_activity` and
-:func:`audit_visits`.
+:func:`retime_folder`, :func:`replan_folder` (``replan``),
+:func:`write_dispatch_outputs` (``map``), :func:`record_outcomes`,
+:func:`history_trail`, :func:`report_activity` and :func:`audit_visits`.
 """
 
 from __future__ import annotations
@@ -37,11 +37,13 @@ if TYPE_CHECKING:
         CheckReport,
         FolderOptions,
         PlanRun,
+        ReplanOptions,
         audit_visits,
         check_plan_inputs,
         history_trail,
         plan_to_folder,
         record_outcomes,
+        replan_folder,
         report_activity,
         retime_folder,
     )
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
     from routeplan.outcomes import validate_outcomes
     from routeplan.plan import Inputs, Plan, load_inputs, plan_day
     from routeplan.present import write_dispatch_outputs
+    from routeplan.replan import ReplanResult
     from routeplan.retime import RetimeResult, retime_plan_folder
     from routeplan.schema import (
         DroppedReason,
@@ -113,6 +116,8 @@ _LAZY: dict[str, str] = {
     "record_outcomes": "routeplan.commands",
     "report_activity": "routeplan.commands",
     "retime_folder": "routeplan.commands",
+    "ReplanOptions": "routeplan.commands",
+    "replan_folder": "routeplan.commands",
     "write_dispatch_outputs": "routeplan.present",
     "RecordReport": "routeplan.io.store",
     "JURISDICTIONS": "routeplan.config",
@@ -137,6 +142,7 @@ _LAZY: dict[str, str] = {
     "Plan": "routeplan.plan",
     "load_inputs": "routeplan.plan",
     "plan_day": "routeplan.plan",
+    "ReplanResult": "routeplan.replan",
     "RetimeResult": "routeplan.retime",
     "WeekPlan": "routeplan.week",
     "plan_horizon": "routeplan.week",
@@ -205,6 +211,8 @@ __all__ = [
     "PlanSummary",
     "Problem",
     "RecordReport",
+    "ReplanOptions",
+    "ReplanResult",
     "Result",
     "RetimeResult",
     "RouteplanError",
@@ -244,6 +252,7 @@ __all__ = [
     "read_plan_folder",
     "read_table",
     "record_outcomes",
+    "replan_folder",
     "report_activity",
     "retime_folder",
     "retime_plan_folder",

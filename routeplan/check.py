@@ -43,6 +43,11 @@ from routeplan.travel.day import LegTimes
 
 #: slack for times shown rounded down to the minute
 TOLERANCE_S = 60
+#: ``status`` of an itinerary row an agent reported (``routeplan replan``): its times are
+#: what happened, so the plan's own rules on them (travel to it, time with the debtor,
+#: window, shift) are not checked; the law (legal hours and days), eligibility, skills
+#: and the place still are
+REPORTED_STATUSES = frozenset({"done", "in_progress", "no_show"})
 
 
 @dataclass(frozen=True)
@@ -130,13 +135,54 @@ def check_plan(
                 travel=model,
             )
     d = Path(plan_dir)
-    accounts = windows_on(accounts, plan_date)
+    # the weekday's windows first, then the ones a re-plan took from today's events
+    accounts = _todays_windows(d, windows_on(accounts, plan_date))
     elig = determine_eligibility(accounts, plan_date, config, extra_exclusions=extra_exclusions)
     excluded_ids = set(elig.excluded[S.ACCOUNT_ID])
     day = _day(accounts, plan_date, config, excluded_ids)
     itinerary = read_plan_table(d, ITINERARIES_FILE, required=S.ITINERARY_COLUMNS)
     out = _check_itinerary(itinerary, agents, plan_date, day, travel)
     out.extend(_check_accounted(d, accounts, set(day.seen), excluded_ids))
+    return out
+
+
+def _todays_windows(plan_dir: Path, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Return ``accounts`` with the windows a re-plan took from today's events.
+
+    A revision made by ``routeplan replan`` lists them in ``summary.json``
+    (``replan.new_windows``: account -> ``HH:MM-HH:MM;...``): the debtor's
+    availability today, which the portfolio file does not know.
+    """
+    from routeplan.formats import parse_windows
+
+    path = plan_dir / SUMMARY_FILE
+    if not path.exists():
+        return accounts
+    entry = read_summary(plan_dir).extra.get("replan")
+    changed = entry.get("new_windows") if isinstance(entry, Mapping) else None
+    if not isinstance(changed, Mapping) or not changed:
+        return accounts
+    try:
+        windows = {str(a): parse_windows(str(w)) for a, w in changed.items()}
+    except ValueError as exc:
+        raise InputError(f"{path}, key replan.new_windows: {exc}") from None
+    return with_windows(accounts, windows)
+
+
+def with_windows(
+    accounts: pd.DataFrame, windows: Mapping[str, tuple[tuple[int, int], ...]]
+) -> pd.DataFrame:
+    """Return ``accounts`` with the visit windows of the accounts in ``windows`` replaced.
+
+    ``windows`` maps an account id to its windows today (minutes after
+    midnight), as a re-plan's ``new_window`` events give them.
+    """
+    if not windows:
+        return accounts
+    out = accounts.copy()
+    out["windows"] = [
+        windows.get(str(a), w) for a, w in zip(out[S.ACCOUNT_ID], out["windows"], strict=True)
+    ]
     return out
 
 
@@ -346,7 +392,8 @@ def _check_route(
             )
             prev_pos, prev_ready = pos, s1
             continue
-        if prev_pos is not None and prev_ready is not None:
+        reported = str(getattr(r, "status", "") or "").strip() in REPORTED_STATUSES
+        if prev_pos is not None and prev_ready is not None and not reported:
             need, why = legs.seconds(agent_id, prev_pos, pos)
             due = max(prev_ready + (need or 0) + pending_break, break_end)
             if need is None:
@@ -377,7 +424,7 @@ def _check_route(
             v(stop, "", ViolationRule.FORMAT, f"unknown kind {kind!r}")
             continue
         aid = str(r.account_id)
-        bounds = _Bounds(arr, s0, s1, legal_lo, legal_hi, shift_lo, shift_hi)
+        bounds = _Bounds(arr, s0, s1, legal_lo, legal_hi, shift_lo, shift_hi, reported)
         out.extend(_check_visit(agent_id, stop, aid, r, bounds, skills, day))
         day.seen[aid] = agent_id
         prev_pos, prev_ready = pos, s1
@@ -452,6 +499,8 @@ class _Bounds:
     legal_hi: int
     shift_lo: int
     shift_hi: int
+    #: times reported by the agent (see :data:`REPORTED_STATUSES`)
+    reported: bool = False
 
 
 def _check_visit(
@@ -478,7 +527,7 @@ def _check_visit(
     if arr > s0:
         v(ViolationRule.TIMES, "arrival after service start")
     # start and end are both shown rounded down, so a whole visit shows in full
-    if s1 - s0 < service_s:
+    if s1 - s0 < service_s and not b.reported:
         v(
             ViolationRule.SERVICE,
             f"{(s1 - s0) // 60} min with the debtor, {service_s // 60} required",
@@ -490,12 +539,13 @@ def _check_visit(
             f" outside legal hours {format_clock(legal_lo, seconds=True)}-"
             f"{format_clock(legal_hi, seconds=True)}",
         )
-    if s0 < shift_lo or s1 > shift_hi:
+    if (s0 < shift_lo or s1 > shift_hi) and not b.reported:
         v(ViolationRule.SHIFT, "visit outside the agent's shift")
     wins = effective_windows(
         tuple(a["windows"] or ()), (config.legal.start_min, config.legal.end_min)
     )
-    if not any(lo * 60 <= s0 and s1 <= hi * 60 + TOLERANCE_S for lo, hi in wins):
+    in_window = any(lo * 60 <= s0 and s1 <= hi * 60 + TOLERANCE_S for lo, hi in wins)
+    if not in_window and not b.reported:
         v(
             ViolationRule.WINDOW,
             f"service {format_clock(s0, seconds=True)}-{format_clock(s1, seconds=True)} "

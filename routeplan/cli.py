@@ -69,6 +69,12 @@ def main() -> None:
 @jurisdiction_option
 @time_limit_option
 @solution_limit_option
+@click.option(
+    "--reproducible/--time-limited",
+    default=None,
+    help="Bound the search by work instead of the clock: the same inputs, config and seed "
+    "give the same plan on any machine (default: [solver] reproducible, else time-limited).",
+)
 @db_option
 @encoding_option
 @click.option("--show-names", is_flag=True, help="Show full debtor names and addresses on the map.")
@@ -113,6 +119,7 @@ def plan_command(**options: Any) -> None:
         args.jurisdiction,
         solver__time_limit_s=args.time_limit,
         solver__solution_limit=args.solution_limit,
+        solver__reproducible=args.reproducible,
         output__language=args.language,
         output__offline_assets=args.offline_assets,
         travel__provider=args.travel,
@@ -156,6 +163,7 @@ class _PlanArgs:
     jurisdiction: str | None
     time_limit: float | None
     solution_limit: int | None
+    reproducible: bool | None
     db_path: Path | None
     encoding: str | None
     show_names: bool
@@ -229,10 +237,6 @@ def check_command(**options: Any) -> None:
     args = _CheckArgs(**options)
     cfg = cli_config(args.config_path, None)
     if args.region_column is not None:
-        if args.db_path is not None:
-            raise click.UsageError("--db does not go with --region-column (not supported yet)")
-        if args.travel is not None:
-            raise click.UsageError("--travel does not go with --region-column (not supported yet)")
         from routeplan.regions_cli import check_regions_cli
 
         check_regions_cli(
@@ -242,6 +246,8 @@ def check_command(**options: Any) -> None:
             args.region_column,
             encoding=args.encoding,
             rules=lambda d: plan_rules(d, args.plan_date, cfg, args.jurisdiction),
+            db=args.db_path,
+            travel=args.travel,
         )
         return
     report = check_plan_inputs(
@@ -369,9 +375,17 @@ def _register_commands() -> None:
     from routeplan.audit_cli import audit_command
     from routeplan.history_cli import history_command, record_command, report_command
     from routeplan.present.cli import map_command
+    from routeplan.replan_cli import replan_command
     from routeplan.week_cli import plan_week_command
 
-    for cmd in (map_command, record_command, history_command, report_command, audit_command):
+    for cmd in (
+        map_command,
+        record_command,
+        history_command,
+        report_command,
+        audit_command,
+        replan_command,
+    ):
         main.add_command(cmd)
     main.add_command(plan_week_command)
 

@@ -96,15 +96,15 @@ offline_assets_option = click.option(
 
 
 def file_option(flag: str, dest: str, help: str, *, required: bool = False) -> Callable[[F], F]:
-    """Return a click option naming an input file (``dest`` gets a ``Path`` or None)."""
-    return click.option(
-        flag,
-        dest,
-        required=required,
-        default=None,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help=help,
-    )
+    """Return a click option naming an input file (``dest`` gets a ``Path`` or None).
+
+    A required option has no default at all: click 8.3 and later count an
+    explicit ``default=None`` as given, and would let the command run without it.
+    """
+    kind = click.Path(dir_okay=False, path_type=Path)
+    if required:
+        return click.option(flag, dest, required=True, type=kind, help=help)
+    return click.option(flag, dest, default=None, type=kind, help=help)
 
 
 #: ``--accounts``: the portfolio a command plans or checks
@@ -143,7 +143,7 @@ encoding_option = click.option(
     help="Input text encoding (default: detect UTF-8 with/without BOM or GB18030).",
 )
 #: ``--db``: the history database. One option, one default (none given): ``plan``,
-#: ``check`` use a history only when it is given; ``record``,
+#: ``check`` and ``replan`` use a history only when it is given; ``record``,
 #: ``history`` and ``report`` cannot work without one and then open
 #: :data:`~routeplan.io.store.DEFAULT_DB` in the current folder (see :func:`history_db`).
 db_option = file_option(
@@ -151,9 +151,10 @@ db_option = file_option(
     "db_path",
     "History database (SQLite file) of plans and visit outcomes. plan applies the recorded "
     "outcomes and stores the plan in it; check only applies the history's exclusions as in "
-    "'plan --db', and nothing is stored in it (a missing file is an error); plan and check use "
-    f"one only when given; record, history and report default to {DEFAULT_DB} in the current "
-    "folder.",
+    "'plan --db', and nothing is stored in it (a missing file is an error); replan stores "
+    "the revision and records the outcomes reported with the events (a missing file is an "
+    "error); plan, check and replan use one only when given; record, history and report "
+    f"default to {DEFAULT_DB} in the current folder.",
 )
 #: ``--time-limit``: the solver's time limit
 time_limit_option = click.option(

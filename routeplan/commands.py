@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from routeplan.history import HistoryAdjustment
     from routeplan.io.context import PlanContext
     from routeplan.plan import Inputs, Plan
+    from routeplan.replan import ReplanResult
     from routeplan.retime import RetimeResult
     from routeplan.solver.model import Progress
     from routeplan.travel.base import TravelModel
@@ -289,7 +290,6 @@ def check_plan_inputs(
         The folder or an input file cannot be used, or the plan's travel
         model cannot be reopened (its data file missing or changed).
     """
-    from routeplan.check import check_plan
     from routeplan.io.readers import read_accounts, read_agents
 
     opts = options or CheckOptions()
@@ -297,9 +297,31 @@ def check_plan_inputs(
     if not folder.is_dir():
         raise InputError(f"{folder}: plan folder not found")
     summary_day, cfg = plan_rules(folder, date, config, jurisdiction)
-    day = summary_day or dt.date.today()
     acc = read_accounts(accounts, encoding=opts.encoding).frame
     ag = read_agents(agents, encoding=opts.encoding).frame
+    return check_folder(folder, acc, ag, summary_day or dt.date.today(), cfg, db=db, options=opts)
+
+
+def check_folder(
+    folder: Path,
+    acc: pd.DataFrame,
+    ag: pd.DataFrame,
+    day: dt.date,
+    cfg: Config,
+    *,
+    db: str | Path | None = None,
+    options: CheckOptions | None = None,
+) -> CheckReport:
+    """Check one plan folder against accounts and agents already read (and validated).
+
+    The history in ``db`` (read only) applies its exclusions as in
+    :func:`plan_to_folder`; travel times are checked with the folder's own
+    travel model unless ``options.travel`` names another. A regions run's
+    check calls this once per region with that region's rows.
+    """
+    from routeplan.check import check_plan
+
+    opts = options or CheckOptions()
     extra = None
     if db is not None:
         # check only reads the history: a missing file is an error, never a new empty one
@@ -419,6 +441,95 @@ def _context_from_inputs(
     excluded = excluded_reasons(read_excluded(folder))
     plannable = acc[~acc[S.ACCOUNT_ID].isin(excluded) & acc[S.LAT].notna()]
     return PlanContext(day, cfg, ag, plannable.reset_index(drop=True))
+
+
+# --- replan -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplanOptions:
+    """How :func:`replan_folder` reads the day and writes the revision.
+
+    The ``replan`` command's ``--date``, ``--accounts``, ``--db``,
+    ``--time-limit``, ``--encoding``, ``--show-names`` and ``--force``.
+    """
+
+    #: the plan's date; it must be today unless given
+    date: dt.date | None = None
+    #: a portfolio file to look up urgent accounts outside the plan (their eligibility
+    #: and priority are computed from it)
+    accounts: str | Path | None = None
+    #: a history database (it must exist): the revision is stored in it and the
+    #: outcomes reported with the events are recorded
+    db: str | Path | None = None
+    #: the solver's limit in seconds (default ``[replan] time_limit_s`` of the plan's config)
+    time_limit_s: float | None = None
+    #: force the events and portfolio files' text encoding
+    encoding: str | None = None
+    #: show full debtor names and addresses on the map
+    show_names: bool = False
+    #: write into an output folder holding files changed by hand, moving them to a backup
+    force: bool = False
+
+
+def replan_folder(
+    plan_dir: str | Path,
+    events_csv: str | Path,
+    out_dir: str | Path,
+    *,
+    at_min: int | None = None,
+    today: dt.date | None = None,
+    options: ReplanOptions | None = None,
+    progress: Progress | None = None,
+) -> ReplanResult:
+    """Re-plan the rest of a planned day from the events so far (``routeplan replan``).
+
+    What was reported done, under way or missed is kept with its times; each
+    agent continues from where it is; routes change only where that pays more
+    than the move penalty. The revision is written as a new plan folder
+    ``out_dir`` with ``changes.csv`` and ``messages/AGENT.txt``
+    (:func:`routeplan.replan.replan_plan_folder`); ``plan_dir`` is only read.
+
+    Parameters
+    ----------
+    plan_dir
+        The plan folder in force (a morning plan, or an earlier revision).
+    events_csv
+        What happened so far today (``events.csv``, see :mod:`routeplan.events`).
+    out_dir
+        The new plan folder (not ``plan_dir``).
+    at_min
+        The time of the re-plan, minutes after midnight; default now.
+    today
+        Today's date (default the current one): the plan's date must be it
+        unless ``options.date`` names the plan's date.
+    options
+        The plan date, urgent accounts' portfolio, history database, time
+        limit, encoding, names on the map and ``force``.
+    progress
+        Called with one line per stage (the CLI prints them on stderr).
+
+    Raises
+    ------
+    InputError
+        The folder cannot be re-planned (no context, another day, ``at_min``
+        outside the day), the events file cannot be read at all, the database
+        is missing, or no agent may work.
+    ChangedFilesError
+        ``out_dir`` holds files changed by hand and ``options.force`` is not set.
+    """
+    from routeplan.replan import replan_plan_folder
+
+    now = dt.datetime.now()
+    return replan_plan_folder(
+        plan_dir,
+        events_csv,
+        out_dir,
+        at_min=at_min if at_min is not None else now.hour * 60 + now.minute,
+        today=today or now.date(),
+        options=options or ReplanOptions(),
+        progress=progress,
+    )
 
 
 # --- record, history, report ------------------------------------------------------------

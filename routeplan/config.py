@@ -410,6 +410,37 @@ class AuditConfig:
             )
 
 
+@dataclass(frozen=True)
+class ReplanConfig:
+    """Re-planning during the day (``routeplan replan``): stability and urgency."""
+
+    #: minutes of travel that moving a planned visit to another agent, or out of the
+    #: plan, costs: an agent's route changes only when that saves more than this
+    move_penalty_min: float = 30.0
+    #: an urgent account is worth the most valuable visit of the day, plus the move
+    #: penalty, plus this many minutes of travel (so it displaces a visit worth less)
+    urgent_bonus_min: float = 60.0
+    #: seconds the solver gets for a re-plan (``--time-limit`` overrides)
+    time_limit_s: float = 5.0
+    #: a visit whose start moves by fewer minutes is not reported as retimed
+    notice_min: int = 5
+    #: for each visit to place, how many agents whose routes pass nearest are searched
+    neighbours: int = 3
+
+    def __post_init__(self) -> None:
+        """Refuse negative penalties, a time limit outside (0, 86400] and neighbours < 1."""
+        _check_nonneg(self, "move_penalty_min", "urgent_bonus_min", "notice_min")
+        t = self.time_limit_s
+        if not isinstance(t, int | float) or isinstance(t, bool) or not 0 < t <= 86400:
+            raise ConfigError(f"replan.time_limit_s must be in (0, 86400], got {t!r}")
+        if (
+            not isinstance(self.neighbours, int)
+            or isinstance(self.neighbours, bool)
+            or (self.neighbours < 1)
+        ):
+            raise ConfigError(f"replan.neighbours must be an integer >= 1, got {self.neighbours!r}")
+
+
 #: languages the map, the route sheets and the index can be printed in
 OUTPUT_LANGUAGES = ("zh", "en")
 #: the language a jurisdiction's plans are printed in when ``[output] language`` is empty
@@ -499,6 +530,7 @@ class Config:
     audit: AuditConfig = field(default_factory=AuditConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     week: WeekConfig = field(default_factory=WeekConfig)
+    replan: ReplanConfig = field(default_factory=ReplanConfig)
 
     def __post_init__(self) -> None:
         """Refuse non-finite numbers and an unknown jurisdiction; upper-case its code."""
@@ -574,6 +606,7 @@ _SECTIONS: dict[str, type] = {
     "audit": AuditConfig,
     "cluster": ClusterConfig,
     "week": WeekConfig,
+    "replan": ReplanConfig,
 }
 
 

@@ -825,7 +825,8 @@ def trail_lines(trail: Mapping[str, pd.DataFrame]) -> list[str]:
 
     ``trail`` is :meth:`routeplan.io.store.Store.account_trail`: one line per
     plan decision (planned with agent, stop, time, priority and why; dropped
-    or excluded with the reason; eligible but not planned) and one per
+    or excluded with the reason; eligible but not planned; a plan ``routeplan
+    replan`` made says which revision of the day it is) and one per
     recorded visit (agent, outcome, amounts, promise, notes, planned or not).
     A day's plan lines come before its visits.
     """
@@ -835,7 +836,7 @@ def trail_lines(trail: Mapping[str, pd.DataFrame]) -> list[str]:
     for plan_id, g in trail["decisions"].groupby("plan_id", sort=True):
         pid = int(str(plan_id))
         day = str(g["plan_date"].iloc[0])
-        head = f"{day}  plan {pid:<4}"
+        head = f"{day}  plan {pid:<4}{_revision_text(g.iloc[0])}"
         score_txt = _score_text(score_by_plan.get(pid))
         for rec in g.to_dict("records"):
             text = f"{head} {_decision_text(rec, stop_by_plan.get(pid), score_txt)}"
@@ -844,6 +845,15 @@ def trail_lines(trail: Mapping[str, pd.DataFrame]) -> list[str]:
         day = pd.Timestamp(rec[S.VISIT_DATE]).strftime("%Y-%m-%d")
         events.append((day, 1, k, f"{day}  visit     {_visit_text(rec)}"))
     return [text for *_key, text in sorted(events)]
+
+
+def _revision_text(decision: pd.Series) -> str:
+    """Return `` (revision N, re-planned at HH:MM)`` for a plan ``routeplan replan`` made."""
+    revision = decision.get("revision")
+    if revision is None or _isnan(revision):
+        return ""
+    at = _text(decision.get("replan_at"))
+    return f" (revision {int(revision)}{f', re-planned at {at}' if at else ''})"
 
 
 def _score_text(score: Mapping[str, Any] | None) -> str:

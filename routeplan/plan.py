@@ -387,7 +387,7 @@ def plan_day(
     )
     routes = None
     if cfg.travel.geometry:
-        routes = _road_routes(travel, itineraries, status.usable, cfg, progress)
+        routes = road_routes(travel, itineraries, status.usable, cfg, progress)
     summary = _summary(
         plan_date,
         cfg,
@@ -466,7 +466,7 @@ def _last_visits(history: HistoryAdjustment | None, visits: pd.DataFrame) -> pd.
     return last[last[S.ACCOUNT_ID].isin(set(visits[S.ACCOUNT_ID]))].reset_index(drop=True)
 
 
-def _road_routes(
+def road_routes(
     travel: TravelModel,
     itineraries: pd.DataFrame,
     agents: pd.DataFrame,
@@ -570,6 +570,7 @@ def _summary(
         service_min=len(visits) * cfg.visits.service_min,
         solver=SolverSummary(
             status=result.status,
+            mode=str(result.mode),
             engine=result.engine,
             objective=int(result.objective),
             runtime_s=round(result.runtime_s, 2),

@@ -282,14 +282,19 @@ def check_regions_cli(
     *,
     encoding: str | None,
     rules: Callable[[Path], tuple[dt.date | None, Config]],
+    db: Path | None = None,
+    travel: str | None = None,
 ) -> None:
     """Check a region's plan folder, or every region of a run, against that region's rows.
 
     ``rules`` gives a folder's date and config (the options, else its
-    summary.json: each region's own jurisdiction). Prints each violation,
-    prefixed by the region's folder; raises ``click.ClickException`` if any.
+    summary.json: each region's own jurisdiction). Each region is checked
+    with its own travel model (recorded in its summary.json) unless
+    ``travel`` names another, and with the history in ``db`` (read only) as
+    ``plan --db`` used it. Prints each violation, prefixed by the region's
+    folder; raises ``click.ClickException`` if any.
     """
-    from routeplan.check import check_plan
+    from routeplan.commands import CheckOptions, check_folder
     from routeplan.io.readers import read_accounts, read_agents
     from routeplan.io.safe import read_json
     from routeplan.regions import normalise_column
@@ -312,6 +317,7 @@ def check_regions_cli(
         if col not in frame.columns:
             raise click.ClickException(f"{path}: no column {col!r} (--region-column)")
     found = 0
+    models: set[str] = set()
     for folder in folders:
         region = _summary_of(folder, read_json).get("region")
         if not isinstance(region, str):
@@ -321,19 +327,24 @@ def check_regions_cli(
         day, cfg = rules(folder)
         mine = accounts[col].fillna("").astype(str).str.strip() == region
         theirs = agents[col].fillna("").astype(str).str.strip() == region
-        violations = check_plan(
+        report = check_folder(
             folder,
             accounts[mine].reset_index(drop=True),
             agents[theirs].reset_index(drop=True),
             day or dt.date.today(),
             cfg,
+            db=db,
+            options=CheckOptions(encoding=encoding, travel=travel),
         )
+        violations = report.violations
+        models.add(report.travel)
         for v in violations:
             click.echo(f"{folder.name}: {v.message()}")
         found += len(violations)
+    times = f"checked with {' and '.join(sorted(models))} travel times"
     if found:
-        raise click.ClickException(f"{found} violation(s) in {plan_dir}")
-    click.echo(f"OK: {len(folders)} region plan(s) in {plan_dir} have no violation")
+        raise click.ClickException(f"{found} violation(s) in {plan_dir} ({times})")
+    click.echo(f"OK: {len(folders)} region plan(s) in {plan_dir} have no violation ({times})")
 
 
 def _summary_of(folder: Path, read_json: Callable[[Path], Any]) -> dict[str, Any]:

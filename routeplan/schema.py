@@ -207,6 +207,9 @@ ITINERARY_EXTRA: Final = (
     # the facts behind the priority (``days_past_due=184;broken_promises=2;...``),
     # printed on the route sheet as plain words in the team's language
     "why_today",
+    # ``done``, ``in_progress`` or ``no_show`` on a visit an agent reported before a
+    # re-plan (``routeplan replan``): its times are what happened; empty on planned rows
+    "status",
 )
 
 
@@ -308,6 +311,15 @@ class DroppedReason(StrEnum):
     REMOVED_BY_DISPATCHER = "removed_by_dispatcher"
     #: the week plan visits the account on another day (``routeplan plan-week``)
     OTHER_DAY = "planned_another_day"
+    #: re-planning during the day (``routeplan replan``): the visit's agent became
+    #: unavailable and nobody could take it
+    AGENT_UNAVAILABLE = "agent_unavailable"
+    #: ``routeplan replan``: no agent had time for the visit after the re-plan
+    NO_TIME_AFTER_REPLAN = "no_time_after_replan"
+    #: ``routeplan replan``: the visit was cancelled
+    VISIT_CANCELLED = "visit_cancelled"
+    #: ``routeplan replan``: the account was taken off today's plan (paid, dispute raised)
+    ACCOUNT_REMOVED = "account_removed"
 
 
 # Dropped (dropped.csv): eligible but not planned today.
@@ -318,6 +330,10 @@ DR_CAPACITY: Final = DroppedReason.CAPACITY
 DR_NO_AGENT: Final = DroppedReason.NO_AGENT
 DR_NO_ROAD: Final = DroppedReason.NO_ROAD
 DR_REMOVED_BY_DISPATCHER: Final = DroppedReason.REMOVED_BY_DISPATCHER
+DR_AGENT_UNAVAILABLE: Final = DroppedReason.AGENT_UNAVAILABLE
+DR_NO_TIME_AFTER_REPLAN: Final = DroppedReason.NO_TIME_AFTER_REPLAN
+DR_VISIT_CANCELLED: Final = DroppedReason.VISIT_CANCELLED
+DR_ACCOUNT_REMOVED: Final = DroppedReason.ACCOUNT_REMOVED
 
 
 class ViolationRule(StrEnum):

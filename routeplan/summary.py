@@ -152,6 +152,7 @@ class SolverSummary(_Block):
 
     KINDS: ClassVar[Mapping[str, str]] = {
         "status": "status",
+        "mode": "text",
         "engine": "text",
         "objective": "int",
         "runtime_s": "number",
@@ -163,6 +164,9 @@ class SolverSummary(_Block):
     #: a :class:`~routeplan.solver.model.SolveStatus` member; a status an older
     #: routeplan wrote (``ROUTING_SUCCESS``, ``feasible-construction``) is kept as text
     status: SolveStatus | str | None = None
+    #: what bounded the search: ``time-limited`` or ``reproducible`` (None in summaries
+    #: written before the mode existed)
+    mode: str | None = None
     engine: str | None = None
     objective: int | None = None
     runtime_s: float | None = None

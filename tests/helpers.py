@@ -56,16 +56,21 @@ def _tiny_inputs(tiny: Path, date: str) -> list[str | Path]:
 
 
 def plan_tiny(
-    tiny: Path, out: Path, *extra: str, date: str = DATE, catch: bool = False
+    tiny: Path,
+    out: Path,
+    *extra: str | Path,
+    date: str = DATE,
+    catch: bool = False,
+    time_limit: str = "1",
 ) -> click.testing.Result:
-    """Plan the (possibly altered) tiny day into ``out`` within a one-second solver limit."""
+    """Plan the day in folder ``tiny`` (tiny by default) into ``out``, one second of search."""
     return run(
         "plan",
         *_tiny_inputs(tiny, date),
         "--out",
         out,
         "--time-limit",
-        "1",
+        time_limit,
         "--no-geocode",
         "-q",
         *extra,

@@ -26,6 +26,7 @@ LIBRARY_CALLS = (
     "plan_to_folder",
     "check_plan_inputs",
     "retime_folder",
+    "replan_folder",
     "write_dispatch_outputs",
     "record_outcomes",
     "history_trail",
@@ -43,7 +44,7 @@ def _quick() -> rp.Config:
 
 
 def test_every_command_has_its_library_call_in_routeplan() -> None:
-    """plan, check, retime, map, record, history and report are each one name of routeplan."""
+    """plan, check, retime, replan, map, record, history and report: each one name of routeplan."""
     assert set(LIBRARY_CALLS) <= set(rp.__all__)
     assert all(callable(getattr(rp, name)) for name in LIBRARY_CALLS)
 
@@ -134,6 +135,37 @@ def test_retime_folder_from_the_input_files(tiny_dir: Path, tmp_path: Path) -> N
     assert result.feasible and result.removed == ()
     assert len(result.itineraries.query("kind == 'visit'")) == 4
     assert (out / "plan_context.json").exists()
+
+
+def test_replan_folder_writes_the_revision_the_cli_writes(tiny_dir: Path, tmp_path: Path) -> None:
+    """replan_folder re-plans the tiny day at 09:45 into a revision folder, as routeplan replan
+    does; the plan's date must be today unless the options name it."""
+    out = tmp_path / "plan"
+    assert plan_tiny(tiny_dir, out).exit_code == 0
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "time,event,agent_id,account_id,arrival,service_end\n09:40,done,A2,ACC02,09:03,09:33\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="give --date 2026-12-01"):
+        rp.replan_folder(out, events, out / "r0", at_min=585, today=dt.date(2026, 12, 2))
+    assert not (out / "r0").exists()
+    lines: list[str] = []
+    result = rp.replan_folder(
+        out,
+        events,
+        out / "r1",
+        at_min=585,
+        options=rp.ReplanOptions(date=PLAN_DATE, time_limit_s=1.0),
+        progress=lines.append,
+    )
+    assert result.revision == 1 and result.out_dir == out / "r1"
+    assert result.entry["at"] == "09:45" and result.entry["events_accepted"] == {"done": 1}
+    written = json.loads((out / "r1" / "summary.json").read_text(encoding="utf-8"))
+    assert written["replan"] == json.loads(json.dumps(dict(result.entry)))
+    visits = read_csv(out / "r1" / "itineraries.csv").query("kind == 'visit'")
+    assert dict(zip(visits["account_id"], visits["status"], strict=True))["ACC02"] == "done"
+    assert any(line.startswith("1 events accepted, 0 refused") for line in lines)
 
 
 # --- record, history, report ------------------------------------------------------------

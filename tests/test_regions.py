@@ -169,7 +169,9 @@ def test_six_regions_on_a_local_cluster_of_two_workers(tmp_path: Path) -> None:
     check_args += (REGIONS / "agents.csv", "--region-column", "region")
     checked = run(*check_args, out)
     assert checked.exit_code == 0, checked.output
-    assert checked.output == f"OK: 6 region plan(s) in {out} have no violation\n"
+    assert checked.output == (
+        f"OK: 6 region plan(s) in {out} have no violation (checked with haversine travel times)\n"
+    )
     # a visit moved to another region's agent breaks the check of that region only
     itin = read_csv(out / "ldn-1" / "itineraries.csv")
     visit = itin.index[itin["kind"] == "visit"][0]
@@ -686,3 +688,63 @@ def test_regions_index_language_and_labels() -> None:
     en = build_regions_index(summary)
     assert '<html lang="en">' in en and "By the column &#x27;branch&#x27; of both input" in en
     assert "1 of 2 regions planned, 1 failed." in en
+
+
+def test_check_regions_with_history_and_another_travel_model(tmp_path: Path) -> None:
+    """``check --region-column`` applies --db's history and --travel's times to each region.
+
+    A dispute recorded after the plan makes that region's planned visit a
+    violation under --db only; a matrix file ten times slower than straight
+    lines makes every region's arrivals late under --travel only.
+    """
+    import numpy as np
+
+    from routeplan.travel.haversine import haversine_m
+
+    data = sample_copy(tmp_path / "in", ["sz-1", "ldn-1"], per_region=6)
+    db = tmp_path / "history.db"
+    out = tmp_path / "out"
+    planned = plan_regions_cli(data, out, "--region-column", "region", "--workers", "0", "--db", db)
+    assert planned.exit_code == 0, planned.output
+    check_args = ("check", "--accounts", data / "accounts.csv", "--agents", data / "agents.csv")
+    check_args += ("--region-column", "region", out)
+    ok = run(*check_args, "--db", db)
+    assert ok.exit_code == 0, ok.output
+    itin = read_csv(out / "sz-1" / "itineraries.csv")
+    visit = itin[itin["kind"] == "visit"].iloc[0]
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text(
+        "account_id,agent_id,visit_date,outcome\n"
+        f"{visit['account_id']},{visit['agent_id']},2026-11-30,dispute\n",
+        encoding="utf-8",
+    )
+    assert run("record", outcomes, "--db", db, "--today", DATE).exit_code == 0
+    assert run(*check_args).exit_code == 0
+    disputed = run(*check_args, "--db", db)
+    assert disputed.exit_code == 1
+    lines = [x for x in disputed.output.splitlines() if visit["account_id"] in x]
+    assert lines and all(x.startswith("sz-1: ") for x in lines), disputed.output
+    assert "ldn-1:" not in disputed.output
+    # every place of both regions, 20 s per straight-line metre
+    acc = read_csv(data / "accounts.csv")
+    ag = read_csv(data / "agents.csv")
+    places = {r.account_id: (float(r.lat), float(r.lon)) for r in acc.itertuples()}
+    for r in ag.itertuples():
+        places[f"base:{r.agent_id}"] = (float(r.base_lat), float(r.base_lon))
+    ids = list(places)
+    metres = haversine_m([places[i][0] for i in ids], [places[i][1] for i in ids])
+    slow = tmp_path / "slow.csv"
+    pd.DataFrame(
+        [
+            (a, b, int(np.ceil(20 * metres[i, j])), round(metres[i, j]))
+            for i, a in enumerate(ids)
+            for j, b in enumerate(ids)
+        ],
+        columns=["from_id", "to_id", "duration_s", "distance_m"],
+    ).to_csv(slow, index=False)
+    late = run(*check_args, "--travel", f"matrix:{slow}")
+    assert late.exit_code == 1
+    for region in ("sz-1", "ldn-1"):
+        assert any(
+            x.startswith(f"{region}: ") and "min late" in x for x in late.output.splitlines()
+        ), late.output

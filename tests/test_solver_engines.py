@@ -161,8 +161,11 @@ def test_engine_settings_are_checked() -> None:
     """Unknown strategies, levels and shares are refused with the setting named."""
     with pytest.raises(ValueError, match="first_solution must be one of"):
         OrToolsEngine(first_solution="GUESS")
-    with pytest.raises(ValueError, match=r"exploration must be in 1\.\.5"):
+    with pytest.raises(ValueError, match=r"exploration must be in 0\.\.5, got 9"):
         VroomEngine(exploration=9)
+    with pytest.raises(ValueError, match=r"exploration must be in 0\.\.5, got -1"):
+        VroomEngine(exploration=-1)
+    assert VroomEngine(exploration=0).exploration == 0
     with pytest.raises(ValueError, match=r"share must be in \(0, 1\)"):
         Relay(VroomEngine(), OrToolsEngine(), share=1.0)
 

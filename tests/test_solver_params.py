@@ -76,8 +76,10 @@ def test_bad_single_values(kwargs: dict[str, object], needle: str) -> None:
 
 def test_tuning_is_checked() -> None:
     """Shares must lie in (0, 1) and every constant be a finite number >= 0."""
-    with pytest.raises(ParamsError, match=r"solver\.tuning\.area_slice_share must be in \(0, 1\)"):
-        SearchTuning(area_slice_share=1.5)
+    with pytest.raises(
+        ParamsError, match=r"solver\.tuning\.construction_share must be in \(0, 1\)"
+    ):
+        SearchTuning(construction_share=1.5)
     with pytest.raises(ParamsError, match=r"solver\.tuning\.reserve_s must be a finite number"):
         SearchTuning(reserve_s=-0.1)
     with pytest.raises(ParamsError, match=r"solver\.tuning must be a SearchTuning"):
@@ -95,6 +97,7 @@ def test_toml_keys_are_the_documented_ones() -> None:
         "max_area_visits",
         "seed",
         "second_engine",
+        "reproducible",
     )
 
 

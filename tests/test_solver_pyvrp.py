@@ -165,11 +165,11 @@ def test_solve_runs_pyvrp_beside_ortools_and_keeps_a_valid_plan() -> None:
 
 @needs_two_cores
 def test_solve_with_breaks_says_why_pyvrp_is_not_used() -> None:
-    """A day with lunch breaks keeps OR-Tools (from VROOM's routes) as the second search."""
+    """A day with lunch breaks has PyVRP on its break-free relaxation as the second search."""
     problem = random_problem(60, 4, seed=5)
     result = solve(problem, SolveParams(time_limit_s=2.0), executor=ProcessExecutor())
     assert declined(result, "vehicle a0 has a break")
-    assert ran(result, "vroom+ortools")
+    assert ran(result, "pyvrp-relaxed+lns")
     assert_feasible(problem, result)
 
 

@@ -8,6 +8,8 @@ vehicle 1.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -78,3 +80,48 @@ def test_a_given_start_is_weighed_against_the_construction() -> None:
     result = solve(p, params, lines.append, start=[[0], []])
     assert any("given start: objective 1200 (construction 600)" in line for line in lines)
     assert result.routes[1].visits == (0,) and result.objective == 600
+
+
+def test_engines_without_serve_costs_decline_them() -> None:
+    """VROOM and the relaxed PyVRP polish cannot charge serve costs, so they decline the problem."""
+    from routeplan.solver.engines import RelaxedPolish, VroomEngine
+
+    p = _problem((1000, 0))
+    for engine in (VroomEngine(), RelaxedPolish()):
+        reason = engine.supports(p)
+        assert reason is not None and "week plan" in reason
+
+
+def test_ruin_and_recreate_charges_the_serve_cost() -> None:
+    """The LNS engine searches serve costs: from the dearer plan it moves the visit to vehicle 1."""
+    import time
+
+    from routeplan.solver.engines import RuinRecreateEngine
+
+    p = _problem((1000, 0))
+    engine = RuinRecreateEngine()
+    assert engine.supports(p) is None
+    params = SolveParams(time_limit_s=1.0, seed=1)
+    answer = engine.solve(p, params, ((0,), ()), time.perf_counter() + 5, work=50)
+    assert answer is not None and answer.sequences == ((), (0,))
+
+
+def test_serve_and_move_costs_both_count() -> None:
+    """With current routes, plan_cost and the solve charge both the serve and the move costs."""
+    base = _problem((1000, 0))
+    visit = replace(base.visits[0], move_cost=50)
+    p = Problem(base.distance_m, base.durations_s, (visit,), base.vehicles, None, ((0,), ()))
+    # on its current vehicle 0: travel 200 + serve 1000; moved to 1: travel 600 + move 50
+    assert plan_cost(p, [[0], []]) == 1200
+    assert plan_cost(p, [[], [0]]) == 650
+    assert plan_cost(p, [[], []]) == 100_000 + 50
+    params = SolveParams(time_limit_s=1.0, solution_limit=20, second_search=False)
+    # the construction starts from the current route; the search moves the visit
+    assert construct(p) == [[0], []]
+    result = solve(p, params)
+    assert result.routes[1].visits == (0,) and result.objective == 650
+    dear = replace(visit, move_cost=800)
+    q = Problem(base.distance_m, base.durations_s, (dear,), base.vehicles, None, ((0,), ()))
+    # moving now costs 600 + 800 = 1400 > 1200: it stays on vehicle 0
+    result = solve(q, params)
+    assert result.routes[0].visits == (0,) and result.objective == 1200

@@ -221,6 +221,48 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "no agent with a valid credential today",
         "zh": "今天没有持有效工作证的外访员",
     },
+    "reason.agent_unavailable": {
+        "en": "its agent became unavailable and no other agent could take it",
+        "zh": "原外访员无法继续工作，且无其他外访员可接手",
+    },
+    "reason.no_time_after_replan": {
+        "en": "no agent has time left for it after the re-plan",
+        "zh": "重新排程后没有外访员有剩余时间",
+    },
+    "reason.visit_cancelled": {"en": "visit cancelled today", "zh": "今日拜访已取消"},
+    "reason.account_removed": {
+        "en": "taken off today's plan (paid, dispute raised...)",
+        "zh": "已从今日计划移除（已还款、提出异议等）",
+    },
+    # --- re-plan messages to agents (routeplan replan) -------------------------------------
+    "replan.msg.heading": {
+        "en": "{name} ({agent_id}): changes to your day from {at}",
+        "zh": "{name}（{agent_id}）：自 {at} 起您今天的安排有以下变动",
+    },
+    "replan.msg.day_over": {
+        "en": "Your day ends now: your remaining visits go to other agents or are dropped.",
+        "zh": "您今天的工作到此结束：剩余拜访已转给其他外访员或取消。",
+    },
+    "replan.msg.added": {
+        "en": "+ {new} new visit {account}, {address} ({detail})",
+        "zh": "+ {new} 新增拜访 {account}，{address}（{detail}）",
+    },
+    "replan.msg.removed": {
+        "en": "- {account} (was {old}): no longer on your route ({detail})",
+        "zh": "- {account}（原定 {old}）：已从您的路线移除（{detail}）",
+    },
+    "replan.msg.moved_from": {
+        "en": "- {account} (was {old}): given to {other} ({detail})",
+        "zh": "- {account}（原定 {old}）：已转给 {other}（{detail}）",
+    },
+    "replan.msg.moved_to": {
+        "en": "+ {new} visit {account}, {address}: taken over from {other}",
+        "zh": "+ {new} 拜访 {account}，{address}：从 {other} 接手",
+    },
+    "replan.msg.retimed": {
+        "en": "~ {account}: now {new} (was {old})",
+        "zh": "~ {account}：改为 {new}（原定 {old}）",
+    },
     # --- weekdays ------------------------------------------------------------------------
     "weekday.0": {"en": "Monday", "zh": "星期一"},
     "weekday.1": {"en": "Tuesday", "zh": "星期二"},

@@ -8,6 +8,18 @@ vehicle is). After each insertion only the changed vehicle's column of the
 insertion-cost matrix is recomputed, with numpy over all open visits, so a day
 of 5,000 visits and 120 vehicles is built in seconds.
 
+When the problem has current routes (re-planning), each vehicle starts from
+its current route, in order, as far as it still fits; the other visits are
+then inserted, a current visit only between its current neighbours on its own
+vehicle, and placing a visit on another vehicle than its current one adds its
+move cost. Last, a visit left out that is worth more than a routed one near
+it (an urgent visit, a visit of an agent gone) takes that one's place when
+the swap pays, the one displaced going elsewhere only if that pays too.
+Inserting everything by value instead, current visits included, let each
+newcomer push a current visit to a neighbour, which pushed another: on a
+5,000-visit day it moved 156 visits where a few swaps do
+(``benchmarks/README.md``).
+
 Each route keeps, per item (start, visits, end), the earliest departure and
 the latest arrival that keeps the rest of the route feasible, which makes the
 feasibility of inserting a visit in any gap an O(1) test. The break is a
@@ -18,13 +30,20 @@ be inserted on either side of it.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
-from routeplan.solver.model import Problem
-from routeplan.solver.schedule import first_start, has_break, latest_arrival
+from routeplan.solver.model import Problem, Route
+from routeplan.solver.schedule import (
+    break_gap,
+    first_start,
+    has_break,
+    latest_arrival,
+    time_route,
+)
 
 INF = np.int64(1) << np.int64(60)
 #: stand-in prize of a required visit: always worth more than any detour
@@ -56,7 +75,19 @@ class _Data:
         self.service = np.array([v.service_s for v in visits], dtype=np.int64)
         self.demand = np.array([v.demand for v in visits], dtype=np.int64)
         self.required = np.array([v.required for v in visits], dtype=bool)
-        prize = np.array([v.prize for v in visits], dtype=np.int64)
+        home = problem.home_vehicles()
+        #: current vehicle of each visit (-1: none) and what serving it elsewhere costs
+        self.home = np.array([-1 if h is None else h for h in home], dtype=np.int64)
+        self.move = np.array(
+            [v.move_cost if h is not None else 0 for v, h in zip(visits, home, strict=True)],
+            dtype=np.int64,
+        )
+        #: position of each visit on its current route (-1: on none)
+        self.rank = np.full(n, -1, dtype=np.int64)
+        for seq in problem.current_routes or ():
+            self.rank[list(seq)] = np.arange(len(seq), dtype=np.int64)
+        # leaving a visit off its current route costs its move cost on top of the prize
+        prize = np.array([v.prize for v in visits], dtype=np.int64) + self.move
         self.prize = np.where(self.required, REQUIRED_PRIZE, prize)
         width = max((len(v.windows) for v in visits), default=1)
         self.win_lo = np.full((n, width), INF, dtype=np.int64)
@@ -123,6 +154,64 @@ class Builder:
             if has_break(problem, r.k):
                 r.gap = 0
             self._refresh(r)
+        for k, seq in enumerate(problem.current_routes or ()):
+            if seq and self.usable[k]:
+                self.seed(self.routes[k], seq)
+
+    def seed(self, r: _Route, seq: tuple[int, ...]) -> None:
+        """Start ``r`` from ``seq`` in its order, keeping each visit that still fits.
+
+        A visit is kept when the route so far with it can still be timed
+        (window, shift, break), the vehicle may serve it and ``max_visits``
+        allows; the rest stay open for insertion.
+        """
+        p, d = self.p, self.d
+        kept: list[int] = []
+        load = 0
+        for v in seq:
+            if not d.allowed[v, r.k] or load + int(d.demand[v]) > d.cap[r.k]:
+                continue
+            if time_route(p, r.k, [*kept, v]) is not None:
+                kept.append(v)
+                load += int(d.demand[v])
+        route = time_route(p, r.k, kept)
+        if not kept or route is None:
+            return
+        r.seq, r.load = kept, load
+        if r.gap >= 0:
+            r.gap = self._break_gap(route)
+        self._refresh(r)
+
+    def _break_gap(self, route: Route) -> int:
+        """Return the gap holding a timed route's break: the visits that end before it starts."""
+        assert route.break_start_s is not None
+        ends = np.array(route.service_start_s, dtype=np.int64) + self.d.service[list(route.visits)]
+        return int((ends <= route.break_start_s).sum())
+
+    def without(self, r: _Route, pos: int) -> _Route:
+        """Return a copy of ``r`` without its visit at ``pos`` (feasible: waiting is allowed)."""
+        v = r.seq[pos]
+        gap = r.gap - 1 if r.gap > pos else r.gap
+        out = _Route(
+            r.k, [*r.seq[:pos], *r.seq[pos + 1 :]], gap, load=r.load - int(self.d.demand[v])
+        )
+        self._refresh(out)
+        return out
+
+    def load(self, k: int, seq: Sequence[int]) -> bool:
+        """Make ``seq`` vehicle ``k``'s route, its break where it returns earliest.
+
+        Returns False (and leaves the route as it was) when ``seq`` cannot be
+        timed on ``k``. Load and allowed vehicles are the caller's to respect.
+        """
+        gap = (0 if has_break(self.p, k) else -1) if not seq else break_gap(self.p, k, seq)
+        if gap is None:
+            return False
+        r = self.routes[k]
+        r.seq, r.gap = list(seq), gap
+        r.load = int(self.d.demand[list(seq)].sum()) if seq else 0
+        self._refresh(r)
+        return True
 
     # -- route bookkeeping -------------------------------------------------
     def _items(self, r: _Route) -> list[int]:
@@ -205,13 +294,46 @@ class Builder:
             after = ~before_ok & after_ok
         fits = (d.demand[rows] + r.load <= d.cap[r.k]) & d.allowed[rows, r.k]
         ok &= fits[:, None]
+        ok &= self._in_order(r, rows)
         if d.serve is not None:
             delta = delta + d.serve[rows, r.k][:, None]
-        cost = np.where(ok, delta, INF)
+        # a visit placed away from its current vehicle pays its move cost
+        moved = np.where((d.home[rows] >= 0) & (d.home[rows] != r.k), d.move[rows], 0)
+        cost = np.where(ok, delta + moved[:, None], INF)
         best_gap = cost.argmin(axis=1)
         best = cost[np.arange(m), best_gap]
         after_flag = after & (best_gap == r.gap)
         return best, best_gap.astype(np.int64), after_flag
+
+    def _in_order(self, r: _Route, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Return where each visit may go in ``r`` keeping ``r``'s current visits in order.
+
+        A visit of ``r``'s current route may only go between the current
+        visits before and after it on that route; other visits go anywhere.
+        """
+        d = self.d
+        n = len(r.seq)
+        ok = np.ones((len(rows), n + 1), dtype=bool)
+        mine = d.home[rows] == r.k
+        if not mine.any():
+            return ok
+        seq = np.array(r.seq, dtype=np.int64)
+        own = d.home[seq] == r.k if n else np.zeros(0, dtype=bool)
+        before = np.maximum.accumulate(np.concatenate([[-1], np.where(own, d.rank[seq], -1)]))
+        big = np.int64(len(d.rank) + 1)
+        after = np.minimum.accumulate(
+            np.concatenate([np.where(own, d.rank[seq], big), [big]])[::-1]
+        )[::-1]
+        key = d.rank[rows[mine]][:, None]
+        ok[mine] = (before[None, :] < key) & (key < after[None, :])
+        return ok
+
+    def removal_saving(self, r: _Route, pos: int) -> int:
+        """Return the travel seconds saved by taking the visit at ``pos`` off ``r``."""
+        mat = self.p.durations_s[self.p.vehicles[r.k].profile]
+        items = self._items(r)
+        a, v, b = items[pos], items[pos + 1], items[pos + 2]
+        return int(mat[a, v] + mat[v, b] - mat[a, b])
 
     def insert(self, r: _Route, v: int, gap: int, after_break: bool) -> None:
         """Insert visit ``v`` in gap ``gap`` of ``r`` (after the break if it is there)."""
@@ -242,13 +364,17 @@ def construct(
     regret_weight
         Weight of the regret bonus (second-best minus best added travel).
     builder, candidates
-        Continue from an existing builder, inserting only ``candidates``.
+        Continue from an existing builder, inserting only ``candidates``
+        (default: every visit on none of its routes).
     """
     b = builder if builder is not None else Builder(problem)
     d = b.d
     nveh = len(problem.vehicles)
     if candidates is None:
-        open_rows = np.arange(len(problem.visits), dtype=np.int64)
+        routed = {v for r in b.routes for v in r.seq}
+        open_rows = np.array(
+            [v for v in range(len(problem.visits)) if v not in routed], dtype=np.int64
+        )
     else:
         open_rows = np.asarray(candidates, dtype=np.int64)
     if nveh == 0 or len(open_rows) == 0:
@@ -302,7 +428,88 @@ def construct(
         b2 = best2[rows]
         changed = rows[(old <= b2) | (c < b2)]
         _update_best(cost, changed, best1, best2)
+    if problem.current_routes is not None:
+        make_room(b, deadline=deadline)
     return [list(r.seq) for r in b.routes]
+
+
+#: how many of the nearest routes a left-out visit may take a place on (re-planning)
+ROOM_ROUTES = 6
+
+
+def make_room(b: Builder, *, deadline: float | None = None) -> None:
+    """Swap left-out visits for routed ones worth less, most valuable first, while it pays.
+
+    For each visit on no route (by prize, highest first) the routes passing
+    nearest to it are tried: each visit worth less is taken off in turn and
+    the left-out one put where it fits best. The best swap that lowers the
+    objective is made; the visit displaced then goes where it adds least, if
+    that is worth its prize, else it is left out.
+    """
+    d, p = b.d, b.p
+    routed = {v for r in b.routes for v in r.seq}
+    waiting = [v for v in range(len(p.visits)) if v not in routed and d.prize[v] > 0]
+    waiting.sort(key=lambda v: -int(d.prize[v]))
+    for v in waiting:
+        if deadline is not None and time.perf_counter() > deadline:
+            return
+        swap = _best_swap(b, v)
+        if swap is None:
+            continue
+        r, pos, gap, after_break = swap
+        w = r.seq[pos]
+        smaller = b.without(r, pos)
+        r.seq, r.gap, r.load, r.dep, r.late = (
+            smaller.seq,
+            smaller.gap,
+            smaller.load,
+            smaller.dep,
+            smaller.late,
+        )
+        b.insert(r, v, gap, after_break)
+        _reinsert(b, w)
+
+
+def _best_swap(b: Builder, v: int) -> tuple[_Route, int, int, bool] | None:
+    """Return (route, position to free, gap, after break) of the best paying swap for ``v``."""
+    d, p = b.d, b.p
+    node = int(d.node[v])
+    near = []
+    for r in b.routes:
+        if r.seq and b.usable[r.k] and d.allowed[v, r.k]:
+            items = np.array(b._items(r), dtype=np.int64)
+            near.append((int(p.distance_m[node, items].min()), r.k))
+    near.sort()
+    rows = np.array([v], dtype=np.int64)
+    best: tuple[int, _Route, int, int, bool] | None = None
+    for _, k in near[:ROOM_ROUTES]:
+        r = b.routes[k]
+        for pos, w in enumerate(r.seq):
+            if d.prize[w] >= d.prize[v] or d.required[w]:
+                continue
+            smaller = b.without(r, pos)
+            cost, gap, after = b.column(smaller, rows)
+            if cost[0] >= INF:
+                continue
+            saved = b.removal_saving(r, pos)
+            if d.serve is not None:
+                saved += int(d.serve[w, r.k])
+            gain = int(d.prize[v] - cost[0]) - int(d.prize[w] - saved)
+            if gain > 0 and (best is None or gain > best[0]):
+                best = (gain, r, pos, int(gap[0]), bool(after[0]))
+    return None if best is None else best[1:]
+
+
+def _reinsert(b: Builder, w: int) -> None:
+    """Put a displaced visit where it adds least, when that is worth its prize."""
+    rows = np.array([w], dtype=np.int64)
+    best: tuple[int, _Route, int, bool] | None = None
+    for r in b.routes:
+        cost, gap, after = b.column(r, rows)
+        if cost[0] < INF and (best is None or cost[0] < best[0]):
+            best = (int(cost[0]), r, int(gap[0]), bool(after[0]))
+    if best is not None and best[0] < b.d.prize[w]:
+        b.insert(best[1], w, best[2], best[3])
 
 
 def _update_best(

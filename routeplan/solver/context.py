@@ -22,12 +22,16 @@ from routeplan.solver.model import (
     Route,
     SearchOutcome,
     SearchReport,
+    SolveMode,
     plan_cost,
 )
 from routeplan.solver.params import SearchTuning, SolveParams
 from routeplan.solver.schedule import plan_is_valid
 
 __all__ = ["Context", "FirstPlan", "Part"]
+
+#: seconds added to the reproducible mode's safety limit
+_SAFETY_EXTRA_S = 60.0
 
 
 @dataclass
@@ -49,9 +53,22 @@ class Context:
         return self.params.tuning
 
     @property
+    def mode(self) -> SolveMode:
+        """What bounds this solve: the clock, or a fixed amount of work."""
+        return SolveMode.REPRODUCIBLE if self.params.reproducible else SolveMode.TIME_LIMITED
+
+    @property
     def deadline(self) -> float:
-        """``time.perf_counter()`` instant the result is due."""
-        return self.t0 + self.params.time_limit_s
+        """``time.perf_counter()`` instant the result is due.
+
+        In reproducible mode the work decides when the search ends; the clock
+        only stops a run that takes ``tuning.reproducible_safety`` times the
+        time limit (plus a minute), on a machine far slower than expected.
+        """
+        limit = self.params.time_limit_s
+        if self.params.reproducible:
+            limit = limit * self.tuning.reproducible_safety + _SAFETY_EXTRA_S
+        return self.t0 + limit
 
     @property
     def search_deadline(self) -> float:

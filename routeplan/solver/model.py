@@ -30,6 +30,11 @@ Semantics
   top (None = nothing): the week plan's way of making a later day, or an agent
   other than the debtor's own, worth less (``routeplan.week``). Engines that
   cannot express it decline such problems.
+* Re-planning (``Problem.current_routes``, None otherwise): a visit on a
+  vehicle's current route that is served by another vehicle, or skipped,
+  also costs its ``move_cost`` (stability: what is in force changes only when
+  it pays). The construction keeps each current route's order. Serve costs
+  and move costs are separate terms and both count.
 """
 
 from __future__ import annotations
@@ -62,6 +67,10 @@ class Visit:
     required: bool = False
     #: seconds serving it costs on each vehicle, on top of travel (None = 0 everywhere)
     serve_cost: tuple[int, ...] | None = None
+    #: re-planning: what serving this visit on another vehicle than the one whose
+    #: current route holds it (``Problem.current_routes``), or skipping it, adds
+    #: to the objective; 0 (and no current route) = free to move
+    move_cost: int = 0
 
     def __post_init__(self) -> None:
         """Refuse a negative service time or prize and unsorted, overlapping or no windows."""
@@ -78,6 +87,8 @@ class Visit:
             raise ValueError(f"visit {self.id}: prize must be >= 0")
         if self.serve_cost is not None and min(self.serve_cost, default=0) < 0:
             raise ValueError(f"visit {self.id}: serve_cost must be >= 0")
+        if self.move_cost < 0:
+            raise ValueError(f"visit {self.id}: move_cost must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,10 @@ class Problem:
     #: vehicle capacity in ``Visit.demand`` units on top of ``max_visits``
     #: (None = only ``max_visits``); the VRPTW benchmarks use it for load
     capacity: tuple[int, ...] | None = None
+    #: re-planning: the routes in force, one visit sequence per vehicle (None = a
+    #: fresh day). A visit on one of them pays its ``move_cost`` when served elsewhere
+    #: or skipped, and the construction puts it back only in its current order
+    current_routes: tuple[tuple[int, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         """Refuse matrices, nodes, profiles and capacities that do not fit together."""
@@ -140,6 +155,30 @@ class Problem:
                 raise ValueError(f"vehicle {k.id}: profile {k.profile} out of range")
         if self.capacity is not None and len(self.capacity) != len(self.vehicles):
             raise ValueError("capacity needs one value per vehicle")
+        if self.current_routes is not None:
+            self._check_current_routes()
+
+    def _check_current_routes(self) -> None:
+        """Refuse current routes that are not one sequence per vehicle of distinct visits."""
+        assert self.current_routes is not None
+        if len(self.current_routes) != len(self.vehicles):
+            raise ValueError("current_routes needs one sequence per vehicle")
+        seen: set[int] = set()
+        for seq in self.current_routes:
+            for v in seq:
+                if not 0 <= v < len(self.visits):
+                    raise ValueError(f"current_routes: visit index {v} out of range")
+                if v in seen:
+                    raise ValueError(f"current_routes: visit {self.visits[v].id} is on two routes")
+                seen.add(v)
+
+    def home_vehicles(self) -> tuple[int | None, ...]:
+        """Return, per visit, the vehicle whose current route holds it (None: on none)."""
+        home: list[int | None] = [None] * len(self.visits)
+        for k, seq in enumerate(self.current_routes or ()):
+            for v in seq:
+                home[v] = k
+        return tuple(home)
 
     def has_serve_costs(self) -> bool:
         """Return True when some visit costs more on some vehicle (``Visit.serve_cost``)."""
@@ -167,7 +206,10 @@ class Problem:
         The matrices are shared, not copied (nodes keep their numbers);
         vehicle ``j`` of the result is ``vehicles[j]`` and visit ``i`` is
         ``visits[i]``; ``allowed_vehicles`` are renumbered and keep only the
-        given vehicles.
+        given vehicles. Current routes keep the given vehicles' visits that are
+        among the given ones: a visit whose current vehicle is left out has
+        left its route whatever the part does, so its move cost is constant
+        there and not charged.
         """
         local = {k: j for j, k in enumerate(vehicles)}
         part = []
@@ -181,7 +223,13 @@ class Problem:
             part.append(visit)
         capacity = None if self.capacity is None else tuple(self.capacity[k] for k in vehicles)
         fleet = tuple(self.vehicles[k] for k in vehicles)
-        return Problem(self.distance_m, self.durations_s, tuple(part), fleet, capacity)
+        current = None
+        if self.current_routes is not None:
+            pos = {v: i for i, v in enumerate(visits)}
+            current = tuple(
+                tuple(pos[v] for v in self.current_routes[k] if v in pos) for k in vehicles
+            )
+        return Problem(self.distance_m, self.durations_s, tuple(part), fleet, capacity, current)
 
 
 @dataclass(frozen=True)
@@ -218,6 +266,15 @@ class SolveStatus(StrEnum):
     RETIMED = "retimed"
 
 
+class SolveMode(StrEnum):
+    """What bounds a solve (``Result.mode``, ``summary.json``'s ``solver.mode``)."""
+
+    #: the clock: the search stops at the time limit (the default)
+    TIME_LIMITED = "time-limited"
+    #: the work (iterations, solutions): the same inputs, settings and seed give the same plan
+    REPRODUCIBLE = "reproducible"
+
+
 class SearchOutcome(StrEnum):
     """What became of one search of a solve (``SearchReport.outcome``)."""
 
@@ -249,7 +306,8 @@ class Result:
     order); ``dropped`` lists the indices of visits not served. ``engine``
     names the search whose plan was kept (``construction``,
     ``construction+ortools``, ``pyvrp``, ``vroom+ortools``, ...);
-    ``searches`` says what every search did, or why it did not run.
+    ``searches`` says what every search did, or why it did not run;
+    ``mode`` what bounded the search (the clock, or a fixed amount of work).
     """
 
     routes: tuple[Route, ...]
@@ -261,6 +319,7 @@ class Result:
     engine: str = "ortools"
     log: tuple[str, ...] = field(default_factory=tuple)
     searches: tuple[SearchReport, ...] = ()
+    mode: SolveMode = SolveMode.TIME_LIMITED
 
     def num_served(self) -> int:
         """Return the number of visits served."""
@@ -301,13 +360,21 @@ def plan_cost(
     required_penalty
         What skipping a required visit costs (default: its prize, as in the
         objective; the solver uses :data:`REQUIRED_PENALTY` to compare plans).
+
+    With current routes (re-planning), a visit served by another vehicle than
+    its current one, or skipped, adds its ``move_cost``.
     """
     veh = range(len(sequences)) if vehicles is None else vehicles
+    home = problem.home_vehicles() if problem.current_routes is not None else None
     served: set[int] = set()
     travel = 0
     for k, seq in zip(veh, sequences, strict=True):
         served.update(seq)
         travel += _serve_cost(problem, k, seq)
+        if home is not None:
+            travel += sum(
+                problem.visits[v].move_cost for v in seq if home[v] is not None and home[v] != k
+            )
         if seq:
             nodes = [problem.vehicles[k].start_node]
             nodes += [problem.visits[v].node for v in seq]
@@ -320,6 +387,8 @@ def plan_cost(
             visit = problem.visits[v]
             penalty = required_penalty if visit.required and required_penalty is not None else None
             skipped += visit.prize if penalty is None else penalty
+            if home is not None and home[v] is not None:
+                skipped += visit.move_cost
     return travel + skipped
 
 
@@ -334,7 +403,7 @@ def _serve_cost(problem: Problem, vehicle: int, seq: Sequence[int]) -> int:
 
 
 def route_cost(problem: Problem, routes: Sequence[Route]) -> int:
-    """Return the objective of ``routes``: travel seconds + prizes skipped.
+    """Return the objective of ``routes``: travel seconds + prizes skipped (+ move costs).
 
     An independent evaluator used by tests and benchmarks; it does not check
     feasibility (see ``routeplan.check`` and ``benchmarks`` for that).

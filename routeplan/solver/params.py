@@ -49,8 +49,9 @@ class SecondEngine(StrEnum):
     """Which search runs on the other core (``solver.second_engine``).
 
     ``AUTO``: PyVRP where it expresses the day exactly (no breaks, one window
-    per visit), else OR-Tools; ``PYVRP``: also when a visit has several
-    windows (searched in one of them); ``ORTOOLS``: never PyVRP.
+    per visit), else routeplan's ruin-and-recreate search; ``PYVRP``: also
+    when a visit has several windows (searched in one of them); ``ORTOOLS``:
+    OR-Tools on the whole day, never PyVRP.
     """
 
     AUTO = "auto"
@@ -67,35 +68,45 @@ class SearchTuning:
     """Measured constants of the search (benchmarks/README.md says how they were chosen).
 
     Times are seconds; shares are fractions of ``SolveParams.time_limit_s``
-    unless said otherwise.
+    unless said otherwise. The search runs in *epochs* of fixed work; an
+    epoch's length in *nominal seconds* (its time on the 2-core machine the
+    benchmarks ran on) turns into each engine's own work units through the
+    rates below, so the work never depends on how fast this machine is.
     """
 
     #: kept back from the time limit for timing, the final check and the result
     reserve_s: float = 0.15
-    #: the construction stops inserting after this share of the time limit
+    #: the construction stops inserting after this share of the time limit (time-limited mode)
     construction_share: float = 0.6
-    #: one OR-Tools model for the whole day while visits**2 / time_limit_s stays
-    #: at most this (guided local search's neighbourhoods are quadratic)
-    whole_n2_per_s: float = 15_000.0
-    #: visits per area once a day is searched area by area (at most max_area_visits)
+    #: the construction's nominal speed: visits times vehicles per second (reproducible
+    #: mode counts its time this way when it sets the search's work)
+    construction_cells_per_s: float = 150_000.0
+    #: visits per OR-Tools model: larger days are improved area by area (at most max_area_visits)
     area_visits: int = 150
-    #: one area's search time as a share of the time limit, and its minimum
-    area_slice_share: float = 0.04
-    area_slice_min_s: float = 1.5
+    #: nominal seconds of the first epoch; each next epoch is ``epoch_growth`` times longer
+    epoch_s: float = 2.0
+    epoch_growth: float = 2.0
+    #: an area search is OR-Tools' descent to a local optimum, at most this many solutions;
+    #: the nominal seconds one area search takes
+    area_solutions: int = 500
+    area_round_s: float = 0.6
+    #: ruin-and-recreate iterations per nominal second
+    lns_per_s: float = 300.0
+    #: PyVRP iterations per nominal second are this over the square root of the visits
+    pyvrp_per_s: float = 15_000.0
+    #: on the break-free relaxation of a plan's visits (engines/relaxed.py): PyVRP's share
+    #: of the second engine's work, and its iterations per nominal second over the square
+    #: root of the visits a plan can hold
+    relaxed_share: float = 0.3
+    relaxed_pyvrp_per_s: float = 7_000.0
     #: the second engine's answer is due this long before the deadline (seconds + share)
     second_margin_s: float = 0.3
     second_margin_share: float = 0.02
     #: the least time the caller waits for the second engine's answer, even past the deadline
     second_wait_min_s: float = 0.25
-    #: least time left to start a second whole-day search (whole day / beside the areas)
-    second_min_left_s: float = 1.0
-    areas_second_min_left_s: float = 2.0
-    #: VROOM builds an all-required day's start beside the areas: least time left
-    #: to start it, and its share of the time limit
-    areas_vroom_min_left_s: float = 5.0
-    areas_vroom_share: float = 0.25
-    #: share of the second search's time VROOM may take before OR-Tools improves its routes
-    vroom_start_share: float = 0.35
+    #: reproducible mode ignores the clock up to this many times the time limit (plus a
+    #: minute), then stops like a time-limited run (and says so)
+    reproducible_safety: float = 10.0
     #: at most one "improved" progress line per this many seconds
     report_every_s: float = 2.0
 
@@ -110,8 +121,22 @@ class SearchTuning:
                 )
             elif f.name.endswith("_share") and not 0 < value < 1:
                 problems.append(f"solver.tuning.{f.name} must be in (0, 1), got {value!r}")
-        if _is_number(self.area_visits) and self.area_visits < 1:
-            problems.append("solver.tuning.area_visits must be >= 1")
+        for name in ("area_visits", "area_solutions"):
+            value = getattr(self, name)
+            if _is_number(value) and (not _is_int(value) or value < 1):
+                problems.append(f"solver.tuning.{name} must be an integer >= 1, got {value!r}")
+        for name in (
+            "epoch_s",
+            "area_round_s",
+            "lns_per_s",
+            "pyvrp_per_s",
+            "relaxed_pyvrp_per_s",
+            "construction_cells_per_s",
+        ):
+            if _is_number(getattr(self, name)) and getattr(self, name) <= 0:
+                problems.append(f"solver.tuning.{name} must be > 0, got {getattr(self, name)!r}")
+        if _is_number(self.epoch_growth) and self.epoch_growth < 1:
+            problems.append(f"solver.tuning.epoch_growth must be >= 1, got {self.epoch_growth!r}")
         _raise(problems)
 
 
@@ -127,18 +152,23 @@ class SolveParams:
 
     #: seconds for the whole solve, construction included; the plan is returned within it
     time_limit_s: float = 30.0
-    #: stop OR-Tools after this many improving solutions (None = only the time limit);
-    #: with a solution limit no second search runs
+    #: one OR-Tools pass over the day's areas, each search stopped after this many
+    #: solutions, and no second search (None: epochs until the time limit)
     solution_limit: int | None = None
     value_of_hour: float = 200.0
-    #: OR-Tools local search metaheuristic
+    #: OR-Tools' metaheuristic over the whole day (``second_engine = "ortools"``); area
+    #: searches are descents to a local optimum
     metaheuristic: Metaheuristic = Metaheuristic.GUIDED_LOCAL_SEARCH
-    #: days with more visits than this (or with visits**2 / time_limit_s above
-    #: ``tuning.whole_n2_per_s``) are improved area by area instead of as one model
+    #: the most visits one OR-Tools model holds: larger days are improved area by area
+    #: (areas of ``min(max_area_visits, tuning.area_visits)`` visits)
     max_area_visits: int = 1000
     seed: int = 0
     #: the search on the other core (see :class:`SecondEngine`)
     second_engine: SecondEngine = SecondEngine.AUTO
+    #: bound the search by work (iterations, solutions) instead of the clock: the same
+    #: inputs, settings and seed give the same plan on any machine (``time_limit_s`` then
+    #: sets the amount of work, about that many seconds on the benchmark machine)
+    reproducible: bool = False
     #: run that second search when a core is free; False: one search only, as inside a
     #: cluster worker whose one core is the whole budget (``routeplan plan --region-column``)
     second_search: bool = field(default=True, metadata={"toml": False})
@@ -171,12 +201,9 @@ class SolveParams:
             )
         if not _is_int(self.seed):
             problems.append(f"solver.seed must be an integer, got {self.seed!r}")
-        if not isinstance(self.second_search, bool):
-            problems.append(
-                f"solver.second_search must be true or false, got {self.second_search!r}"
-            )
-        if not isinstance(self.log_search, bool):
-            problems.append(f"solver.log_search must be true or false, got {self.log_search!r}")
+        for name in ("second_search", "log_search", "reproducible"):
+            if not isinstance(getattr(self, name), bool):
+                problems.append(f"solver.{name} must be true or false, got {getattr(self, name)!r}")
         return problems
 
     def _choice_problems(self) -> list[str]:

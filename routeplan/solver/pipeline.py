@@ -1,24 +1,23 @@
 """Solve a routing :class:`~routeplan.solver.model.Problem` within a time limit.
 
 ``solve(problem, params, progress)`` always returns a feasible
-:class:`~routeplan.solver.model.Result`, in four stages:
+:class:`~routeplan.solver.model.Result`, in three stages:
 
 1. **construction** (:func:`first_plan`): a vectorised regret insertion
    (:mod:`routeplan.solver.construct`) builds a first plan in seconds, even
    for thousands of visits;
-2. **engine portfolio** (:mod:`routeplan.solver.portfolio`): OR-Tools improves
-   the whole day from it while the executor runs a second search on the other
-   core (PyVRP where it expresses the day, else OR-Tools from VROOM's routes);
-   the better plan is kept;
-3. **areas** (:mod:`routeplan.solver.areas`), instead of 2 on days too large
-   for one OR-Tools model in the time: a few neighbouring routes plus the
-   unserved visits nearest to them, searched in short slices, each kept only
-   when it lowers the objective;
-4. **final check** (:func:`finish`): every route is re-timed and the whole plan
+2. **epochs** (:mod:`routeplan.solver.portfolio`): OR-Tools improves areas of
+   the day (:mod:`routeplan.solver.areas`) while a second engine searches the
+   whole day on the other core (PyVRP where it expresses the day, else
+   routeplan's ruin-and-recreate search); each epoch is a fixed amount of
+   work and starts from the best plan so far;
+3. **final check** (:func:`finish`): every route is re-timed and the whole plan
    checked (:mod:`routeplan.solver.schedule`); if anything fails the check the
    construction is returned instead.
 
-The objective is travel seconds plus the prizes of skipped visits.
+The objective is travel seconds plus the prizes of skipped visits. With
+``params.reproducible`` nothing depends on the clock: the construction runs
+to its end and the epochs' work is set by the time limit alone.
 """
 
 from __future__ import annotations
@@ -28,9 +27,8 @@ import time
 from collections.abc import Sequence
 
 from routeplan.execution import Executor, InProcessExecutor, default_executor
-from routeplan.solver.areas import search_areas
 from routeplan.solver.construct import Builder, construct
-from routeplan.solver.context import Context, FirstPlan, Part
+from routeplan.solver.context import Context, FirstPlan
 from routeplan.solver.model import (
     REQUIRED_PENALTY,
     Problem,
@@ -41,7 +39,7 @@ from routeplan.solver.model import (
     route_cost,
 )
 from routeplan.solver.params import SolveParams
-from routeplan.solver.portfolio import Found, search_whole, second_engine
+from routeplan.solver.portfolio import Found, search_epochs
 from routeplan.solver.schedule import check_routes, timed_routes
 
 __all__ = ["solve"]
@@ -121,7 +119,9 @@ def first_plan(ctx: Context) -> FirstPlan:
     # all-required (VRPTW-like) problems: plain cheapest insertion gave guided local
     # search the better start (benchmarks/README.md); with prizes, regret helps choose
     regret = 0.0 if all(v.required for v in p.visits) else 1.0
-    stop = ctx.t0 + ctx.tuning.construction_share * ctx.params.time_limit_s
+    stop = None
+    if not ctx.params.reproducible:
+        stop = ctx.t0 + ctx.tuning.construction_share * ctx.params.time_limit_s
     routes = timed_routes(p, construct(p, deadline=stop, builder=builder, regret_weight=regret))
     cost = route_cost(p, routes)
     served = {v for r in routes for v in r.visits}
@@ -136,32 +136,11 @@ def first_plan(ctx: Context) -> FirstPlan:
     )
 
 
-def whole_day_fits(ctx: Context) -> bool:
-    """Return True when one OR-Tools model over all visits is the better search.
-
-    Guided local search on the whole day overtakes area-by-area improvement
-    once the budget covers its quadratic neighbourhoods (``visits**2 / seconds
-    <= tuning.whole_n2_per_s``; measured on days of 300 visits at 10 s and 588
-    visits at 5, 10, 18 and 30 s); smaller budgets, and days above
-    ``max_area_visits``, go area by area.
-    """
-    n = len(ctx.problem.visits)
-    if n > ctx.params.max_area_visits:
-        return False
-    if ctx.params.solution_limit is not None:
-        return True
-    return n * n <= ctx.tuning.whole_n2_per_s * ctx.params.time_limit_s
-
-
 def search(ctx: Context, first: FirstPlan) -> Found:
-    """Improve the construction's plan: the whole day at once, or area by area."""
+    """Improve the construction's plan in epochs (nothing to do without time or vehicles)."""
     if ctx.left() <= _MIN_SEARCH_S or not first.usable:
         return Found(first.sequences(), SolveStatus.CONSTRUCTION, "construction")
-    day = Part.of(ctx.problem, first.usable, range(len(ctx.problem.visits)))
-    pyvrp = second_engine(ctx, day)
-    if whole_day_fits(ctx):
-        return search_whole(ctx, first, day, pyvrp)
-    return search_areas(ctx, first, day, pyvrp)
+    return search_epochs(ctx, first)
 
 
 def finish(ctx: Context, first: FirstPlan, found: Found) -> Result:
@@ -194,7 +173,7 @@ def _result(
     served = {v for r in routes for v in r.visits}
     dropped = tuple(i for i in range(len(p.visits)) if i not in served)
     objective = route_cost(p, routes)
-    ctx.say(f"done: {len(served)} visits, objective {objective}, status {status}")
+    ctx.say(f"done: {len(served)} visits, objective {objective}, status {status}, {ctx.mode}")
     return Result(
         routes=tuple(routes),
         dropped=dropped,
@@ -205,4 +184,5 @@ def _result(
         engine=engine,
         log=tuple(ctx.log),
         searches=tuple(ctx.searches),
+        mode=ctx.mode,
     )

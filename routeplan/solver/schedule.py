@@ -89,6 +89,35 @@ def _forward(
     return None  # pragma: no cover - loop always returns
 
 
+def _earliest(
+    problem: Problem, vehicle: int, seq: Sequence[int]
+) -> tuple[list[int], int, int | None, int | None] | None:
+    """Return the timing of ``seq`` that returns earliest: starts, return, break start, gap.
+
+    The gap is None when the vehicle has no break; None overall when ``seq``
+    cannot be timed.
+    """
+    gaps: list[int | None] = list(range(len(seq) + 1)) if has_break(problem, vehicle) else [None]
+    best: tuple[list[int], int, int | None, int | None] | None = None
+    for gap in gaps:
+        res = _forward(problem, vehicle, seq, gap)
+        if res is not None and (best is None or res[1] < best[1]):
+            best = (res[0], res[1], res[2], gap)
+    return best
+
+
+def break_gap(problem: Problem, vehicle: int, seq: Sequence[int]) -> int | None:
+    """Return where the break goes in the earliest timing of ``seq``; None if it cannot be timed.
+
+    Gap ``i`` is the stretch before ``seq[i]`` (``len(seq)``: before the end
+    node); -1 when the vehicle takes no break.
+    """
+    best = _earliest(problem, vehicle, seq)
+    if best is None:
+        return None
+    return -1 if best[3] is None else best[3]
+
+
 def time_route(problem: Problem, vehicle: int, seq: Sequence[int]) -> Route | None:
     """Return the earliest feasible timing of ``seq`` on ``vehicle`` (None if infeasible).
 
@@ -100,12 +129,7 @@ def time_route(problem: Problem, vehicle: int, seq: Sequence[int]) -> Route | No
     veh = problem.vehicles[vehicle]
     if not seq:
         return Route(vehicle, (), (), veh.shift_start_s, veh.shift_start_s, None)
-    gaps: list[int | None] = list(range(len(seq) + 1)) if has_break(problem, vehicle) else [None]
-    best: tuple[list[int], int, int | None, int | None] | None = None
-    for gap in gaps:
-        res = _forward(problem, vehicle, seq, gap)
-        if res is not None and (best is None or res[1] < best[1]):
-            best = (res[0], res[1], res[2], gap)
+    best = _earliest(problem, vehicle, seq)
     if best is None:
         return None
     starts, ret, brk, gap = best

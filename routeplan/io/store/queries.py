@@ -268,7 +268,9 @@ def outcome_revisions(db: Database) -> pd.DataFrame:
 def account_trail(db: Database, account_id: str) -> dict[str, pd.DataFrame]:
     """Return everything stored about one account.
 
-    Keys: ``decisions`` (``plan_id, plan_date, status, reason, detail``),
+    Keys: ``decisions`` (``plan_id, plan_date, status, reason, detail``, and for a
+    plan ``routeplan replan`` made, its ``revision`` number of the day and the time
+    ``replan_at`` it was made at; NULL for other plans),
     ``stops`` (``plan_id, plan_date, agent_id, agent_name, stop_no,
     service_start, priority, balance, expected_recovery, chosen_because``),
     ``scores`` (``plan_id, plan_date, priority, probability,
@@ -276,7 +278,9 @@ def account_trail(db: Database, account_id: str) -> dict[str, pd.DataFrame]:
     :func:`outcomes`, plus ``agent_name``), each oldest first.
     """
     decisions = db.frame(
-        "SELECT d.plan_id, p.plan_date, d.status, d.reason, d.detail FROM decisions d "
+        "SELECT d.plan_id, p.plan_date, d.status, d.reason, d.detail, "
+        "json_extract(p.summary_json, '$.replan.revision') AS revision, "
+        "json_extract(p.summary_json, '$.replan.at') AS replan_at FROM decisions d "
         "JOIN plans p ON p.plan_id = d.plan_id WHERE d.account_id = ? "
         "ORDER BY d.plan_id, d.rowid",
         (account_id,),

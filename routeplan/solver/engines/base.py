@@ -20,7 +20,7 @@ from typing import Protocol
 from routeplan.solver.model import Problem
 from routeplan.solver.params import SolveParams
 
-__all__ = ["Answer", "Engine", "Sequences", "common_reason", "serve_cost_reason"]
+__all__ = ["Answer", "Engine", "Sequences", "common_reason", "moves_reason", "serve_cost_reason"]
 
 #: one sequence of visit indices per vehicle of a problem, in vehicle order
 Sequences = tuple[tuple[int, ...], ...]
@@ -48,7 +48,13 @@ class Engine(Protocol):
         ...
 
     def solve(
-        self, problem: Problem, params: SolveParams, start: Sequences | None, deadline: float
+        self,
+        problem: Problem,
+        params: SolveParams,
+        start: Sequences | None,
+        deadline: float,
+        *,
+        work: int | None = None,
     ) -> Answer | None:
         """Return better visit sequences for ``problem``, or None when the engine found none.
 
@@ -63,6 +69,12 @@ class Engine(Protocol):
         deadline
             ``time.perf_counter()`` instant by which the answer is due (the
             same clock in every process of one machine).
+        work
+            At most this many units of the engine's own work (OR-Tools
+            solutions, PyVRP iterations, ruin-and-recreate iterations), or
+            None for no bound but ``deadline``. Given the same problem, start,
+            seed and work, an engine that honours it returns the same answer
+            on every run that ends by its work rather than its deadline.
         """
         ...
 
@@ -91,4 +103,15 @@ def serve_cost_reason(problem: Problem) -> str | None:
     """
     if problem.has_serve_costs():
         return "visits cost more on some vehicles (week plan), which this engine does not express"
+    return None
+
+
+def moves_reason(problem: Problem) -> str | None:
+    """Return why an engine that ignores move costs must not search ``problem`` (re-planning).
+
+    An engine that cannot charge ``Visit.move_cost`` would reshuffle the routes
+    in force for small gains; None when the problem has no move costs.
+    """
+    if problem.current_routes is not None and any(v.move_cost for v in problem.visits):
+        return "visits carry move costs (re-planning), which this engine does not express"
     return None

@@ -13,7 +13,10 @@ as the cumul hull with the gaps removed; a load dimension (``demand`` against
 ``min(max_visits, capacity)``); the break as an OR-Tools break interval;
 optional visits as disjunctions with their prize; serve costs
 (``Visit.serve_cost``, the week plan) as a ``Serve`` dimension whose span is
-charged.
+charged. With current routes (re-planning), a ``Moves`` dimension counts the
+move costs of visits served away from their current vehicle (one unary
+transit vector per vehicle, its span cost charged one for one), and skipping
+such a visit costs its prize plus its move cost. Both terms can apply at once.
 
 OR-Tools is imported when an engine is created, not when routeplan is: a
 process forked after that inherits it instead of importing it again.
@@ -34,7 +37,7 @@ from routeplan.solver.model import Problem
 from routeplan.solver.params import SolveParams
 from routeplan.solver.schedule import has_break
 
-__all__ = ["FIRST_SOLUTIONS", "OrToolsEngine"]
+__all__ = ["FIRST_SOLUTIONS", "REPRODUCIBLE_LNS_S", "OrToolsEngine"]
 
 #: OR-Tools first-solution strategies (used when a search has no start)
 FIRST_SOLUTIONS = (
@@ -47,6 +50,8 @@ FIRST_SOLUTIONS = (
 )
 #: seconds OR-Tools is always given, however late it is called
 _MIN_SEARCH_S = 0.05
+#: seconds each sub-search may take in reproducible mode (far more than any needs)
+REPRODUCIBLE_LNS_S = 60.0
 
 
 def _ortools() -> tuple[Any, Any]:
@@ -113,13 +118,29 @@ class OrToolsEngine:
         return common_reason(problem)
 
     def solve(
-        self, problem: Problem, params: SolveParams, start: Sequences | None, deadline: float
+        self,
+        problem: Problem,
+        params: SolveParams,
+        start: Sequences | None,
+        deadline: float,
+        *,
+        work: int | None = None,
     ) -> Answer | None:
-        """Return OR-Tools' best sequences found by ``deadline`` (None if it found none)."""
+        """Return OR-Tools' best sequences found by ``deadline`` (None if it found none).
+
+        ``work`` caps the solutions (with ``params.solution_limit``, the lower
+        wins). With ``params.reproducible`` each sub-search gets
+        :data:`REPRODUCIBLE_LNS_S` instead of ``lns_time_limit_s``, so none of
+        them ends by the clock.
+        """
         pywrapcp, enums = _ortools()
         model = _Model(problem, self.required_penalty)
         search = _search_parameters(pywrapcp, enums, params, self.first_solution)
-        search.lns_time_limit.FromMilliseconds(int(self.lns_time_limit_s * 1000))
+        limits = [n for n in (work, params.solution_limit) if n is not None]
+        if limits:
+            search.solution_limit = max(1, min(limits))
+        lns_s = max(self.lns_time_limit_s, REPRODUCIBLE_LNS_S if params.reproducible else 0.0)
+        search.lns_time_limit.FromMilliseconds(int(lns_s * 1000))
         _set_time(search, deadline)
         model.routing.CloseModelWithParameters(search)
         # OR-Tools keeps no reference to the callback: ``model`` holds it for the search
@@ -151,8 +172,6 @@ def _search_parameters(pywrapcp: Any, enums: Any, params: SolveParams, first: st
     search.local_search_metaheuristic = getattr(
         enums.LocalSearchMetaheuristic, params.metaheuristic.value
     )
-    if params.solution_limit is not None:
-        search.solution_limit = params.solution_limit
     search.log_search = params.log_search
     return search
 
@@ -190,6 +209,11 @@ class _Model:
         self.time = self._add_travel()
         self._add_load()
         self._add_serve_costs()
+        home = problem.home_vehicles()
+        self.leaving = [
+            v.move_cost if h is not None else 0 for v, h in zip(problem.visits, home, strict=True)
+        ]
+        self._add_moves(home)
         for i in range(self.nvis):
             self._add_visit(i, required_penalty)
         self._add_breaks()
@@ -249,6 +273,21 @@ class _Model:
         self.routing.AddDimensionWithVehicleTransits(evaluators, 0, total, True, "Serve")
         self.routing.GetDimensionOrDie("Serve").SetSpanCostCoefficientForAllVehicles(1)
 
+    def _add_moves(self, home: tuple[int | None, ...]) -> None:
+        """Charge each visit's move cost on every vehicle but its current one (re-planning)."""
+        if not any(self.leaving):
+            return
+        pad = [0] * (len(self.nodes) - self.nvis)
+        evaluators = [
+            self.routing.RegisterUnaryTransitVector(
+                [c if home[i] != k else 0 for i, c in enumerate(self.leaving)] + pad
+            )
+            for k in range(len(self.p.vehicles))
+        ]
+        total = sum(self.leaving) + 1
+        self.routing.AddDimensionWithVehicleTransits(evaluators, 0, total, True, "Moves")
+        self.routing.GetDimensionOrDie("Moves").SetSpanCostCoefficientForAllVehicles(1)
+
     def _add_visit(self, i: int, required_penalty: int | None) -> None:
         """Constrain visit ``i``: windows, skip penalty, allowed vehicles."""
         visit = self.p.visits[i]
@@ -267,7 +306,7 @@ class _Model:
             if lo - hi > 1:
                 cumul.RemoveInterval(hi + 1, lo - 1)
         if optional:
-            penalty = required_penalty if visit.required else visit.prize
+            penalty = required_penalty if visit.required else visit.prize + self.leaving[i]
             routing.AddDisjunction([index], int(penalty or 0))
         if visit.allowed_vehicles is not None:
             allowed = sorted(visit.allowed_vehicles)

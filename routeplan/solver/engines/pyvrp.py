@@ -39,7 +39,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from routeplan.solver.engines.base import Answer, Sequences, common_reason, serve_cost_reason
+from routeplan.solver.engines.base import (
+    Answer,
+    Sequences,
+    common_reason,
+    moves_reason,
+    serve_cost_reason,
+)
 from routeplan.solver.model import Problem, Window
 from routeplan.solver.params import SolveParams
 from routeplan.solver.schedule import has_break, time_route
@@ -82,6 +88,9 @@ class PyVRPEngine:
         for k, vehicle in enumerate(problem.vehicles):
             if has_break(problem, k):
                 return f"vehicle {vehicle.id} has a break"
+        moves = moves_reason(problem)
+        if moves is not None:
+            return moves
         if not self.restrict_windows:
             for visit in problem.visits:
                 if len(visit.windows) > 1:
@@ -96,25 +105,36 @@ class PyVRPEngine:
         return None
 
     def solve(
-        self, problem: Problem, params: SolveParams, start: Sequences | None, deadline: float
+        self,
+        problem: Problem,
+        params: SolveParams,
+        start: Sequences | None,
+        deadline: float,
+        *,
+        work: int | None = None,
     ) -> Answer | None:
         """Return PyVRP's plan found by ``deadline`` from ``start`` (None if none is feasible).
 
-        ``params.seed`` seeds PyVRP; a warm start PyVRP refuses is dropped
-        (the search then starts cold).
+        ``params.seed`` seeds PyVRP; ``work`` caps its iterations (its search
+        does not depend on the cap, so more iterations continue the same
+        search). A warm start PyVRP refuses is dropped (the search then starts
+        cold).
         """
         import pyvrp
-        from pyvrp.stop import MaxRuntime
+        from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
         lay = _Layout(problem)
         data, types = _data(problem, lay, start)
         warm = _warm_start(data, lay, types, start)
+        stop: Any = MaxRuntime(max(_MIN_SEARCH_S, deadline - time.perf_counter()))
+        if work is not None:
+            stop = MultipleCriteria([MaxIterations(max(1, work)), stop])
         with warnings.catch_warnings():
             # PyVRP warns when a day has no feasible plan; None says so to the caller
             warnings.simplefilter("ignore")
             res = pyvrp.solve(
                 data,
-                stop=MaxRuntime(max(_MIN_SEARCH_S, deadline - time.perf_counter())),
+                stop=stop,
                 seed=params.seed,
                 collect_stats=False,
                 display=False,

@@ -42,13 +42,22 @@ class Relay:
         return self.then.supports(problem)
 
     def solve(
-        self, problem: Problem, params: SolveParams, start: Sequences | None, deadline: float
+        self,
+        problem: Problem,
+        params: SolveParams,
+        start: Sequences | None,
+        deadline: float,
+        *,
+        work: int | None = None,
     ) -> Answer | None:
-        """Return ``then``'s answer, started from ``first``'s plan when it has one."""
+        """Return ``then``'s answer, started from ``first``'s plan when it has one.
+
+        ``work`` bounds ``then``; ``first`` runs within its share of the time.
+        """
         lead = start
         if self.first.supports(problem) is None:
             now = time.perf_counter()
             built = self.first.solve(problem, params, start, now + self.share * (deadline - now))
             if built is not None:
                 lead = built.sequences
-        return self.then.solve(problem, params, lead, deadline)
+        return self.then.solve(problem, params, lead, deadline, work=work)

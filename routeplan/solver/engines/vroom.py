@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from routeplan.solver.engines.base import Answer, Sequences, common_reason, serve_cost_reason
+from routeplan.solver.engines.base import (
+    Answer,
+    Sequences,
+    common_reason,
+    moves_reason,
+    serve_cost_reason,
+)
 from routeplan.solver.model import Problem
 from routeplan.solver.params import SolveParams
 from routeplan.solver.schedule import has_break
@@ -35,15 +41,15 @@ class VroomEngine:
     Parameters
     ----------
     exploration
-        VROOM's exploration level, 1 (fast) to 5 (thorough).
+        VROOM's exploration level, 0 (fastest) to 5 (thorough).
     """
 
     exploration: int = 5
 
     def __post_init__(self) -> None:
-        """Refuse an exploration level outside 1..5."""
-        if not 1 <= self.exploration <= 5:
-            raise ValueError(f"exploration must be in 1..5, got {self.exploration}")
+        """Refuse an exploration level outside 0..5."""
+        if not 0 <= self.exploration <= 5:
+            raise ValueError(f"exploration must be in 0..5, got {self.exploration}")
 
     @property
     def name(self) -> str:
@@ -54,14 +60,28 @@ class VroomEngine:
         """Return why VROOM cannot run (not installed, or nothing to search); None when it can.
 
         VROOM expresses every constraint but the prizes, which it turns into
-        priorities: its plan is a start, not a substitute for the objective.
+        priorities: its plan is a start, not a substitute for the objective. It
+        does not run on a re-planned day (move costs): its routes would ignore
+        the routes in force.
         """
-        return common_reason(problem, "vroom") or serve_cost_reason(problem)
+        return (
+            common_reason(problem, "vroom") or moves_reason(problem) or serve_cost_reason(problem)
+        )
 
     def solve(
-        self, problem: Problem, params: SolveParams, start: Sequences | None, deadline: float
+        self,
+        problem: Problem,
+        params: SolveParams,
+        start: Sequences | None,
+        deadline: float,
+        *,
+        work: int | None = None,
     ) -> Answer | None:
-        """Return VROOM's plan, due by ``deadline`` (no warm start: ``start`` is unused)."""
+        """Return VROOM's plan, due by ``deadline`` (no warm start: ``start`` is unused).
+
+        VROOM has no work bound of its own (``work`` is unused): on one thread
+        it returns the same plan on every run that finishes before ``deadline``.
+        """
         if not problem.vehicles or not problem.visits:
             return Answer(tuple(() for _ in problem.vehicles), "nothing to search")
         inp = _input(problem)
