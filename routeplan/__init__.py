@@ -79,6 +79,8 @@ if TYPE_CHECKING:
         SolverSummary,
     )
     from routeplan.travel import haversine_m, road_distance_m, travel_time_s
+    from routeplan.week import WeekPlan, plan_horizon
+    from routeplan.week_cli import WeekRequest, plan_week_to_folder
 
 
 def _version() -> str:
@@ -142,6 +144,10 @@ _LAZY: dict[str, str] = {
     "plan_day": "routeplan.plan",
     "ReplanResult": "routeplan.replan",
     "RetimeResult": "routeplan.retime",
+    "WeekPlan": "routeplan.week",
+    "plan_horizon": "routeplan.week",
+    "WeekRequest": "routeplan.week_cli",
+    "plan_week_to_folder": "routeplan.week_cli",
     "retime_plan_folder": "routeplan.retime",
     "score_accounts": "routeplan.scoring",
     "DroppedReason": "routeplan.schema",
@@ -216,6 +222,8 @@ __all__ = [
     "Store",
     "Violation",
     "ViolationRule",
+    "WeekPlan",
+    "WeekRequest",
     "activity_report",
     "agent_status",
     "apply_history",
@@ -236,7 +244,9 @@ __all__ = [
     "parse_clock",
     "parse_windows",
     "plan_day",
+    "plan_horizon",
     "plan_to_folder",
+    "plan_week_to_folder",
     "read_accounts",
     "read_agents",
     "read_plan_folder",

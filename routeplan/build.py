@@ -20,13 +20,15 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.config import Config
-from routeplan.formats import format_clock, format_windows
+from routeplan.formats import NO_WINDOW_TODAY, format_clock, format_windows
 from routeplan.solver.model import Problem, Vehicle, Visit
 from routeplan.travel.base import Points, TravelModel
 from routeplan.travel.day import DayTravel, day_travel
 from routeplan.travel.profiles import agent_mode
 
 DAY_MIN = 24 * 60
+#: optional agents column: why the agent does not work on the plan date (set by the week plan)
+OFF_REASON = "off_reason"
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,19 @@ def agent_status(agents: pd.DataFrame, plan_date: dt.date, config: Config) -> Ag
     """Split agents into usable ones and those that get no visits today.
 
     An agent gets no visits without a credential id, with a credential that
-    expired before ``plan_date``, or with ``max_visits`` of 0.
+    expired before ``plan_date``, with ``max_visits`` of 0, or when an
+    ``off_reason`` column says why he does not work that day (the week plan's
+    ``availability.csv``).
     """
     reasons: list[str] = []
     for row in agents.itertuples(index=False):
         cred = str(getattr(row, S.CREDENTIAL_ID) or "").strip()
         expiry = getattr(row, S.CREDENTIAL_EXPIRY)
         max_visits = getattr(row, S.MAX_VISITS)
-        if not cred:
+        off = str(getattr(row, OFF_REASON, "") or "")
+        if off:
+            reasons.append(off)
+        elif not cred:
             reasons.append("no credential_id: cannot show a collector ID")
         elif expiry is not None and not _isna(expiry) and expiry < plan_date:
             reasons.append(f"credential {cred} expired on {expiry.isoformat()}")
@@ -325,7 +332,8 @@ def build_problem(
             dropped.append(_drop(acc, S.DR_NO_ROAD, why))
             continue
         if not start_wins:
-            shown = format_windows(raw) or "any time"
+            shown = "none on this weekday" if raw == NO_WINDOW_TODAY else format_windows(raw)
+            shown = shown or "any time"
             dropped.append(
                 _drop(
                     acc,

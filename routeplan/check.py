@@ -21,6 +21,7 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.build import agent_break, agent_status, effective_windows, required_skills
+from routeplan.calendar import windows_on
 from routeplan.config import Config
 from routeplan.eligibility import determine_eligibility
 from routeplan.errors import InputError
@@ -134,7 +135,8 @@ def check_plan(
                 travel=model,
             )
     d = Path(plan_dir)
-    accounts = _todays_windows(d, accounts)
+    # the weekday's windows first, then the ones a re-plan took from today's events
+    accounts = _todays_windows(d, windows_on(accounts, plan_date))
     elig = determine_eligibility(accounts, plan_date, config, extra_exclusions=extra_exclusions)
     excluded_ids = set(elig.excluded[S.ACCOUNT_ID])
     day = _day(accounts, plan_date, config, excluded_ids)

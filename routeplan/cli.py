@@ -34,6 +34,8 @@ from routeplan.cli_common import (
     offline_assets_option,
     progress_printer,
     quiet_option,
+    solution_limit_option,
+    time_limit_option,
     travel_option,
 )
 from routeplan.config import JURISDICTIONS
@@ -65,18 +67,8 @@ def main() -> None:
 )
 @config_option
 @jurisdiction_option
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0.1, max=86400),
-    default=None,
-    help="Solver time limit in seconds (default 30, or the config).",
-)
-@click.option(
-    "--solution-limit",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Stop the search after this many solutions.",
-)
+@time_limit_option
+@solution_limit_option
 @click.option(
     "--reproducible/--time-limited",
     default=None,
@@ -384,6 +376,7 @@ def _register_commands() -> None:
     from routeplan.history_cli import history_command, record_command, report_command
     from routeplan.present.cli import map_command
     from routeplan.replan_cli import replan_command
+    from routeplan.week_cli import plan_week_command
 
     for cmd in (
         map_command,
@@ -394,6 +387,7 @@ def _register_commands() -> None:
         replan_command,
     ):
         main.add_command(cmd)
+    main.add_command(plan_week_command)
 
 
 _register_commands()

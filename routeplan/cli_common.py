@@ -156,6 +156,20 @@ db_option = file_option(
     "error); plan, check and replan use one only when given; record, history and report "
     f"default to {DEFAULT_DB} in the current folder.",
 )
+#: ``--time-limit``: the solver's time limit
+time_limit_option = click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1, max=86400),
+    default=None,
+    help="Solver time limit in seconds (default 30, or the config).",
+)
+#: ``--solution-limit``: stop the search after this many solutions
+solution_limit_option = click.option(
+    "--solution-limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop the search after this many solutions.",
+)
 #: ``--quiet``: no progress lines on stderr
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 travel_option = click.option(

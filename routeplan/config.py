@@ -105,11 +105,21 @@ class EligibilityConfig:
     #: ``visit_with_relief`` keeps hardship accounts (their stop carries the
     #: relief offer); ``exclude`` leaves them out
     hardship_policy: str = "visit_with_relief"
+    #: dates (``YYYY-MM-DD``) without visits on top of the jurisdiction's days: local
+    #: public holidays, company closures
+    no_visit_dates: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        """Refuse negative bounds and an unknown hardship policy (ConfigError)."""
+        """Refuse negative bounds, an unknown hardship policy and bad dates (ConfigError)."""
         _check_nonneg(self, "min_days_past_due", "min_balance", "min_contact_attempts_30d")
         _check_nonneg(self, "min_days_since_visit", "max_visits_90d")
+        for value in self.no_visit_dates:
+            try:
+                dt.date.fromisoformat(str(value))
+            except ValueError:
+                raise ConfigError(
+                    f"eligibility.no_visit_dates: {value!r} is not a date YYYY-MM-DD"
+                ) from None
         if self.hardship_policy not in ("visit_with_relief", "exclude"):
             raise ConfigError(
                 "eligibility.hardship_policy must be 'visit_with_relief' or 'exclude', "
@@ -472,6 +482,39 @@ def default_language(jurisdiction: str) -> str:
 
 
 @dataclass(frozen=True)
+class WeekConfig:
+    """How ``routeplan plan-week`` weighs the days, the agents' debtors and their workload."""
+
+    #: share of a visit's expected recovery lost per day it waits (0.03: 3 % a day)
+    prize_decay_per_day: float = 0.03
+    #: ``soft``: keeping an account's preferred agent earns ``continuity_bonus_min``;
+    #: ``hard``: only its preferred agent visits it; ``off``: no preference
+    continuity: str = "soft"
+    #: travel minutes a visit by the preferred agent is worth
+    continuity_bonus_min: float = 20.0
+    #: each agent's daily visits and minutes are kept within this share of his own
+    #: average over the days he works in the week (soft: see ``balance_cost_min``)
+    balance_band: float = 0.25
+    #: travel minutes each visit outside the band costs (a minute of work outside
+    #: it costs a minute of travel); 0 turns the balance off
+    balance_cost_min: float = 10.0
+
+    def __post_init__(self) -> None:
+        """Refuse a decay outside [0, 1), a negative bonus and an unknown continuity mode."""
+        _check_nonneg(
+            self, "prize_decay_per_day", "continuity_bonus_min", "balance_band", "balance_cost_min"
+        )
+        if self.prize_decay_per_day >= 1:
+            raise ConfigError(
+                f"week.prize_decay_per_day must be below 1, got {self.prize_decay_per_day!r}"
+            )
+        if self.continuity not in ("soft", "hard", "off"):
+            raise ConfigError(
+                f"week.continuity must be 'soft', 'hard' or 'off', got {self.continuity!r}"
+            )
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration of one run."""
 
@@ -486,6 +529,7 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    week: WeekConfig = field(default_factory=WeekConfig)
     replan: ReplanConfig = field(default_factory=ReplanConfig)
 
     def __post_init__(self) -> None:
@@ -561,6 +605,7 @@ _SECTIONS: dict[str, type] = {
     "output": OutputConfig,
     "audit": AuditConfig,
     "cluster": ClusterConfig,
+    "week": WeekConfig,
     "replan": ReplanConfig,
 }
 

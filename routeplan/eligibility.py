@@ -114,6 +114,8 @@ def determine_eligibility(
             pd.Series("hardship declared and policy is 'exclude'", index=a.index),
         )
     lawful, why = config.legal.allows_day(plan_date)
+    if lawful and plan_date.isoformat() in rules.no_visit_dates:
+        lawful, why = False, f"no visits on {plan_date.isoformat()} (eligibility.no_visit_dates)"
     if not lawful:
         add(
             S.ExcludedReason.LEGAL_DAY,

@@ -16,6 +16,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
@@ -173,9 +174,97 @@ def format_windows(windows: Sequence[tuple[int, int]]) -> str:
     return ";".join(f"{format_clock(a)}-{format_clock(b)}" for a, b in windows)
 
 
+# --- windows by weekday ----------------------------------------------------------------
+
+#: weekday names as written in ``visit_windows`` (Monday = 0, as ``date.weekday()``)
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: the windows of a day on which a weekday form gives none: no visit that day (its
+#: end is before its start, so no parsed window and no legal hours can overlap it)
+NO_WINDOW_TODAY: tuple[tuple[int, int], ...] = ((0, 0),)
+
+
+@dataclass(frozen=True)
+class WeekWindows:
+    """Visit windows that depend on the weekday (``Mon-Fri 18:00-20:00;Sat 09:00-12:00``).
+
+    ``days[i]`` holds weekday ``i``'s windows (minute ranges, sorted and
+    merged; Monday = 0); an empty entry means no visit that weekday.
+    """
+
+    days: tuple[tuple[tuple[int, int], ...], ...]
+
+    def on(self, day: dt.date) -> tuple[tuple[int, int], ...]:
+        """Return the windows of ``day`` (:data:`NO_WINDOW_TODAY` when it has none)."""
+        return self.days[day.weekday()] or NO_WINDOW_TODAY
+
+    def __str__(self) -> str:
+        """Format back as ``Mon-Fri 18:00-20:00;Sat 09:00-12:00`` (equal neighbours grouped)."""
+        parts: list[str] = []
+        i = 0
+        while i < 7:
+            j = i
+            while j + 1 < 7 and self.days[j + 1] == self.days[i]:
+                j += 1
+            if self.days[i]:
+                name = WEEKDAYS[i] if i == j else f"{WEEKDAYS[i]}-{WEEKDAYS[j]}"
+                parts.extend(f"{name} {w}" for w in format_windows(self.days[i]).split(";"))
+            i = j + 1
+        return ";".join(parts)
+
+
+def _weekday(token: str) -> int:
+    """Return the weekday number of ``Mon``/``monday``/... (any case)."""
+    key = token.strip()[:3].title()
+    if len(token.strip()) < 3 or key not in WEEKDAYS:
+        raise ValueProblem(f"{token.strip()!r} is not a weekday (Mon, Tue, ..., Sun)")
+    return WEEKDAYS.index(key)
+
+
+def _weekdays(spec: str) -> list[int]:
+    """Return the weekdays of ``Mon-Fri``, ``Sat,Sun`` or ``Fri-Mon`` (a range may wrap)."""
+    days: list[int] = []
+    for item in spec.split(","):
+        ends = item.split("-")
+        if len(ends) > 2 or not item.strip():
+            raise ValueProblem(f"{spec!r} is not a weekday or a range such as Mon-Fri")
+        lo = _weekday(ends[0])
+        hi = _weekday(ends[-1])
+        days.extend((lo + k) % 7 for k in range((hi - lo) % 7 + 1))
+    return days
+
+
+def parse_visit_windows(value: str) -> tuple[tuple[int, int], ...] | WeekWindows:
+    """Parse ``visit_windows``: daily windows as :func:`parse_windows`, or by weekday.
+
+    A part may start with weekdays (``Mon-Fri 18:00-20:00``, ``Sat,Sun
+    10:00-12:00``); then the result is a :class:`WeekWindows`, in which a
+    part without weekdays applies to every day. Without any weekday the
+    result is exactly :func:`parse_windows`'s.
+    """
+    parts = [p.strip() for p in value.split(";") if p.strip()]
+    dated = [p for p in parts if p[:1].isalpha()]
+    if not dated:
+        return parse_windows(value)
+    spans: list[list[str]] = [[] for _ in range(7)]
+    for part in parts:
+        if part[:1].isalpha():
+            bits = part.split(None, 1)
+            if len(bits) != 2:
+                raise ValueProblem(f"window {part!r} is not 'Mon-Fri HH:MM-HH:MM'")
+            days, window = _weekdays(bits[0]), bits[1]
+        else:
+            days, window = list(range(7)), part
+        for d in days:
+            spans[d].append(window)
+    return WeekWindows(tuple(parse_windows(";".join(s)) for s in spans))
+
+
 __all__ = [
     "DAY_MIN",
+    "NO_WINDOW_TODAY",
+    "WEEKDAYS",
     "ValueProblem",
+    "WeekWindows",
     "clock_or_none",
     "format_clock",
     "format_windows",
@@ -185,5 +274,6 @@ __all__ = [
     "parse_float",
     "parse_int",
     "parse_list",
+    "parse_visit_windows",
     "parse_windows",
 ]

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from routeplan import schema as S
 from routeplan.build import AgentStatus, BuiltProblem, agent_break, agent_status, build_problem
+from routeplan.calendar import windows_on
 from routeplan.checklist import build_checklist
 from routeplan.config import Config
 from routeplan.eligibility import determine_eligibility
@@ -274,6 +276,7 @@ def plan_day(
     history: HistoryAdjustment | None = None,
     travel: TravelModel | None = None,
     progress: Progress = _quiet,
+    routes: Mapping[str, Sequence[str]] | None = None,
 ) -> Plan:
     """Plan one day: eligibility, scoring, structural checks, routing, outputs.
 
@@ -292,6 +295,11 @@ def plan_day(
         before returning); ``summary.json`` records it.
     progress
         Called with one-line updates (the CLI prints them to stderr).
+    routes
+        Routes decided elsewhere (the week plan): agent id -> account ids in
+        visiting order. No search runs: the routes are re-timed on the day's
+        problem (a visit that no longer fits is dropped) and a day on which no
+        agent is usable is planned empty instead of refused.
     """
     cfg = config or Config()
     if travel is None:
@@ -299,20 +307,26 @@ def plan_day(
 
         with travel_model(cfg.travel, progress=progress) as model:
             return plan_day(
-                inputs, plan_date, cfg, history=history, travel=model, progress=progress
+                inputs,
+                plan_date,
+                cfg,
+                history=history,
+                travel=model,
+                progress=progress,
+                routes=routes,
             )
     t0 = time.perf_counter()
-    accounts = inputs.accounts
+    accounts = windows_on(inputs.accounts, plan_date)
     extra = None
     broken: frozenset[str] = frozenset()
     avoid: Mapping[str, tuple[int, int]] = {}
     if history is not None:
-        accounts = history.accounts
+        accounts = windows_on(history.accounts, plan_date)
         extra = history.exclusions
         broken = history.broken_promise_accounts
         avoid = history.avoid_windows
     status = agent_status(inputs.agents, plan_date, cfg)
-    if status.usable.empty:
+    if status.usable.empty and routes is None:
         why = [f"{r.agent_id}: {r.reason}" for r in status.unusable.itertuples()]
         why += [
             f"row {p.row}, column {p.column}: {p.problem}"
@@ -337,14 +351,17 @@ def plan_day(
     eligible = elig.eligible.merge(
         scores[[S.ACCOUNT_ID, "priority", "expected_recovery"]], on=S.ACCOUNT_ID, how="left"
     )
-    built = build_problem(eligible, status.usable, cfg, avoid_windows=avoid, travel=travel)
+    if status.usable.empty:
+        built = _no_agent_problem(eligible)
+    else:
+        built = build_problem(eligible, status.usable, cfg, avoid_windows=avoid, travel=travel)
     for agent_id, note in built.agent_notes.items():
         progress(f"agent {agent_id}: no road route from its start or to its end ({note})")
     progress(
         f"{len(built.problem.visits)} visits plannable, {len(built.dropped)} "
         f"dropped before solving; {len(built.problem.vehicles)} usable agents"
     )
-    result = solve(built.problem, cfg.solver, progress)
+    result = solve(built.problem, cfg.solver, progress) if routes is None else _fixed(built, routes)
     progress(
         f"solver {result.status}: {result.num_served()} visits planned in {result.runtime_s:.1f} s"
     )
@@ -399,6 +416,45 @@ def plan_day(
         result=result,
         last_visits=_last_visits(history, visits),
         routes=routes,
+    )
+
+
+def _no_agent_problem(eligible: pd.DataFrame) -> BuiltProblem:
+    """Return the empty problem of a day without a usable agent: every eligible account dropped."""
+    from routeplan.solver import Problem
+
+    dropped = pd.DataFrame(
+        {
+            S.ACCOUNT_ID: eligible[S.ACCOUNT_ID].astype(str).tolist(),
+            S.REASON: S.DroppedReason.NO_AGENT,
+            S.DETAIL: "no agent works on this day",
+        },
+        columns=list(S.DROPPED_COLUMNS),
+    )
+    empty = np.zeros((0, 0), dtype=np.int64)
+    return BuiltProblem(Problem(empty, (empty,), (), ()), (), (), {}, dropped)
+
+
+def _fixed(built: BuiltProblem, routes: Mapping[str, Sequence[str]]) -> Result:
+    """Return the result of routes decided elsewhere, re-timed on ``built``'s problem."""
+    from routeplan.solver.model import SolveStatus, route_cost
+    from routeplan.solver.schedule import timed_routes
+
+    t0 = time.perf_counter()
+    problem = built.problem
+    visit_of = {acc: i for i, acc in enumerate(built.visit_accounts)}
+    sequences: list[list[int]] = []
+    for agent in built.vehicle_agents:
+        sequences.append([visit_of[a] for a in routes.get(agent, ()) if a in visit_of])
+    timed = timed_routes(problem, sequences)
+    served = {v for r in timed for v in r.visits}
+    return Result(
+        routes=tuple(timed),
+        dropped=tuple(i for i in range(len(problem.visits)) if i not in served),
+        objective=route_cost(problem, timed),
+        status=SolveStatus.RETIMED,
+        runtime_s=time.perf_counter() - t0,
+        engine="week",
     )
 
 

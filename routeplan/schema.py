@@ -88,6 +88,13 @@ AGENT_OPTIONAL: Final = (
     TRAVEL_MODE,
 )
 
+# --- availability.csv (plan-week) --------------------------------------------
+OFF: Final = "off"
+AVAILABILITY_REQUIRED: Final = ("date", AGENT_ID)
+AVAILABILITY_COLUMNS: Final = ("date", AGENT_ID, OFF, SHIFT_START, SHIFT_END)
+#: the portfolio's own allocation of an account to a collector (accounts.csv, optional)
+ASSIGNED_AGENT: Final = "assigned_agent"
+
 # --- outcomes.csv -----------------------------------------------------------
 VISIT_DATE: Final = "visit_date"
 OUTCOME: Final = "outcome"
@@ -302,6 +309,8 @@ class DroppedReason(StrEnum):
     NO_ROAD = "no_road_route"
     #: a dispatcher deleted the visit from itineraries.csv (``routeplan retime``)
     REMOVED_BY_DISPATCHER = "removed_by_dispatcher"
+    #: the week plan visits the account on another day (``routeplan plan-week``)
+    OTHER_DAY = "planned_another_day"
     #: re-planning during the day (``routeplan replan``): the visit's agent became
     #: unavailable and nobody could take it
     AGENT_UNAVAILABLE = "agent_unavailable"

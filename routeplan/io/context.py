@@ -36,10 +36,11 @@ import numpy as np
 import pandas as pd
 
 from routeplan import schema as S
+from routeplan.calendar import windows_on
 from routeplan.config import Config, config_from_dict
 from routeplan.errors import ConfigError, InputError
 from routeplan.formats import format_clock, format_windows
-from routeplan.io.readers import parse_accounts, parse_agents
+from routeplan.io.readers import DAY_WINDOWS, parse_accounts, parse_agents
 from routeplan.io.safe import read_json, write_json_atomic
 
 CONTEXT_FILE = "plan_context.json"
@@ -125,7 +126,7 @@ def read_plan_context(folder: Path | str) -> PlanContext | None:
     except ConfigError as exc:
         raise InputError(str(exc)) from None
     agents = _parse(path, data, "agents", parse_agents)
-    accounts = _parse(path, data, "accounts", parse_accounts)
+    accounts = windows_on(_parse(path, data, "accounts", parse_accounts), day)
     return PlanContext(day, config, agents, accounts)
 
 
@@ -151,7 +152,10 @@ def _text_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, 
     rows: list[dict[str, str]] = []
     for rec in frame.to_dict("records"):
         row = {c: _cell_text(rec[c], clock=c in _CLOCK_COLUMNS) for c in present}
-        if "windows" in rec and S.VISIT_WINDOWS in row:
+        if rec.get(DAY_WINDOWS) is not None and S.VISIT_WINDOWS in row:
+            # windows by weekday are kept as written; reading back picks the day's
+            row[S.VISIT_WINDOWS] = str(rec[DAY_WINDOWS])
+        elif "windows" in rec and S.VISIT_WINDOWS in row:
             row[S.VISIT_WINDOWS] = format_windows(tuple(rec["windows"] or ()))
         rows.append(row)
     return rows

@@ -29,7 +29,9 @@ import pandas as pd
 from routeplan import schema as S
 from routeplan.errors import InputError, RowProblem
 from routeplan.formats import (
+    NO_WINDOW_TODAY,
     ValueProblem,
+    WeekWindows,
     format_clock,
     format_windows,
     parse_bool,
@@ -38,10 +40,14 @@ from routeplan.formats import (
     parse_float,
     parse_int,
     parse_list,
+    parse_visit_windows,
     parse_windows,
 )
 from routeplan.io.tables import AUTO_ENCODINGS, read_table
 from routeplan.travel.profiles import parse_travel_mode
+
+#: column of an account's windows by weekday (a :class:`~routeplan.formats.WeekWindows`, or None)
+DAY_WINDOWS = "day_windows"
 
 
 @dataclass(frozen=True)
@@ -224,7 +230,7 @@ ACCOUNT_FIELDS: tuple[_Field, ...] = (
     _Field(S.HARDSHIP, parse_bool, False),
     _Field(S.DISPUTE, parse_bool, False),
     _Field(S.DO_NOT_VISIT, parse_bool, False),
-    _Field(S.VISIT_WINDOWS, parse_windows, ()),
+    _Field(S.VISIT_WINDOWS, parse_visit_windows, ()),
     _Field(S.LANGUAGE, _language, ""),
     _Field(S.LAST_VISIT_DATE, _ts, _NAT),
     _Field(S.VISITS_90D, _nonneg_int, 0),
@@ -291,8 +297,18 @@ def _accounts_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
         frame = pd.DataFrame(columns=[f.column for f in ACCOUNT_FIELDS] + ["_row"])
-    frame["windows"] = frame[S.VISIT_WINDOWS].map(lambda w: tuple(w) if w else ())
-    frame[S.VISIT_WINDOWS] = frame["windows"].map(format_windows)
+    # windows by weekday stay in ``day_windows`` until a date picks the day's
+    # (routeplan.calendar.windows_on); until then such an account has no window
+    frame[DAY_WINDOWS] = frame[S.VISIT_WINDOWS].map(
+        lambda w: w if isinstance(w, WeekWindows) else None
+    )
+    frame["windows"] = frame[S.VISIT_WINDOWS].map(
+        lambda w: NO_WINDOW_TODAY if isinstance(w, WeekWindows) else (tuple(w) if w else ())
+    )
+    frame[S.VISIT_WINDOWS] = [
+        str(d) if d is not None else format_windows(w)
+        for d, w in zip(frame[DAY_WINDOWS], frame["windows"], strict=True)
+    ]
     for col in (S.LAT, S.LON, S.BALANCE):
         frame[col] = frame[col].astype(float)
     for col in (S.DAYS_PAST_DUE, S.CONTACT_ATTEMPTS_30D, S.BROKEN_PROMISES, S.VISITS_90D, "_row"):
@@ -403,6 +419,95 @@ def read_agents(path: str | Path, *, encoding: str | None = None) -> ReadResult:
     return _read_validated(path, encoding, parse_agents, "agent")
 
 
+# --- availability (plan-week) --------------------------------------------------------
+
+AVAILABILITY_FIELDS: tuple[_Field, ...] = (
+    _Field(S.DATE, parse_date, optional=False),
+    _Field(S.AGENT_ID, _id, optional=False),
+    _Field(S.OFF, parse_bool, False),
+    _Field(S.SHIFT_START, parse_clock, None),
+    _Field(S.SHIFT_END, _clock, None),
+)
+
+
+def parse_availability(
+    frame: pd.DataFrame, agents: pd.DataFrame, *, name: str = "availability.csv"
+) -> ReadResult:
+    """Validate a raw availability table against the valid ``agents``.
+
+    A row names a date and an agent of ``agents``; ``off`` true means no
+    work that day, else ``shift_start``/``shift_end`` (either may be empty:
+    ``agents.csv``'s then applies) give that day's shift. Refused: an unknown
+    agent, a bad date or time, a shift that ends before it starts (with the
+    agent's own start or end filling in the empty one), and every copy of a
+    repeated (date, agent).
+    """
+    require_columns(frame, S.AVAILABILITY_REQUIRED, name)
+    records, problems = _validate_rows(frame, AVAILABILITY_FIELDS, name, S.AGENT_ID)
+    own = agents.set_index(S.AGENT_ID) if not agents.empty else None
+    kept: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, str], list[int]] = {}
+    for r in records:
+        aid, row = r[S.AGENT_ID], r["_row"]
+        if own is None or aid not in own.index:
+            problems.append(RowProblem(name, row, S.AGENT_ID, f"unknown agent {aid!r}", aid))
+            continue
+        if not r[S.OFF]:
+            start = r[S.SHIFT_START] if r[S.SHIFT_START] is not None else own.at[aid, S.SHIFT_START]
+            end = r[S.SHIFT_END] if r[S.SHIFT_END] is not None else own.at[aid, S.SHIFT_END]
+            if int(end) <= int(start):
+                column = S.SHIFT_END if r[S.SHIFT_END] is not None else S.SHIFT_START
+                problems.append(
+                    RowProblem(
+                        name,
+                        row,
+                        column,
+                        f"shift ends ({format_clock(int(end))}) before it starts "
+                        f"({format_clock(int(start))})",
+                        aid,
+                    )
+                )
+                continue
+        seen.setdefault((r[S.DATE], aid), []).append(row)
+        kept.append(r)
+    dup = {k for k, rows in seen.items() if len(rows) > 1}
+    for r in kept:
+        key = (r[S.DATE], r[S.AGENT_ID])
+        if key in dup:
+            rows = ", ".join(map(str, seen[key]))
+            problems.append(
+                RowProblem(
+                    name,
+                    r["_row"],
+                    S.DATE,
+                    f"agent {key[1]!r} is given twice for {key[0].isoformat()} (rows {rows}); "
+                    "every copy is refused because the right one cannot be told",
+                    key[1],
+                )
+            )
+    kept = [r for r in kept if (r[S.DATE], r[S.AGENT_ID]) not in dup]
+    out = pd.DataFrame.from_records(kept, columns=[*S.AVAILABILITY_COLUMNS, "_row"])
+    return ReadResult(out.reset_index(drop=True), sorted(problems, key=_problem_key), "")
+
+
+def read_availability(
+    path: str | Path, agents: pd.DataFrame, *, encoding: str | None = None
+) -> ReadResult:
+    """Read and validate ``availability.csv`` (see :func:`parse_availability`)."""
+    name = Path(path).name
+    ragged: list[RowProblem] = []
+    frame, used = read_table(path, encoding=encoding, refused=ragged)
+    if frame.empty:
+        require_columns(frame, S.AVAILABILITY_REQUIRED, name)
+        return ReadResult(
+            pd.DataFrame(columns=[*S.AVAILABILITY_COLUMNS, "_row"]),
+            sorted(ragged, key=_problem_key),
+            used,
+        )
+    result = parse_availability(frame, agents, name=name)
+    return ReadResult(result.frame, sorted([*result.rejected, *ragged], key=_problem_key), used)
+
+
 def _problem_key(p: RowProblem) -> tuple[int, str]:
     return (p.row or 0, p.column)
 
@@ -411,6 +516,8 @@ __all__ = [
     "ACCOUNT_FIELDS",
     "AGENT_FIELDS",
     "AUTO_ENCODINGS",
+    "AVAILABILITY_FIELDS",
+    "DAY_WINDOWS",
     "MAX_BALANCE",
     "MAX_COUNT",
     "ReadResult",
@@ -419,6 +526,7 @@ __all__ = [
     "format_windows",
     "parse_accounts",
     "parse_agents",
+    "parse_availability",
     "parse_bool",
     "parse_clock",
     "parse_date",
@@ -428,6 +536,7 @@ __all__ = [
     "parse_windows",
     "read_accounts",
     "read_agents",
+    "read_availability",
     "read_table",
     "require_columns",
 ]

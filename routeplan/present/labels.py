@@ -209,6 +209,10 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "removed from the route by the dispatcher",
         "zh": "调度员已从路线中移除",
     },
+    "reason.planned_another_day": {
+        "en": "visited on another day of the week plan",
+        "zh": "已安排在本周另一天拜访",
+    },
     "reason.no_road_route": {
         "en": "no road route to the place from the agent's base",
         "zh": "从外访员出发点到该地址没有可行道路",

@@ -105,6 +105,13 @@ class _Data:
                 self.allowed[i, ok] = True
         caps = [problem.load_limit(k) for k in range(len(problem.vehicles))]
         self.cap = np.array(caps, dtype=np.int64)
+        #: what serving each visit costs on each vehicle (``Visit.serve_cost``), or None
+        self.serve: NDArray[np.int64] | None = None
+        if problem.has_serve_costs():
+            self.serve = np.zeros((n, nveh), dtype=np.int64)
+            for i, v in enumerate(visits):
+                if v.serve_cost is not None:
+                    self.serve[i, :] = v.serve_cost
 
     def first_start(self, rows: NDArray[np.int64], arr: NDArray[np.int64]) -> NDArray[np.int64]:
         """Return the earliest service start >= ``arr`` per visit row (INF if none).
@@ -288,6 +295,8 @@ class Builder:
         fits = (d.demand[rows] + r.load <= d.cap[r.k]) & d.allowed[rows, r.k]
         ok &= fits[:, None]
         ok &= self._in_order(r, rows)
+        if d.serve is not None:
+            delta = delta + d.serve[rows, r.k][:, None]
         # a visit placed away from its current vehicle pays its move cost
         moved = np.where((d.home[rows] >= 0) & (d.home[rows] != r.k), d.move[rows], 0)
         cost = np.where(ok, delta + moved[:, None], INF)
@@ -482,7 +491,10 @@ def _best_swap(b: Builder, v: int) -> tuple[_Route, int, int, bool] | None:
             cost, gap, after = b.column(smaller, rows)
             if cost[0] >= INF:
                 continue
-            gain = int(d.prize[v] - cost[0]) - int(d.prize[w] - b.removal_saving(r, pos))
+            saved = b.removal_saving(r, pos)
+            if d.serve is not None:
+                saved += int(d.serve[w, r.k])
+            gain = int(d.prize[v] - cost[0]) - int(d.prize[w] - saved)
             if gain > 0 and (best is None or gain > best[0]):
                 best = (gain, r, pos, int(gap[0]), bool(after[0]))
     return None if best is None else best[1:]

@@ -26,10 +26,15 @@ Semantics
   any vehicle).
 * Skipping a visit costs ``prize``; travel costs one unit per second. The
   objective is ``sum(travel seconds) + sum(prizes of skipped visits)``.
+* Serving visit ``i`` with vehicle ``k`` costs ``visits[i].serve_cost[k]`` on
+  top (None = nothing): the week plan's way of making a later day, or an agent
+  other than the debtor's own, worth less (``routeplan.week``). Engines that
+  cannot express it decline such problems.
 * Re-planning (``Problem.current_routes``, None otherwise): a visit on a
   vehicle's current route that is served by another vehicle, or skipped,
   also costs its ``move_cost`` (stability: what is in force changes only when
-  it pays). The construction keeps each current route's order.
+  it pays). The construction keeps each current route's order. Serve costs
+  and move costs are separate terms and both count.
 """
 
 from __future__ import annotations
@@ -60,6 +65,8 @@ class Visit:
     allowed_vehicles: tuple[int, ...] | None = None
     #: a mandatory visit has no skip option (used by the VRPTW benchmarks)
     required: bool = False
+    #: seconds serving it costs on each vehicle, on top of travel (None = 0 everywhere)
+    serve_cost: tuple[int, ...] | None = None
     #: re-planning: what serving this visit on another vehicle than the one whose
     #: current route holds it (``Problem.current_routes``), or skipping it, adds
     #: to the objective; 0 (and no current route) = free to move
@@ -78,6 +85,8 @@ class Visit:
             prev_end = hi
         if self.prize < 0:
             raise ValueError(f"visit {self.id}: prize must be >= 0")
+        if self.serve_cost is not None and min(self.serve_cost, default=0) < 0:
+            raise ValueError(f"visit {self.id}: serve_cost must be >= 0")
         if self.move_cost < 0:
             raise ValueError(f"visit {self.id}: move_cost must be >= 0")
 
@@ -137,6 +146,8 @@ class Problem:
         for v in self.visits:
             if not 0 <= v.node < n:
                 raise ValueError(f"visit {v.id}: node {v.node} out of range")
+            if v.serve_cost is not None and len(v.serve_cost) != len(self.vehicles):
+                raise ValueError(f"visit {v.id}: serve_cost needs one value per vehicle")
         for k in self.vehicles:
             if not (0 <= k.start_node < n and 0 <= k.end_node < n):
                 raise ValueError(f"vehicle {k.id}: node out of range")
@@ -168,6 +179,10 @@ class Problem:
             for v in seq:
                 home[v] = k
         return tuple(home)
+
+    def has_serve_costs(self) -> bool:
+        """Return True when some visit costs more on some vehicle (``Visit.serve_cost``)."""
+        return any(v.serve_cost is not None and any(v.serve_cost) for v in self.visits)
 
     @property
     def num_nodes(self) -> int:
@@ -203,6 +218,8 @@ class Problem:
             if visit.allowed_vehicles is not None:
                 allowed = tuple(sorted(local[k] for k in visit.allowed_vehicles if k in local))
                 visit = replace(visit, allowed_vehicles=allowed)
+            if visit.serve_cost is not None:
+                visit = replace(visit, serve_cost=tuple(visit.serve_cost[k] for k in vehicles))
             part.append(visit)
         capacity = None if self.capacity is None else tuple(self.capacity[k] for k in vehicles)
         fleet = tuple(self.vehicles[k] for k in vehicles)
@@ -327,6 +344,8 @@ def plan_cost(
 ) -> int:
     """Return travel seconds of ``sequences`` plus the skip costs of what they leave out.
 
+    The serve costs of the visits on them (``Visit.serve_cost``) count as travel.
+
     Parameters
     ----------
     problem
@@ -351,6 +370,7 @@ def plan_cost(
     travel = 0
     for k, seq in zip(veh, sequences, strict=True):
         served.update(seq)
+        travel += _serve_cost(problem, k, seq)
         if home is not None:
             travel += sum(
                 problem.visits[v].move_cost for v in seq if home[v] is not None and home[v] != k
@@ -370,6 +390,16 @@ def plan_cost(
             if home is not None and home[v] is not None:
                 skipped += visit.move_cost
     return travel + skipped
+
+
+def _serve_cost(problem: Problem, vehicle: int, seq: Sequence[int]) -> int:
+    """Return the serve costs of ``seq``'s visits on ``vehicle`` (``Visit.serve_cost``)."""
+    total = 0
+    for v in seq:
+        cost = problem.visits[v].serve_cost
+        if cost is not None:
+            total += cost[vehicle]
+    return total
 
 
 def route_cost(problem: Problem, routes: Sequence[Route]) -> int:

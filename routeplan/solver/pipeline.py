@@ -22,6 +22,7 @@ to its end and the epochs' work is set by the time limit alone.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 
@@ -53,6 +54,7 @@ def solve(
     progress: Progress | None = None,
     *,
     executor: Executor | None = None,
+    start: Sequence[Sequence[int]] | None = None,
 ) -> Result:
     """Return a feasible plan for ``problem`` found within ``params.time_limit_s``.
 
@@ -68,6 +70,10 @@ def solve(
         Where the second search runs (:mod:`routeplan.execution`); by default
         a :class:`~routeplan.execution.ProcessExecutor` when another core is
         free and ``params.second_search`` is on, else none runs.
+    start
+        A plan of the caller's (one visit sequence per vehicle, e.g. the week
+        plan's day-by-day construction): re-timed, it replaces the
+        construction's plan as the searches' start when its objective is lower.
 
     Returns
     -------
@@ -91,7 +97,19 @@ def solve(
             "construction",
         )
     first = first_plan(ctx)
+    if start is not None:
+        first = _better_start(ctx, first, start)
     return finish(ctx, first, search(ctx, first))
+
+
+def _better_start(ctx: Context, first: FirstPlan, start: Sequence[Sequence[int]]) -> FirstPlan:
+    """Return ``first`` with the caller's plan instead when that plan costs less."""
+    routes = timed_routes(ctx.problem, start)
+    cost = route_cost(ctx.problem, routes)
+    ctx.say(f"given start: objective {cost} (construction {first.objective})")
+    if cost >= first.objective:
+        return first
+    return dataclasses.replace(first, routes=tuple(routes), objective=cost)
 
 
 def first_plan(ctx: Context) -> FirstPlan:

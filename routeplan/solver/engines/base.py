@@ -20,7 +20,7 @@ from typing import Protocol
 from routeplan.solver.model import Problem
 from routeplan.solver.params import SolveParams
 
-__all__ = ["Answer", "Engine", "Sequences", "common_reason", "moves_reason"]
+__all__ = ["Answer", "Engine", "Sequences", "common_reason", "moves_reason", "serve_cost_reason"]
 
 #: one sequence of visit indices per vehicle of a problem, in vehicle order
 Sequences = tuple[tuple[int, ...], ...]
@@ -92,6 +92,17 @@ def common_reason(problem: Problem, library: str | None = None) -> str | None:
             return f"{'pyvroom' if library == 'vroom' else library} is not installed"
     if not problem.vehicles or not problem.visits:
         return "nothing to search"
+    return None
+
+
+def serve_cost_reason(problem: Problem) -> str | None:
+    """Return why an engine that cannot charge ``Visit.serve_cost`` must not search ``problem``.
+
+    Its plan would ignore what serving a visit on each vehicle costs (the week
+    plan's later days and other agents); None when the problem has no such cost.
+    """
+    if problem.has_serve_costs():
+        return "visits cost more on some vehicles (week plan), which this engine does not express"
     return None
 
 

@@ -102,7 +102,11 @@ class RuinRecreateEngine:
         return "lns"
 
     def supports(self, problem: Problem) -> str | None:
-        """Return None: the insertion expresses every rule (else nothing to do, or move costs)."""
+        """Return None: the insertion expresses every rule (else nothing to do, or move costs).
+
+        Serve costs (``Visit.serve_cost``) are searched: the insertion adds
+        them and every plan is compared by ``plan_cost``, which charges them.
+        """
         return common_reason(problem) or moves_reason(problem)
 
     def prepared(self, problem: Problem) -> RuinRecreateEngine:

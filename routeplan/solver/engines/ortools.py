@@ -11,11 +11,12 @@ unused vehicle, which the objective does not count); a time dimension with
 service added to the departing node's transit and waiting as slack; windows
 as the cumul hull with the gaps removed; a load dimension (``demand`` against
 ``min(max_visits, capacity)``); the break as an OR-Tools break interval;
-optional visits as disjunctions with their prize. With current routes
-(re-planning), a ``Moves`` dimension counts the move costs of visits served
-away from their current vehicle (one unary transit vector per vehicle, its
-span cost charged one for one), and skipping such a visit costs its prize
-plus its move cost.
+optional visits as disjunctions with their prize; serve costs
+(``Visit.serve_cost``, the week plan) as a ``Serve`` dimension whose span is
+charged. With current routes (re-planning), a ``Moves`` dimension counts the
+move costs of visits served away from their current vehicle (one unary
+transit vector per vehicle, its span cost charged one for one), and skipping
+such a visit costs its prize plus its move cost. Both terms can apply at once.
 
 OR-Tools is imported when an engine is created, not when routeplan is: a
 process forked after that inherits it instead of importing it again.
@@ -207,6 +208,7 @@ class _Model:
         self.horizon = max(v.shift_end_s for v in fleet) + 1
         self.time = self._add_travel()
         self._add_load()
+        self._add_serve_costs()
         home = problem.home_vehicles()
         self.leaving = [
             v.move_cost if h is not None else 0 for v, h in zip(problem.visits, home, strict=True)
@@ -252,6 +254,24 @@ class _Model:
         demand = [v.demand for v in p.visits] + [0] * (len(self.nodes) - self.nvis)
         load_cb = self.routing.RegisterUnaryTransitVector(demand)
         self.routing.AddDimensionWithVehicleCapacity(load_cb, 0, caps, True, "Load")
+
+    def _add_serve_costs(self) -> None:
+        """Charge each visit's serve cost on each vehicle (``Visit.serve_cost``; the week plan).
+
+        A ``Serve`` dimension counts them: one unary transit vector per
+        vehicle, its span cost charged one for one.
+        """
+        if not self.p.has_serve_costs():
+            return
+        pad = [0] * (len(self.nodes) - self.nvis)
+        costs = [v.serve_cost or (0,) * len(self.p.vehicles) for v in self.p.visits]
+        evaluators = [
+            self.routing.RegisterUnaryTransitVector([int(c[k]) for c in costs] + pad)
+            for k in range(len(self.p.vehicles))
+        ]
+        total = sum(max(c) for c in costs) + 1
+        self.routing.AddDimensionWithVehicleTransits(evaluators, 0, total, True, "Serve")
+        self.routing.GetDimensionOrDie("Serve").SetSpanCostCoefficientForAllVehicles(1)
 
     def _add_moves(self, home: tuple[int | None, ...]) -> None:
         """Charge each visit's move cost on every vehicle but its current one (re-planning)."""

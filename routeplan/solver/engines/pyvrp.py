@@ -39,7 +39,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from routeplan.solver.engines.base import Answer, Sequences, common_reason, moves_reason
+from routeplan.solver.engines.base import (
+    Answer,
+    Sequences,
+    common_reason,
+    moves_reason,
+    serve_cost_reason,
+)
 from routeplan.solver.model import Problem, Window
 from routeplan.solver.params import SolveParams
 from routeplan.solver.schedule import has_break, time_route
@@ -76,7 +82,7 @@ class PyVRPEngine:
 
     def supports(self, problem: Problem) -> str | None:
         """Return why PyVRP cannot express ``problem`` exactly (None when it can)."""
-        reason = common_reason(problem, "pyvrp")
+        reason = common_reason(problem, "pyvrp") or serve_cost_reason(problem)
         if reason is not None:
             return reason
         for k, vehicle in enumerate(problem.vehicles):

@@ -26,7 +26,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
-from routeplan.solver.engines.base import Answer, Sequences, common_reason, moves_reason
+from routeplan.solver.engines.base import (
+    Answer,
+    Sequences,
+    common_reason,
+    moves_reason,
+    serve_cost_reason,
+)
 from routeplan.solver.engines.lns import RuinRecreateEngine
 from routeplan.solver.engines.pyvrp import PyVRPEngine
 from routeplan.solver.model import Problem
@@ -82,9 +88,16 @@ class RelaxedPolish:
         return "pyvrp-relaxed+lns"
 
     def supports(self, problem: Problem) -> str | None:
-        """Return why the refill cannot run, or PyVRP is missing (None when both can)."""
+        """Return why the refill cannot run, or PyVRP is missing (None when both can).
+
+        PyVRP's reordering ignores serve costs (``Visit.serve_cost``, the week
+        plan), so such problems are declined too.
+        """
         return (
-            common_reason(problem, "pyvrp") or moves_reason(problem) or self.lns.supports(problem)
+            common_reason(problem, "pyvrp")
+            or moves_reason(problem)
+            or serve_cost_reason(problem)
+            or self.lns.supports(problem)
         )
 
     def solve(

@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from routeplan.solver.engines.base import Answer, Sequences, common_reason, moves_reason
+from routeplan.solver.engines.base import (
+    Answer,
+    Sequences,
+    common_reason,
+    moves_reason,
+    serve_cost_reason,
+)
 from routeplan.solver.model import Problem
 from routeplan.solver.params import SolveParams
 from routeplan.solver.schedule import has_break
@@ -58,7 +64,9 @@ class VroomEngine:
         does not run on a re-planned day (move costs): its routes would ignore
         the routes in force.
         """
-        return common_reason(problem, "vroom") or moves_reason(problem)
+        return (
+            common_reason(problem, "vroom") or moves_reason(problem) or serve_cost_reason(problem)
+        )
 
     def solve(
         self,
