@@ -60,7 +60,8 @@ pytest: $(VENV)/.installed-dev osrm-setup
 test: lint typecheck browser-setup osrm-setup pytest bench-smoke
 
 # full solver benchmarks (long: about 100 minutes, then the 40-region day on 1 and 2 local
-# workers and standalone, hours on 2 cores); tables go to benchmarks/results/
+# workers and standalone, about 8 minutes at a work budget of 2 s per region); tables go
+# to benchmarks/results/
 bench: $(VENV)/.installed-dev osrm-setup
 	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	$(BIN)/python -m benchmarks.travel
@@ -77,7 +78,7 @@ bench: $(VENV)/.installed-dev osrm-setup
 	$(BIN)/python -m benchmarks.plan_samples --limits 30 --repeats 3 --reproducible \
 		--stem samples-repro
 	$(BIN)/python -m benchmarks.regions --regions 40 --accounts 2000 --agents 40 --repeat 1 \
-		--stem regions
+		--time-limit 2 --stem regions
 	$(BIN)/python -m benchmarks.replan --visits 5000 --agents 120 --at 11:00 --stem replan
 	$(BIN)/python -m benchmarks.replan --visits 5000 --agents 120 --at 11:00 \
 		--long-share 0.2 --no-show-share 0.1 --stem replan-disrupted
