@@ -115,6 +115,14 @@ def config_toml(folder: Path, **travel: object) -> Path:
     return path
 
 
+def helsinki_config_toml(folder: Path) -> Path:
+    """Write the Helsinki sample's own ``routeplan.toml`` plus :func:`config_toml`'s lines."""
+    path = config_toml(folder)
+    own = (HELSINKI_PBF.parent / "routeplan.toml").read_text(encoding="utf-8")
+    path.write_text(own + path.read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
 class Routed:
     """A real ``osrm-routed`` on 127.0.0.1 at a free port, logging each request.
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from tests.helpers import run
-from tests.osrm_support import HELSINKI_PBF, config_toml, need_osrm
+from tests.osrm_support import HELSINKI_PBF, helsinki_config_toml, need_osrm
 
 HELSINKI = Path(__file__).resolve().parents[1] / "data" / "samples" / "helsinki"
 
@@ -29,9 +29,7 @@ def test_each_region_plans_and_checks_with_its_own_travel_model(tmp_path: Path) 
         "line,UK,Europe/Helsinki,haversine\n",
         encoding="utf-8",
     )
-    config = tmp_path / "routeplan.toml"
-    own = (HELSINKI / "routeplan.toml").read_text(encoding="utf-8")
-    config.write_text(own + config_toml(tmp_path).read_text(), encoding="utf-8")
+    config = helsinki_config_toml(tmp_path)
     files = ("--accounts", tmp_path / "accounts.csv", "--agents", tmp_path / "agents.csv")
     out = tmp_path / "out"
     planned = run(

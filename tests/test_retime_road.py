@@ -10,7 +10,7 @@ import pandas as pd
 from routeplan.config import load_config
 from routeplan.travel import Points, travel_model
 from tests.helpers import read_csv, run
-from tests.osrm_support import HELSINKI_PBF, config_toml, need_osrm
+from tests.osrm_support import HELSINKI_PBF, helsinki_config_toml, need_osrm
 
 HELSINKI = Path(__file__).resolve().parents[1] / "data" / "samples" / "helsinki"
 
@@ -24,9 +24,7 @@ def test_reversed_route_is_retimed_with_the_plans_road_model(tmp_path: Path) -> 
     ag = ag[ag["travel_mode"] == "car"]
     acc.to_csv(tmp_path / "accounts.csv", index=False)
     ag.to_csv(tmp_path / "agents.csv", index=False)
-    config = tmp_path / "routeplan.toml"
-    own = (HELSINKI / "routeplan.toml").read_text(encoding="utf-8")
-    config.write_text(own + config_toml(tmp_path).read_text(), encoding="utf-8")
+    config = helsinki_config_toml(tmp_path)
     files = ("--accounts", tmp_path / "accounts.csv", "--agents", tmp_path / "agents.csv")
     out = tmp_path / "plan"
     planned = run(

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from routeplan import schema
 from routeplan.cli import main
-from tests.osrm_support import HELSINKI_PBF, cache_dir, config_toml, need_osrm
+from tests.osrm_support import HELSINKI_PBF, cache_dir, helsinki_config_toml, need_osrm
 
 HELSINKI = Path(__file__).resolve().parents[1] / "data" / "samples" / "helsinki"
 
@@ -49,9 +49,7 @@ def test_sample_day_has_every_contract_column() -> None:
 
 def test_demo_road_plans_and_checks(tmp_path: Path) -> None:
     """What make demo-road runs: a plan on road times that its own check passes."""
-    config = tmp_path / "routeplan.toml"
-    own = (HELSINKI / "routeplan.toml").read_text()
-    config.write_text(own + config_toml(tmp_path).read_text())
+    config = helsinki_config_toml(tmp_path)
     out = tmp_path / "plan"
     files = ["--accounts", HELSINKI / "accounts.csv", "--agents", HELSINKI / "agents.csv"]
     res = CliRunner().invoke(
