@@ -90,6 +90,16 @@ def main() -> None:
     "itinerary): they are moved to DIR/backup-YYYYmmdd-HHMMSS/ first.",
 )
 @travel_option
+@click.option(
+    "--week",
+    "week_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Re-plan --date of this week folder (routeplan plan-week): its visits of the day "
+    "are kept with their agent unless moving one pays more than [replan] "
+    "move_penalty_min; accounts it placed on a later date are dropped as "
+    "planned_another_day. With --db the outcomes recorded since apply.",
+)
 @quiet_option
 @region_options
 @fail_cleanly
@@ -103,6 +113,13 @@ def plan_command(**options: Any) -> None:
     --travel (e.g. osm:data/samples/helsinki/Helsinki.osm.pbf) travel times
     are road times instead of straight lines.
 
+    With --week WEEK_DIR the day is one of a week plan's dates (else exit
+    1): the week's visits of that date are the routes in force, priced as
+    routeplan replan prices them; --out must not be the week's own folder of
+    the date unless --force. The stderr line and summary.json's "week" say
+    how many of the week's visits were kept with their agent, moved or
+    dropped. --week without --db plans without history.
+
     With --region-column (or --regions, or --split auto) each region is
     planned as its own day on a Dask cluster, into OUT/REGION/.
 
@@ -113,6 +130,7 @@ def plan_command(**options: Any) -> None:
 
     regions = RegionOptions(**{name: options.pop(name) for name in REGION_FIELDS})
     regions.check()
+    week_dir = options.pop("week_dir")
     args = _PlanArgs(**options)
     cfg = cli_config(
         args.config_path,
@@ -129,7 +147,10 @@ def plan_command(**options: Any) -> None:
         geocode=not args.no_geocode,
         show_names=args.show_names,
         force=args.force,
+        week=week_dir,
     )
+    if regions.active and week_dir is not None:
+        raise click.UsageError("--week re-plans one day of a week plan: no region options with it")
     if regions.active:
         from routeplan.regions_cli import RegionsRequest, plan_regions_cli
 

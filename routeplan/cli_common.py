@@ -153,7 +153,9 @@ db_option = file_option(
     "outcomes and stores the plan in it; check only applies the history's exclusions as in "
     "'plan --db', and nothing is stored in it (a missing file is an error); replan stores "
     "the revision and records the outcomes reported with the events (a missing file is an "
-    "error); plan, check and replan use one only when given; record, history and report "
+    "error); plan-week applies it to every day and stores each day's plan (a missing file "
+    "is an error); plan, plan-week, check and replan use one only when given; record, "
+    "history and report "
     f"default to {DEFAULT_DB} in the current folder.",
 )
 #: ``--time-limit``: the solver's time limit

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from routeplan.retime import RetimeResult
     from routeplan.solver.model import Progress
     from routeplan.travel.base import TravelModel
+    from routeplan.week_followup import InForce, WeekDay
 
 # --- plan -------------------------------------------------------------------------------
 
@@ -50,8 +52,8 @@ if TYPE_CHECKING:
 class FolderOptions:
     """How :func:`plan_to_folder` reads the inputs and writes the folder.
 
-    The ``plan`` command's ``--encoding``, ``--no-geocode``, ``--show-names``
-    and ``--force``.
+    The ``plan`` command's ``--encoding``, ``--no-geocode``, ``--show-names``,
+    ``--force`` and ``--week``.
     """
 
     #: force the input files' text encoding (default: UTF-8 with or without BOM, or GB18030)
@@ -62,6 +64,8 @@ class FolderOptions:
     show_names: bool = False
     #: plan into a folder holding files changed by hand, moving them to a backup first
     force: bool = False
+    #: a week folder (``routeplan plan-week``) whose day this plan re-plans (``plan --week``)
+    week: str | Path | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,9 @@ class PlanRun:
     out_dir: Path
     #: the plan's id in the history database, None without one
     plan_id: int | None = None
+    #: with ``options.week``: how the week's visits of the day fared
+    #: (:func:`routeplan.week_followup.followup_counts`), also in ``summary.json``'s ``week``
+    week: Mapping[str, Any] | None = None
 
 
 def plan_to_folder(
@@ -106,7 +113,14 @@ def plan_to_folder(
         A history database (SQLite file, created when missing): its recorded
         outcomes shape the plan and the plan is stored in it. None: no history.
     options
-        Input encoding, geocoding, names on the map, ``force``.
+        Input encoding, geocoding, names on the map, ``force``, and ``week``:
+        a week folder (``routeplan plan-week``) holding ``date``: the day is
+        re-planned holding on to the week (:mod:`routeplan.week_followup`):
+        its visits of the day are the routes in force (``[replan]
+        move_penalty_min`` to move or drop one), accounts it placed on a later
+        date are dropped as ``planned_another_day``. ``summary.json``'s
+        ``week`` and :attr:`PlanRun.week` count the week's visits kept with
+        their agent, moved and dropped. Without ``db`` no history applies.
     progress
         Called with one line per stage (the CLI prints them on stderr).
 
@@ -116,7 +130,9 @@ def plan_to_folder(
         ``out_dir`` holds files changed by hand and ``options.force`` is not
         set (raised before the solver runs).
     InputError
-        An input file cannot be used at all.
+        An input file cannot be used at all; ``week`` is not a week folder,
+        ``date`` is not one of its dates, or ``out_dir`` is the week's own
+        folder of ``date`` and ``options.force`` is not set.
     """
     from routeplan.io.planfiles import changed_plan_files
     from routeplan.plan import plan_day
@@ -129,6 +145,7 @@ def plan_to_folder(
         raise ChangedFilesError(str(out), changed)
     cfg = config or Config()
     day = date or dt.date.today()
+    in_force, week_day = _week_in_force(opts.week, day, out, cfg, opts.force)
     inputs = load_plan_inputs(accounts, agents, cfg, opts, say)
     _require_one_zone(inputs, day, say)
     store = Store(db) if db is not None else None
@@ -137,7 +154,11 @@ def plan_to_folder(
         if store is not None:
             history, used = _history(store, inputs.accounts, day, cfg)
             say(f"history: {used} outcomes, {len(history.exclusions)} exclusions")
-        plan = plan_day(inputs, day, cfg, history=history, progress=say)
+        plan = plan_day(inputs, day, cfg, history=history, progress=say, in_force=in_force)
+        counts = None
+        if week_day is not None:
+            plan, counts = _with_week_counts(plan, week_day)
+            say(_week_line(counts))
         say(f"writing plan folder {out}")
         plan.write(out, show_names=opts.show_names, force=opts.force)
         plan_id = None
@@ -147,7 +168,48 @@ def plan_to_folder(
     finally:
         if store is not None:
             store.close()
-    return PlanRun(plan, out, plan_id)
+    return PlanRun(plan, out, plan_id, counts)
+
+
+def _week_in_force(
+    week: str | Path | None, day: dt.date, out: Path, cfg: Config, force: bool
+) -> tuple[InForce | None, WeekDay | None]:
+    """Return what ``plan --week`` holds on to for ``day`` (both None without a week)."""
+    if week is None:
+        return None, None
+    from routeplan.week_followup import InForce, read_week_day
+
+    week_day = read_week_day(week, day)
+    own = Path(week) / day.isoformat()
+    if not force and out.resolve() == own.resolve():
+        raise InputError(
+            f"{out}: this is the week plan's own folder for {day}; write the re-plan to "
+            "another --out (or give --force to replace it)"
+        )
+    move_cost_s = round(cfg.replan.move_penalty_min * 60)
+    return InForce(week_day.routes, move_cost_s, week_day.held()), week_day
+
+
+def _with_week_counts(plan: Plan, week_day: WeekDay) -> tuple[Plan, dict[str, Any]]:
+    """Return the plan with ``summary.json``'s ``week`` block, and that block."""
+    from routeplan.week_followup import followup_counts
+
+    counts: dict[str, Any] = {
+        "week_dir": str(week_day.week_dir),
+        **followup_counts(week_day, plan.visits, plan.excluded),
+    }
+    extra = {**plan.summary.extra, "week": counts}
+    return dataclasses.replace(plan, summary=dataclasses.replace(plan.summary, extra=extra)), counts
+
+
+def _week_line(counts: Mapping[str, Any]) -> str:
+    """Return the stderr line saying how the week's visits of the day fared."""
+    return (
+        f"week plan {counts['week_dir']}: of its {counts['week_visits']} visits today "
+        f"{counts['kept']} kept with their agent, {counts['moved']} moved to another agent, "
+        f"{counts['dropped']} dropped ({counts['now_excluded']} no longer eligible); "
+        f"{counts['added']} visits added; {counts['held']} accounts left to a later date"
+    )
 
 
 def _require_one_zone(inputs: Inputs, day: dt.date, say: Progress) -> None:

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from routeplan.io.geocode import GeocodeCache, GeocodeFn
     from routeplan.io.planfolder import PlanFolder
     from routeplan.travel.base import TravelModel
+    from routeplan.week_followup import InForce
 
 
 def _quiet(_: str) -> None:
@@ -277,6 +278,7 @@ def plan_day(
     travel: TravelModel | None = None,
     progress: Progress = _quiet,
     routes: Mapping[str, Sequence[str]] | None = None,
+    in_force: InForce | None = None,
 ) -> Plan:
     """Plan one day: eligibility, scoring, structural checks, routing, outputs.
 
@@ -300,6 +302,11 @@ def plan_day(
         visiting order. No search runs: the routes are re-timed on the day's
         problem (a visit that no longer fits is dropped) and a day on which no
         agent is usable is planned empty instead of refused.
+    in_force
+        Routes to hold on to (a week plan's day, ``plan --week``): the search
+        starts from them and moving one of their visits costs the move cost;
+        the accounts it leaves to another day are dropped as
+        ``planned_another_day`` (:class:`routeplan.week_followup.InForce`).
     """
     cfg = config or Config()
     if travel is None:
@@ -314,6 +321,7 @@ def plan_day(
                 travel=model,
                 progress=progress,
                 routes=routes,
+                in_force=in_force,
             )
     t0 = time.perf_counter()
     accounts = windows_on(inputs.accounts, plan_date)
@@ -351,10 +359,13 @@ def plan_day(
     eligible = elig.eligible.merge(
         scores[[S.ACCOUNT_ID, "priority", "expected_recovery"]], on=S.ACCOUNT_ID, how="left"
     )
+    plannable = eligible if in_force is None else in_force.plannable(eligible)
     if status.usable.empty:
-        built = _no_agent_problem(eligible)
+        built = _no_agent_problem(plannable)
     else:
-        built = build_problem(eligible, status.usable, cfg, avoid_windows=avoid, travel=travel)
+        built = build_problem(plannable, status.usable, cfg, avoid_windows=avoid, travel=travel)
+    if in_force is not None:
+        built = in_force.apply(built, eligible)
     for agent_id, note in built.agent_notes.items():
         progress(f"agent {agent_id}: no road route from its start or to its end ({note})")
     progress(

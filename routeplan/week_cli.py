@@ -71,8 +71,10 @@ def plan_week_to_folder(
     format), ``week.csv``, ``week_summary.json``, ``week_map.html`` and
     ``week_sheets/AGENT.html``. Rows of ``availability.csv`` that cannot be
     used are refused into every day's ``rejected.csv`` (file, row, column).
-    With ``db`` the recorded outcomes shape each day (the week plan is not
-    stored in it).
+    With ``db`` the recorded outcomes shape each day, and each day's plan is
+    stored in it as ``plan --db`` stores a daily plan (``report``, ``history``
+    and ``check --db`` see them); the plan ids are in ``WeekPlan.plan_ids``
+    order of the dates (returned by :func:`store_week`).
 
     Raises
     ------
@@ -124,11 +126,14 @@ def plan_week_to_folder(
             history_for=history_for,
             progress=say,
         )
+        say(f"writing week folder {out}")
+        week.write(out, show_names=request.show_names, force=request.force)
+        if store is not None:
+            ids = [store.save(plan) for plan in week.days]
+            say(f"{len(ids)} day plans stored in {request.db} as plans {ids[0]}-{ids[-1]}")
     finally:
         if store is not None:
             store.close()
-    say(f"writing week folder {out}")
-    week.write(out, show_names=request.show_names, force=request.force)
     return week
 
 
@@ -200,7 +205,10 @@ def plan_week_command(**options: Any) -> None:
     less each day it waits ([week] prize_decay_per_day); an account's own
     agent earns a bonus ([week] continuity). Writes one plan folder per date
     (each passes routeplan check for its date), week.csv, week_summary.json,
-    week_map.html and week_sheets/.
+    week_map.html and week_sheets/. With --db (an existing history database)
+    the recorded outcomes shape every day and each day's plan is stored in
+    it, as plan --db stores a daily plan: report, history and check --db see
+    the week.
 
     Example: routeplan plan-week --accounts data/samples/accounts.csv
     --agents data/samples/agents.csv --availability data/samples/availability.csv
