@@ -19,7 +19,8 @@ Every command of the ``routeplan`` command line is one call here too
 (:mod:`routeplan.commands`): :func:`plan_to_folder`, :func:`check_plan_inputs`,
 :func:`retime_folder`, :func:`replan_folder` (``replan``),
 :func:`write_dispatch_outputs` (``map``), :func:`record_outcomes`,
-:func:`history_trail`, :func:`report_activity` and :func:`audit_visits`.
+:func:`history_trail`, :func:`report_activity`, :func:`report_fairness`
+(``report``) and :func:`audit_visits`.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
         record_outcomes,
         replan_folder,
         report_activity,
+        report_fairness,
         retime_folder,
     )
     from routeplan.config import JURISDICTIONS, Config, config_from_dict, load_config
@@ -115,6 +117,7 @@ _LAZY: dict[str, str] = {
     "plan_to_folder": "routeplan.commands",
     "record_outcomes": "routeplan.commands",
     "report_activity": "routeplan.commands",
+    "report_fairness": "routeplan.commands",
     "retime_folder": "routeplan.commands",
     "ReplanOptions": "routeplan.commands",
     "replan_folder": "routeplan.commands",
@@ -254,6 +257,7 @@ __all__ = [
     "record_outcomes",
     "replan_folder",
     "report_activity",
+    "report_fairness",
     "retime_folder",
     "retime_plan_folder",
     "road_distance_m",

@@ -773,6 +773,45 @@ def report_activity(
     return pd.concat([out[~is_all], out[is_all]], ignore_index=True)
 
 
+def report_fairness(
+    db: str | Path,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    activity: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Return the workload fairness of a period (``routeplan report``'s fairness section).
+
+    Over the latest stored plan of each day (and region) in the period, per
+    agent who had a route: ``visits``, ``minutes`` (leaving the base to
+    returning, summed over the days), ``km``, ``expected_recovery``,
+    ``days_worked``, ``daily_minutes`` (date -> minutes) and ``agent_name``;
+    ``spread`` gives max - min between those agents and
+    ``daily_minutes_sd`` the mean over them of the standard deviation of
+    their daily minutes: the definitions of :func:`routeplan.week.fairness`
+    (:mod:`routeplan.workload`).
+
+    Parameters
+    ----------
+    db
+        The history database; it must exist.
+    date_from, date_to
+        The period, both days included (``date_from <= date_to``).
+    activity
+        :func:`report_activity` of the same period: each agent also gets its
+        ``visits_done`` and ``amount_collected`` (recorded outcomes), with
+        their spreads.
+    """
+    from routeplan.workload import period_fairness
+
+    if date_from > date_to:
+        raise ValueError(f"date_from {date_from} is after date_to {date_to}")
+    with Store.open_existing(db) as store:
+        routes = store.planned_routes(date_from, date_to)
+        names = store.agent_names()
+    return period_fairness(routes, activity, names)
+
+
 # --- audit ------------------------------------------------------------------------------
 
 #: columns of ``routeplan audit --csv`` (fixed by the contract): one row per flag

@@ -41,13 +41,16 @@ from routeplan.commands import (
     record_outcomes,
     rejected_path_for,
     report_activity,
+    report_fairness,
 )
 from routeplan.config import load_config
 from routeplan.history import OVERALL, REPORT_COLUMNS, report_json
+from routeplan.io.safe import neutralise_frame
 from routeplan.io.store import RecordReport
 from routeplan.io.store.checks import VisitFindings
 from routeplan.proof import COMPLIANCE_FLAGS, NEEDS, Finding, Flag
 from routeplan.schema import PHOTO_REF, PROOF_COLUMNS
+from routeplan.workload import fairness_lines, fairness_table
 
 # --- record ---------------------------------------------------------------------------
 
@@ -210,6 +213,14 @@ def history_command(account_id: str, db_path: Path | None) -> None:
 @db_option
 @click.option("--csv", "as_csv", is_flag=True, help="Write CSV to stdout.")
 @click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout.")
+@click.option(
+    "--fairness",
+    "only_fairness",
+    is_flag=True,
+    help="Only the workload fairness per agent: with --csv one row per agent (agent_id, "
+    "agent_name, days_worked, visits, minutes, km, expected_recovery, visits_done, "
+    "amount_collected), with --json the fairness block.",
+)
 @config_option
 @file_option(
     "--accounts",
@@ -223,6 +234,7 @@ def report_command(
     db_path: Path | None,
     as_csv: bool,
     as_json: bool,
+    only_fairness: bool,
     config_path: Path | None,
     accounts_path: Path | None,
 ) -> None:
@@ -244,6 +256,15 @@ def report_command(
     figures as columns (verified_clean, partly_verified, visits_flagged,
     compliance_incidents, not_checked, flag_<code>, unverified_<code>).
 
+    The workload section is the fairness of the planned routes (the last
+    plan stored for each day, week plans included): per agent, days worked,
+    visits planned, minutes from leaving the base to returning, km,
+    expected recovery, with visits done and amount collected; then the
+    spread between agents (max - min) and the mean over agents of the
+    standard deviation of their daily minutes (as plan-week's
+    week_summary.json). --json carries it as "fairness"; --fairness --csv
+    writes it as CSV, one row per agent (the spreads follow from the rows).
+
     \b
     Example:
       routeplan report --from 2026-12-01 --to 2026-12-07 --db routeplan.db --csv
@@ -256,17 +277,25 @@ def report_command(
     table = report_activity(
         db, date_from, date_to, config=load_config(config_path), accounts=accounts_path
     )
+    fairness = report_fairness(db, date_from, date_to, activity=table)
     if as_csv:
-        click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)
+        shown = neutralise_frame(fairness_table(fairness)) if only_fairness else table
+        click.echo(shown.to_csv(index=False, lineterminator="\n"), nl=False)
     elif as_json:
-        doc = report_json(table, date_from, date_to)
+        doc = report_json(table, date_from, date_to) if not only_fairness else {}
+        doc["fairness"] = fairness
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
-        click.echo(f"Field activity {date_from} to {date_to} ({db})")
-        click.echo(_table_text(table))
-        click.echo("")
-        click.echo("Verification of the visits done (routeplan audit lists the flagged ones)")
-        for line in _verification_lines(table):
+        if not only_fairness:
+            click.echo(f"Field activity {date_from} to {date_to} ({db})")
+            click.echo(_table_text(table))
+            click.echo("")
+            click.echo("Verification of the visits done (routeplan audit lists the flagged ones)")
+            for line in _verification_lines(table):
+                click.echo(line)
+            click.echo("")
+        click.echo(f"Workload per agent {date_from} to {date_to} (planned routes; {db})")
+        for line in fairness_lines(fairness):
             click.echo(line)
 
 

@@ -246,6 +246,15 @@ class Store:
         """
         return _queries.route_km(self._db, date_from, date_to)
 
+    def planned_routes(
+        self, date_from: dt.date | None = None, date_to: dt.date | None = None
+    ) -> pd.DataFrame:
+        """Return every route row of the latest plan of each day (and region) in the period.
+
+        See :func:`routeplan.io.store.queries.planned_routes` for the columns.
+        """
+        return _queries.planned_routes(self._db, date_from, date_to)
+
     def agent_names(self) -> dict[str, str]:
         """Return the latest known display name of every agent."""
         return _queries.agent_names(self._db)

@@ -99,6 +99,32 @@ def route_km(
     )
 
 
+def planned_routes(
+    db: Database, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> pd.DataFrame:
+    """Return every route row (start, visit, break, end) of the latest plan of each day and region.
+
+    Columns ``plan_id, plan_date, agent_id, stop_no, kind, account_id,
+    arrival, service_start, service_end, travel_km, expected_recovery``, in
+    route order: an agent's day is his rows of one ``plan_id``.
+    """
+    lo, hi = date_bounds(date_from, date_to)
+    return db.frame(
+        """
+        SELECT e.plan_id, p.plan_date, e.agent_id, e.stop_no, e.kind, e.account_id,
+               e.arrival, e.service_start, e.service_end, e.travel_km, e.expected_recovery
+        FROM plan_events e
+        JOIN plans p ON p.plan_id = e.plan_id
+        WHERE p.plan_date BETWEEN ? AND ?
+          AND p.plan_id = """
+        + _LATEST_OF_DAY_AND_REGION
+        + """
+        ORDER BY p.plan_date, e.plan_id, e.agent_id, e.stop_no
+        """,
+        (lo, hi),
+    )
+
+
 def outcomes(
     db: Database,
     until: dt.date | None = None,
