@@ -113,7 +113,7 @@ def read_week_day(week_dir: str | Path, day: dt.date) -> WeekDay:
             raise InputError(f"{path} row {row}, column agent_id: empty on a visited row")
         try:
             rank = int(float(order))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise InputError(f"{path} row {row}, column order: not a number: {order!r}") from None
         visits.append((parsed, agent, rank, _cell(rec[S.ACCOUNT_ID])))
     for sub in folder.iterdir():

@@ -287,7 +287,45 @@ def test_week_errors_are_one_line(tmp_path: Path) -> None:
     assert "column(s) missing: agent_id, order, status" in res.stderr
     res = run("plan", *common, "--date", MON, "--week", week, "--out", week / MON)
     assert res.exit_code == 1 and "week plan's own folder" in res.stderr
+    (bad / "week.csv").write_text(
+        "account_id,date,agent_id,order,status\nM1,2026-11-23,A1,inf,visited\n", encoding="utf-8"
+    )
+    res = run("plan", *common, "--date", MON, "--week", bad, "--out", tmp_path / "x")
+    assert res.exit_code == 1
+    assert f"{bad / 'week.csv'} row 2, column order: not a number: 'inf'" in res.stderr
+    res = run(
+        "plan",
+        *common,
+        "--date",
+        MON,
+        "--week",
+        week,
+        "--out",
+        tmp_path / "x",
+        "--region-column",
+        "region",
+    )
+    assert res.exit_code == 2 and "no region options with it" in res.output
     assert not (tmp_path / "x").exists()
+
+
+def test_plan_to_folder_week_option(tmp_path: Path) -> None:
+    """The API: ``FolderOptions(week=...)`` re-plans Monday; ``PlanRun.week`` has the counts."""
+    week = _plan_week(tmp_path)
+    config = rp.Config().replace(solver__time_limit_s=1.0, geocode__provider="none")
+    got = rp.plan_to_folder(
+        tmp_path / "accounts.csv",
+        tmp_path / "agents.csv",
+        tmp_path / "mon",
+        date=dt.date(2026, 11, 23),
+        config=config,
+        options=rp.FolderOptions(geocode=False, week=week),
+    )
+    assert got.week is not None
+    assert (got.week["week_visits"], got.week["kept"], got.week["held"]) == (3, 3, 4)
+    dropped = got.plan.dropped.set_index("account_id")
+    assert dropped.loc["B", "reason"] == rp.DroppedReason.OTHER_DAY
+    assert dropped.loc["B", "detail"] == f"planned on {TUE} by A2 (week plan {week})"
 
 
 def test_plan_week_db_stores_each_day(tmp_path: Path) -> None:
