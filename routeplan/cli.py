@@ -90,6 +90,12 @@ def main() -> None:
     "itinerary): they are moved to DIR/backup-YYYYmmdd-HHMMSS/ first.",
 )
 @travel_option
+@file_option(
+    "--availability",
+    "availability_path",
+    "availability.csv: date, agent_id, off, shift_start, shift_end; the rows of --date "
+    "override agents.csv (as in plan-week; give the week's file with --week).",
+)
 @click.option(
     "--week",
     "week_dir",
@@ -118,7 +124,8 @@ def plan_command(**options: Any) -> None:
     routeplan replan prices them; --out must not be the week's own folder of
     the date unless --force. The stderr line and summary.json's "week" say
     how many of the week's visits were kept with their agent, moved or
-    dropped. --week without --db plans without history.
+    dropped. --week without --db plans without history. Give the week's
+    --availability too, so that agents on leave stay off.
 
     With --region-column (or --regions, or --split auto) each region is
     planned as its own day on a Dask cluster, into OUT/REGION/.
@@ -131,6 +138,7 @@ def plan_command(**options: Any) -> None:
     regions = RegionOptions(**{name: options.pop(name) for name in REGION_FIELDS})
     regions.check()
     week_dir = options.pop("week_dir")
+    availability = options.pop("availability_path")
     args = _PlanArgs(**options)
     cfg = cli_config(
         args.config_path,
@@ -148,9 +156,10 @@ def plan_command(**options: Any) -> None:
         show_names=args.show_names,
         force=args.force,
         week=week_dir,
+        availability=availability,
     )
-    if regions.active and week_dir is not None:
-        raise click.UsageError("--week re-plans one day of a week plan: no region options with it")
+    if regions.active and (week_dir is not None or availability is not None):
+        raise click.UsageError("--week and --availability go without region options")
     if regions.active:
         from routeplan.regions_cli import RegionsRequest, plan_regions_cli
 

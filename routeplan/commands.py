@@ -53,7 +53,7 @@ class FolderOptions:
     """How :func:`plan_to_folder` reads the inputs and writes the folder.
 
     The ``plan`` command's ``--encoding``, ``--no-geocode``, ``--show-names``,
-    ``--force`` and ``--week``.
+    ``--force``, ``--week`` and ``--availability``.
     """
 
     #: force the input files' text encoding (default: UTF-8 with or without BOM, or GB18030)
@@ -66,6 +66,9 @@ class FolderOptions:
     force: bool = False
     #: a week folder (``routeplan plan-week``) whose day this plan re-plans (``plan --week``)
     week: str | Path | None = None
+    #: ``availability.csv``: its rows of the plan's date override ``agents.csv`` (leave,
+    #: shifts), as in ``plan-week``
+    availability: str | Path | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,10 @@ def plan_to_folder(
         A history database (SQLite file, created when missing): its recorded
         outcomes shape the plan and the plan is stored in it. None: no history.
     options
-        Input encoding, geocoding, names on the map, ``force``, and ``week``:
+        Input encoding, geocoding, names on the map, ``force``,
+        ``availability`` (an ``availability.csv``: its rows of ``date`` give
+        days off and shifts, as in ``plan-week``; refused rows go to
+        ``rejected.csv``) and ``week``:
         a week folder (``routeplan plan-week``) holding ``date``: the day is
         re-planned holding on to the week (:mod:`routeplan.week_followup`):
         its visits of the day are the routes in force (``[replan]
@@ -146,7 +152,7 @@ def plan_to_folder(
     cfg = config or Config()
     day = date or dt.date.today()
     in_force, week_day = _week_in_force(opts.week, day, out, cfg, opts.force)
-    inputs = load_plan_inputs(accounts, agents, cfg, opts, say)
+    inputs = _day_availability(load_plan_inputs(accounts, agents, cfg, opts, say), opts, day, say)
     _require_one_zone(inputs, day, say)
     store = Store(db) if db is not None else None
     try:
@@ -169,6 +175,17 @@ def plan_to_folder(
         if store is not None:
             store.close()
     return PlanRun(plan, out, plan_id, counts)
+
+
+def _day_availability(inputs: Inputs, opts: FolderOptions, day: dt.date, say: Progress) -> Inputs:
+    """Return ``inputs`` with the agents as ``opts.availability`` has them work on ``day``."""
+    if opts.availability is None:
+        return inputs
+    from routeplan.week import day_agents
+    from routeplan.week_cli import with_availability
+
+    inputs, frame = with_availability(inputs, opts.availability, opts.encoding, say)
+    return dataclasses.replace(inputs, agents=day_agents(inputs.agents, frame, day))
 
 
 def _week_in_force(
@@ -208,7 +225,9 @@ def _week_line(counts: Mapping[str, Any]) -> str:
         f"week plan {counts['week_dir']}: of its {counts['week_visits']} visits today "
         f"{counts['kept']} kept with their agent, {counts['moved']} moved to another agent, "
         f"{counts['dropped']} dropped ({counts['now_excluded']} no longer eligible); "
-        f"{counts['added']} visits added; {counts['held']} accounts left to a later date"
+        f"{counts['added']} visits added ({counts['added_from_earlier']} of accounts the week "
+        f"visited on an earlier date: record their outcomes first to keep them out); "
+        f"{counts['held']} accounts left to a later date"
     )
 
 

@@ -6,6 +6,7 @@ the click command parses its options, calls it and prints one line.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +37,14 @@ from routeplan.errors import ChangedFilesError, InputError
 from routeplan.solver.model import Progress
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from routeplan.history import HistoryAdjustment
     from routeplan.io.store import Store
+    from routeplan.plan import Inputs
     from routeplan.week import WeekPlan
 
-__all__ = ["WeekRequest", "plan_week_command", "plan_week_to_folder"]
+__all__ = ["WeekRequest", "plan_week_command", "plan_week_to_folder", "with_availability"]
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,6 @@ def plan_week_to_folder(
     """
     from routeplan.commands import FolderOptions, load_plan_inputs
     from routeplan.io.planfiles import changed_plan_files
-    from routeplan.io.readers import read_availability
     from routeplan.week import plan_horizon
 
     say: Progress = progress or (lambda _msg: None)
@@ -99,19 +102,7 @@ def plan_week_to_folder(
                 raise ChangedFilesError(str(day_dir), changed)
     opts = FolderOptions(encoding=request.encoding, geocode=request.geocode)
     inputs = load_plan_inputs(request.accounts, request.agents, cfg, opts, say)
-    availability = None
-    if request.availability is not None:
-        read = read_availability(request.availability, inputs.agents, encoding=request.encoding)
-        availability = read.frame
-        if read.rejected:
-            say(f"{len(read.rejected)} availability rows refused (see rejected.csv)")
-        inputs = type(inputs)(
-            accounts=inputs.accounts,
-            agents=inputs.agents,
-            rejected=(*inputs.rejected, *read.rejected),
-            accounts_file=inputs.accounts_file,
-            agents_file=inputs.agents_file,
-        )
+    inputs, availability = with_availability(inputs, request.availability, request.encoding, say)
     store = _open_store(request.db)
     try:
         history_for = None
@@ -135,6 +126,25 @@ def plan_week_to_folder(
         if store is not None:
             store.close()
     return week
+
+
+def with_availability(
+    inputs: Inputs, path: str | Path | None, encoding: str | None, say: Progress
+) -> tuple[Inputs, pd.DataFrame | None]:
+    """Return ``inputs`` with ``availability.csv``'s refused rows, and its usable rows.
+
+    Rows that cannot be used (file, row, column) join ``inputs.rejected``, so
+    they reach ``rejected.csv``; None for both parts' frame without a file.
+    """
+    from routeplan.io.readers import read_availability
+
+    if path is None:
+        return inputs, None
+    read = read_availability(path, inputs.agents, encoding=encoding)
+    if read.rejected:
+        say(f"{len(read.rejected)} availability rows refused (see rejected.csv)")
+    joined = dataclasses.replace(inputs, rejected=(*inputs.rejected, *read.rejected))
+    return joined, read.frame
 
 
 def _open_store(db: Path | None) -> Store | None:

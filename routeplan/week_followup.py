@@ -56,6 +56,8 @@ class WeekDay:
     routes: Mapping[str, tuple[str, ...]]
     #: account id -> (date, agent) of its visit on a later date of the week (none today)
     later: Mapping[str, tuple[dt.date, str]]
+    #: account id -> (date, agent) of its last visit on an earlier date (none today or later)
+    earlier: Mapping[str, tuple[dt.date, str]] = dataclasses.field(default_factory=dict)
 
     @property
     def visits(self) -> int:
@@ -146,14 +148,19 @@ def _week_day(
 ) -> WeekDay:
     routes: dict[str, list[tuple[int, str]]] = {}
     later: dict[str, tuple[dt.date, str]] = {}
+    earlier: dict[str, tuple[dt.date, str]] = {}
     today = {acc for d, _, _, acc in visits if d == day}
     for d, agent, rank, acc in sorted(visits):
         if d == day:
             routes.setdefault(agent, []).append((rank, acc))
         elif d > day and acc not in today:
             later.setdefault(acc, (d, agent))
+        elif d < day and acc not in today:
+            earlier[acc] = (d, agent)
+    for acc in later:
+        earlier.pop(acc, None)
     ordered = {a: tuple(acc for _, acc in sorted(r)) for a, r in routes.items()}
-    return WeekDay(folder, day, dates, ordered, later)
+    return WeekDay(folder, day, dates, ordered, later, earlier)
 
 
 @dataclass(frozen=True)
@@ -213,7 +220,9 @@ def followup_counts(week: WeekDay, visits: pd.DataFrame, excluded: pd.DataFrame)
     ``kept`` (same agent), ``moved`` (another agent), ``dropped`` (not
     planned today; ``now_excluded`` of them are no longer eligible, e.g. paid
     or a promise recorded since), ``added`` (planned today, not the week's
-    visit of the day) and ``held`` (left to a later date of the week).
+    visit of the day; ``added_from_earlier`` of them the week visited on an
+    earlier date: still eligible, e.g. no outcome recorded yet) and ``held``
+    (left to a later date of the week).
     """
     agent_of = dict(
         zip(visits[S.ACCOUNT_ID].astype(str), visits[S.AGENT_ID].astype(str), strict=True)
@@ -239,5 +248,6 @@ def followup_counts(week: WeekDay, visits: pd.DataFrame, excluded: pd.DataFrame)
         "dropped": dropped,
         "now_excluded": now_excluded,
         "added": len(set(agent_of) - planned),
+        "added_from_earlier": len((set(agent_of) - planned) & set(week.earlier)),
         "held": len(week.later),
     }

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -134,7 +135,7 @@ def _new_db(tmp: Path) -> Path:
 
 def _replan(
     tmp: Path, day: str, out: str, *extra: str | Path, move_min: float | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, object], str]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], str]:
     """Run ``plan --week`` for ``day``; return visits, dropped.csv, summary.json and stderr."""
     args: list[str | Path] = ["--accounts", tmp / "accounts.csv", "--agents", tmp / "agents.csv"]
     if move_min is not None:
@@ -214,7 +215,8 @@ def test_replan_tuesday_drops_the_paid_account_and_keeps_the_rest_with_their_age
     assert isinstance(block, dict)
     assert block["week_dir"] == str(week)
     assert "E" in agent_of
-    keys = ("week_visits", "kept", "moved", "dropped", "now_excluded", "added", "held")
+    keys = ("week_visits", "kept", "moved", "dropped", "now_excluded", "added")
+    keys += ("added_from_earlier", "held")
     assert {k: block[k] for k in keys} == {
         "week_visits": 4,
         "kept": 3,
@@ -222,6 +224,7 @@ def test_replan_tuesday_drops_the_paid_account_and_keeps_the_rest_with_their_age
         "dropped": 1,
         "now_excluded": 1,
         "added": 1,
+        "added_from_earlier": 1,
         "held": 0,
     }
     assert "of its 4 visits today 3 kept with their agent, 0 moved" in err
@@ -305,7 +308,7 @@ def test_week_errors_are_one_line(tmp_path: Path) -> None:
         "--region-column",
         "region",
     )
-    assert res.exit_code == 2 and "no region options with it" in res.output
+    assert res.exit_code == 2 and "--week and --availability go without region" in res.output
     assert not (tmp_path / "x").exists()
 
 
@@ -341,3 +344,25 @@ def test_plan_week_db_stores_each_day(tmp_path: Path) -> None:
     visited = visited[visited["status"] == "visited"]
     assert planned["A1"] == (visited["agent_id"] == "A1").sum() == 6
     assert planned["A2"] == (visited["agent_id"] == "A2").sum() == 1
+
+
+def test_availability_keeps_the_weeks_day_off(tmp_path: Path) -> None:
+    """``plan --week --availability``: A2, off on Monday in the week's file, is off again.
+
+    Without the file A2 is usable on Monday (agents.csv alone); a bad row of
+    the file (an unknown agent) is refused into rejected.csv with its row.
+    """
+    _plan_week(tmp_path)
+    _, _, plain, _ = _replan(tmp_path, MON, "plain")
+    usable = {a["agent_id"]: a["usable"] for a in plain["agents"]}
+    assert usable == {"A1": True, "A2": True}
+    with (tmp_path / "availability.csv").open("a", encoding="utf-8") as fh:
+        fh.write(f"{MON},ZZ9,true\n")
+    _, _, off, _ = _replan(tmp_path, MON, "off", "--availability", tmp_path / "availability.csv")
+    agents = {a["agent_id"]: a for a in off["agents"]}
+    assert agents["A2"]["usable"] is False
+    assert agents["A2"]["unusable_reason"] == f"off on {MON} (availability.csv row 2)"
+    rejected = pd.read_csv(tmp_path / "off" / "rejected.csv", dtype=str)
+    assert list(zip(rejected["file"], rejected["row"], rejected["column"], strict=True)) == [
+        ("availability.csv", "3", "agent_id")
+    ]
