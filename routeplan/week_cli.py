@@ -75,10 +75,11 @@ def plan_week_to_folder(
     format), ``week.csv``, ``week_summary.json``, ``week_map.html`` and
     ``week_sheets/AGENT.html``. Rows of ``availability.csv`` that cannot be
     used are refused into every day's ``rejected.csv`` (file, row, column).
-    With ``db`` the recorded outcomes shape each day, and each day's plan is
-    stored in it as ``plan --db`` stores a daily plan (``report``, ``history``
-    and ``check --db`` see them); the plan ids are in ``WeekPlan.plan_ids``
-    order of the dates (returned by :func:`store_week`).
+    With ``db`` (it must exist) the recorded outcomes shape each day, and
+    once the folder is written each day's plan is stored in it as ``plan
+    --db`` stores a daily plan (one stored plan per date, so ``report``,
+    ``history``, ``record`` and ``check --db`` see them; a later plan of the
+    same date, e.g. ``plan --week``, supersedes it in ``report``).
 
     Raises
     ------
@@ -134,7 +135,8 @@ def with_availability(
     """Return ``inputs`` with ``availability.csv``'s refused rows, and its usable rows.
 
     Rows that cannot be used (file, row, column) join ``inputs.rejected``, so
-    they reach ``rejected.csv``; None for both parts' frame without a file.
+    they reach ``rejected.csv``. Without a file (``path`` None): ``inputs``
+    unchanged and None.
     """
     from routeplan.io.readers import read_availability
 
