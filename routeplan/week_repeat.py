@@ -14,14 +14,19 @@ day's decayed prize. The problem is solved from the routes so far with
 shared by the rounds, and the result is kept only when the week objective
 (travel, prizes, continuity and balance costs) is not worse.
 
-Pinned visits are **required**, not given a high prize: the round's job is to
-add repeat visits into the room the week left, never to trade a visit
-already placed for another account's second one. A required visit says
-exactly that to every engine (the solver compares plans with
-:data:`~routeplan.solver.model.REQUIRED_PENALTY` for it), where a high prize
-is a number some travel saving could still outweigh. The problem stays
-feasible: the start holds every pinned visit where it is. A pinned visit may
-change agent or place within its day, not its day.
+Pinned visits are **required and carry the solver's required penalty as
+prize** (:data:`~routeplan.solver.model.REQUIRED_PENALTY`): the round's job is
+to add repeat visits into the room the week left, never to trade a visit
+already placed for another account's second one. Required says so to the
+engines (the construction and the searches place them first and compare
+plans with that penalty); the prize makes the plain objective say so too,
+which is what :func:`routeplan.solver.solve` uses to choose between its own
+construction and the start given (with a week's prize, a construction that
+left pinned visits out could look cheaper than the start, and the search
+then started from it). The problem stays feasible: the start holds every
+pinned visit where it is. A round whose plan leaves a pinned visit out is
+not kept. A pinned visit may change agent or place within its day, not its
+day.
 
 The gap between two visits of one account is the largest of
 ``[week] min_days_between_visits``, ``[eligibility] min_days_since_visit``
@@ -49,7 +54,7 @@ import pandas as pd
 from routeplan import schema as S
 from routeplan.config import Config
 from routeplan.solver import Problem, Result, Visit, solve
-from routeplan.solver.model import Progress, Route, route_cost
+from routeplan.solver.model import REQUIRED_PENALTY, Progress, Route, route_cost
 from routeplan.solver.schedule import timed_routes
 from routeplan.week import WeekProblem, _week_visit, balance_cost, day_options, visit_terms
 
@@ -216,7 +221,9 @@ def _round(
                     p.visits[v], allowed_vehicles=(route.vehicle,), serve_cost=None
                 )
             start[route.vehicle].append(len(visits))
-            visits.append(dataclasses.replace(made, node=node[acc], required=True))
+            visits.append(
+                dataclasses.replace(made, node=node[acc], required=True, prize=REQUIRED_PENALTY)
+            )
             accounts.append(acc)
             days_of.setdefault(acc, []).append(day)
     pinned = len(visits)
@@ -236,5 +243,8 @@ def _round(
             accounts.append(acc)
     if len(visits) == pinned:
         return None
-    problem = Problem(p.distance_m, p.durations_s, tuple(visits), p.vehicles)
+    # the routes so far as current routes (no move cost): the construction starts from
+    # them in their order and inserts the copies, as re-planning's construction does
+    current = tuple(tuple(seq) for seq in start)
+    problem = Problem(p.distance_m, p.durations_s, tuple(visits), p.vehicles, None, current)
     return WeekProblem(problem, keys, tuple(accounts)), start, pinned

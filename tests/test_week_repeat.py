@@ -22,7 +22,7 @@ import pytest
 from routeplan.config import Config
 from routeplan.plan import load_inputs
 from routeplan.week import WeekPlan, plan_horizon
-from tests.helpers import one_line_error, run
+from tests.helpers import SAMPLES, one_line_error, run
 from tests.test_plan_week import (
     ACCOUNT_HEADER,
     AGENT_HEADER,
@@ -264,3 +264,49 @@ def test_bad_repeat_settings_are_one_line_config_errors(
     )
     one_line_error(res, f"week.{key}", "integer >= 1")
     assert not (tmp_path / "week").exists()
+
+
+@pytest.mark.slow
+def test_samples_week_with_repeat_visits(tmp_path: Path) -> None:
+    """The sample week with 2 visits allowed 2 days apart (cooldowns lowered to 2 days) and a
+    3 s limit: some accounts get a second visit (the round's construction starts from the routes
+    so far), none within 2 days of its first nor on the Wednesday holiday; week.csv has a row per
+    visit, matching the day folders; every day passes check."""
+    config = (SAMPLES / "week.toml").read_text(encoding="utf-8")
+    config = config.replace("max_visits_per_account = 1", "max_visits_per_account = 2")
+    config = config.replace("[eligibility]\n", "[eligibility]\nmin_days_since_visit = 2\n")
+    config += "\n[history]\ncontacted_gap_days = 2\n"
+    (tmp_path / "week.toml").write_text(config, encoding="utf-8")
+    out = tmp_path / "week"
+    common = ["--accounts", SAMPLES / "accounts.csv", "--agents", SAMPLES / "agents.csv"]
+    common += ["--config", tmp_path / "week.toml"]
+    res = run(
+        "plan-week",
+        *common,
+        "--availability",
+        SAMPLES / "availability.csv",
+        "--from",
+        DAYS[0],
+        "--days",
+        "5",
+        "--out",
+        out,
+        "--time-limit",
+        "3",
+        "--no-geocode",
+        "-q",
+    )
+    assert res.exit_code == 0, res.output
+    visits = _visits(out)
+    summary = json.loads((out / "week_summary.json").read_text(encoding="utf-8"))
+    assert summary["repeat_visits"] > 0
+    assert summary["visits"] == len(visits)
+    assert summary["accounts_visited"] == visits["account_id"].nunique()
+    assert summary["solver"]["engine"].endswith("+ repeats")
+    _gaps_kept(visits, 2)
+    assert not set(visits["date"]) & {"2026-12-09"}
+    got = {(r.account_id, r.date, r.agent_id) for r in visits.itertuples()}
+    assert got == _itinerary_visits(out) and len(got) == len(visits)
+    for day in DAYS:
+        check = run("check", *common, "--date", day, out / day)
+        assert check.exit_code == 0, f"{day}: {check.output}"
