@@ -22,7 +22,7 @@ import pytest
 from routeplan.config import Config
 from routeplan.plan import load_inputs
 from routeplan.week import WeekPlan, plan_horizon
-from tests.helpers import SAMPLES, one_line_error, run
+from tests.helpers import SAMPLES, one_line_error, outcome_rows, run
 from tests.test_plan_week import (
     ACCOUNT_HEADER,
     AGENT_HEADER,
@@ -231,6 +231,37 @@ def test_a_repeat_visit_never_takes_the_day_of_a_first_visit(tmp_path: Path) -> 
     got = sorted(zip(visits["account_id"], visits["date"], strict=True))
     assert got == [("BIG", DAYS[0]), ("SMALL", DAYS[2])]
     assert week.summary["repeat_visits"] == 0
+
+
+def test_a_planned_repeat_is_checked_again_with_the_recorded_outcome(tmp_path: Path) -> None:
+    """Planned with ``--db``, Wednesday's repeat visit passes ``check --db`` while nothing is
+    recorded; once Monday's visit is recorded as a dispute, planning Wednesday with ``--db``
+    leaves the account out and ``check --db`` of the week's Wednesday folder flags the visit."""
+    from routeplan.io.store import Store
+
+    db = tmp_path / "h.db"
+    with Store(db):
+        pass
+    week, _ = _week(
+        tmp_path,
+        [_account("BIG", 114.06, balance=400000)],
+        [_agent("A1", 114.05)],
+        "--db",
+        db,
+        config=_config(),
+    )
+    assert _dates(_visits(week), "BIG") == ["2026-12-07", "2026-12-09"]
+    common = ["--accounts", tmp_path / "accounts.csv", "--agents", tmp_path / "agents.csv"]
+    common += ["--config", tmp_path / "week.toml", "--date", "2026-12-09", "--db", db]
+    assert run("check", *common, week / "2026-12-09").exit_code == 0
+    with Store(db) as store:  # Monday's outcome (record refuses dates after today's clock)
+        store.record_outcomes(outcome_rows(("BIG", "A1", "2026-12-07", "dispute")), "o.csv")
+    res = run("plan", *common, "--out", tmp_path / "wed", "--time-limit", "1", "--no-geocode")
+    assert res.exit_code == 0, res.output
+    excluded = pd.read_csv(tmp_path / "wed" / "excluded.csv", dtype=str)
+    assert "BIG" in set(excluded["account_id"])
+    flagged = run("check", *common, week / "2026-12-09")
+    assert flagged.exit_code == 1 and "BIG" in flagged.output
 
 
 def test_default_is_one_visit_per_account(tmp_path: Path) -> None:
