@@ -498,12 +498,23 @@ class WeekConfig:
     #: travel minutes each visit outside the band costs (a minute of work outside
     #: it costs a minute of travel); 0 turns the balance off
     balance_cost_min: float = 10.0
+    #: most visits one account may get in the horizon (1: at most one); visits beyond
+    #: the first are planned in rounds (``routeplan.week_repeat``)
+    max_visits_per_account: int = 1
+    #: fewest calendar days between two visits of one account when more are allowed;
+    #: ``[eligibility] min_days_since_visit`` and ``[history] contacted_gap_days`` apply
+    #: too: the largest of the three is the gap kept
+    min_days_between_visits: int = 2
 
     def __post_init__(self) -> None:
-        """Refuse a decay outside [0, 1), a negative bonus and an unknown continuity mode."""
+        """Refuse a bad decay, bonus, continuity mode, visit count or gap (ConfigError)."""
         _check_nonneg(
             self, "prize_decay_per_day", "continuity_bonus_min", "balance_band", "balance_cost_min"
         )
+        for name in ("max_visits_per_account", "min_days_between_visits"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"week.{name} must be an integer >= 1, got {value!r}")
         if self.prize_decay_per_day >= 1:
             raise ConfigError(
                 f"week.prize_decay_per_day must be below 1, got {self.prize_decay_per_day!r}"

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -268,11 +268,9 @@ def week_problem(
     account_node = {a: u.visits[i].node for i, a in enumerate(union.visit_accounts)}
     vehicles: list[Vehicle] = []
     keys: list[tuple[int, str]] = []
-    first_vehicle: dict[int, int] = {}
     for d in days:
         if d.built is None:
             continue
-        first_vehicle[d.index] = len(vehicles)
         for veh, agent in zip(d.built.problem.vehicles, d.built.vehicle_agents, strict=True):
             uv = u.vehicles[agent_vehicle[agent]]
             off = d.index * DAY_S
@@ -289,33 +287,12 @@ def week_problem(
                 )
             )
             keys.append((d.index, agent))
-    # per account: (day index, vehicles allowed, windows, prize) of each day it may be visited
-    options: dict[str, list[_Option]] = {}
-    for d in days:
-        if d.built is None:
-            continue
-        base, nveh = first_vehicle[d.index], len(d.built.problem.vehicles)
-        factor = (1.0 - week.prize_decay_per_day) ** d.index
-        for one in d.built.problem.visits:
-            if one.id not in account_node:
-                continue
-            ks = range(nveh) if one.allowed_vehicles is None else one.allowed_vehicles
-            off = d.index * DAY_S
-            options.setdefault(one.id, []).append(
-                (
-                    d.index,
-                    [base + k for k in ks],
-                    [(lo + off, hi + off) for lo, hi in one.windows],
-                    int(one.prize * factor),
-                )
-            )
-    bonus_s = round(week.continuity_bonus_min * 60)
+    options = day_options(days, config, account_node)
     visits: list[Visit] = []
     accounts: list[str] = []
-    service_s = config.visits.service_min * 60
     for acc, opts in options.items():
         own = preferred.get(acc) if week.continuity != "off" else None
-        made = _week_visit(acc, opts, own, keys, (bonus_s, service_s, week.continuity == "hard"))
+        made = _week_visit(acc, opts, own, keys, visit_terms(config))
         if made is not None:
             visits.append(dataclasses.replace(made, node=account_node[acc]))
             accounts.append(acc)
@@ -325,6 +302,51 @@ def week_problem(
 
 #: one day an account may be visited: day index, vehicles allowed, windows, prize
 _Option = tuple[int, list[int], list[tuple[int, int]], int]
+
+
+def day_options(
+    days: Sequence[_Day], config: Config, known: Container[str]
+) -> dict[str, list[_Option]]:
+    """Return, per account of ``known``, each day it may be visited on the week problem.
+
+    An option is (day index, week vehicles allowed that day, the day's windows on
+    the week's time axis, the day's prize decayed by ``prize_decay_per_day`` per
+    day): what the day's own problem allows, so eligibility, windows, skills and
+    legal hours of that date hold. Week vehicles are numbered day after day, in
+    each day's own vehicle order (as :func:`week_problem` numbers them).
+    """
+    options: dict[str, list[_Option]] = {}
+    base = 0
+    for d in days:
+        if d.built is None:
+            continue
+        nveh = len(d.built.problem.vehicles)
+        factor = (1.0 - config.week.prize_decay_per_day) ** d.index
+        off = d.index * DAY_S
+        for one in d.built.problem.visits:
+            if one.id not in known:
+                continue
+            ks = range(nveh) if one.allowed_vehicles is None else one.allowed_vehicles
+            options.setdefault(one.id, []).append(
+                (
+                    d.index,
+                    [base + k for k in ks],
+                    [(lo + off, hi + off) for lo, hi in one.windows],
+                    int(one.prize * factor),
+                )
+            )
+        base += nveh
+    return options
+
+
+def visit_terms(config: Config) -> tuple[int, int, bool]:
+    """Return what :func:`_week_visit` charges: (continuity bonus s, service s, hard continuity)."""
+    week = config.week
+    return (
+        round(week.continuity_bonus_min * 60),
+        config.visits.service_min * 60,
+        week.continuity == "hard",
+    )
 
 
 def _week_visit(
@@ -566,13 +588,16 @@ def plan_horizon(
         progress(
             f"week solver {result.status}: {result.num_served()} visits in {result.runtime_s:.1f} s"
         )
+        if cfg.week.max_visits_per_account > 1:
+            from routeplan.week_repeat import repeat_visits
+
+            week, result = repeat_visits(week, prepared, result, preferred, cfg, progress)
         routes = assignment(week, result)
-    visited = {
-        acc: (d, agent, order)
-        for d, agents in routes.items()
-        for agent, accs in agents.items()
-        for order, acc in enumerate(accs, start=1)
-    }
+    visited: dict[str, list[tuple[int, str, int]]] = {}
+    for index, agents in sorted(routes.items()):
+        for agent, accs in agents.items():
+            for order, acc in enumerate(accs, start=1):
+                visited.setdefault(acc, []).append((index, agent, order))
     plans = tuple(_day_plan(inputs, d, routes.get(d.index, {}), visited, ctx) for d in prepared)
     table = week_table(inputs, plans, ctx.dates)
     summary = week_summary(plans, table, result, cfg)
@@ -687,10 +712,15 @@ def _day_plan(
     inputs: Inputs,
     day: _Day,
     routes: Mapping[str, Sequence[str]],
-    visited: Mapping[str, tuple[int, str, int]],
+    visited: Mapping[str, Sequence[tuple[int, str, int]]],
     ctx: _Week,
 ) -> Plan:
-    """Return the plan of one day of the week: the week's routes, re-timed as a daily plan."""
+    """Return the plan of one day of the week: the week's routes, re-timed as a daily plan.
+
+    ``visited`` gives each account's visits of the week (day index, agent,
+    order), in day order: an account eligible this day but visited on others
+    is ``planned_another_day``, its detail naming every visit.
+    """
     day_inputs = dataclasses.replace(inputs, agents=day.agents)
     plan = plan_day(
         day_inputs, day.date, ctx.config, history=day.history, travel=ctx.travel, routes=routes
@@ -700,8 +730,10 @@ def _day_plan(
     moved = elsewhere.notna() & dropped[S.REASON].eq(S.DroppedReason.CAPACITY)
     dropped.loc[moved, S.REASON] = S.DroppedReason.OTHER_DAY
     dropped.loc[moved, S.DETAIL] = [
-        f"visited on {ctx.dates[d].isoformat()} by {agent} (week plan)"
-        for d, agent, _ in elsewhere[moved]
+        "visited on "
+        + " and ".join(f"{ctx.dates[d].isoformat()} by {agent}" for d, agent, _ in visits)
+        + " (week plan)"
+        for visits in elsewhere[moved]
     ]
     dropped.loc[dropped[S.REASON].eq(S.DroppedReason.CAPACITY), S.DETAIL] = (
         "not visited on any day of the week: lower expected recovery than the visits "
@@ -721,47 +753,52 @@ def _day_plan(
 
 
 def week_table(inputs: Inputs, plans: Sequence[Plan], dates: Sequence[dt.date]) -> pd.DataFrame:
-    """Return ``week.csv``: every account of the input once, with what the week does with it.
+    """Return ``week.csv``: one row per visit, and every account of the input not visited once.
 
     ``status`` is ``visited`` (date, agent, order among the agent's visits
-    that day from 1, expected recovery),
-    ``dropped`` (eligible some day, visited on none: the first such day's
-    reason), ``excluded`` (eligible on no day: the first day's reasons) or
-    ``rejected`` (the input row was refused).
+    that day from 1, expected recovery; an account visited on several days,
+    ``[week] max_visits_per_account`` above 1, has one such row per visit, in
+    date order), ``dropped`` (eligible some day, visited on none: the first
+    such day's reason), ``excluded`` (eligible on no day: the first day's
+    reasons) or ``rejected`` (the input row was refused).
     """
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, list[dict[str, Any]]] = {}
     for plan in plans:
         for agent, visits in plan.visits.groupby(S.AGENT_ID, sort=False):
             for order, r in enumerate(visits.to_dict("records"), start=1):
-                rows[str(r[S.ACCOUNT_ID])] = {
-                    "date": plan.date.isoformat(),
-                    S.AGENT_ID: agent,
-                    "order": order,
-                    "expected_recovery": r.get("expected_recovery"),
-                    "status": "visited",
-                    S.REASON: "",
-                    S.DETAIL: "",
-                }
+                rows.setdefault(str(r[S.ACCOUNT_ID]), []).append(
+                    {
+                        "date": plan.date.isoformat(),
+                        S.AGENT_ID: agent,
+                        "order": order,
+                        "expected_recovery": r.get("expected_recovery"),
+                        "status": "visited",
+                        S.REASON: "",
+                        S.DETAIL: "",
+                    }
+                )
     for plan in plans:
         for r in plan.dropped.itertuples(index=False):
             acc = str(r.account_id)
             if acc not in rows and r.reason != S.DroppedReason.OTHER_DAY:
-                rows[acc] = _other(plan.date, "dropped", str(r.reason), str(r.detail), r)
+                rows[acc] = [_other(plan.date, "dropped", str(r.reason), str(r.detail), r)]
     for plan in plans[:1]:
         grouped = plan.excluded.groupby(S.ACCOUNT_ID, sort=False)
         for acc, frame in grouped:
             if str(acc) not in rows:
-                rows[str(acc)] = _other(
-                    plan.date,
-                    "excluded",
-                    ";".join(frame[S.REASON].astype(str)),
-                    "; ".join(frame[S.DETAIL].astype(str)),
-                    None,
-                )
+                rows[str(acc)] = [
+                    _other(
+                        plan.date,
+                        "excluded",
+                        ";".join(frame[S.REASON].astype(str)),
+                        "; ".join(frame[S.DETAIL].astype(str)),
+                        None,
+                    )
+                ]
     for acc in inputs.accounts[S.ACCOUNT_ID].astype(str):
         # excluded on the first day, planned nowhere: excluded on every day it was not eligible
-        rows.setdefault(acc, _other(dates[0], "excluded", "", "not eligible on any day", None))
-    out = [{S.ACCOUNT_ID: acc, **rec} for acc, rec in rows.items()]
+        rows.setdefault(acc, [_other(dates[0], "excluded", "", "not eligible on any day", None)])
+    out = [{S.ACCOUNT_ID: acc, **rec} for acc, recs in rows.items() for rec in recs]
     for p in inputs.rejected:
         if p.file == inputs.accounts_file:
             out.append(
@@ -864,7 +901,9 @@ def week_summary(
 
     ``discounted_expected_recovery`` weighs each visit's expected recovery by
     ``(1 - prize_decay_per_day) ** days after the first day``, the value the
-    week plan maximises (less travel).
+    week plan maximises (less travel). ``counts`` counts accounts by status;
+    ``visits`` counts visits, ``accounts_visited`` the accounts they visit and
+    ``repeat_visits`` the visits beyond each account's first.
     """
     decay = config.week.prize_decay_per_day
     days: list[dict[str, Any]] = []
@@ -885,12 +924,18 @@ def week_summary(
                 "expected_recovery": s.expected_recovery_covered,
             }
         )
-    counts = {str(k): int(v) for k, v in table["status"].value_counts().items()}
+    visited = table["status"].eq("visited")
+    repeat = visited & table[S.ACCOUNT_ID].where(visited).duplicated()
+    # counts are of accounts: an account's visits after its first are not counted again
+    counts = {str(k): int(v) for k, v in table.loc[~repeat, "status"].value_counts().items()}
+    visits = int(sum(d["planned"] for d in days))
     return {
         "from": plans[0].date.isoformat() if plans else "",
         "days": days,
         "counts": counts,
-        "visits": int(sum(d["planned"] for d in days)),
+        "visits": visits,
+        "accounts_visited": counts.get("visited", 0),
+        "repeat_visits": visits - counts.get("visited", 0),
         "expected_recovery": round(sum(d["expected_recovery"] for d in days), 2),
         "discounted_expected_recovery": round(discounted, 2),
         "travel_km": round(sum(d["travel_km"] for d in days), 2),

@@ -215,7 +215,9 @@ def plan_week_command(**options: Any) -> None:
 
     Every agent-day is a vehicle and every account one optional visit worth
     less each day it waits ([week] prize_decay_per_day); an account's own
-    agent earns a bonus ([week] continuity). Writes one plan folder per date
+    agent earns a bonus ([week] continuity). At most one visit per account,
+    unless [week] max_visits_per_account allows more (min_days_between_visits
+    apart). Writes one plan folder per date
     (each passes routeplan check for its date), week.csv, week_summary.json,
     week_map.html and week_sheets/. With --db (an existing history database)
     the recorded outcomes shape every day and each day's plan is stored in
@@ -249,8 +251,10 @@ def plan_week_command(**options: Any) -> None:
         request, options["out_dir"], cfg, progress=progress_printer(options["quiet"])
     )
     s = week.summary
+    repeats = f" ({s['accounts_visited']} accounts)" if s.get("repeat_visits") else ""
     click.echo(
-        f"{week.dates[0].isoformat()} to {week.dates[-1].isoformat()}: {s['visits']} visits; "
+        f"{week.dates[0].isoformat()} to {week.dates[-1].isoformat()}: "
+        f"{s['visits']} visits{repeats}; "
         f"expected recovery {s['expected_recovery']:,.0f} "
         f"(discounted {s['discounted_expected_recovery']:,.0f}); {s['travel_km']:,.1f} km "
         f"-> {options['out_dir']}"

@@ -31,6 +31,15 @@ def _agents(week: WeekPlan) -> list[str]:
     return seen
 
 
+def _visit_dates(week: WeekPlan) -> dict[str, list[str]]:
+    """Return each visited account's visit dates in the week, in date order."""
+    out: dict[str, list[str]] = {}
+    for plan in week.days:
+        for acc in plan.visits[S.ACCOUNT_ID].astype(str):
+            out.setdefault(acc, []).append(plan.date.isoformat())
+    return out
+
+
 def _point(row: Any) -> tuple[float, float] | None:
     try:
         lat, lon = float(row["lat"]), float(row["lon"])
@@ -44,13 +53,16 @@ def week_map_html(week: WeekPlan, *, show_names: bool = False) -> str:
 
     Each day's layer holds every agent's route of that day (base, numbered
     stops, back), coloured by agent; the layer control switches days on and
-    off. Popups name the account, agent, day and stop, escaped.
+    off. Popups name the account, agent, day and stop, escaped; an account
+    visited on several days (``[week] max_visits_per_account``) is drawn on
+    each of those days, its popup saying which visit it is and every date.
     """
     import folium
 
     from routeplan.present.map import render_map
 
     colours = {a: agent_colour(i) for i, a in enumerate(_agents(week))}
+    dates = _visit_dates(week)
     points = [
         p
         for plan in week.days
@@ -80,6 +92,10 @@ def week_map_html(week: WeekPlan, *, show_names: bool = False) -> str:
                     f"<b>{esc(r[S.ACCOUNT_ID])}</b> {esc(who)}<br>{esc(day)} · {esc(agent)}"
                     f" · stop {esc(r['stop_no'])} · {esc(r['service_start'])}"
                 )
+                seen = dates.get(str(r[S.ACCOUNT_ID]), [])
+                if len(seen) > 1:
+                    which = seen.index(day) + 1 if day in seen else 0
+                    popup += "<br>" + esc(f"visit {which} of {len(seen)}: {', '.join(seen)}")
                 folium.CircleMarker(
                     where,
                     radius=6,
@@ -103,11 +119,14 @@ def week_sheets(week: WeekPlan, *, show_names: bool = False) -> dict[str, str]:
     Day by day: the shift worked (or why not), the number of visits, the
     first stop (time, account, address to street level unless
     ``show_names``), the area (the districts of the stops), km and the
-    expected recovery; then the week's totals from the fairness block.
+    expected recovery; then the week's totals from the fairness block, and
+    how many of the agent's visits are repeat visits (an account visited on
+    an earlier day of the week, by him or another agent).
     """
     agents = [str(a) for a in week.days[0].agents[S.AGENT_ID]] if week.days else []
     stems = file_stems(agents)
     fair = week.summary.get("fairness", {}).get("agents", {})
+    repeats = _repeat_visits(week)
     out: dict[str, str] = {}
     for agent in agents:
         rows = [_sheet_row(plan, agent, show_names) for plan in week.days]
@@ -115,8 +134,23 @@ def week_sheets(week: WeekPlan, *, show_names: bool = False) -> dict[str, str]:
         if week.days:
             ag = week.days[0].agents
             name = text(ag.loc[ag[S.AGENT_ID].astype(str) == agent, S.AGENT_NAME].iloc[0])
-        total = fair.get(agent, {})
+        total = {**fair.get(agent, {}), "repeat_visits": repeats.get(agent, 0)}
         out[f"{stems[agent]}.html"] = _sheet_html(agent, name, rows, total)
+    return out
+
+
+def _repeat_visits(week: WeekPlan) -> dict[str, int]:
+    """Return per agent his visits to accounts already visited on an earlier day of the week."""
+    seen: set[str] = set()
+    out: dict[str, int] = {}
+    for plan in week.days:
+        visits = plan.visits
+        for acc, agent in zip(
+            visits[S.ACCOUNT_ID].astype(str), visits[S.AGENT_ID].astype(str), strict=True
+        ):
+            if acc in seen:
+                out[agent] = out.get(agent, 0) + 1
+        seen.update(visits[S.ACCOUNT_ID].astype(str))
     return out
 
 
@@ -165,6 +199,11 @@ def _sheet_html(agent: str, name: str, rows: list[dict[str, str]], total: dict[s
         f"<p>Week: {esc(total.get('visits', 0))} visits, {esc(total.get('minutes', 0))} min, "
         f"{esc(total.get('km', 0))} km, expected recovery {esc(er)}</p>"
     )
+    if total.get("repeat_visits"):
+        foot += (
+            f"<p>{esc(total['repeat_visits'])} of them repeat visits "
+            "(accounts visited on an earlier day of the week)</p>"
+        )
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{esc(agent)} week</title>"
