@@ -5,11 +5,11 @@ lognormal, some promises falling due in the week, a language skill on a
 quarter of them) and agents with breaks and skills, over ``--days`` days:
 
 * **week**: :func:`routeplan.week.plan_horizon` with ``--seconds`` as time
-  limit (``--seconds / days`` for each day planned day by day, then
-  :data:`routeplan.week.WHOLE_SHARE` x ``--seconds`` for the whole-week search);
+  limit (``(1 - WHOLE_SHARE) x --seconds / days`` for each day planned day by
+  day, then :data:`routeplan.week.WHOLE_SHARE` x ``--seconds`` for the
+  whole-week search);
 * **greedy**: plan day 1 with :func:`routeplan.plan.plan_day`, remove what it
-  planned, plan day 2, ...; the same total time, ``(1 + WHOLE_SHARE) x
-  --seconds / days`` each.
+  planned, plan day 2, ...; the same total time, ``--seconds / days`` each.
 
 One evaluator for both: discounted expected recovery (each visit's expected
 recovery x ``(1 - decay) ** day``), travel km, and the spread of daily
@@ -28,6 +28,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ import pandas as pd
 from routeplan.config import Config
 from routeplan.io.readers import parse_accounts, parse_agents
 from routeplan.plan import Inputs, Plan, plan_day
-from routeplan.week import WHOLE_SHARE, fairness, plan_horizon
+from routeplan.week import fairness, plan_horizon
 
 FIRST = dt.date(2026, 12, 7)
 CENTRE = (22.54, 114.06)
@@ -134,12 +135,17 @@ def main(argv: list[str] | None = None) -> int:
     cfg = Config()
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    week = plan_horizon(inputs, FIRST, args.days, cfg.replace(solver__time_limit_s=args.seconds))
+    week = plan_horizon(
+        inputs,
+        FIRST,
+        args.days,
+        cfg.replace(solver__time_limit_s=args.seconds),
+        progress=lambda line: print(f"[week] {line}", file=sys.stderr, flush=True),
+    )
     rows.append({"planner": "week", "wall_s": round(time.perf_counter() - t0, 1)})
     rows[-1].update(evaluate(list(week.days), cfg.week.prize_decay_per_day))
     t0 = time.perf_counter()
-    # the week's --seconds is its days' share; its whole-week search runs WHOLE_SHARE more
-    per_day = args.seconds * (1 + WHOLE_SHARE) / args.days
+    per_day = args.seconds / args.days
     plans = greedy(inputs, args.days, cfg.replace(solver__time_limit_s=per_day))
     rows.append({"planner": "greedy", "wall_s": round(time.perf_counter() - t0, 1)})
     rows[-1].update(evaluate(plans, cfg.week.prize_decay_per_day))
