@@ -44,7 +44,7 @@ from routeplan.history import HistoryAdjustment
 from routeplan.plan import Inputs, Plan, plan_day
 from routeplan.scoring import score_accounts
 from routeplan.solver import Problem, Result, Vehicle, Visit, solve
-from routeplan.solver.model import Progress, Route, SolveParams, route_cost
+from routeplan.solver.model import Progress, Route, SolveParams, _serve_cost, route_cost
 from routeplan.summary import refresh_summary
 
 if TYPE_CHECKING:
@@ -678,7 +678,7 @@ def _solve_week(week: WeekProblem, days: Sequence[_Day], cfg: Config, progress: 
 
     def parts(routes: list[Route]) -> str:
         served = {v for r in routes for v in r.visits}
-        serve = sum(_serve_of(p, r) for r in routes)
+        serve = sum(_serve_cost(p, r.vehicle, r.visits) for r in routes)
         lost = sum(v.prize for i, v in enumerate(p.visits) if i not in served)
         travel = route_cost(p, routes) - serve - lost
         bal = balance_cost(week, routes, cfg)
@@ -710,15 +710,6 @@ def _solve_week(week: WeekProblem, days: Sequence[_Day], cfg: Config, progress: 
         runtime_s=time.perf_counter() - t0,
         engine=name,
     )
-
-
-def _serve_of(problem: Problem, route: Route) -> int:
-    """Return what ``route``'s visits cost on its vehicle (``Visit.serve_cost``)."""
-    total = 0
-    for v in route.visits:
-        cost = problem.visits[v].serve_cost
-        total += 0 if cost is None else cost[route.vehicle]
-    return total
 
 
 def _day_plan(
