@@ -82,6 +82,8 @@ bench: $(VENV)/.installed-dev osrm-setup
 	$(BIN)/python -m benchmarks.replan --visits 5000 --agents 120 --at 11:00 --stem replan
 	$(BIN)/python -m benchmarks.replan --visits 5000 --agents 120 --at 11:00 \
 		--long-share 0.2 --no-show-share 0.1 --stem replan-disrupted
+	$(BIN)/python -m benchmarks.week --accounts 5000 --agents 120 --days 5 --seconds 120 \
+		--stem week-5000-120
 
 # two instances, a small collection day at 2 s, two tiny regions and a quick road-travel run,
 # to keep the scripts working
@@ -95,6 +97,8 @@ bench-smoke: $(VENV)/.installed-dev osrm-setup
 	$(BIN)/python -m benchmarks.travel --quick --out $(VENV)/bench-smoke --stem travel-smoke
 	$(BIN)/python -m benchmarks.replan --visits 300 --agents 10 --unavailable 1 --urgent 3 \
 		--morning-limit 2 --limit 1 --scratch-limit 2 --out $(VENV)/bench-smoke --stem replan-smoke
+	$(BIN)/python -m benchmarks.week --accounts 80 --agents 3 --days 2 --seconds 2 \
+		--out $(VENV)/bench-smoke --stem week-smoke
 
 clean:
 	rm -rf $(VENV) plans .pytest_cache .mypy_cache .ruff_cache

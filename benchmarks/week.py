@@ -5,11 +5,11 @@ lognormal, some promises falling due in the week, a language skill on a
 quarter of them) and agents with breaks and skills, over ``--days`` days:
 
 * **week**: :func:`routeplan.week.plan_horizon` with ``--seconds`` as time
-  limit (``--seconds / days`` for each day planned day by day, then
-  :data:`routeplan.week.WHOLE_SHARE` x ``--seconds`` for the whole-week search);
+  limit (``(1 - WHOLE_SHARE) x --seconds / days`` for each day planned day by
+  day, then :data:`routeplan.week.WHOLE_SHARE` x ``--seconds`` for the
+  whole-week search);
 * **greedy**: plan day 1 with :func:`routeplan.plan.plan_day`, remove what it
-  planned, plan day 2, ...; the same total time, ``(1 + WHOLE_SHARE) x
-  --seconds / days`` each.
+  planned, plan day 2, ...; the same total time, ``--seconds / days`` each.
 
 One evaluator for both: discounted expected recovery (each visit's expected
 recovery x ``(1 - decay) ** day``), travel km, and the spread of daily
@@ -28,24 +28,37 @@ import argparse
 import dataclasses
 import datetime as dt
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from routeplan.config import Config
 from routeplan.io.readers import parse_accounts, parse_agents
 from routeplan.plan import Inputs, Plan, plan_day
-from routeplan.week import WHOLE_SHARE, fairness, plan_horizon
+from routeplan.week import fairness, plan_horizon
 
 FIRST = dt.date(2026, 12, 7)
 CENTRE = (22.54, 114.06)
 
 
+def _balances(rng: np.random.Generator, n: int) -> NDArray[np.float64]:
+    """Return lognormal balances, each at least the default eligibility minimum (all eligible)."""
+    floor = Config().eligibility.min_balance
+    drawn = np.minimum(rng.lognormal(10.2, 0.8, n), 9e5)
+    return np.where(drawn < floor, floor * rng.uniform(1.0, 2.0, n), drawn)
+
+
 def make_inputs(n_accounts: int, n_agents: int, seed: int) -> Inputs:
-    """Return a synthetic portfolio and team (every account eligible by default rules)."""
+    """Return a synthetic portfolio and team.
+
+    Every account is eligible by the default rules on the first day, except
+    the promises to pay (5 %), each eligible from the day after its date.
+    """
     rng = np.random.default_rng(seed)
     dlat, dlon = 15 / 111.0, 15 / (111.0 * math.cos(math.radians(CENTRE[0])))
     accounts = pd.DataFrame(
@@ -55,7 +68,7 @@ def make_inputs(n_accounts: int, n_agents: int, seed: int) -> Inputs:
             "address": [f"{i} Road" for i in range(n_accounts)],
             "lat": [f"{v:.5f}" for v in CENTRE[0] + rng.uniform(-dlat, dlat, n_accounts)],
             "lon": [f"{v:.5f}" for v in CENTRE[1] + rng.uniform(-dlon, dlon, n_accounts)],
-            "balance": [f"{v:.2f}" for v in np.minimum(rng.lognormal(10.2, 0.8, n_accounts), 9e5)],
+            "balance": [f"{v:.2f}" for v in _balances(rng, n_accounts)],
             "days_past_due": [str(v) for v in rng.integers(90, 800, n_accounts)],
             "contact_attempts_30d": [str(v) for v in rng.integers(3, 9, n_accounts)],
             "ptp_date": [
@@ -129,29 +142,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    ap.add_argument("--stem", default=None, help="file name of the table (default from the size)")
     args = ap.parse_args(argv)
     inputs = make_inputs(args.accounts, args.agents, args.seed)
     cfg = Config()
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    week = plan_horizon(inputs, FIRST, args.days, cfg.replace(solver__time_limit_s=args.seconds))
+    week = plan_horizon(
+        inputs,
+        FIRST,
+        args.days,
+        cfg.replace(solver__time_limit_s=args.seconds),
+        progress=lambda line: print(f"[week] {line}", file=sys.stderr, flush=True),
+    )
     rows.append({"planner": "week", "wall_s": round(time.perf_counter() - t0, 1)})
     rows[-1].update(evaluate(list(week.days), cfg.week.prize_decay_per_day))
     t0 = time.perf_counter()
-    # the week's --seconds is its days' share; its whole-week search runs WHOLE_SHARE more
-    per_day = args.seconds * (1 + WHOLE_SHARE) / args.days
+    per_day = args.seconds / args.days
     plans = greedy(inputs, args.days, cfg.replace(solver__time_limit_s=per_day))
     rows.append({"planner": "greedy", "wall_s": round(time.perf_counter() - t0, 1)})
     rows[-1].update(evaluate(plans, cfg.week.prize_decay_per_day))
     table = pd.DataFrame(rows)
     text = table.to_string(index=False)
+    counts = week.summary["counts"]
+    eligible = counts.get("visited", 0) + counts.get("dropped", 0)
     head = (
-        f"{args.accounts} accounts, {args.agents} agents, {args.days} days, "
-        f"{args.seconds:g} s of solver time in total (seed {args.seed})\n\n"
+        f"{args.accounts} accounts ({eligible} eligible on some day), {args.agents} agents, "
+        f"{args.days} days, {args.seconds:g} s of solver time in total (seed {args.seed}); "
+        f"week plan kept: {week.summary['solver']['engine'] if week.summary['solver'] else '-'}"
+        "\n\n"
     )
     print(head + text)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"week-{args.accounts}-{args.agents}-{args.seconds:g}s"
+    stem = args.stem or f"week-{args.accounts}-{args.agents}-{args.seconds:g}s"
     (args.out / f"{stem}.md").write_text(head + text + "\n", encoding="utf-8")
     return 0
 

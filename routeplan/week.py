@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Callable, Container, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,7 @@ from routeplan.history import HistoryAdjustment
 from routeplan.plan import Inputs, Plan, plan_day
 from routeplan.scoring import score_accounts
 from routeplan.solver import Problem, Result, Vehicle, Visit, solve
-from routeplan.solver.model import Progress, Route, SolveParams, route_cost
+from routeplan.solver.model import Progress, Route, SolveParams, _serve_cost, route_cost
 from routeplan.summary import refresh_summary
 
 if TYPE_CHECKING:
@@ -388,6 +388,22 @@ def _week_visit(
     )
 
 
+def relative_serve_cost(costs: Sequence[int], allowed: Iterable[int]) -> tuple[int, ...] | None:
+    """Return a visit's serve costs less what every agent allowed pays alike; None if all alike.
+
+    A cost every allowed agent pays is the same for every plan of the day,
+    so only the differences between them matter; and a problem without serve
+    costs keeps every engine (PyVRP and VROOM decline serve costs).
+    """
+    ok = list(allowed)
+    if not ok:
+        return None
+    low = min(costs[j] for j in ok)
+    if all(costs[j] == low for j in ok):
+        return None
+    return tuple(max(0, c - low) for c in costs)
+
+
 def greedy_by_day(
     week: WeekProblem,
     days: Sequence[_Day],
@@ -434,9 +450,7 @@ def greedy_by_day(
                 continue
             cost = None
             if wv.serve_cost is not None:
-                costs = [wv.serve_cost[k] for k in ks]
-                low = min(costs)
-                cost = tuple(c - low for c in costs) if any(c != low for c in costs) else None
+                cost = relative_serve_cost([wv.serve_cost[k] for k in ks], allowed)
             visits.append(
                 dataclasses.replace(
                     one,
@@ -610,8 +624,9 @@ def balance_cost(week: WeekProblem, routes: Sequence[Route], config: Config) -> 
     For each agent, over the agent-days of the week problem (the days he
     works): his average visits and minutes a day; each visit a day lies
     outside ``average x (1 +/- balance_band)`` costs ``balance_cost_min``
-    minutes, each minute of work (leaving the base to coming back) outside
-    the minutes band one minute. 0 when ``balance_cost_min`` is 0.
+    minutes, each minute of work (leaving the base to coming back) above
+    the minutes band one minute (a day below it is not charged: that would
+    make travel free on light days). 0 when ``balance_cost_min`` is 0.
     """
     week_cfg = config.week
     if week_cfg.balance_cost_min <= 0:
@@ -629,7 +644,8 @@ def balance_cost(week: WeekProblem, routes: Sequence[Route], config: Config) -> 
         mean_s = sum(t for _, t in work) / len(work)
         for v, t in work:
             total += per_visit * max(0.0, abs(v - mean_v) - band * mean_v)
-            total += max(0.0, abs(t - mean_s) - band * mean_s)
+            # minutes only above the band: charging a short day would pay for driving around
+            total += max(0.0, t - mean_s - band * mean_s)
     return round(total)
 
 
@@ -658,9 +674,10 @@ def _solve_week(week: WeekProblem, days: Sequence[_Day], cfg: Config, progress: 
 
     First each day, from the first, is solved as its daily plan solves it
     (:func:`greedy_by_day`: the day's own problem, over the accounts the
-    days before left, ``time_limit_s / days`` each), so the week always
-    holds exactly what planning day by day gives. :data:`WHOLE_SHARE` of the
-    time limit more then goes to the week's own improvements: with the
+    days before left, an equal share of ``(1 - WHOLE_SHARE) x time_limit_s``
+    each), so the week always holds what planning day by day gives. The
+    other :data:`WHOLE_SHARE` of the time limit goes to the week's own
+    improvements: with the
     balance band on, half of it to the same day-by-day planning with each
     agent's daily visits capped at the top of his band
     (:func:`balance_caps`), the rest to one search over every agent-day at
@@ -684,7 +701,16 @@ def _solve_week(week: WeekProblem, days: Sequence[_Day], cfg: Config, progress: 
         routes = timed_routes(p, sequences)
         return route_cost(p, routes) + balance_cost(week, routes, cfg), routes
 
-    daily = dataclasses.replace(params, time_limit_s=max(0.5, params.time_limit_s / ndays))
+    def parts(routes: list[Route]) -> str:
+        served = {v for r in routes for v in r.visits}
+        serve = sum(_serve_cost(p, r.vehicle, r.visits) for r in routes)
+        lost = sum(v.prize for i, v in enumerate(p.visits) if i not in served)
+        travel = route_cost(p, routes) - serve - lost
+        bal = balance_cost(week, routes, cfg)
+        return f"travel {travel}, day/agent costs {serve}, lost {lost}, balance {bal}"
+
+    by_day = params.time_limit_s - extra
+    daily = dataclasses.replace(params, time_limit_s=max(0.5, by_day / ndays))
     candidates = [(*timed(greedy_by_day(week, days, daily, _quiet)), "by day")]
     if balanced:
         share = dataclasses.replace(params, time_limit_s=max(0.5, extra / 2 / ndays))
@@ -695,7 +721,10 @@ def _solve_week(week: WeekProblem, days: Sequence[_Day], cfg: Config, progress: 
     whole = dataclasses.replace(params, time_limit_s=extra)
     result = solve(p, whole, progress, start=[list(r.visits) for r in best[1]])
     candidates.append((*timed([list(r.visits) for r in result.routes]), result.engine))
-    progress("week objective: " + "; ".join(f"{name} {cost}" for cost, _, name in candidates))
+    progress(
+        "week objective: "
+        + "; ".join(f"{name} {cost} ({parts(r)})" for cost, r, name in candidates)
+    )
     cost, routes, name = min(candidates, key=lambda c: c[0])
     served = {v for r in routes for v in r.visits}
     return dataclasses.replace(
@@ -965,6 +994,7 @@ __all__ = [
     "greedy_by_day",
     "plan_horizon",
     "preferred_agents",
+    "relative_serve_cost",
     "week_problem",
     "week_summary",
     "week_table",

@@ -462,8 +462,10 @@ def test_week_is_never_worse_than_planning_day_by_day() -> None:
 
 def test_balance_cost_counts_visits_and_minutes_outside_the_band() -> None:
     """One agent, two days: 6 visits in 6 h, then 2 visits in 2 h. His average is 4 visits
-    and 4 h, the 25 % band 3-5 visits and 3-5 h: each day lies 1 visit (10 min) and 1 h
-    outside it, so the week pays 2 x 600 + 2 x 3,600 = 8,400 s; the balance off pays 0."""
+    and 4 h, the 25 % band 3-5 visits and 3-5 h: each day lies 1 visit (10 min) outside it,
+    and the first day 1 h above it (the short day's hour below it is not charged: that would
+    pay for driving around), so the week pays 2 x 600 + 3,600 = 4,800 s; the balance off
+    pays 0."""
     import numpy as np
 
     from routeplan.solver import Problem
@@ -479,10 +481,24 @@ def test_balance_cost_counts_visits_and_minutes_outside_the_band() -> None:
         Route(1, (6, 7), (0, 0), 86400 + 9 * h, 86400 + 11 * h),
     ]
     cfg = Config().replace(week__balance_band=0.25, week__balance_cost_min=10.0)
-    assert balance_cost(week, routes, cfg) == 2 * 600 + 2 * 3600
+    assert balance_cost(week, routes, cfg) == 2 * 600 + 3600
     assert balance_cost(week, routes, cfg.replace(week__balance_cost_min=0.0)) == 0
     even = [
         Route(0, (0, 1, 2, 3), (0,) * 4, 9 * h, 13 * h),
         Route(1, (4, 5, 6, 7), (0,) * 4, 0, 4 * h),
     ]
     assert balance_cost(week, even, cfg) == 0
+
+
+def test_a_day_cost_every_allowed_agent_pays_alike_leaves_the_day_problem() -> None:
+    """Planning a day of the week, a visit costs on each agent its week serve cost less what
+    every agent allowed pays alike (the delay, on that day): an account only the 'en' agents
+    1 and 3 may visit, 1,262 s on both, has no serve cost left (so every engine may search the
+    day), whatever the agents not allowed carry; with a continuity cost of 1,200 s more on agent
+    3 that difference alone is left."""
+    from routeplan.week import relative_serve_cost
+
+    assert relative_serve_cost([0, 1262, 0, 1262], {1, 3}) is None
+    assert relative_serve_cost([0, 1262, 0, 2462], {1, 3}) == (0, 0, 0, 1200)
+    assert relative_serve_cost([5, 5, 5], {0, 1, 2}) is None
+    assert relative_serve_cost([5, 5, 5], set()) is None
