@@ -669,6 +669,29 @@ def balance_caps(week: WeekProblem, routes: Sequence[Route], config: Config) -> 
     return caps
 
 
+def with_visit_bands(week: WeekProblem, routes: Sequence[Route], config: Config) -> Problem:
+    """Return the week problem with each agent-day's balance band as a soft visit range.
+
+    An agent's band is ``average x (1 +/- balance_band)`` visits a day, his
+    average taken over his agent-days in ``routes``; each visit a day holds
+    outside it costs ``balance_cost_min`` minutes (``Vehicle.visit_band``), so
+    the search weighs the visits part of :func:`balance_cost` as it goes.
+    """
+    count = {r.vehicle: len(r.visits) for r in routes}
+    per: dict[str, list[int]] = {}
+    for k, (_, agent) in enumerate(week.vehicles):
+        per.setdefault(agent, []).append(k)
+    band, cost = config.week.balance_band, round(config.week.balance_cost_min * 60)
+    vehicles = list(week.problem.vehicles)
+    for ks in per.values():
+        mean = sum(count.get(k, 0) for k in ks) / len(ks)
+        lo = max(0, math.ceil(mean * (1 - band) - 1e-9))
+        hi = max(lo, math.floor(mean * (1 + band) + 1e-9))
+        for k in ks:
+            vehicles[k] = dataclasses.replace(vehicles[k], visit_band=(lo, hi), band_cost=cost)
+    return dataclasses.replace(week.problem, vehicles=tuple(vehicles))
+
+
 def _solve_week(week: WeekProblem, days: Sequence[_Day], cfg: Config, progress: Progress) -> Result:
     """Plan the week day by day as the daily plan would, then improve on it; keep the best.
 
@@ -712,14 +735,10 @@ def _solve_week(week: WeekProblem, days: Sequence[_Day], cfg: Config, progress: 
     by_day = params.time_limit_s - extra
     daily = dataclasses.replace(params, time_limit_s=max(0.5, by_day / ndays))
     candidates = [(*timed(greedy_by_day(week, days, daily, _quiet)), "by day")]
-    if balanced:
-        share = dataclasses.replace(params, time_limit_s=max(0.5, extra / 2 / ndays))
-        caps = balance_caps(week, candidates[0][1], cfg)
-        candidates.append((*timed(greedy_by_day(week, days, share, _quiet, caps)), "by day, band"))
-        extra /= 2
     best = min(candidates, key=lambda c: c[0])
     whole = dataclasses.replace(params, time_limit_s=extra)
-    result = solve(p, whole, progress, start=[list(r.visits) for r in best[1]])
+    search = with_visit_bands(week, best[1], cfg) if balanced else p
+    result = solve(search, whole, progress, start=[list(r.visits) for r in best[1]])
     candidates.append((*timed([list(r.visits) for r in result.routes]), result.engine))
     progress(
         "week objective: "

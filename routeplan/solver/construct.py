@@ -112,6 +112,25 @@ class _Data:
             for i, v in enumerate(visits):
                 if v.serve_cost is not None:
                     self.serve[i, :] = v.serve_cost
+        #: each vehicle's soft visit range and its cost per visit outside (``visit_band``)
+        self.band: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None = None
+        if problem.has_visit_bands():
+            vs = problem.vehicles
+            self.band = (
+                np.array([v.visit_band[0] if v.visit_band else 0 for v in vs], dtype=np.int64),
+                np.array([v.visit_band[1] if v.visit_band else INF for v in vs], dtype=np.int64),
+                np.array([v.band_cost if v.visit_band else 0 for v in vs], dtype=np.int64),
+            )
+
+    def band_change(self, k: int, load: int, demand: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Return what adding ``demand`` to vehicle ``k``'s ``load`` changes its band cost by."""
+        if self.band is None:
+            return np.zeros(len(demand), dtype=np.int64)
+        lo, hi, cost = int(self.band[0][k]), int(self.band[1][k]), int(self.band[2][k])
+        before = max(0, lo - load) + max(0, load - hi)
+        after = np.maximum(0, lo - (load + demand)) + np.maximum(0, load + demand - hi)
+        out: NDArray[np.int64] = cost * (after - before)
+        return out
 
     def first_start(self, rows: NDArray[np.int64], arr: NDArray[np.int64]) -> NDArray[np.int64]:
         """Return the earliest service start >= ``arr`` per visit row (INF if none).
@@ -297,6 +316,8 @@ class Builder:
         ok &= self._in_order(r, rows)
         if d.serve is not None:
             delta = delta + d.serve[rows, r.k][:, None]
+        if d.band is not None:
+            delta = delta + d.band_change(r.k, int(r.load), d.demand[rows])[:, None]
         # a visit placed away from its current vehicle pays its move cost
         moved = np.where((d.home[rows] >= 0) & (d.home[rows] != r.k), d.move[rows], 0)
         cost = np.where(ok, delta + moved[:, None], INF)

@@ -104,11 +104,19 @@ class Vehicle:
     profile: int = 0
     break_window: Window | None = None
     break_s: int = 0
+    #: soft range of visits (demand) this day should hold: each one outside it adds
+    #: ``band_cost`` seconds to the objective (the week plan's balance); None = no range
+    visit_band: tuple[int, int] | None = None
+    band_cost: int = 0
 
     def __post_init__(self) -> None:
-        """Refuse a shift that ends before it starts and a reversed break window."""
+        """Refuse a shift that ends before it starts, a reversed break window or band."""
         if self.shift_end_s < self.shift_start_s:
             raise ValueError(f"vehicle {self.id}: shift ends before it starts")
+        if self.visit_band is not None and not 0 <= self.visit_band[0] <= self.visit_band[1]:
+            raise ValueError(f"vehicle {self.id}: visit band must be 0 <= low <= high")
+        if self.band_cost < 0:
+            raise ValueError(f"vehicle {self.id}: band_cost must be >= 0")
         if self.break_window is not None and self.break_s > 0:
             lo, hi = self.break_window
             if lo > hi:
@@ -183,6 +191,10 @@ class Problem:
     def has_serve_costs(self) -> bool:
         """Return True when some visit costs more on some vehicle (``Visit.serve_cost``)."""
         return any(v.serve_cost is not None and any(v.serve_cost) for v in self.visits)
+
+    def has_visit_bands(self) -> bool:
+        """Return True when some vehicle's day carries a soft visit range with a cost."""
+        return any(v.visit_band is not None and v.band_cost > 0 for v in self.vehicles)
 
     @property
     def num_nodes(self) -> int:
@@ -344,7 +356,8 @@ def plan_cost(
 ) -> int:
     """Return travel seconds of ``sequences`` plus the skip costs of what they leave out.
 
-    The serve costs of the visits on them (``Visit.serve_cost``) count as travel.
+    The serve costs of the visits on them (``Visit.serve_cost``) count as travel,
+    and so does each visit a vehicle's day holds outside its ``visit_band``.
 
     Parameters
     ----------
@@ -370,7 +383,7 @@ def plan_cost(
     travel = 0
     for k, seq in zip(veh, sequences, strict=True):
         served.update(seq)
-        travel += _serve_cost(problem, k, seq)
+        travel += _serve_cost(problem, k, seq) + band_cost(problem, k, seq)
         if home is not None:
             travel += sum(
                 problem.visits[v].move_cost for v in seq if home[v] is not None and home[v] != k
@@ -400,6 +413,16 @@ def _serve_cost(problem: Problem, vehicle: int, seq: Sequence[int]) -> int:
         if cost is not None:
             total += cost[vehicle]
     return total
+
+
+def band_cost(problem: Problem, vehicle: int, seq: Sequence[int]) -> int:
+    """Return what ``seq`` on ``vehicle`` pays for lying outside its ``visit_band``."""
+    veh = problem.vehicles[vehicle]
+    if veh.visit_band is None or veh.band_cost <= 0:
+        return 0
+    load = sum(problem.visits[v].demand for v in seq)
+    lo, hi = veh.visit_band
+    return veh.band_cost * (max(0, lo - load) + max(0, load - hi))
 
 
 def route_cost(problem: Problem, routes: Sequence[Route]) -> int:

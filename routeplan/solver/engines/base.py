@@ -99,10 +99,14 @@ def serve_cost_reason(problem: Problem) -> str | None:
     """Return why an engine that cannot charge ``Visit.serve_cost`` must not search ``problem``.
 
     Its plan would ignore what serving a visit on each vehicle costs (the week
-    plan's later days and other agents); None when the problem has no such cost.
+    plan's later days and other agents), or what a day outside its visit band
+    costs (``Vehicle.visit_band``, the week's balance); None when the problem
+    has no such cost.
     """
     if problem.has_serve_costs():
         return "visits cost more on some vehicles (week plan), which this engine does not express"
+    if problem.has_visit_bands():
+        return "agents' days carry a visit band (week balance), which this engine does not express"
     return None
 
 

@@ -248,12 +248,19 @@ class _Model:
         return tdim
 
     def _add_load(self) -> None:
-        """Add the load dimension: demand against ``min(max_visits, capacity)``."""
+        """Add the load dimension: demand against ``min(max_visits, capacity)``, soft bands."""
         p = self.p
         caps = [p.load_limit(k) for k in range(len(p.vehicles))]
         demand = [v.demand for v in p.visits] + [0] * (len(self.nodes) - self.nvis)
         load_cb = self.routing.RegisterUnaryTransitVector(demand)
         self.routing.AddDimensionWithVehicleCapacity(load_cb, 0, caps, True, "Load")
+        load = self.routing.GetDimensionOrDie("Load")
+        for k, veh in enumerate(p.vehicles):
+            if veh.visit_band is not None and veh.band_cost > 0:
+                # a day's visits outside its band cost band_cost each (Vehicle.visit_band)
+                end = self.routing.End(k)
+                load.SetCumulVarSoftLowerBound(end, veh.visit_band[0], veh.band_cost)
+                load.SetCumulVarSoftUpperBound(end, veh.visit_band[1], veh.band_cost)
 
     def _add_serve_costs(self) -> None:
         """Charge each visit's serve cost on each vehicle (``Visit.serve_cost``; the week plan).
