@@ -409,7 +409,6 @@ def greedy_by_day(
     days: Sequence[_Day],
     params: SolveParams,
     progress: Progress,
-    caps: Mapping[int, int] | None = None,
 ) -> list[list[int]]:
     """Return the week's routes planned one day after the other, as daily plans would.
 
@@ -419,11 +418,9 @@ def greedy_by_day(
     The week only narrows it: an account's agents are those the week allows
     that day (hard continuity), and an agent other than the preferred one
     costs the continuity bonus. Returns one visit sequence (week visit
-    numbers) per week vehicle. ``caps`` lowers some week vehicles'
-    ``max_visits`` (the balance band).
+    numbers) per week vehicle.
     """
     p = week.problem
-    caps = caps or {}
     visit_of = {a: i for i, a in enumerate(week.accounts)}
     vehicle_of = {key: k for k, key in enumerate(week.vehicles)}
     sequences: list[list[int]] = [[] for _ in p.vehicles]
@@ -461,11 +458,7 @@ def greedy_by_day(
             keep.append(w)
         if not visits:
             continue
-        vehicles = tuple(
-            dataclasses.replace(v, max_visits=min(v.max_visits, caps[k])) if k in caps else v
-            for v, k in zip(own.vehicles, ks, strict=True)
-        )
-        day_problem = dataclasses.replace(own, visits=tuple(visits), vehicles=vehicles)
+        day_problem = dataclasses.replace(own, visits=tuple(visits))
         found = solve(day_problem, params, progress)
         for route in found.routes:
             sequences[ks[route.vehicle]] = [keep[i] for i in route.visits]
@@ -649,26 +642,6 @@ def balance_cost(week: WeekProblem, routes: Sequence[Route], config: Config) -> 
     return round(total)
 
 
-def balance_caps(week: WeekProblem, routes: Sequence[Route], config: Config) -> dict[int, int]:
-    """Return each agent-day's visit cap for the balance band, from a plan of the week.
-
-    An agent's cap is the most visits within the band around his average
-    in ``routes`` (never below the average rounded up, so the same work
-    still fits in his days).
-    """
-    count = {r.vehicle: len(r.visits) for r in routes}
-    per: dict[str, list[int]] = {}
-    for k, (_, agent) in enumerate(week.vehicles):
-        per.setdefault(agent, []).append(k)
-    caps: dict[int, int] = {}
-    for ks in per.values():
-        mean = sum(count.get(k, 0) for k in ks) / len(ks)
-        if mean > 0:
-            cap = max(math.ceil(mean), math.floor(mean * (1 + config.week.balance_band) + 1e-9))
-            caps.update(dict.fromkeys(ks, cap))
-    return caps
-
-
 def with_visit_bands(week: WeekProblem, routes: Sequence[Route], config: Config) -> Problem:
     """Return the week problem with each agent-day's balance band as a soft visit range.
 
@@ -699,15 +672,13 @@ def _solve_week(week: WeekProblem, days: Sequence[_Day], cfg: Config, progress: 
     (:func:`greedy_by_day`: the day's own problem, over the accounts the
     days before left, an equal share of ``(1 - WHOLE_SHARE) x time_limit_s``
     each), so the week always holds what planning day by day gives. The
-    other :data:`WHOLE_SHARE` of the time limit goes to the week's own
-    improvements: with the
-    balance band on, half of it to the same day-by-day planning with each
-    agent's daily visits capped at the top of his band
-    (:func:`balance_caps`), the rest to one search over every agent-day at
-    once, started from the best plan so far. The week's objective (travel,
-    prizes lost, continuity and :func:`balance_cost`) keeps the best plan,
-    so the week plan is never worse on it than day-by-day planning. The
-    result's ``objective`` is that week objective.
+    other :data:`WHOLE_SHARE` of the time limit goes to one search over every
+    agent-day at once, started from that plan; with the balance on, each
+    agent-day carries its balance band as a soft visit range
+    (:func:`with_visit_bands`). The week's objective (travel, prizes lost,
+    continuity and :func:`balance_cost`) keeps the better plan, so the week
+    plan is never worse on it than day-by-day planning. The result's
+    ``objective`` is that week objective.
     """
     import time
 
@@ -1006,7 +977,6 @@ __all__ = [
     "WeekPlan",
     "WeekProblem",
     "assignment",
-    "balance_caps",
     "balance_cost",
     "day_agents",
     "fairness",
