@@ -29,7 +29,7 @@ import math
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -864,7 +864,23 @@ def _work_minutes(itineraries: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def fairness(plans: Sequence[Plan]) -> dict[str, Any]:
+class DayWork(Protocol):
+    """What :func:`fairness` reads of a day: a :class:`~routeplan.plan.Plan` or a stored plan."""
+
+    @property
+    def date(self) -> dt.date:
+        """The day."""
+
+    @property
+    def itineraries(self) -> pd.DataFrame:
+        """The day's ``itineraries.csv`` rows (agent, kind, departure, return, legs' km)."""
+
+    @property
+    def visits(self) -> pd.DataFrame:
+        """The day's visits (agent, expected recovery)."""
+
+
+def fairness(plans: Sequence[DayWork]) -> dict[str, Any]:
     """Return the week's fairness block: per agent totals and the spreads between agents.
 
     Per agent: visits, minutes (leaving the base to returning, summed over
@@ -974,6 +990,7 @@ def week_summary(
 
 __all__ = [
     "WEEK_COLUMNS",
+    "DayWork",
     "WeekPlan",
     "WeekProblem",
     "assignment",

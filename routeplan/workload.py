@@ -14,16 +14,13 @@ report) and their spreads.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import pandas as pd
 
 from routeplan import schema as S
-
-if TYPE_CHECKING:
-    from routeplan.plan import Plan
 
 __all__ = ["FAIRNESS_COLUMNS", "fairness_lines", "fairness_table", "period_fairness"]
 
@@ -94,8 +91,7 @@ def period_fairness(
         _StoredDay(dt.date.fromisoformat(str(frame["plan_date"].iloc[0])), frame)
         for _, frame in routes.groupby("plan_id", sort=True)
     ]
-    # fairness reads only what _StoredDay has (date, itineraries, visits)
-    block = fairness(cast("Sequence[Plan]", days))
+    block = fairness(days)
     for agent, rec in block["agents"].items():
         rec["agent_name"] = (names or {}).get(agent, "")
     if activity is not None:
