@@ -59,7 +59,7 @@ pytest: $(VENV)/.installed-dev osrm-setup
 
 test: lint typecheck browser-setup osrm-setup pytest bench-smoke
 
-# full solver benchmarks (long: about 100 minutes, then the 40-region day on 1 and 2 local
+# full solver benchmarks (long: about 105 minutes, then the 40-region day on 1 and 2 local
 # workers and standalone, about 8 minutes at a work budget of 2 s per region); tables go
 # to benchmarks/results/
 bench: $(VENV)/.installed-dev osrm-setup

@@ -802,9 +802,11 @@ def report_fairness(
     """Return the workload fairness of a period (``routeplan report``'s fairness section).
 
     Over the latest stored plan of each day (and region) in the period, per
-    agent who had a route: ``visits``, ``minutes`` (leaving the base to
-    returning, summed over the days), ``km``, ``expected_recovery``,
-    ``days_worked``, ``daily_minutes`` (date -> minutes) and ``agent_name``;
+    agent who had a route or an idle day: ``visits``, ``minutes`` (leaving
+    the base to returning, summed over the days), ``km``,
+    ``expected_recovery``, ``days_worked``, ``idle_days`` (usable, no route,
+    on a day others visited: 0 minutes), ``daily_minutes`` (date ->
+    minutes) and ``agent_name``;
     ``spread`` gives max - min between those agents and
     ``daily_minutes_sd`` the mean over them of the standard deviation of
     their daily minutes: the definitions of :func:`routeplan.week.fairness`
@@ -827,8 +829,9 @@ def report_fairness(
         raise ValueError(f"date_from {date_from} is after date_to {date_to}")
     with Store.open_existing(db) as store:
         routes = store.planned_routes(date_from, date_to)
+        usable = store.usable_agents(date_from, date_to)
         names = store.agent_names()
-    return period_fairness(routes, activity, names)
+    return period_fairness(routes, activity, names, usable=usable)
 
 
 # --- audit ------------------------------------------------------------------------------

@@ -218,7 +218,7 @@ def history_command(account_id: str, db_path: Path | None) -> None:
     "only_fairness",
     is_flag=True,
     help="Only the workload fairness per agent: with --csv one row per agent (agent_id, "
-    "agent_name, days_worked, visits, minutes, km, expected_recovery, visits_done, "
+    "agent_name, days_worked, idle_days, visits, minutes, km, expected_recovery, visits_done, "
     "amount_collected), with --json the fairness block.",
 )
 @config_option

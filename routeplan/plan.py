@@ -174,6 +174,11 @@ class Plan:
             drop=True
         )
 
+    @property
+    def usable_agents(self) -> tuple[str, ...]:
+        """The agents who could work that day (``summary.json``'s agents marked usable)."""
+        return tuple(str(a.agent_id) for a in self.summary.agents if a.usable)
+
     def map(self, *, show_names: bool = False) -> folium.Map:
         """Return the day's folium map (displays inline in Jupyter)."""
         from routeplan.present.map import build_map

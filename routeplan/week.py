@@ -879,31 +879,44 @@ class DayWork(Protocol):
     def visits(self) -> pd.DataFrame:
         """The day's visits (agent, expected recovery)."""
 
+    @property
+    def usable_agents(self) -> Sequence[str]:
+        """The agents who could work that day."""
+
 
 def fairness(plans: Sequence[DayWork]) -> dict[str, Any]:
     """Return the week's fairness block: per agent totals and the spreads between agents.
 
     Per agent: visits, minutes (leaving the base to returning, summed over
-    the days), km, expected recovery, days worked and the minutes of each
-    day worked; ``spread`` gives max - min between agents who worked, and
+    the days), km, expected recovery, days worked, idle days and the minutes
+    of each day; ``spread`` gives max - min between the agents, and
     ``daily_minutes_sd`` the mean over agents of the standard deviation of
-    their daily minutes (how uneven each agent's days are).
+    their daily minutes (how uneven each agent's days are). An **idle day**
+    is a day the agent could work (usable) and got no route while others
+    visited: it counts as a day of 0 minutes, so an empty Friday shows. A
+    day nobody visits (a holiday) is nobody's idle day.
     """
     per: dict[str, dict[str, Any]] = {}
+
+    def record(agent: str) -> dict[str, Any]:
+        return per.setdefault(
+            agent,
+            {
+                "visits": 0,
+                "minutes": 0.0,
+                "km": 0.0,
+                "expected_recovery": 0.0,
+                "days_worked": 0,
+                "idle_days": 0,
+                "daily_minutes": {},
+            },
+        )
+
     for plan in plans:
         minutes = _work_minutes(plan.itineraries)
         visits = plan.visits
         for agent, mins in minutes.items():
-            rec = per.setdefault(
-                agent,
-                {
-                    "visits": 0,
-                    "minutes": 0.0,
-                    "km": 0.0,
-                    "expected_recovery": 0.0,
-                    "daily_minutes": {},
-                },
-            )
+            rec = record(agent)
             mine = visits[visits[S.AGENT_ID] == agent]
             legs = plan.itineraries[
                 (plan.itineraries[S.AGENT_ID] == agent)
@@ -911,15 +924,22 @@ def fairness(plans: Sequence[DayWork]) -> dict[str, Any]:
             ]
             rec["visits"] += len(mine)
             rec["minutes"] += mins
+            rec["days_worked"] += 1
             rec["km"] += float(pd.to_numeric(legs["travel_km"], errors="coerce").sum())
             rec["expected_recovery"] += float(
                 pd.to_numeric(mine["expected_recovery"], errors="coerce").sum()
             )
             rec["daily_minutes"][plan.date.isoformat()] = mins
+        if visits.empty:
+            continue
+        for agent in plan.usable_agents:
+            if str(agent) not in minutes:
+                rec = record(str(agent))
+                rec["idle_days"] += 1
+                rec["daily_minutes"][plan.date.isoformat()] = 0.0
     for rec in per.values():
         rec["km"] = round(rec["km"], 2)
         rec["expected_recovery"] = round(rec["expected_recovery"], 2)
-        rec["days_worked"] = len(rec["daily_minutes"])
     spread: dict[str, float] = {}
     for key in ("visits", "minutes", "km", "expected_recovery"):
         values = [float(r[key]) for r in per.values()]

@@ -29,6 +29,7 @@ FAIRNESS_COLUMNS = (
     S.AGENT_ID,
     "agent_name",
     "days_worked",
+    "idle_days",
     "visits",
     "minutes",
     "km",
@@ -45,11 +46,13 @@ class _StoredDay:
     """One stored plan's routes, seen as :func:`routeplan.week.fairness` reads a plan.
 
     ``fairness`` reads only a plan's ``date``, ``itineraries`` (agent, kind,
-    departure, return, legs' km) and ``visits`` (agent, expected recovery).
+    departure, return, legs' km), ``visits`` (agent, expected recovery) and
+    ``usable_agents`` (from the stored ``summary.json``).
     """
 
     date: dt.date
     itineraries: pd.DataFrame
+    usable_agents: tuple[str, ...] = ()
 
     @property
     def visits(self) -> pd.DataFrame:
@@ -62,6 +65,8 @@ def period_fairness(
     routes: pd.DataFrame,
     activity: pd.DataFrame | None = None,
     names: Mapping[str, str] | None = None,
+    *,
+    usable: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Return the fairness block of the stored plans ``routes`` (``Store.planned_routes``).
 
@@ -78,6 +83,10 @@ def period_fairness(
         spreads. None: planned figures only.
     names
         Agent id -> display name, put in each agent's ``agent_name``.
+    usable
+        ``plan_id, agent_id`` of the agents usable in each plan
+        (``Store.usable_agents``): one without a route that day, while others
+        visited, has an idle day of 0 minutes. None: no idle days.
 
     Returns
     -------
@@ -87,9 +96,15 @@ def period_fairness(
     """
     from routeplan.week import fairness
 
+    crew: dict[Any, tuple[str, ...]] = {}
+    if usable is not None and not usable.empty:
+        crew = {
+            pid: tuple(str(a) for a in frame[S.AGENT_ID])
+            for pid, frame in usable.groupby("plan_id", sort=False)
+        }
     days = [
-        _StoredDay(dt.date.fromisoformat(str(frame["plan_date"].iloc[0])), frame)
-        for _, frame in routes.groupby("plan_id", sort=True)
+        _StoredDay(dt.date.fromisoformat(str(frame["plan_date"].iloc[0])), frame, crew.get(pid, ()))
+        for pid, frame in routes.groupby("plan_id", sort=True)
     ]
     block = fairness(days)
     for agent, rec in block["agents"].items():
@@ -130,6 +145,7 @@ def fairness_lines(block: Mapping[str, Any]) -> list[str]:
     shown = shown.rename(
         columns={
             "days_worked": "days",
+            "idle_days": "idle",
             "visits": "planned",
             "expected_recovery": "expected",
             "visits_done": "done",

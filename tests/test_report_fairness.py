@@ -61,8 +61,9 @@ def _itineraries(day: dt.date, rows: list[Row]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _save(store: Store, day: dt.date, rows: list[Row]) -> None:
+def _save(store: Store, day: dt.date, rows: list[Row], usable: tuple[str, ...] = ()) -> None:
     accounts = [r[2] for r in rows if r[1] == "visit"]
+    crew = [{"agent_id": a, "usable": True} for a in usable]
     store.save_plan(
         day,
         {"jurisdiction": "CN"},
@@ -70,7 +71,7 @@ def _save(store: Store, day: dt.date, rows: list[Row]) -> None:
         pd.DataFrame(columns=["account_id", "reason", "detail"]),
         pd.DataFrame(columns=["account_id", "reason", "detail"]),
         pd.DataFrame({"account_id": accounts, "priority": 0.5, "expected_recovery": 1.0}),
-        {"date": day.isoformat()},
+        {"date": day.isoformat(), "agents": crew},
     )
 
 
@@ -122,6 +123,7 @@ EXPECTED_AGENTS = {
         "km": 8.5,
         "expected_recovery": 9000.0,
         "days_worked": 2,
+        "idle_days": 0,
         "daily_minutes": {"2026-12-01": 180.0, "2026-12-02": 60.0},
         "visits_done": 1,
         "amount_collected": 500.0,
@@ -133,6 +135,7 @@ EXPECTED_AGENTS = {
         "km": 8.0,
         "expected_recovery": 1000.0,
         "days_worked": 1,
+        "idle_days": 0,
         "daily_minutes": {"2026-12-01": 60.0},
         "visits_done": 0,
         "amount_collected": 0.0,
@@ -188,6 +191,7 @@ def test_report_fairness_csv_is_one_row_per_agent(tmp_path: Path) -> None:
         "agent_id",
         "agent_name",
         "days_worked",
+        "idle_days",
         "visits",
         "minutes",
         "km",
@@ -224,7 +228,19 @@ def test_report_text_shows_the_workload_table_and_spreads(tmp_path: Path) -> Non
     text = res.stdout
     assert "Field activity" in text and "Workload per agent" in text
     ag1 = next(line for line in text.splitlines() if line.split()[:1] == ["AG1"] and "240" in line)
-    assert ag1.split() == ["AG1", "Name", "AG1", "2", "3", "240", "8.5", "9,000.00", "1", "500.00"]
+    assert ag1.split() == [
+        "AG1",
+        "Name",
+        "AG1",
+        "2",
+        "0",
+        "3",
+        "240",
+        "8.5",
+        "9,000.00",
+        "1",
+        "500.00",
+    ]
     assert (
         "Spread between agents (max - min): visits 2, minutes 180, km 0.5, "
         "expected recovery 8,000.00, visits done 1, amount collected 500.00"
@@ -279,3 +295,29 @@ def test_report_fairness_equals_the_week_summary(tmp_path: Path) -> None:
         del rec["agent_name"]
     assert block == summary["fairness"]
     assert sum(r["visits"] for r in block["agents"].values()) == 3
+
+
+def test_an_agent_usable_without_a_route_has_an_idle_day(tmp_path: Path) -> None:
+    """Day 2's last plan says AG2 could work (usable) but gives him no route while AG1 visits:
+    AG2 has an idle day of 0 minutes (daily minutes 60 and 0: standard deviation 30), so the
+    mean of the standard deviations is (60 + 30) / 2 = 45. A day nobody visits is nobody's
+    idle day: a third day with AG1 and AG2 usable and no route changes nothing."""
+    db = _db(tmp_path)
+    with Store(db) as s:
+        _save(
+            s,
+            D2,
+            [
+                ("AG1", "start", "", "09:00", 0.0, 0.0),
+                ("AG1", "visit", "A4", "09:20", 1.0, 3000.0),
+                ("AG1", "end", "", "10:00", 1.0, 0.0),
+            ],
+            usable=("AG1", "AG2"),
+        )
+        _save(s, dt.date(2026, 12, 3), [], usable=("AG1", "AG2"))
+    block = rp.report_fairness(db, D1, dt.date(2026, 12, 3))
+    ag2 = block["agents"]["AG2"]
+    assert ag2["idle_days"] == 1 and ag2["days_worked"] == 1
+    assert ag2["daily_minutes"] == {"2026-12-01": 60.0, "2026-12-02": 0.0}
+    assert block["agents"]["AG1"]["idle_days"] == 0
+    assert block["spread"]["daily_minutes_sd"] == 45.0

@@ -255,6 +255,12 @@ class Store:
         """
         return _queries.planned_routes(self._db, date_from, date_to)
 
+    def usable_agents(
+        self, date_from: dt.date | None = None, date_to: dt.date | None = None
+    ) -> pd.DataFrame:
+        """Return ``plan_id, agent_id`` of the agents usable in the plans of ``planned_routes``."""
+        return _queries.usable_agents(self._db, date_from, date_to)
+
     def agent_names(self) -> dict[str, str]:
         """Return the latest known display name of every agent."""
         return _queries.agent_names(self._db)

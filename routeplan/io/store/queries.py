@@ -125,6 +125,30 @@ def planned_routes(
     )
 
 
+def usable_agents(
+    db: Database, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> pd.DataFrame:
+    """Return ``plan_id, agent_id`` of every agent marked usable in the latest plan of each day.
+
+    The same plans as :func:`planned_routes` (latest of each day and region),
+    read from their stored ``summary.json`` (its ``agents``).
+    """
+    lo, hi = date_bounds(date_from, date_to)
+    return db.frame(
+        """
+        SELECT p.plan_id, json_extract(a.value, '$.agent_id') AS agent_id
+        FROM plans p, json_each(p.summary_json, '$.agents') a
+        WHERE p.plan_date BETWEEN ? AND ?
+          AND json_extract(a.value, '$.usable') = 1
+          AND p.plan_id = """
+        + _LATEST_OF_DAY_AND_REGION
+        + """
+        ORDER BY p.plan_id, agent_id
+        """,
+        (lo, hi),
+    )
+
+
 def outcomes(
     db: Database,
     until: dt.date | None = None,
