@@ -433,12 +433,7 @@ class ReplanConfig:
         t = self.time_limit_s
         if not isinstance(t, int | float) or isinstance(t, bool) or not 0 < t <= 86400:
             raise ConfigError(f"replan.time_limit_s must be in (0, 86400], got {t!r}")
-        if (
-            not isinstance(self.neighbours, int)
-            or isinstance(self.neighbours, bool)
-            or (self.neighbours < 1)
-        ):
-            raise ConfigError(f"replan.neighbours must be an integer >= 1, got {self.neighbours!r}")
+        _check_positive_int(self, "neighbours")
 
 
 #: languages the map, the route sheets and the index can be printed in
@@ -511,10 +506,7 @@ class WeekConfig:
         _check_nonneg(
             self, "prize_decay_per_day", "continuity_bonus_min", "balance_band", "balance_cost_min"
         )
-        for name in ("max_visits_per_account", "min_days_between_visits"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"week.{name} must be an integer >= 1, got {value!r}")
+        _check_positive_int(self, "max_visits_per_account", "min_days_between_visits")
         if self.prize_decay_per_day >= 1:
             raise ConfigError(
                 f"week.prize_decay_per_day must be below 1, got {self.prize_decay_per_day!r}"
@@ -695,3 +687,11 @@ def _check_nonneg(obj: object, *names: str) -> None:
         value = getattr(obj, name)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"{section}.{name} must be a number >= 0, got {value!r}")
+
+
+def _check_positive_int(obj: object, *names: str) -> None:
+    section = type(obj).__name__.removesuffix("Config").lower()
+    for name in names:
+        value = getattr(obj, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{section}.{name} must be an integer >= 1, got {value!r}")

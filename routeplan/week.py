@@ -44,7 +44,7 @@ from routeplan.history import HistoryAdjustment
 from routeplan.plan import Inputs, Plan, plan_day
 from routeplan.scoring import score_accounts
 from routeplan.solver import Problem, Result, Vehicle, Visit, solve
-from routeplan.solver.model import Progress, Route, SolveParams, _serve_cost, route_cost
+from routeplan.solver.model import Progress, Route, SolveParams, route_cost, serve_costs
 from routeplan.summary import refresh_summary
 
 if TYPE_CHECKING:
@@ -240,6 +240,13 @@ class WeekProblem:
     vehicles: tuple[tuple[int, str], ...]
     #: account id of each visit
     accounts: tuple[str, ...]
+
+    def agent_days(self) -> dict[str, list[int]]:
+        """Return agent id -> his vehicles (agent-days), in day order."""
+        out: dict[str, list[int]] = {}
+        for k, (_, agent) in enumerate(self.vehicles):
+            out.setdefault(agent, []).append(k)
+        return out
 
 
 def _shift(window: tuple[int, int] | None, offset: int) -> tuple[int, int] | None:
@@ -624,15 +631,14 @@ def balance_cost(week: WeekProblem, routes: Sequence[Route], config: Config) -> 
     week_cfg = config.week
     if week_cfg.balance_cost_min <= 0:
         return 0
-    by_vehicle = {r.vehicle: r for r in routes}
-    days: dict[str, list[tuple[int, int]]] = {}
-    for k, (_, agent) in enumerate(week.vehicles):
-        r = by_vehicle.get(k)
-        one = (len(r.visits), r.return_s - r.depart_s) if r is not None and r.visits else (0, 0)
-        days.setdefault(agent, []).append(one)
+    by_vehicle = {r.vehicle: r for r in routes if r.visits}
     band, per_visit = week_cfg.balance_band, week_cfg.balance_cost_min * 60
     total = 0.0
-    for work in days.values():
+    for ks in week.agent_days().values():
+        work = [
+            (len(r.visits), r.return_s - r.depart_s) if (r := by_vehicle.get(k)) else (0, 0)
+            for k in ks
+        ]
         mean_v = sum(v for v, _ in work) / len(work)
         mean_s = sum(t for _, t in work) / len(work)
         for v, t in work:
@@ -640,6 +646,20 @@ def balance_cost(week: WeekProblem, routes: Sequence[Route], config: Config) -> 
             # minutes only above the band: charging a short day would pay for driving around
             total += max(0.0, t - mean_s - band * mean_s)
     return round(total)
+
+
+def week_cost(
+    week: WeekProblem, sequences: Sequence[Sequence[int]], config: Config
+) -> tuple[int, list[Route]]:
+    """Return the week objective of ``sequences`` and their timed routes.
+
+    The objective is travel, prizes of visits left out, serve costs and
+    :func:`balance_cost`: what the week solve and the repeat rounds compare.
+    """
+    from routeplan.solver.schedule import timed_routes
+
+    routes = timed_routes(week.problem, sequences)
+    return route_cost(week.problem, routes) + balance_cost(week, routes, config), routes
 
 
 def with_visit_bands(week: WeekProblem, routes: Sequence[Route], config: Config) -> Problem:
@@ -651,12 +671,9 @@ def with_visit_bands(week: WeekProblem, routes: Sequence[Route], config: Config)
     the search weighs the visits part of :func:`balance_cost` as it goes.
     """
     count = {r.vehicle: len(r.visits) for r in routes}
-    per: dict[str, list[int]] = {}
-    for k, (_, agent) in enumerate(week.vehicles):
-        per.setdefault(agent, []).append(k)
     band, cost = config.week.balance_band, round(config.week.balance_cost_min * 60)
     vehicles = list(week.problem.vehicles)
-    for ks in per.values():
+    for ks in week.agent_days().values():
         mean = sum(count.get(k, 0) for k in ks) / len(ks)
         lo = max(0, math.ceil(mean * (1 - band) - 1e-9))
         hi = max(lo, math.floor(mean * (1 + band) + 1e-9))
@@ -682,8 +699,6 @@ def _solve_week(week: WeekProblem, days: Sequence[_Day], cfg: Config, progress: 
     """
     import time
 
-    from routeplan.solver.schedule import timed_routes
-
     t0 = time.perf_counter()
     params = cfg.solver
     p = week.problem
@@ -691,13 +706,9 @@ def _solve_week(week: WeekProblem, days: Sequence[_Day], cfg: Config, progress: 
     extra = params.time_limit_s * WHOLE_SHARE
     balanced = cfg.week.balance_cost_min > 0
 
-    def timed(sequences: list[list[int]]) -> tuple[int, list[Route]]:
-        routes = timed_routes(p, sequences)
-        return route_cost(p, routes) + balance_cost(week, routes, cfg), routes
-
     def parts(routes: list[Route]) -> str:
         served = {v for r in routes for v in r.visits}
-        serve = sum(_serve_cost(p, r.vehicle, r.visits) for r in routes)
+        serve = sum(serve_costs(p, r.vehicle, r.visits) for r in routes)
         lost = sum(v.prize for i, v in enumerate(p.visits) if i not in served)
         travel = route_cost(p, routes) - serve - lost
         bal = balance_cost(week, routes, cfg)
@@ -705,12 +716,12 @@ def _solve_week(week: WeekProblem, days: Sequence[_Day], cfg: Config, progress: 
 
     by_day = params.time_limit_s - extra
     daily = dataclasses.replace(params, time_limit_s=max(0.5, by_day / ndays))
-    candidates = [(*timed(greedy_by_day(week, days, daily, _quiet)), "by day")]
+    candidates = [(*week_cost(week, greedy_by_day(week, days, daily, _quiet), cfg), "by day")]
     best = min(candidates, key=lambda c: c[0])
     whole = dataclasses.replace(params, time_limit_s=extra)
     search = with_visit_bands(week, best[1], cfg) if balanced else p
     result = solve(search, whole, progress, start=[list(r.visits) for r in best[1]])
-    candidates.append((*timed([list(r.visits) for r in result.routes]), result.engine))
+    candidates.append((*week_cost(week, [r.visits for r in result.routes], cfg), result.engine))
     progress(
         "week objective: "
         + "; ".join(f"{name} {cost} ({parts(r)})" for cost, r, name in candidates)
@@ -1021,7 +1032,9 @@ __all__ = [
     "plan_horizon",
     "preferred_agents",
     "relative_serve_cost",
+    "week_cost",
     "week_problem",
     "week_summary",
     "week_table",
+    "with_visit_bands",
 ]

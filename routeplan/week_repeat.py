@@ -54,14 +54,13 @@ import pandas as pd
 from routeplan import schema as S
 from routeplan.config import Config
 from routeplan.solver import Problem, Result, Visit, solve
-from routeplan.solver.model import REQUIRED_PENALTY, Progress, Route, route_cost
-from routeplan.solver.schedule import timed_routes
-from routeplan.week import WeekProblem, _week_visit, balance_cost, day_options, visit_terms
+from routeplan.solver.model import REQUIRED_PENALTY, Progress
+from routeplan.week import WeekProblem, _week_visit, day_options, visit_terms, week_cost
 
 if TYPE_CHECKING:
     from routeplan.week import _Day, _Option
 
-__all__ = ["REPEAT_SHARE", "repeat_gap", "repeat_visits", "week_cost"]
+__all__ = ["REPEAT_SHARE", "repeat_gap", "repeat_visits"]
 
 #: share of the time limit the repeat rounds get together (on top of the week's own)
 REPEAT_SHARE = 0.3
@@ -80,18 +79,6 @@ def repeat_gap(config: Config) -> tuple[int, str]:
         (config.history.contacted_gap_days, "history.contacted_gap_days"),
     ]
     return max(candidates, key=lambda c: c[0])
-
-
-def week_cost(
-    week: WeekProblem, sequences: Sequence[Sequence[int]], config: Config
-) -> tuple[int, list[Route]]:
-    """Return the week objective of ``sequences`` and their timed routes.
-
-    The objective is travel, prizes of visits left out, serve costs and
-    :func:`routeplan.week.balance_cost`, as the week solve compares plans.
-    """
-    routes = timed_routes(week.problem, sequences)
-    return route_cost(week.problem, routes) + balance_cost(week, routes, config), routes
 
 
 def repeat_visits(

@@ -383,7 +383,7 @@ def plan_cost(
     travel = 0
     for k, seq in zip(veh, sequences, strict=True):
         served.update(seq)
-        travel += _serve_cost(problem, k, seq) + band_cost(problem, k, seq)
+        travel += serve_costs(problem, k, seq) + band_cost(problem, k, seq)
         if home is not None:
             travel += sum(
                 problem.visits[v].move_cost for v in seq if home[v] is not None and home[v] != k
@@ -405,7 +405,7 @@ def plan_cost(
     return travel + skipped
 
 
-def _serve_cost(problem: Problem, vehicle: int, seq: Sequence[int]) -> int:
+def serve_costs(problem: Problem, vehicle: int, seq: Sequence[int]) -> int:
     """Return the serve costs of ``seq``'s visits on ``vehicle`` (``Visit.serve_cost``)."""
     total = 0
     for v in seq:
