@@ -598,7 +598,14 @@ def plan_horizon(
             f"week problem: {len(week.problem.visits)} accounts, "
             f"{len(week.problem.vehicles)} agent-days"
         )
-        result = _solve_week(week, prepared, cfg, progress)
+        visits_cfg = cfg
+        if cfg.week.max_visits_per_account > 1:
+            from routeplan.week_repeat import REPEAT_SHARE
+
+            # the repeat rounds take their share of the same budget
+            limit = cfg.solver.time_limit_s * (1 - REPEAT_SHARE)
+            visits_cfg = cfg.replace(solver__time_limit_s=limit)
+        result = _solve_week(week, prepared, visits_cfg, progress)
         progress(
             f"week solver {result.status}: {result.num_served()} visits in {result.runtime_s:.1f} s"
         )

@@ -62,7 +62,8 @@ if TYPE_CHECKING:
 
 __all__ = ["REPEAT_SHARE", "repeat_gap", "repeat_visits"]
 
-#: share of the time limit the repeat rounds get together (on top of the week's own)
+#: share of the time limit the repeat rounds get together when repeats are allowed
+#: (the first visits' search then gets the rest: ``--time-limit`` is the whole budget)
 REPEAT_SHARE = 0.3
 
 

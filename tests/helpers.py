@@ -494,3 +494,127 @@ def old_database(path: Path, version: int, *, outcome: str = "not_home") -> None
         (outcome,),
     )
     conn.close()
+
+
+# --- the tiny week (plan-week tests) -----------------------------------------------------
+# Monday 2026-12-07 to Friday 2026-12-11 in Shenzhen; accounts and agents on one parallel.
+
+WEEK_MON = dt.date(2026, 12, 7)
+WEEK_DAYS = [(WEEK_MON + dt.timedelta(days=k)).isoformat() for k in range(5)]
+WEEK_ACCOUNT_HEADER = [
+    "account_id",
+    "debtor_name",
+    "address",
+    "lat",
+    "lon",
+    "balance",
+    "days_past_due",
+    "contact_attempts_30d",
+    "ptp_date",
+    "visit_windows",
+    "assigned_agent",
+]
+WEEK_AGENT_HEADER = [
+    "agent_id",
+    "name",
+    "base_lat",
+    "base_lon",
+    "shift_start",
+    "shift_end",
+    "max_visits",
+    "skills",
+    "credential_id",
+    "credential_expiry",
+]
+
+
+def week_account(aid: str, lon: float, balance: float = 30000, **extra: str) -> dict[str, str]:
+    """Return a tiny-week account row at (22.54, ``lon``); ``extra`` overrides columns."""
+    row = {
+        "account_id": aid,
+        "debtor_name": f"Debtor {aid}",
+        "address": f"{aid} Road",
+        "lat": "22.5400",
+        "lon": f"{lon:.4f}",
+        "balance": str(balance),
+        "days_past_due": "200",
+        "contact_attempts_30d": "5",
+        "ptp_date": "",
+        "visit_windows": "",
+        "assigned_agent": "",
+    }
+    row.update(extra)
+    return row
+
+
+def week_agent(aid: str, lon: float, max_visits: int = 6) -> dict[str, str]:
+    """Return a tiny-week agent row at (22.54, ``lon``), 09:00-17:00, every skill."""
+    return {
+        "agent_id": aid,
+        "name": f"Agent {aid}",
+        "base_lat": "22.5400",
+        "base_lon": f"{lon:.4f}",
+        "shift_start": "09:00",
+        "shift_end": "17:00",
+        "max_visits": str(max_visits),
+        "skills": "zh;en;senior",
+        "credential_id": f"C-{aid}",
+        "credential_expiry": "2027-12-31",
+    }
+
+
+def write_rows(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:
+    """Write ``rows`` (dicts) under ``header`` as a CSV file; return its path."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=header)
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def plan_week_cli(
+    tmp: Path,
+    accounts: list[dict[str, str]],
+    agents: list[dict[str, str]],
+    *extra: str,
+    availability: str | None = None,
+    config: str | None = None,
+) -> tuple[Path, object]:
+    """Plan the tiny week through the CLI; return the week folder and the click result."""
+    acc = write_rows(tmp / "accounts.csv", WEEK_ACCOUNT_HEADER, accounts)
+    ag = write_rows(tmp / "agents.csv", WEEK_AGENT_HEADER, agents)
+    args: list[str | Path] = ["plan-week", "--accounts", acc, "--agents", ag]
+    args += ["--from", WEEK_DAYS[0], "--days", "5", "--out", tmp / "week", "--no-geocode", "-q"]
+    args += ["--time-limit", "2", "--solution-limit", "50"]
+    if availability is not None:
+        (tmp / "availability.csv").write_text(availability, encoding="utf-8")
+        args += ["--availability", tmp / "availability.csv"]
+    if config is not None:
+        (tmp / "week.toml").write_text(config, encoding="utf-8")
+        args += ["--config", tmp / "week.toml"]
+    result = run(*args, *extra)
+    assert result.exit_code == 0, result.output
+    return tmp / "week", result
+
+
+def week_table(week: Path) -> pd.DataFrame:
+    """Return a week folder's ``week.csv``, indexed by account."""
+    frame = pd.read_csv(week / "week.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    return frame.set_index("account_id")
+
+
+def check_every_day(tmp: Path, week: Path, *extra: str | Path) -> None:
+    """Assert ``routeplan check`` passes every day folder of the tiny week."""
+    for day in WEEK_DAYS:
+        res = run(
+            "check",
+            "--accounts",
+            tmp / "accounts.csv",
+            "--agents",
+            tmp / "agents.csv",
+            "--date",
+            day,
+            week / day,
+            *extra,
+        )
+        assert res.exit_code == 0, f"{day}: {res.output}"

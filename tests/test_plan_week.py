@@ -8,7 +8,6 @@ on the same parallel, so which agent is nearer is plain from the longitudes
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from pathlib import Path
@@ -20,123 +19,20 @@ from routeplan.config import Config, load_config
 from routeplan.formats import NO_WINDOW_TODAY, WeekWindows, parse_visit_windows, parse_windows
 from routeplan.plan import Plan, load_inputs
 from routeplan.week import plan_horizon
-from tests.helpers import SAMPLES, run
-
-MON = dt.date(2026, 12, 7)
-DAYS = [(MON + dt.timedelta(days=k)).isoformat() for k in range(5)]
-ACCOUNT_HEADER = [
-    "account_id",
-    "debtor_name",
-    "address",
-    "lat",
-    "lon",
-    "balance",
-    "days_past_due",
-    "contact_attempts_30d",
-    "ptp_date",
-    "visit_windows",
-    "assigned_agent",
-]
-AGENT_HEADER = [
-    "agent_id",
-    "name",
-    "base_lat",
-    "base_lon",
-    "shift_start",
-    "shift_end",
-    "max_visits",
-    "skills",
-    "credential_id",
-    "credential_expiry",
-]
-
-
-def _account(aid: str, lon: float, balance: float = 30000, **extra: str) -> dict[str, str]:
-    row = {
-        "account_id": aid,
-        "debtor_name": f"Debtor {aid}",
-        "address": f"{aid} Road",
-        "lat": "22.5400",
-        "lon": f"{lon:.4f}",
-        "balance": str(balance),
-        "days_past_due": "200",
-        "contact_attempts_30d": "5",
-        "ptp_date": "",
-        "visit_windows": "",
-        "assigned_agent": "",
-    }
-    row.update(extra)
-    return row
-
-
-def _agent(aid: str, lon: float, max_visits: int = 6) -> dict[str, str]:
-    return {
-        "agent_id": aid,
-        "name": f"Agent {aid}",
-        "base_lat": "22.5400",
-        "base_lon": f"{lon:.4f}",
-        "shift_start": "09:00",
-        "shift_end": "17:00",
-        "max_visits": str(max_visits),
-        "skills": "zh;en;senior",
-        "credential_id": f"C-{aid}",
-        "credential_expiry": "2027-12-31",
-    }
-
-
-def _write(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=header)
-        w.writeheader()
-        w.writerows(rows)
-    return path
-
-
-def _week(
-    tmp: Path,
-    accounts: list[dict[str, str]],
-    agents: list[dict[str, str]],
-    *extra: str,
-    availability: str | None = None,
-    config: str | None = None,
-) -> tuple[Path, object]:
-    """Plan the tiny week through the CLI; return the week folder and the click result."""
-    acc = _write(tmp / "accounts.csv", ACCOUNT_HEADER, accounts)
-    ag = _write(tmp / "agents.csv", AGENT_HEADER, agents)
-    args: list[str | Path] = ["plan-week", "--accounts", acc, "--agents", ag]
-    args += ["--from", DAYS[0], "--days", "5", "--out", tmp / "week", "--no-geocode", "-q"]
-    args += ["--time-limit", "2", "--solution-limit", "50"]
-    if availability is not None:
-        (tmp / "availability.csv").write_text(availability, encoding="utf-8")
-        args += ["--availability", tmp / "availability.csv"]
-    if config is not None:
-        (tmp / "week.toml").write_text(config, encoding="utf-8")
-        args += ["--config", tmp / "week.toml"]
-    result = run(*args, *extra)
-    assert result.exit_code == 0, result.output
-    return tmp / "week", result
-
-
-def _table(week: Path) -> pd.DataFrame:
-    frame = pd.read_csv(week / "week.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    return frame.set_index("account_id")
-
-
-def _check_every_day(tmp: Path, week: Path, *extra: str | Path) -> None:
-    for day in DAYS:
-        res = run(
-            "check",
-            "--accounts",
-            tmp / "accounts.csv",
-            "--agents",
-            tmp / "agents.csv",
-            "--date",
-            day,
-            week / day,
-            *extra,
-        )
-        assert res.exit_code == 0, f"{day}: {res.output}"
-
+from tests.helpers import (
+    SAMPLES,
+    WEEK_ACCOUNT_HEADER,
+    WEEK_AGENT_HEADER,
+    WEEK_DAYS,
+    WEEK_MON,
+    check_every_day,
+    plan_week_cli,
+    run,
+    week_account,
+    week_agent,
+    week_table,
+    write_rows,
+)
 
 # --- weekday windows ---------------------------------------------------------------------
 
@@ -161,28 +57,28 @@ def test_weekday_windows_parse_and_today_forms_unchanged() -> None:
 def test_weekday_window_is_visited_on_its_day_only(tmp_path: Path) -> None:
     """An account open only on Wednesday is visited Wednesday; one open only Saturday is dropped."""
     accounts = [
-        _account("WED", 114.06, visit_windows="Wed 10:00-12:00"),
-        _account("SAT", 114.061, visit_windows="Sat 09:00-12:00"),
+        week_account("WED", 114.06, visit_windows="Wed 10:00-12:00"),
+        week_account("SAT", 114.061, visit_windows="Sat 09:00-12:00"),
     ]
-    week, _ = _week(tmp_path, accounts, [_agent("A1", 114.05)])
-    table = _table(week)
+    week, _ = plan_week_cli(tmp_path, accounts, [week_agent("A1", 114.05)])
+    table = week_table(week)
     assert table.loc["WED", "date"] == "2026-12-09"
     assert table.loc["SAT", "status"] == "dropped"
     assert table.loc["SAT", "reason"] == "windows_outside_shifts_and_legal_hours"
     itin = pd.read_csv(week / "2026-12-09" / "itineraries.csv", dtype=str)
     start = itin.loc[itin["account_id"] == "WED", "service_start"].iloc[0]
     assert "10:00" <= start <= "11:30"
-    _check_every_day(tmp_path, week)
+    check_every_day(tmp_path, week)
 
 
 def test_daily_plan_reads_weekday_windows(tmp_path: Path) -> None:
     """``routeplan plan`` on a Wednesday gives a Wednesday-only account its window; check passes."""
-    acc = _write(
+    acc = write_rows(
         tmp_path / "accounts.csv",
-        ACCOUNT_HEADER,
-        [_account("WED", 114.06, visit_windows="Mon 09:00-10:00;Wed 14:00-15:00")],
+        WEEK_ACCOUNT_HEADER,
+        [week_account("WED", 114.06, visit_windows="Mon 09:00-10:00;Wed 14:00-15:00")],
     )
-    ag = _write(tmp_path / "agents.csv", AGENT_HEADER, [_agent("A1", 114.05)])
+    ag = write_rows(tmp_path / "agents.csv", WEEK_AGENT_HEADER, [week_agent("A1", 114.05)])
     common = ["--accounts", acc, "--agents", ag, "--date", "2026-12-09"]
     res = run("plan", *common, "--out", tmp_path / "p", "--time-limit", "1", "--no-geocode", "-q")
     assert res.exit_code == 0, res.output
@@ -197,63 +93,65 @@ def test_daily_plan_reads_weekday_windows(tmp_path: Path) -> None:
 
 def test_promise_due_wednesday_is_followed_up_thursday(tmp_path: Path) -> None:
     """A promise due Wednesday keeps the account off Mon-Wed; the Thursday visit has the record."""
-    accounts = [_account("PTP", 114.06, ptp_date="2026-12-09"), _account("X", 114.07)]
-    week, _ = _week(tmp_path, accounts, [_agent("A1", 114.05)])
-    table = _table(week)
+    accounts = [week_account("PTP", 114.06, ptp_date="2026-12-09"), week_account("X", 114.07)]
+    week, _ = plan_week_cli(tmp_path, accounts, [week_agent("A1", 114.05)])
+    table = week_table(week)
     assert table.loc["PTP", "status"] == "visited"
     assert table.loc["PTP", "date"] >= "2026-12-10"
     assert table.loc["X", "date"] == "2026-12-07"  # no promise: the earliest day
-    for day in DAYS[:3]:
+    for day in WEEK_DAYS[:3]:
         excluded = pd.read_csv(week / day / "excluded.csv", dtype=str)
         assert "PTP" in set(excluded["account_id"]), day
     checklist = pd.read_csv(week / table.loc["PTP", "date"] / "checklist.csv", dtype=str)
     items = checklist.loc[checklist["account_id"] == "PTP", "reason"].str.cat(sep=" ")
     assert "just passed unpaid" in items
-    _check_every_day(tmp_path, week)
+    check_every_day(tmp_path, week)
 
 
 def test_preferred_agent_keeps_his_debtor_when_it_costs_little(tmp_path: Path) -> None:
     """A debtor 1 km nearer A2's base is visited by A2, unless assigned to A1 (a little further)."""
-    agents = [_agent("A1", 114.00), _agent("A2", 114.10)]
-    free, _ = _week(tmp_path, [_account("P", 114.055)], agents)
-    assert _table(free).loc["P", "agent_id"] == "A2"
+    agents = [week_agent("A1", 114.00), week_agent("A2", 114.10)]
+    free, _ = plan_week_cli(tmp_path, [week_account("P", 114.055)], agents)
+    assert week_table(free).loc["P", "agent_id"] == "A2"
     (tmp_path / "owned").mkdir()
-    owned, _ = _week(tmp_path / "owned", [_account("P", 114.055, assigned_agent="A1")], agents)
-    assert _table(owned).loc["P", "agent_id"] == "A1"
-    assert _table(owned).loc["P", "date"] == DAYS[0]
+    owned, _ = plan_week_cli(
+        tmp_path / "owned", [week_account("P", 114.055, assigned_agent="A1")], agents
+    )
+    assert week_table(owned).loc["P", "agent_id"] == "A1"
+    assert week_table(owned).loc["P", "date"] == WEEK_DAYS[0]
 
 
 def test_hard_continuity_waits_for_the_own_agent(tmp_path: Path) -> None:
     """With ``continuity = "hard"`` an account owned by an agent off Monday is visited Tuesday."""
-    agents = [_agent("A1", 114.00), _agent("A2", 114.10)]
-    week, _ = _week(
+    agents = [week_agent("A1", 114.00), week_agent("A2", 114.10)]
+    week, _ = plan_week_cli(
         tmp_path,
-        [_account("P", 114.09, assigned_agent="A1")],
+        [week_account("P", 114.09, assigned_agent="A1")],
         agents,
         availability="date,agent_id,off\n2026-12-07,A1,true\n",
         config='[week]\ncontinuity = "hard"\n',
     )
-    table = _table(week)
+    table = week_table(week)
     assert (table.loc["P", "date"], table.loc["P", "agent_id"]) == ("2026-12-08", "A1")
 
 
 def test_valuable_far_account_goes_monday(tmp_path: Path) -> None:
     """A far, valuable account is visited on the first day, not left for later in the week."""
-    near = [_account(f"N{i}", 114.06 + i * 0.002) for i in range(8)]
-    far = _account("FAR", 114.30, balance=400000)
-    week, _ = _week(tmp_path, [*near, far], [_agent("A1", 114.05, max_visits=3)])
-    table = _table(week)
-    assert table.loc["FAR", "date"] == DAYS[0]
+    near = [week_account(f"N{i}", 114.06 + i * 0.002) for i in range(8)]
+    far = week_account("FAR", 114.30, balance=400000)
+    week, _ = plan_week_cli(tmp_path, [*near, far], [week_agent("A1", 114.05, max_visits=3)])
+    table = week_table(week)
+    assert table.loc["FAR", "date"] == WEEK_DAYS[0]
     visits_per_day = table[table["status"] == "visited"].groupby("date").size()
     assert visits_per_day.max() <= 3
-    _check_every_day(tmp_path, week)
+    check_every_day(tmp_path, week)
 
 
 def test_agent_off_gets_no_visits_and_holiday_gets_none(tmp_path: Path) -> None:
     """An agent off on Tuesday has no Tuesday route; a no-visit date has no visits at all."""
-    accounts = [_account(f"N{i}", 114.06 + i * 0.003) for i in range(12)]
-    agents = [_agent("A1", 114.05, max_visits=2), _agent("A2", 114.08, max_visits=2)]
-    week, _ = _week(
+    accounts = [week_account(f"N{i}", 114.06 + i * 0.003) for i in range(12)]
+    agents = [week_agent("A1", 114.05, max_visits=2), week_agent("A2", 114.08, max_visits=2)]
+    week, _ = plan_week_cli(
         tmp_path,
         accounts,
         agents,
@@ -276,7 +174,7 @@ def test_agent_off_gets_no_visits_and_holiday_gets_none(tmp_path: Path) -> None:
     ws = json.loads((week / "week_summary.json").read_text(encoding="utf-8"))
     assert [d["no_visit_day"] for d in ws["days"]] == [False, False, True, False, False]
     assert set(ws["fairness"]["agents"]) == {"A1", "A2"}
-    _check_every_day(tmp_path, week, "--config", tmp_path / "week.toml")
+    check_every_day(tmp_path, week, "--config", tmp_path / "week.toml")
 
 
 def test_bad_availability_rows_are_refused_with_row_and_column(tmp_path: Path) -> None:
@@ -289,8 +187,11 @@ def test_bad_availability_rows_are_refused_with_row_and_column(tmp_path: Path) -
         "2026-12-09,A1,,16:00,10:00\n"
         "2026-12-07,A1,true,,\n"
     )
-    week, _ = _week(
-        tmp_path, [_account("N1", 114.06)], [_agent("A1", 114.05)], availability=availability
+    week, _ = plan_week_cli(
+        tmp_path,
+        [week_account("N1", 114.06)],
+        [week_agent("A1", 114.05)],
+        availability=availability,
     )
     rejected = pd.read_csv(week / "2026-12-07" / "rejected.csv", dtype=str, keep_default_na=False)
     got = {(r.file, r.row, r.column) for r in rejected.itertuples()}
@@ -301,18 +202,18 @@ def test_bad_availability_rows_are_refused_with_row_and_column(tmp_path: Path) -
         ("availability.csv", "5", "shift_end"),
     }
     assert pd.read_csv(week / "2026-12-07" / "itineraries.csv", dtype=str).empty  # row 6 applies
-    assert _table(week).loc["N1", "date"] == "2026-12-08"
+    assert week_table(week).loc["N1", "date"] == "2026-12-08"
 
 
 def test_every_account_appears_once_in_week_csv(tmp_path: Path) -> None:
     """week.csv lists each input account once: visited, dropped, excluded or rejected."""
     accounts = [
-        _account("OK", 114.06),
-        _account("LOW", 114.06, balance=10),
-        {**_account("BAD", 114.06), "days_past_due": "many"},
+        week_account("OK", 114.06),
+        week_account("LOW", 114.06, balance=10),
+        {**week_account("BAD", 114.06), "days_past_due": "many"},
     ]
-    week, _ = _week(tmp_path, accounts, [_agent("A1", 114.05)])
-    table = _table(week)
+    week, _ = plan_week_cli(tmp_path, accounts, [week_agent("A1", 114.05)])
+    table = week_table(week)
     assert table["status"].to_dict() == {"OK": "visited", "LOW": "excluded", "BAD": "rejected"}
     assert "days_past_due" in table.loc["BAD", "detail"]
     assert table.loc["LOW", "reason"] == "balance_below_minimum"
@@ -320,21 +221,27 @@ def test_every_account_appears_once_in_week_csv(tmp_path: Path) -> None:
 
 def test_plan_horizon_api_and_outputs(tmp_path: Path) -> None:
     """``plan_horizon`` returns a plan per date; write() makes folders, map and escaped sheets."""
-    acc = _write(
+    acc = write_rows(
         tmp_path / "accounts.csv",
-        ACCOUNT_HEADER,
-        [_account("A<b>", 114.06, debtor_name="<script>x</script>")],
+        WEEK_ACCOUNT_HEADER,
+        [week_account("A<b>", 114.06, debtor_name="<script>x</script>")],
     )
-    ag = _write(
-        tmp_path / "agents.csv", AGENT_HEADER, [{**_agent("A1", 114.05), "name": "<i>Li</i>"}]
+    ag = write_rows(
+        tmp_path / "agents.csv",
+        WEEK_AGENT_HEADER,
+        [{**week_agent("A1", 114.05), "name": "<i>Li</i>"}],
     )
     inputs = load_inputs(acc, ag)
     cfg = Config().replace(solver__time_limit_s=1.0, solver__solution_limit=20)
-    week = plan_horizon(inputs, MON, 3, cfg)
-    assert [p.date for p in week.days] == [MON, MON + dt.timedelta(1), MON + dt.timedelta(2)]
+    week = plan_horizon(inputs, WEEK_MON, 3, cfg)
+    assert [p.date for p in week.days] == [
+        WEEK_MON,
+        WEEK_MON + dt.timedelta(1),
+        WEEK_MON + dt.timedelta(2),
+    ]
     assert [len(p.visits) for p in week.days] == [1, 0, 0]
     week.write(tmp_path / "out")
-    for day in DAYS[:3]:
+    for day in WEEK_DAYS[:3]:
         assert (tmp_path / "out" / day / "itineraries.csv").exists()
     sheet = (tmp_path / "out" / "week_sheets" / "A1.html").read_text(encoding="utf-8")
     assert "<i>Li</i>" not in sheet and "&lt;i&gt;Li&lt;/i&gt;" in sheet
@@ -362,7 +269,7 @@ def test_samples_week_end_to_end(tmp_path: Path) -> None:
         "--config",
         SAMPLES / "week.toml",
         "--from",
-        DAYS[0],
+        WEEK_DAYS[0],
         "--days",
         "5",
         "--out",
@@ -385,12 +292,12 @@ def test_samples_week_end_to_end(tmp_path: Path) -> None:
         assert r.agent_id not in set(itin["agent_id"]), (r.date, r.agent_id)
     visited = table[table["status"] == "visited"].set_index("account_id")["date"].to_dict()
     ptp = accounts.set_index("account_id")["ptp_date"].dropna()
-    due_in_week = {aid: due for aid, due in ptp.items() if DAYS[0] <= due <= DAYS[-1]}
+    due_in_week = {aid: due for aid, due in ptp.items() if WEEK_DAYS[0] <= due <= WEEK_DAYS[-1]}
     assert due_in_week  # the samples have promises falling due mid-week
     for aid, due in due_in_week.items():
         if aid in visited:
             assert visited[aid] > due, (aid, due)
-    for day in DAYS:
+    for day in WEEK_DAYS:
         res = run(
             "check",
             "--accounts",
@@ -408,17 +315,17 @@ def test_samples_week_end_to_end(tmp_path: Path) -> None:
 
 def _two_days(tmp: Path, week_toml: str) -> list[int]:
     """Plan 8 equal nearby accounts over Monday-Tuesday with one agent (6 visits a day at most)."""
-    acc = _write(
+    acc = write_rows(
         tmp / "accounts.csv",
-        ACCOUNT_HEADER,
-        [_account(f"N{i}", 114.06 + i * 0.002) for i in range(8)],
+        WEEK_ACCOUNT_HEADER,
+        [week_account(f"N{i}", 114.06 + i * 0.002) for i in range(8)],
     )
-    ag = _write(tmp / "agents.csv", AGENT_HEADER, [_agent("A1", 114.05, max_visits=6)])
+    ag = write_rows(tmp / "agents.csv", WEEK_AGENT_HEADER, [week_agent("A1", 114.05, max_visits=6)])
     (tmp / "week.toml").write_text(week_toml, encoding="utf-8")
     cfg = load_config(tmp / "week.toml").replace(
         solver__time_limit_s=2.0, solver__solution_limit=50
     )
-    week = plan_horizon(load_inputs(acc, ag), MON, 2, cfg)
+    week = plan_horizon(load_inputs(acc, ag), WEEK_MON, 2, cfg)
     return [len(p.visits) for p in week.days]
 
 

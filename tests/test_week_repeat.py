@@ -15,6 +15,7 @@ import datetime as dt
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -22,17 +23,20 @@ import pytest
 from routeplan.config import Config
 from routeplan.plan import load_inputs
 from routeplan.week import WeekPlan, plan_horizon
-from tests.helpers import SAMPLES, one_line_error, outcome_rows, run
-from tests.test_plan_week import (
-    ACCOUNT_HEADER,
-    AGENT_HEADER,
-    DAYS,
-    MON,
-    _account,
-    _agent,
-    _check_every_day,
-    _week,
-    _write,
+from tests.helpers import (
+    SAMPLES,
+    WEEK_ACCOUNT_HEADER,
+    WEEK_AGENT_HEADER,
+    WEEK_DAYS,
+    WEEK_MON,
+    check_every_day,
+    one_line_error,
+    outcome_rows,
+    plan_week_cli,
+    run,
+    week_account,
+    week_agent,
+    write_rows,
 )
 
 
@@ -65,7 +69,7 @@ def _gaps_kept(visits: pd.DataFrame, gap: int) -> None:
 def _itinerary_visits(week: Path) -> set[tuple[str, str, str]]:
     """Return (account, date, agent) of every visit in the day folders' itineraries."""
     out: set[tuple[str, str, str]] = set()
-    for day in DAYS:
+    for day in WEEK_DAYS:
         itin = pd.read_csv(week / day / "itineraries.csv", dtype=str, keep_default_na=False)
         for r in itin[itin["kind"] == "visit"].itertuples():
             out.add((r.account_id, day, r.agent_id))
@@ -77,8 +81,8 @@ def test_valuable_account_is_visited_twice_two_days_apart(tmp_path: Path) -> Non
     (the earliest day 2 days on; value decays by the day), never closer; week.csv has one row
     per visit, matching the day folders; the summary counts visits and accounts apart; a day
     between names both visits in dropped.csv; every day passes check."""
-    accounts = [_account("BIG", 114.06, balance=400000), _account("S", 114.07)]
-    week, res = _week(tmp_path, accounts, [_agent("A1", 114.05)], config=_config())
+    accounts = [week_account("BIG", 114.06, balance=400000), week_account("S", 114.07)]
+    week, res = plan_week_cli(tmp_path, accounts, [week_agent("A1", 114.05)], config=_config())
     visits = _visits(week)
     assert _dates(visits, "BIG") == ["2026-12-07", "2026-12-09"]
     _gaps_kept(visits, 2)
@@ -100,16 +104,16 @@ def test_valuable_account_is_visited_twice_two_days_apart(tmp_path: Path) -> Non
     assert tue.loc["BIG", "detail"] == (
         "visited on 2026-12-07 by A1 and 2026-12-09 by A1 (week plan)"
     )
-    _check_every_day(tmp_path, week, "--config", tmp_path / "week.toml")
+    check_every_day(tmp_path, week, "--config", tmp_path / "week.toml")
 
 
 def test_three_visits_keep_the_gap_between_every_pair(tmp_path: Path) -> None:
     """Max 3 visits, gap 2, five days: rounds 2 and 3 put the account on Monday, Wednesday and
     Friday, the only three days pairwise 2 apart; the map and the sheet say which visit is which."""
-    week, _ = _week(
+    week, _ = plan_week_cli(
         tmp_path,
-        [_account("BIG", 114.06, balance=400000)],
-        [_agent("A1", 114.05)],
+        [week_account("BIG", 114.06, balance=400000)],
+        [week_agent("A1", 114.05)],
         config=_config(most=3),
     )
     assert _dates(_visits(week), "BIG") == ["2026-12-07", "2026-12-09", "2026-12-11"]
@@ -117,13 +121,52 @@ def test_three_visits_keep_the_gap_between_every_pair(tmp_path: Path) -> None:
     assert "visit 2 of 3: 2026-12-07, 2026-12-09, 2026-12-11" in page
     sheet = (week / "week_sheets" / "A1.html").read_text(encoding="utf-8")
     assert "2 of them repeat visits" in sheet
-    _check_every_day(tmp_path, week, "--config", tmp_path / "week.toml")
+    check_every_day(tmp_path, week, "--config", tmp_path / "week.toml")
+
+
+def test_repeat_rounds_share_the_time_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``time_limit_s`` is the week's whole budget with repeats too. Of 10 s, the rounds get
+    30 % (1.5 s each for rounds 2 and 3) and the first visits 7 s: 70 % of it day by day
+    (0.98 s a day; only Monday has a visit left to plan) and 30 % for the whole week (2.1 s).
+    5 x 0.98 + 2.1 + 2 x 1.5 = 10 s, where it was 13 s. The solves are the real ones, only
+    watched."""
+    import routeplan.solver
+    import routeplan.week
+    import routeplan.week_repeat
+
+    limits: list[float] = []
+
+    def watched(real: Any) -> Any:
+        def solve(problem: Any, params: Any, *args: Any, **kwargs: Any) -> Any:
+            limits.append(params.time_limit_s)
+            return real(problem, params, *args, **kwargs)
+
+        return solve
+
+    monkeypatch.setattr(routeplan.week, "solve", watched(routeplan.solver.solve))
+    monkeypatch.setattr(routeplan.week_repeat, "solve", watched(routeplan.solver.solve))
+    cfg = Config().replace(
+        week__max_visits_per_account=3,
+        week__min_days_between_visits=2,
+        eligibility__min_days_since_visit=1,
+        history__contacted_gap_days=1,
+    )
+    acc = write_rows(
+        tmp_path / "accounts.csv", WEEK_ACCOUNT_HEADER, [week_account("BIG", 114.06, 400000)]
+    )
+    ag = write_rows(tmp_path / "agents.csv", WEEK_AGENT_HEADER, [week_agent("A1", 114.05)])
+    budget = cfg.replace(solver__time_limit_s=10.0, solver__solution_limit=50)
+    week = plan_horizon(load_inputs(acc, ag), WEEK_MON, 5, budget)
+    assert sum(len(p.visits) for p in week.days) == 3
+    assert limits == pytest.approx([0.98, 2.1, 1.5, 1.5])
 
 
 def test_gap_longer_than_the_horizon_gives_one_visit(tmp_path: Path) -> None:
     """A gap of 5 days does not fit in Monday-Friday (4 days apart at most): one visit each."""
-    accounts = [_account("BIG", 114.06, balance=400000), _account("S", 114.07)]
-    week, _ = _week(tmp_path, accounts, [_agent("A1", 114.05)], config=_config(gap=5))
+    accounts = [week_account("BIG", 114.06, balance=400000), week_account("S", 114.07)]
+    week, _ = plan_week_cli(tmp_path, accounts, [week_agent("A1", 114.05)], config=_config(gap=5))
     visits = _visits(week)
     assert sorted(visits["account_id"]) == ["BIG", "S"]
     assert set(visits["date"]) == {"2026-12-07"}
@@ -133,14 +176,14 @@ def test_gap_longer_than_the_horizon_gives_one_visit(tmp_path: Path) -> None:
 
 def test_eligibility_cooldown_longer_than_the_gap_wins(tmp_path: Path) -> None:
     """``min_days_since_visit = 4`` over a week gap of 2: the second visit waits until Friday."""
-    week, _ = _week(
+    week, _ = plan_week_cli(
         tmp_path,
-        [_account("BIG", 114.06, balance=400000)],
-        [_agent("A1", 114.05)],
+        [week_account("BIG", 114.06, balance=400000)],
+        [week_agent("A1", 114.05)],
         config=_config(since=4),
     )
     assert _dates(_visits(week), "BIG") == ["2026-12-07", "2026-12-11"]
-    _check_every_day(tmp_path, week, "--config", tmp_path / "week.toml")
+    check_every_day(tmp_path, week, "--config", tmp_path / "week.toml")
 
 
 def _horizon(
@@ -153,11 +196,13 @@ def _horizon(
     max_visits: int = 6,
 ) -> tuple[WeekPlan, list[str]]:
     """Plan the tiny week with ``plan_horizon`` (agent A1); return it and its progress lines."""
-    acc = _write(tmp / "accounts.csv", header, accounts)
-    ag = _write(tmp / "agents.csv", AGENT_HEADER, [_agent("A1", 114.05, max_visits=max_visits)])
+    acc = write_rows(tmp / "accounts.csv", header, accounts)
+    ag = write_rows(
+        tmp / "agents.csv", WEEK_AGENT_HEADER, [week_agent("A1", 114.05, max_visits=max_visits)]
+    )
     said: list[str] = []
     cfg = config.replace(solver__time_limit_s=2.0, solver__solution_limit=50)
-    week = plan_horizon(load_inputs(acc, ag), MON, days, cfg, progress=said.append)
+    week = plan_horizon(load_inputs(acc, ag), WEEK_MON, days, cfg, progress=said.append)
     return week, said
 
 
@@ -169,7 +214,9 @@ def test_contact_cap_of_the_history_keeps_one_visit_a_month(tmp_path: Path) -> N
         week__min_days_between_visits=2,
         eligibility__min_days_since_visit=1,
     )
-    week, said = _horizon(tmp_path, cfg, [_account("BIG", 114.06, balance=400000)], ACCOUNT_HEADER)
+    week, said = _horizon(
+        tmp_path, cfg, [week_account("BIG", 114.06, balance=400000)], WEEK_ACCOUNT_HEADER
+    )
     assert [len(p.visits) for p in week.days] == [1, 0, 0, 0, 0]
     assert any("history.contacted_gap_days" in line and "30 days" in line for line in said), said
 
@@ -177,10 +224,10 @@ def test_contact_cap_of_the_history_keeps_one_visit_a_month(tmp_path: Path) -> N
 def test_visit_cap_of_90_days_counts_the_weeks_visits(tmp_path: Path) -> None:
     """An account with 1 visit in the last 90 days and ``max_visits_90d = 3`` may get 2 visits this
     week (1 + 1 < 3 before the second), one with 2 visits only its first (2 + 1 reaches 3)."""
-    header = [*ACCOUNT_HEADER, "visits_90d"]
+    header = [*WEEK_ACCOUNT_HEADER, "visits_90d"]
     accounts = [
-        {**_account("ONE", 114.06, balance=400000), "visits_90d": "1"},
-        {**_account("TWO", 114.061, balance=400000), "visits_90d": "2"},
+        {**week_account("ONE", 114.06, balance=400000), "visits_90d": "1"},
+        {**week_account("TWO", 114.061, balance=400000), "visits_90d": "2"},
     ]
     cfg = Config().replace(
         week__max_visits_per_account=2,
@@ -190,8 +237,8 @@ def test_visit_cap_of_90_days_counts_the_weeks_visits(tmp_path: Path) -> None:
     )
     week, _ = _horizon(tmp_path, cfg, accounts, header)
     visits = week.week[week.week["status"] == "visited"]
-    assert sorted(visits.loc[visits["account_id"] == "ONE", "date"]) == DAYS[0:3:2]
-    assert list(visits.loc[visits["account_id"] == "TWO", "date"]) == [DAYS[0]]
+    assert sorted(visits.loc[visits["account_id"] == "ONE", "date"]) == WEEK_DAYS[0:3:2]
+    assert list(visits.loc[visits["account_id"] == "TWO", "date"]) == [WEEK_DAYS[0]]
 
 
 def test_repeat_visits_never_push_out_a_first_visit(tmp_path: Path) -> None:
@@ -199,17 +246,19 @@ def test_repeat_visits_never_push_out_a_first_visit(tmp_path: Path) -> None:
     repeat round may only fill Thursday and Friday, each with a visit 2+ days after the same
     account's first, and every account keeps its first visit."""
     accounts = [
-        _account("A", 114.06, balance=400000),
-        _account("B", 114.065, balance=300000),
-        _account("C", 114.07, balance=200000),
+        week_account("A", 114.06, balance=400000),
+        week_account("B", 114.065, balance=300000),
+        week_account("C", 114.07, balance=200000),
     ]
-    week, _ = _week(tmp_path, accounts, [_agent("A1", 114.05, max_visits=1)], config=_config())
+    week, _ = plan_week_cli(
+        tmp_path, accounts, [week_agent("A1", 114.05, max_visits=1)], config=_config()
+    )
     visits = _visits(week)
     per_day = visits.groupby("date").size().to_dict()
-    assert per_day == dict.fromkeys(DAYS, 1)
-    assert set(visits.loc[visits["date"].isin(DAYS[:3]), "account_id"]) == {"A", "B", "C"}
+    assert per_day == dict.fromkeys(WEEK_DAYS, 1)
+    assert set(visits.loc[visits["date"].isin(WEEK_DAYS[:3]), "account_id"]) == {"A", "B", "C"}
     _gaps_kept(visits, 2)
-    _check_every_day(tmp_path, week, "--config", tmp_path / "week.toml")
+    check_every_day(tmp_path, week, "--config", tmp_path / "week.toml")
 
 
 def test_a_repeat_visit_never_takes_the_day_of_a_first_visit(tmp_path: Path) -> None:
@@ -218,18 +267,18 @@ def test_a_repeat_visit_never_takes_the_day_of_a_first_visit(tmp_path: Path) -> 
     Wednesday (2 days on) and would be worth more than the small one's visit, but visits placed
     are pinned and required: the small account keeps its Wednesday, and no repeat visit is made."""
     accounts = [
-        _account("BIG", 114.06, balance=400000),
-        _account("SMALL", 114.061, balance=20000, visit_windows="Wed 10:00-12:00"),
+        week_account("BIG", 114.06, balance=400000),
+        week_account("SMALL", 114.061, balance=20000, visit_windows="Wed 10:00-12:00"),
     ]
     cfg = Config().replace(
         week__max_visits_per_account=2,
         eligibility__min_days_since_visit=1,
         history__contacted_gap_days=1,
     )
-    week, _ = _horizon(tmp_path, cfg, accounts, ACCOUNT_HEADER, days=3, max_visits=1)
+    week, _ = _horizon(tmp_path, cfg, accounts, WEEK_ACCOUNT_HEADER, days=3, max_visits=1)
     visits = week.week[week.week["status"] == "visited"]
     got = sorted(zip(visits["account_id"], visits["date"], strict=True))
-    assert got == [("BIG", DAYS[0]), ("SMALL", DAYS[2])]
+    assert got == [("BIG", WEEK_DAYS[0]), ("SMALL", WEEK_DAYS[2])]
     assert week.summary["repeat_visits"] == 0
 
 
@@ -242,10 +291,10 @@ def test_a_planned_repeat_is_checked_again_with_the_recorded_outcome(tmp_path: P
     db = tmp_path / "h.db"
     with Store(db):
         pass
-    week, _ = _week(
+    week, _ = plan_week_cli(
         tmp_path,
-        [_account("BIG", 114.06, balance=400000)],
-        [_agent("A1", 114.05)],
+        [week_account("BIG", 114.06, balance=400000)],
+        [week_agent("A1", 114.05)],
         "--db",
         db,
         config=_config(),
@@ -266,7 +315,9 @@ def test_a_planned_repeat_is_checked_again_with_the_recorded_outcome(tmp_path: P
 
 def test_default_is_one_visit_per_account(tmp_path: Path) -> None:
     """Without the settings (max 1) an account with room all week is visited once."""
-    week, _ = _week(tmp_path, [_account("BIG", 114.06, balance=400000)], [_agent("A1", 114.05)])
+    week, _ = plan_week_cli(
+        tmp_path, [week_account("BIG", 114.06, balance=400000)], [week_agent("A1", 114.05)]
+    )
     assert _dates(_visits(week), "BIG") == ["2026-12-07"]
 
 
@@ -277,8 +328,8 @@ def test_bad_repeat_settings_are_one_line_config_errors(
 ) -> None:
     """0, a negative number, a fraction, a string or a boolean: one line naming the key, exit 1."""
     (tmp_path / "week.toml").write_text(f"[week]\n{key} = {value}\n", encoding="utf-8")
-    acc = _write(tmp_path / "accounts.csv", ACCOUNT_HEADER, [_account("N1", 114.06)])
-    ag = _write(tmp_path / "agents.csv", AGENT_HEADER, [_agent("A1", 114.05)])
+    acc = write_rows(tmp_path / "accounts.csv", WEEK_ACCOUNT_HEADER, [week_account("N1", 114.06)])
+    ag = write_rows(tmp_path / "agents.csv", WEEK_AGENT_HEADER, [week_agent("A1", 114.05)])
     res = run(
         "plan-week",
         "--accounts",
@@ -286,7 +337,7 @@ def test_bad_repeat_settings_are_one_line_config_errors(
         "--agents",
         ag,
         "--from",
-        DAYS[0],
+        WEEK_DAYS[0],
         "--out",
         tmp_path / "week",
         "--config",
@@ -317,7 +368,7 @@ def test_samples_week_with_repeat_visits(tmp_path: Path) -> None:
         "--availability",
         SAMPLES / "availability.csv",
         "--from",
-        DAYS[0],
+        WEEK_DAYS[0],
         "--days",
         "5",
         "--out",
@@ -338,6 +389,6 @@ def test_samples_week_with_repeat_visits(tmp_path: Path) -> None:
     assert not set(visits["date"]) & {"2026-12-09"}
     got = {(r.account_id, r.date, r.agent_id) for r in visits.itertuples()}
     assert got == _itinerary_visits(out) and len(got) == len(visits)
-    for day in DAYS:
+    for day in WEEK_DAYS:
         check = run("check", *common, "--date", day, out / day)
         assert check.exit_code == 0, f"{day}: {check.output}"
