@@ -10,7 +10,6 @@ bounded (time limit 1-2 s, solution limit).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from pathlib import Path
@@ -21,33 +20,16 @@ import pytest
 
 import routeplan as rp
 from routeplan.io.store import Store
-from tests.helpers import run
+from tests.helpers import (
+    WEEK_ACCOUNT_HEADER,
+    WEEK_AGENT_HEADER,
+    run,
+    week_account,
+    week_agent,
+    write_rows,
+)
 
 MON, TUE = "2026-11-23", "2026-11-24"
-ACCOUNT_HEADER = [
-    "account_id",
-    "debtor_name",
-    "address",
-    "lat",
-    "lon",
-    "balance",
-    "days_past_due",
-    "contact_attempts_30d",
-    "visit_windows",
-    "assigned_agent",
-]
-AGENT_HEADER = [
-    "agent_id",
-    "name",
-    "base_lat",
-    "base_lon",
-    "shift_start",
-    "shift_end",
-    "max_visits",
-    "skills",
-    "credential_id",
-    "credential_expiry",
-]
 #: A1 lives at 114.05, A2 at 114.10
 AGENTS = [("A1", 114.05), ("A2", 114.10)]
 #: account, longitude, window, assigned agent; with hard continuity and A2 off on
@@ -66,31 +48,13 @@ ACCOUNTS = [
 WEEK_TOML = '[week]\ncontinuity = "hard"\n'
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
-
-
 def _inputs(tmp: Path) -> tuple[Path, Path]:
-    acc = _write(
-        tmp / "accounts.csv",
-        ACCOUNT_HEADER,
-        [
-            [a, f"Debtor {a}", f"{a} Road", "22.5400", f"{lon:.4f}", "30000", "200", "5", w, own]
-            for a, lon, w, own in ACCOUNTS
-        ],
-    )
-    ag = _write(
-        tmp / "agents.csv",
-        AGENT_HEADER,
-        [
-            [a, f"Agent {a}", "22.5400", f"{lon:.4f}", "09:00", "17:00", "6", "zh;en", *cred]
-            for a, lon in AGENTS
-            for cred in [(f"C-{a}", "2027-12-31")]
-        ],
+    rows = [
+        week_account(a, lon, visit_windows=w, assigned_agent=own) for a, lon, w, own in ACCOUNTS
+    ]
+    acc = write_rows(tmp / "accounts.csv", WEEK_ACCOUNT_HEADER, rows)
+    ag = write_rows(
+        tmp / "agents.csv", WEEK_AGENT_HEADER, [week_agent(a, lon) for a, lon in AGENTS]
     )
     return acc, ag
 
