@@ -84,6 +84,8 @@ bench: $(VENV)/.installed-dev osrm-setup
 		--long-share 0.2 --no-show-share 0.1 --stem replan-disrupted
 	$(BIN)/python -m benchmarks.week --accounts 5000 --agents 120 --days 5 --seconds 120 \
 		--stem week-5000-120
+	$(BIN)/python -m benchmarks.week --accounts 5000 --agents 120 --days 5 --seconds 120 \
+		--shaped --stem week-5000-120-shaped
 
 # two instances, a small collection day at 2 s, two tiny regions and a quick road-travel run,
 # to keep the scripts working

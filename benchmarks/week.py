@@ -15,7 +15,13 @@ One evaluator for both: discounted expected recovery (each visit's expected
 recovery x ``(1 - decay) ** day``), travel km, and the spread of daily
 minutes per agent (mean over agents of the standard deviation of their
 minutes, leaving the base to coming back, over the days they worked:
-:func:`routeplan.week.fairness`).
+:func:`routeplan.week.fairness`). A third row, **bound**, is
+:func:`recovery_bound`: a discounted expected recovery no plan can exceed, so
+``er_vs_greedy_%`` of the bound is the most any week plan could gain.
+
+``--shaped`` makes the week unlike its days (:func:`shape_week`: weekday-only
+windows, promises falling due, agents on leave); ``--config`` reads a
+routeplan TOML file (``[week]`` settings, for instance).
 
 Example::
 
@@ -37,10 +43,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from routeplan.config import Config
-from routeplan.io.readers import parse_accounts, parse_agents
+from routeplan import schema as S
+from routeplan.build import agent_status
+from routeplan.calendar import windows_on
+from routeplan.config import Config, load_config
+from routeplan.eligibility import determine_eligibility
+from routeplan.formats import WEEKDAYS
+from routeplan.io.readers import parse_accounts, parse_agents, parse_availability
 from routeplan.plan import Inputs, Plan, plan_day
-from routeplan.week import fairness, plan_horizon
+from routeplan.scoring import score_accounts
+from routeplan.week import day_agents, fairness, plan_horizon
 
 FIRST = dt.date(2026, 12, 7)
 CENTRE = (22.54, 114.06)
@@ -101,6 +113,65 @@ def make_inputs(n_accounts: int, n_agents: int, seed: int) -> Inputs:
     return Inputs(acc.frame, ag.frame)
 
 
+def shape_week(inputs: Inputs, days: int, seed: int) -> tuple[Inputs, pd.DataFrame]:
+    """Return ``inputs`` made a week that differs from its days, and its availability.
+
+    Owners (``assigned_agent``) are left out: day-by-day planning does not
+    know them and the evaluator does not count them, so they would only add
+    the week's travel to keep them (the tests check continuity).
+
+    * a third of the accounts can be visited on two weekdays only (10:00-17:00);
+    * a tenth have a promise falling due in the week;
+    * a fifth of the agents (rounded) are off on one or two days of the horizon.
+    """
+    rng = np.random.default_rng(seed + 1000)
+    acc = inputs.accounts.copy()
+    n = len(acc)
+    dates = [FIRST + dt.timedelta(days=k) for k in range(days)]
+    windows: list[str] = []
+    for _ in range(n):
+        if rng.random() < 1 / 3 and days > 1:
+            pick = sorted(rng.choice(len(dates), size=min(2, len(dates)), replace=False))
+            names = ",".join(WEEKDAYS[dates[int(k)].weekday()] for k in pick)
+            windows.append(f"{names} 10:00-17:00")
+        else:
+            windows.append("")
+    ptp = [
+        (FIRST + dt.timedelta(days=int(rng.integers(0, max(days - 1, 1))))).isoformat()
+        if rng.random() < 0.1
+        else ""
+        for _ in range(n)
+    ]
+    ag = inputs.agents
+    raw = pd.DataFrame(
+        {
+            "account_id": acc["account_id"],
+            "debtor_name": acc["debtor_name"],
+            "address": acc["address"],
+            "lat": [f"{v:.5f}" for v in acc["lat"]],
+            "lon": [f"{v:.5f}" for v in acc["lon"]],
+            "balance": [f"{v:.2f}" for v in acc["balance"]],
+            "days_past_due": [str(int(v)) for v in acc["days_past_due"]],
+            "contact_attempts_30d": [str(int(v)) for v in acc["contact_attempts_30d"]],
+            "ptp_date": ptp,
+            "language": acc["language"].astype(str),
+            "visit_windows": windows,
+        },
+        dtype=object,
+    )
+    rows = []
+    on_leave = rng.choice(len(ag), size=round(0.2 * len(ag)), replace=False)
+    for i in sorted(int(i) for i in on_leave):
+        size = min(int(rng.integers(1, 3)), len(dates))
+        for k in rng.choice(len(dates), size=size, replace=False):
+            day = dates[int(k)].isoformat()
+            rows.append({"date": day, "agent_id": ag["agent_id"].iloc[i], "off": "true"})
+    columns = ["date", "agent_id", "shift_start", "shift_end", "off"]
+    avail = pd.DataFrame(rows, columns=columns, dtype=object).fillna("")
+    availability = parse_availability(avail, ag).frame
+    return Inputs(parse_accounts(raw).frame, ag), availability
+
+
 def evaluate(plans: list[Plan], decay: float) -> dict[str, float]:
     """Return discounted expected recovery, visits, km and the daily-minutes spread of plans."""
     discounted = 0.0
@@ -109,7 +180,7 @@ def evaluate(plans: list[Plan], decay: float) -> dict[str, float]:
     for k, plan in enumerate(plans):
         er = pd.to_numeric(plan.visits["expected_recovery"], errors="coerce").sum()
         discounted += float(er) * (1 - decay) ** k
-        km += plan.summary.travel_km
+        km += plan.summary.travel_km or 0.0
         visits += len(plan.visits)
     spread = fairness(plans)["spread"]
     return {
@@ -120,13 +191,54 @@ def evaluate(plans: list[Plan], decay: float) -> dict[str, float]:
     }
 
 
-def greedy(inputs: Inputs, days: int, cfg: Config) -> list[Plan]:
+def recovery_bound(
+    inputs: Inputs, days: int, cfg: Config, availability: pd.DataFrame | None = None
+) -> float:
+    """Return an upper bound on the discounted expected recovery of any plan of the week.
+
+    Each day holds at most its capacity: over the agents usable that day,
+    ``max_visits`` or as many visits as the shift (less the break) holds at
+    ``service_min`` each, whichever is fewer, and never more than the accounts
+    eligible that day. Travel, windows, skills and which day an account is
+    eligible on are ignored, and each account counts at its best expected
+    recovery over the days; the largest values then fill the earliest days
+    (the discount falls day by day, so no plan can do better).
+    """
+    best: dict[str, float] = {}
+    caps: list[int] = []
+    service = cfg.visits.service_min
+    for k in range(days):
+        day = FIRST + dt.timedelta(days=k)
+        usable = agent_status(day_agents(inputs.agents, availability, day), day, cfg).usable
+        eligible = determine_eligibility(windows_on(inputs.accounts, day), day, cfg).eligible
+        scores = score_accounts(eligible, day, cfg.scoring)
+        for acc, er in zip(scores[S.ACCOUNT_ID], scores["expected_recovery"], strict=True):
+            best[acc] = max(best.get(acc, 0.0), float(er))
+        cap = 0
+        for row in usable.itertuples(index=False):
+            minutes = row.shift_end - row.shift_start - (row.break_minutes or 0)
+            held = max(0, int(minutes // service))
+            mv = row.max_visits
+            cap += held if mv is None or pd.isna(mv) else min(held, int(mv))
+        caps.append(min(cap, len(scores)))
+    values = sorted(best.values(), reverse=True)
+    total, start = 0.0, 0
+    for k, cap in enumerate(caps):
+        total += sum(values[start : start + cap]) * (1 - cfg.week.prize_decay_per_day) ** k
+        start += cap
+    return total
+
+
+def greedy(
+    inputs: Inputs, days: int, cfg: Config, availability: pd.DataFrame | None = None
+) -> list[Plan]:
     """Plan day by day, each day on what the days before left."""
     plans: list[Plan] = []
     accounts = inputs.accounts
     for k in range(days):
         day = FIRST + dt.timedelta(days=k)
-        plan = plan_day(dataclasses.replace(inputs, accounts=accounts), day, cfg)
+        agents = day_agents(inputs.agents, availability, day)
+        plan = plan_day(dataclasses.replace(inputs, accounts=accounts, agents=agents), day, cfg)
         plans.append(plan)
         done = set(plan.visits["account_id"])
         accounts = accounts[~accounts["account_id"].isin(done)].reset_index(drop=True)
@@ -143,9 +255,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     ap.add_argument("--stem", default=None, help="file name of the table (default from the size)")
+    ap.add_argument(
+        "--shaped",
+        action="store_true",
+        help="a week unlike its days: weekday-only windows, promises due, agents on leave",
+    )
+    ap.add_argument("--config", type=Path, default=None, help="a routeplan TOML config")
     args = ap.parse_args(argv)
     inputs = make_inputs(args.accounts, args.agents, args.seed)
-    cfg = Config()
+    availability = None
+    if args.shaped:
+        inputs, availability = shape_week(inputs, args.days, args.seed)
+    cfg = load_config(args.config)
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     week = plan_horizon(
@@ -153,23 +274,31 @@ def main(argv: list[str] | None = None) -> int:
         FIRST,
         args.days,
         cfg.replace(solver__time_limit_s=args.seconds),
+        availability=availability,
         progress=lambda line: print(f"[week] {line}", file=sys.stderr, flush=True),
     )
     rows.append({"planner": "week", "wall_s": round(time.perf_counter() - t0, 1)})
     rows[-1].update(evaluate(list(week.days), cfg.week.prize_decay_per_day))
     t0 = time.perf_counter()
     per_day = args.seconds / args.days
-    plans = greedy(inputs, args.days, cfg.replace(solver__time_limit_s=per_day))
+    plans = greedy(inputs, args.days, cfg.replace(solver__time_limit_s=per_day), availability)
     rows.append({"planner": "greedy", "wall_s": round(time.perf_counter() - t0, 1)})
     rows[-1].update(evaluate(plans, cfg.week.prize_decay_per_day))
+    bound = recovery_bound(inputs, args.days, cfg, availability)
+    rows.append({"planner": "bound", "discounted_er": round(bound, 0)})
     table = pd.DataFrame(rows)
-    text = table.to_string(index=False)
+    greedy_er = float(table["discounted_er"].iloc[1])
+    table["er_vs_greedy_%"] = (100 * (table["discounted_er"] / greedy_er - 1)).round(2)
+    table["visits"] = [str(int(v)) if pd.notna(v) else "" for v in table["visits"]]
+    text = table.to_string(index=False, na_rep="")
     counts = week.summary["counts"]
     eligible = counts.get("visited", 0) + counts.get("dropped", 0)
     head = (
         f"{args.accounts} accounts ({eligible} eligible on some day), {args.agents} agents, "
         f"{args.days} days, {args.seconds:g} s of solver time in total (seed {args.seed}); "
         f"week plan kept: {week.summary['solver']['engine'] if week.summary['solver'] else '-'}"
+        f"{'; shaped week' if args.shaped else ''}. The bound is what no plan can exceed"
+        " (recovery_bound: the most valuable accounts in the earliest days' capacity)."
         "\n\n"
     )
     print(head + text)
