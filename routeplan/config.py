@@ -500,13 +500,26 @@ class WeekConfig:
     #: ``[eligibility] min_days_since_visit`` and ``[history] contacted_gap_days`` apply
     #: too: the largest of the three is the gap kept
     min_days_between_visits: int = 2
+    #: share of its expected recovery a repeat visit (beyond an account's first in the
+    #: horizon) is worth: what the repeat rounds weigh and what the plans report for it
+    #: (1: as much as a first visit that day; 0: never worth a visit)
+    repeat_value_share: float = 1.0
 
     def __post_init__(self) -> None:
-        """Refuse a bad decay, bonus, continuity mode, visit count or gap (ConfigError)."""
+        """Refuse a bad decay, bonus, continuity mode, visit count, gap or share (ConfigError)."""
         _check_nonneg(
-            self, "prize_decay_per_day", "continuity_bonus_min", "balance_band", "balance_cost_min"
+            self,
+            "prize_decay_per_day",
+            "continuity_bonus_min",
+            "balance_band",
+            "balance_cost_min",
+            "repeat_value_share",
         )
         _check_positive_int(self, "max_visits_per_account", "min_days_between_visits")
+        if self.repeat_value_share > 1:
+            raise ConfigError(
+                f"week.repeat_value_share must be between 0 and 1, got {self.repeat_value_share!r}"
+            )
         if self.prize_decay_per_day >= 1:
             raise ConfigError(
                 f"week.prize_decay_per_day must be below 1, got {self.prize_decay_per_day!r}"

@@ -762,6 +762,7 @@ def _day_plan(
     plan = plan_day(
         day_inputs, day.date, ctx.config, history=day.history, travel=ctx.travel, routes=routes
     )
+    itineraries = _repeat_value(plan.itineraries, day.index, visited, ctx.config)
     dropped = plan.dropped.copy()
     elsewhere = dropped[S.ACCOUNT_ID].astype(str).map(visited.get)
     moved = elsewhere.notna() & dropped[S.REASON].eq(S.DroppedReason.CAPACITY)
@@ -776,14 +777,40 @@ def _day_plan(
         "not visited on any day of the week: lower expected recovery than the visits "
         "planned within the agents' shifts and max_visits (or not worth the travel)"
     )
-    summary = refresh_summary(
-        plan.summary, plan.itineraries, dropped, ctx.config.visits.service_min
-    )
+    summary = refresh_summary(plan.summary, itineraries, dropped, ctx.config.visits.service_min)
     summary = dataclasses.replace(
         summary,
         objective_note="week plan (routeplan plan-week): the week's routes re-timed on this day",
     )
-    return dataclasses.replace(plan, dropped=dropped, summary=summary)
+    return dataclasses.replace(plan, itineraries=itineraries, dropped=dropped, summary=summary)
+
+
+def _repeat_value(
+    itineraries: pd.DataFrame,
+    index: int,
+    visited: Mapping[str, Sequence[tuple[int, str, int]]],
+    config: Config,
+) -> pd.DataFrame:
+    """Return ``itineraries`` with each repeat visit's expected recovery times the repeat share.
+
+    A visit is a repeat when the account's first visit of the week falls on an
+    earlier day (``visited`` gives each account's visits in day order); its
+    expected recovery becomes ``[week] repeat_value_share`` of the day's.
+    """
+    share = config.week.repeat_value_share
+    if share == 1 or itineraries.empty:
+        return itineraries
+    later = [
+        bool(visited.get(str(acc))) and visited[str(acc)][0][0] < index
+        for acc in itineraries[S.ACCOUNT_ID]
+    ]
+    repeat = itineraries[S.KIND].eq(S.EventKind.VISIT) & pd.Series(later, index=itineraries.index)
+    if not repeat.any():
+        return itineraries
+    out = itineraries.copy()
+    er = pd.to_numeric(out.loc[repeat, "expected_recovery"], errors="coerce") * share
+    out.loc[repeat, "expected_recovery"] = er.round(2)
+    return out
 
 
 # --- week.csv and week_summary.json ----------------------------------------------------

@@ -217,8 +217,9 @@ def plan_week_command(**options: Any) -> None:
     less each day it waits ([week] prize_decay_per_day); an account's own
     agent earns a bonus ([week] continuity). At most one visit per account,
     unless [week] max_visits_per_account allows more (min_days_between_visits
-    apart). Writes one plan folder per date
-    (each passes routeplan check for its date), week.csv, week_summary.json,
+    apart, each repeat worth [week] repeat_value_share of a first visit).
+    Writes one plan folder per date (each passes routeplan check for its
+    date), week.csv, week_summary.json,
     week_map.html and week_sheets/. With --db (an existing history database)
     the recorded outcomes shape every day and each day's plan is stored in
     it, as plan --db stores a daily plan: report, history and check --db see

@@ -9,10 +9,11 @@ visited fewer than ``max_visits_per_account`` times. The copy may go only on
 days at least the gap away from every day the account is visited, where that
 day's own problem lets it be visited (eligibility, windows, skills, legal
 hours of that date: :func:`routeplan.week.day_options`), and is worth that
-day's decayed prize. The problem is solved from the routes so far with
-:func:`routeplan.solver.solve`, :data:`REPEAT_SHARE` of the time limit
-shared by the rounds, and the result is kept only when the week objective
-(travel, prizes, continuity and balance costs) is not worse.
+day's decayed prize times ``[week] repeat_value_share`` (the day plans
+report that share of its expected recovery too). The problem is solved from
+the routes so far with :func:`routeplan.solver.solve`, :data:`REPEAT_SHARE`
+of the time limit shared by the rounds, and the result is kept only when the
+week objective (travel, prizes, continuity and balance costs) is not worse.
 
 Pinned visits are **required and carry the solver's required penalty as
 prize** (:data:`~routeplan.solver.model.REQUIRED_PENALTY`): the round's job is
@@ -216,11 +217,12 @@ def _round(
             days_of.setdefault(acc, []).append(day)
     pinned = len(visits)
     cap = config.eligibility.max_visits_90d
+    share = config.week.repeat_value_share
     for acc, seen in days_of.items():
         if len(seen) >= config.week.max_visits_per_account:
             continue
         allowed = [
-            o
+            (o[0], o[1], o[2], int(o[3] * share))
             for o in options.get(acc, ())
             if all(abs(o[0] - s) >= gap for s in seen) and v90.get((o[0], acc), 0) + len(seen) < cap
         ]

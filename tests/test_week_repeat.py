@@ -40,9 +40,12 @@ from tests.helpers import (
 )
 
 
-def _config(most: int = 2, gap: int = 2, *, since: int = 1, contacted: int = 1) -> str:
+def _config(
+    most: int = 2, gap: int = 2, *, since: int = 1, contacted: int = 1, share: float = 1.0
+) -> str:
     return (
         f"[week]\nmax_visits_per_account = {most}\nmin_days_between_visits = {gap}\n"
+        f"repeat_value_share = {share}\n"
         f"[eligibility]\nmin_days_since_visit = {since}\n"
         f"[history]\ncontacted_gap_days = {contacted}\n"
     )
@@ -105,6 +108,44 @@ def test_valuable_account_is_visited_twice_two_days_apart(tmp_path: Path) -> Non
         "visited on 2026-12-07 by A1 and 2026-12-09 by A1 (week plan)"
     )
     check_every_day(tmp_path, week, "--config", tmp_path / "week.toml")
+
+
+def test_repeat_value_share_weighs_and_reports_repeat_visits(tmp_path: Path) -> None:
+    """``repeat_value_share = 0.5``: BIG's Wednesday repeat is still worth the short trip, and
+    week.csv, Wednesday's itinerary and both summaries give it half the expected recovery it
+    has with the default share of 1 (Monday's first visit keeps its full value). With a share
+    of 0 no repeat is worth a visit."""
+
+    def er_of(week: Path, day: str) -> tuple[float, float, float]:
+        table = _visits(week).set_index(["account_id", "date"])
+        row = float(table.loc[("BIG", day), "expected_recovery"])
+        it = pd.read_csv(week / day / "itineraries.csv", dtype=str, keep_default_na=False)
+        stop = float(it.loc[it["account_id"] == "BIG", "expected_recovery"].iloc[0])
+        summary = json.loads((week / day / "summary.json").read_text(encoding="utf-8"))
+        return row, stop, float(summary["expected_recovery_covered"])
+
+    runs = {}
+    for share in (1.0, 0.5, 0.0):
+        (tmp_path / str(share)).mkdir()
+        week, _ = plan_week_cli(
+            tmp_path / str(share),
+            [week_account("BIG", 114.06, balance=400000)],
+            [week_agent("A1", 114.05)],
+            config=_config(share=share),
+        )
+        runs[share] = week
+    assert _dates(_visits(runs[1.0]), "BIG") == ["2026-12-07", "2026-12-09"]
+    assert _dates(_visits(runs[0.5]), "BIG") == ["2026-12-07", "2026-12-09"]
+    assert _dates(_visits(runs[0.0]), "BIG") == ["2026-12-07"]
+    full, half = er_of(runs[1.0], "2026-12-09"), er_of(runs[0.5], "2026-12-09")
+    assert full[0] == full[1] == full[2] > 0
+    assert half == pytest.approx((full[0] / 2,) * 3, abs=0.01)
+    assert er_of(runs[0.5], "2026-12-07") == er_of(runs[1.0], "2026-12-07")
+    summary = json.loads((runs[0.5] / "week_summary.json").read_text(encoding="utf-8"))
+    assert summary["settings"]["repeat_value_share"] == 0.5
+    monday = er_of(runs[0.5], "2026-12-07")[0]
+    assert summary["expected_recovery"] == pytest.approx(monday + half[0], abs=0.01)
+    check_every_day(tmp_path / "0.5", runs[0.5], "--config", tmp_path / "0.5" / "week.toml")
 
 
 def test_three_visits_keep_the_gap_between_every_pair(tmp_path: Path) -> None:
@@ -345,6 +386,23 @@ def test_bad_repeat_settings_are_one_line_config_errors(
         catch=True,
     )
     one_line_error(res, f"week.{key}", "integer >= 1")
+    assert not (tmp_path / "week").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [("-0.1", "a number >= 0"), ('"half"', "a number >= 0"), ("1.5", "between 0 and 1")],
+)
+def test_bad_repeat_value_share_is_a_one_line_config_error(
+    tmp_path: Path, value: str, says: str
+) -> None:
+    """A share below 0, above 1 or not a number: one line naming the key, exit 1."""
+    (tmp_path / "week.toml").write_text(f"[week]\nrepeat_value_share = {value}\n", "utf-8")
+    acc = write_rows(tmp_path / "accounts.csv", WEEK_ACCOUNT_HEADER, [week_account("N1", 114.06)])
+    ag = write_rows(tmp_path / "agents.csv", WEEK_AGENT_HEADER, [week_agent("A1", 114.05)])
+    args = ["plan-week", "--accounts", acc, "--agents", ag, "--from", WEEK_DAYS[0]]
+    res = run(*args, "--out", tmp_path / "week", "--config", tmp_path / "week.toml", catch=True)
+    one_line_error(res, "week.repeat_value_share", says)
     assert not (tmp_path / "week").exists()
 
 
