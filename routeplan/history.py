@@ -69,6 +69,7 @@ import pandas as pd
 
 from routeplan import schema as S
 from routeplan.config import HistoryConfig
+from routeplan.present.common import text
 from routeplan.proof import COMPLIANCE_FLAGS, NEEDS, Flag, Status
 from routeplan.schema import ExcludedReason, Outcome
 
@@ -298,9 +299,9 @@ def last_visits(
             S.ACCOUNT_ID: h[S.ACCOUNT_ID].tolist(),
             S.VISIT_DATE: [d.strftime("%Y-%m-%d") for d in h["_day"]],
             S.AGENT_ID: h[S.AGENT_ID].astype(str).tolist(),
-            "agent_name": [_text(n) for n in h.get("agent_name", pd.Series("", h.index))],
+            "agent_name": [text(n) for n in h.get("agent_name", pd.Series("", h.index))],
             S.OUTCOME: h[S.OUTCOME].astype(str).str.strip().str.lower().tolist(),
-            S.NOTES: [_text(n) for n in h.get(S.NOTES, pd.Series("", h.index))],
+            S.NOTES: [text(n) for n in h.get(S.NOTES, pd.Series("", h.index))],
         },
         columns=list(LAST_VISIT_COLUMNS),
     )
@@ -839,12 +840,12 @@ def trail_lines(trail: Mapping[str, pd.DataFrame]) -> list[str]:
         head = f"{day}  plan {pid:<4}{_revision_text(g.iloc[0])}"
         score_txt = _score_text(score_by_plan.get(pid))
         for rec in g.to_dict("records"):
-            text = f"{head} {_decision_text(rec, stop_by_plan.get(pid), score_txt)}"
-            events.append((day, 0, pid, text))
+            line = f"{head} {_decision_text(rec, stop_by_plan.get(pid), score_txt)}"
+            events.append((day, 0, pid, line))
     for k, rec in enumerate(trail["outcomes"].to_dict("records")):
         day = pd.Timestamp(rec[S.VISIT_DATE]).strftime("%Y-%m-%d")
         events.append((day, 1, k, f"{day}  visit     {_visit_text(rec)}"))
-    return [text for *_key, text in sorted(events)]
+    return [line for *_key, line in sorted(events)]
 
 
 def _revision_text(decision: pd.Series) -> str:
@@ -852,7 +853,7 @@ def _revision_text(decision: pd.Series) -> str:
     revision = decision.get("revision")
     if revision is None or _isnan(revision):
         return ""
-    at = _text(decision.get("replan_at"))
+    at = text(decision.get("replan_at"))
     return f" (revision {int(revision)}{f', re-planned at {at}' if at else ''})"
 
 
@@ -895,7 +896,7 @@ def _visit_text(rec: Mapping[str, Any]) -> str:
         bits.append(f"notes: {rec[S.NOTES]}")
     where = "planned" if rec["planned"] else f"not planned: {rec['flag']}"
     # the plan match is said above; the proof checks' other flags follow it
-    flags = [f for f in _text(rec.get("flags")).split(",") if f and f not in _PLAN_FLAGS]
+    flags = [f for f in text(rec.get("flags")).split(",") if f and f not in _PLAN_FLAGS]
     if flags:
         where += f"; flagged: {', '.join(flags)}"
     return f"{rec[S.AGENT_ID]}{name}: {'; '.join(bits)} [{where}]"
@@ -979,7 +980,7 @@ def _visits_by_account(h: pd.DataFrame) -> dict[str, list[_Visit]]:
         return {}
     n = len(h)
     ptp_dates = [None if pd.isna(x) else pd.Timestamp(x).date() for x in h[S.PTP_DATE]]
-    addresses = [_text(a) for a in h["visited_address"]] if "visited_address" in h else [""] * n
+    addresses = [text(a) for a in h["visited_address"]] if "visited_address" in h else [""] * n
     out: dict[str, list[_Visit]] = {}
     for acc, agent, day, code, amount, ptp_date, ptp_amount, start, address in zip(
         h[S.ACCOUNT_ID].tolist(),
@@ -1021,10 +1022,6 @@ def _same_value(a: Any, b: Any) -> bool:
         return bool(a == b)
     except (TypeError, ValueError):
         return False
-
-
-def _text(value: Any) -> str:
-    return "" if value is None or _isnan(value) else str(value)
 
 
 def _exclusion_frame(rows: list[tuple[str, str, str]]) -> pd.DataFrame:

@@ -28,12 +28,13 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from routeplan import schema as S
 from routeplan.errors import InputError
+from routeplan.present.common import text
 
 if TYPE_CHECKING:
     from routeplan.build import BuiltProblem
@@ -100,8 +101,8 @@ def read_week_day(week_dir: str | Path, day: dt.date) -> WeekDay:
     dates: set[dt.date] = set()
     for rec in frame.to_dict("records"):
         row = rec.get("_row", "?")
-        status = _cell(rec["status"])
-        when = _cell(rec["date"])
+        status = text(rec["status"])
+        when = text(rec["date"])
         if status != "visited" and not when:
             continue
         parsed = _date(when)
@@ -110,14 +111,14 @@ def read_week_day(week_dir: str | Path, day: dt.date) -> WeekDay:
         dates.add(parsed)
         if status != "visited":
             continue
-        agent, order = _cell(rec[S.AGENT_ID]), _cell(rec["order"])
+        agent, order = text(rec[S.AGENT_ID]), text(rec["order"])
         if not agent:
             raise InputError(f"{path} row {row}, column agent_id: empty on a visited row")
         try:
             rank = int(float(order))
         except (ValueError, OverflowError):
             raise InputError(f"{path} row {row}, column order: not a number: {order!r}") from None
-        visits.append((parsed, agent, rank, _cell(rec[S.ACCOUNT_ID])))
+        visits.append((parsed, agent, rank, text(rec[S.ACCOUNT_ID])))
     for sub in folder.iterdir():
         if sub.is_dir() and (found := _date(sub.name)) is not None:
             dates.add(found)
@@ -134,10 +135,6 @@ def _date(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         return None
-
-
-def _cell(value: Any) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
 def _week_day(
