@@ -202,7 +202,8 @@ def recovery_bound(
     eligible that day. Travel, windows, skills and which day an account is
     eligible on are ignored, and each account counts at its best expected
     recovery over the days; the largest values then fill the earliest days
-    (the discount falls day by day, so no plan can do better).
+    (the discount falls day by day, so no plan can do better). One visit per
+    account, as ``[week] max_visits_per_account`` has it by default.
     """
     best: dict[str, float] = {}
     caps: list[int] = []
