@@ -48,7 +48,7 @@ from routeplan.build import agent_status
 from routeplan.calendar import windows_on
 from routeplan.config import Config, load_config
 from routeplan.eligibility import determine_eligibility
-from routeplan.formats import WEEKDAYS
+from routeplan.formats import NO_WINDOW_TODAY, WEEKDAYS
 from routeplan.io.readers import parse_accounts, parse_agents, parse_availability
 from routeplan.plan import Inputs, Plan, plan_day
 from routeplan.scoring import score_accounts
@@ -198,36 +198,52 @@ def recovery_bound(
 
     Each day holds at most its capacity: over the agents usable that day,
     ``max_visits`` or as many visits as the shift (less the break) holds at
-    ``service_min`` each, whichever is fewer, and never more than the accounts
-    eligible that day. Travel, windows, skills and which day an account is
-    eligible on are ignored, and each account counts at its best expected
-    recovery over the days; the largest values then fill the earliest days
-    (the discount falls day by day, so no plan can do better). One visit per
-    account, as ``[week] max_visits_per_account`` has it by default.
+    ``service_min`` each, whichever is fewer. An account may go on a day only
+    when it is eligible that day and, for weekday windows, has a window that
+    weekday; there it is worth that day's expected recovery discounted by the
+    day. Travel, skills and the hours of the windows are ignored. The best
+    assignment of accounts to days within those capacities (one visit per
+    account, as ``[week] max_visits_per_account`` has it by default) is a
+    min-cost flow; every plan is such an assignment, so none does better.
+    Values are rounded up to the cent, so the bound never falls below it.
     """
-    best: dict[str, float] = {}
+    from ortools.graph.python import min_cost_flow
+
+    decay = 1 - cfg.week.prize_decay_per_day
+    worth: dict[str, list[tuple[int, int]]] = {}  # account -> (day, cents)
     caps: list[int] = []
     service = cfg.visits.service_min
     for k in range(days):
         day = FIRST + dt.timedelta(days=k)
         usable = agent_status(day_agents(inputs.agents, availability, day), day, cfg).usable
         eligible = determine_eligibility(windows_on(inputs.accounts, day), day, cfg).eligible
+        eligible = eligible[[w != NO_WINDOW_TODAY for w in eligible["windows"]]]
         scores = score_accounts(eligible, day, cfg.scoring)
         for acc, er in zip(scores[S.ACCOUNT_ID], scores["expected_recovery"], strict=True):
-            best[acc] = max(best.get(acc, 0.0), float(er))
+            if float(er) > 0:
+                worth.setdefault(str(acc), []).append((k, math.ceil(float(er) * decay**k * 100)))
         cap = 0
         for row in usable.itertuples(index=False):
             minutes = row.shift_end - row.shift_start - (row.break_minutes or 0)
             held = max(0, int(minutes // service))
             mv = row.max_visits
             cap += held if mv is None or pd.isna(mv) else min(held, int(mv))
-        caps.append(min(cap, len(scores)))
-    values = sorted(best.values(), reverse=True)
-    total, start = 0.0, 0
+        caps.append(cap)
+    n = len(worth)
+    source, sink = 0, n + days + 1
+    flow = min_cost_flow.SimpleMinCostFlow()
+    for i, options in enumerate(worth.values(), start=1):
+        flow.add_arc_with_capacity_and_unit_cost(source, i, 1, 0)
+        for k, cents in options:
+            flow.add_arc_with_capacity_and_unit_cost(i, n + 1 + k, 1, -cents)
     for k, cap in enumerate(caps):
-        total += sum(values[start : start + cap]) * (1 - cfg.week.prize_decay_per_day) ** k
-        start += cap
-    return total
+        flow.add_arc_with_capacity_and_unit_cost(n + 1 + k, sink, cap, 0)
+    flow.add_arc_with_capacity_and_unit_cost(source, sink, n, 0)  # accounts left out
+    flow.set_node_supply(source, n)
+    flow.set_node_supply(sink, -n)
+    if flow.solve() != flow.OPTIMAL:  # pragma: no cover - the flow is always feasible
+        raise RuntimeError("the recovery bound's flow has no optimum")
+    return float(-flow.optimal_cost()) / 100
 
 
 def greedy(
