@@ -315,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.days} days, {args.seconds:g} s of solver time in total (seed {args.seed}); "
         f"week plan kept: {week.summary['solver']['engine'] if week.summary['solver'] else '-'}"
         f"{'; shaped week' if args.shaped else ''}. The bound is what no plan can exceed"
-        " (recovery_bound: the most valuable accounts in the earliest days' capacity)."
+        " (recovery_bound: the best assignment of accounts to the days each may be visited,"
+        " within each day's capacity, travel ignored)."
         "\n\n"
     )
     print(head + text)
