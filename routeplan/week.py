@@ -583,8 +583,14 @@ def plan_horizon(
         progress,
     )
     prepared = [_prepare(inputs, d, i, ctx) for i, d in enumerate(ctx.dates)]
-    if all(not d.agents[OFF_REASON].eq("").any() for d in prepared) or inputs.agents.empty:
-        raise InputError(f"{inputs.agents_file}: no agent works on any day of the horizon")
+    if inputs.agents.empty:
+        raise InputError(f"{inputs.agents_file}: no agent to plan the week with")
+    if all(not d.agents[OFF_REASON].eq("").any() for d in prepared):
+        span = f"{ctx.dates[0].isoformat()} to {ctx.dates[-1].isoformat()}"
+        raise InputError(
+            f"{inputs.agents_file}: every agent is off on every day from {span} "
+            "(the availability file): nobody to plan the week with"
+        )
     for d in prepared:
         n = 0 if d.built is None else len(d.built.problem.visits)
         progress(f"{d.date.isoformat()}: {len(d.eligible)} eligible, {n} plannable")

@@ -26,6 +26,7 @@ from tests.helpers import (
     WEEK_DAYS,
     WEEK_MON,
     check_every_day,
+    one_line_error,
     plan_week_cli,
     run,
     week_account,
@@ -175,6 +176,22 @@ def test_agent_off_gets_no_visits_and_holiday_gets_none(tmp_path: Path) -> None:
     assert [d["no_visit_day"] for d in ws["days"]] == [False, False, True, False, False]
     assert set(ws["fairness"]["agents"]) == {"A1", "A2"}
     check_every_day(tmp_path, week, "--config", tmp_path / "week.toml")
+
+
+def test_every_agent_off_all_week_is_a_one_line_error(tmp_path: Path) -> None:
+    """Availability giving both agents both days off: one line naming the agents file, the
+    dates and the availability file, exit 1, no week folder."""
+    acc = write_rows(tmp_path / "accounts.csv", WEEK_ACCOUNT_HEADER, [week_account("N1", 114.06)])
+    agents = [week_agent("A1", 114.05), week_agent("A2", 114.08)]
+    ag = write_rows(tmp_path / "agents.csv", WEEK_AGENT_HEADER, agents)
+    rows = [f"{d},{a},true" for d in WEEK_DAYS[:2] for a in ("A1", "A2")]
+    (tmp_path / "off.csv").write_text("date,agent_id,off\n" + "\n".join(rows) + "\n", "utf-8")
+    args = ["plan-week", "--accounts", acc, "--agents", ag, "--from", WEEK_DAYS[0], "--days", "2"]
+    res = run(
+        *args, "--availability", tmp_path / "off.csv", "--out", tmp_path / "w", "-q", catch=True
+    )
+    one_line_error(res, "agents.csv", "every agent is off", "2026-12-07 to 2026-12-08")
+    assert not (tmp_path / "w").exists()
 
 
 def test_bad_availability_rows_are_refused_with_row_and_column(tmp_path: Path) -> None:
