@@ -65,12 +65,8 @@ def _balances(rng: np.random.Generator, n: int) -> NDArray[np.float64]:
     return np.where(drawn < floor, floor * rng.uniform(1.0, 2.0, n), drawn)
 
 
-def make_inputs(n_accounts: int, n_agents: int, seed: int) -> Inputs:
-    """Return a synthetic portfolio and team.
-
-    Every account is eligible by the default rules on the first day, except
-    the promises to pay (5 %), each eligible from the day after its date.
-    """
+def _raw_inputs(n_accounts: int, n_agents: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the synthetic ``accounts.csv`` and ``agents.csv`` as text tables (see make_inputs)."""
     rng = np.random.default_rng(seed)
     dlat, dlon = 15 / 111.0, 15 / (111.0 * math.cos(math.radians(CENTRE[0])))
     accounts = pd.DataFrame(
@@ -109,12 +105,22 @@ def make_inputs(n_accounts: int, n_agents: int, seed: int) -> Inputs:
         },
         dtype=object,
     )
-    acc, ag = parse_accounts(accounts), parse_agents(agents)
-    return Inputs(acc.frame, ag.frame)
+    return accounts, agents
 
 
-def shape_week(inputs: Inputs, days: int, seed: int) -> tuple[Inputs, pd.DataFrame]:
-    """Return ``inputs`` made a week that differs from its days, and its availability.
+def make_inputs(n_accounts: int, n_agents: int, seed: int) -> Inputs:
+    """Return a synthetic portfolio and team.
+
+    Every account is eligible by the default rules on the first day, except
+    the promises to pay (5 %), each eligible from the day after its date.
+    """
+    accounts, agents = _raw_inputs(n_accounts, n_agents, seed)
+    return Inputs(parse_accounts(accounts).frame, parse_agents(agents).frame)
+
+
+def shape_week(n_accounts: int, n_agents: int, days: int, seed: int) -> tuple[Inputs, pd.DataFrame]:
+    """Return :func:`make_inputs`'s portfolio and team made a week unlike its days, and its
+    availability.
 
     Owners (``assigned_agent``) are left out: day-by-day planning does not
     know them and the evaluator does not count them, so they would only add
@@ -124,9 +130,9 @@ def shape_week(inputs: Inputs, days: int, seed: int) -> tuple[Inputs, pd.DataFra
     * a tenth have a promise falling due in the week;
     * a fifth of the agents (rounded) are off on one or two days of the horizon.
     """
+    accounts, agents = _raw_inputs(n_accounts, n_agents, seed)
     rng = np.random.default_rng(seed + 1000)
-    acc = inputs.accounts.copy()
-    n = len(acc)
+    n = len(accounts)
     dates = [FIRST + dt.timedelta(days=k) for k in range(days)]
     windows: list[str] = []
     for _ in range(n):
@@ -136,29 +142,14 @@ def shape_week(inputs: Inputs, days: int, seed: int) -> tuple[Inputs, pd.DataFra
             windows.append(f"{names} 10:00-17:00")
         else:
             windows.append("")
-    ptp = [
+    accounts["visit_windows"] = windows
+    accounts["ptp_date"] = [
         (FIRST + dt.timedelta(days=int(rng.integers(0, max(days - 1, 1))))).isoformat()
         if rng.random() < 0.1
         else ""
         for _ in range(n)
     ]
-    ag = inputs.agents
-    raw = pd.DataFrame(
-        {
-            "account_id": acc["account_id"],
-            "debtor_name": acc["debtor_name"],
-            "address": acc["address"],
-            "lat": [f"{v:.5f}" for v in acc["lat"]],
-            "lon": [f"{v:.5f}" for v in acc["lon"]],
-            "balance": [f"{v:.2f}" for v in acc["balance"]],
-            "days_past_due": [str(int(v)) for v in acc["days_past_due"]],
-            "contact_attempts_30d": [str(int(v)) for v in acc["contact_attempts_30d"]],
-            "ptp_date": ptp,
-            "language": acc["language"].astype(str),
-            "visit_windows": windows,
-        },
-        dtype=object,
-    )
+    ag = parse_agents(agents).frame
     rows = []
     on_leave = rng.choice(len(ag), size=round(0.2 * len(ag)), replace=False)
     for i in sorted(int(i) for i in on_leave):
@@ -169,7 +160,7 @@ def shape_week(inputs: Inputs, days: int, seed: int) -> tuple[Inputs, pd.DataFra
     columns = ["date", "agent_id", "shift_start", "shift_end", "off"]
     avail = pd.DataFrame(rows, columns=columns, dtype=object).fillna("")
     availability = parse_availability(avail, ag).frame
-    return Inputs(parse_accounts(raw).frame, ag), availability
+    return Inputs(parse_accounts(accounts).frame, ag), availability
 
 
 def evaluate(plans: list[Plan], decay: float) -> dict[str, float]:
@@ -279,10 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--config", type=Path, default=None, help="a routeplan TOML config")
     args = ap.parse_args(argv)
-    inputs = make_inputs(args.accounts, args.agents, args.seed)
     availability = None
     if args.shaped:
-        inputs, availability = shape_week(inputs, args.days, args.seed)
+        inputs, availability = shape_week(args.accounts, args.agents, args.days, args.seed)
+    else:
+        inputs = make_inputs(args.accounts, args.agents, args.seed)
     cfg = load_config(args.config)
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()

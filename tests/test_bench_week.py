@@ -90,7 +90,7 @@ def test_bound_keeps_an_account_to_the_days_it_may_be_visited() -> None:
 
 def test_bound_is_never_below_a_plan() -> None:
     """The week plan and day-by-day planning both stay at or under the bound."""
-    inputs, availability = shape_week(make_inputs(60, 2, 5), 3, 5)
+    inputs, availability = shape_week(60, 2, 3, 5)
     cfg = Config().replace(solver__time_limit_s=2.0, solver__solution_limit=30)
     bound = recovery_bound(inputs, 3, cfg, availability)
     decay = cfg.week.prize_decay_per_day
@@ -105,7 +105,7 @@ def test_bound_is_never_below_a_plan() -> None:
 def test_shaped_week_restricts_weekdays_promises_and_agents() -> None:
     """Weekday windows name only the horizon's weekdays, promises fall due inside it, and
     the availability rows are days off of known agents."""
-    inputs, availability = shape_week(make_inputs(300, 10, 2), 5, 2)
+    inputs, availability = shape_week(300, 10, 5, 2)
     horizon = {FIRST + dt.timedelta(days=k) for k in range(5)}
     names = {WEEKDAYS[d.weekday()] for d in horizon}
     weekly = [w for w in inputs.accounts[DAY_WINDOWS] if isinstance(w, WeekWindows)]
