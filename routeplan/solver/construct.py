@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from routeplan.solver.model import Problem, Route
+from routeplan.solver.model import Problem, Route, band_excess
 from routeplan.solver.schedule import (
     break_gap,
     first_start,
@@ -127,9 +127,9 @@ class _Data:
         if self.band is None:
             return np.zeros(len(demand), dtype=np.int64)
         lo, hi, cost = int(self.band[0][k]), int(self.band[1][k]), int(self.band[2][k])
-        before = max(0, lo - load) + max(0, load - hi)
-        after = np.maximum(0, lo - (load + demand)) + np.maximum(0, load + demand - hi)
-        out: NDArray[np.int64] = cost * (after - before)
+        out: NDArray[np.int64] = cost * (
+            band_excess(lo, hi, load + demand) - band_excess(lo, hi, load)
+        )
         return out
 
     def first_start(self, rows: NDArray[np.int64], arr: NDArray[np.int64]) -> NDArray[np.int64]:

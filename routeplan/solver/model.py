@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -415,14 +416,18 @@ def serve_costs(problem: Problem, vehicle: int, seq: Sequence[int]) -> int:
     return total
 
 
+def band_excess(lo: int, hi: int, load: Any) -> Any:
+    """Return how many visits ``load`` (a number or an array of them) lies outside ``[lo, hi]``."""
+    return np.maximum(0, lo - load) + np.maximum(0, load - hi)
+
+
 def band_cost(problem: Problem, vehicle: int, seq: Sequence[int]) -> int:
     """Return what ``seq`` on ``vehicle`` pays for lying outside its ``visit_band``."""
     veh = problem.vehicles[vehicle]
     if veh.visit_band is None or veh.band_cost <= 0:
         return 0
     load = sum(problem.visits[v].demand for v in seq)
-    lo, hi = veh.visit_band
-    return veh.band_cost * (max(0, lo - load) + max(0, load - hi))
+    return veh.band_cost * int(band_excess(*veh.visit_band, load))
 
 
 def route_cost(problem: Problem, routes: Sequence[Route]) -> int:
