@@ -807,7 +807,7 @@ def _repeat_value(
     if share == 1 or itineraries.empty:
         return itineraries
     later = [
-        bool(visited.get(str(acc))) and visited[str(acc)][0][0] < index
+        bool((seen := visited.get(str(acc), ())) and seen[0][0] < index)
         for acc in itineraries[S.ACCOUNT_ID]
     ]
     repeat = itineraries[S.KIND].eq(S.EventKind.VISIT) & pd.Series(later, index=itineraries.index)

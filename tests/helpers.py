@@ -599,8 +599,7 @@ def plan_week_cli(
 
 def week_table(week: Path) -> pd.DataFrame:
     """Return a week folder's ``week.csv``, indexed by account."""
-    frame = pd.read_csv(week / "week.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    return frame.set_index("account_id")
+    return read_csv(week / "week.csv").set_index("account_id")
 
 
 def check_every_day(tmp: Path, week: Path, *extra: str | Path) -> None:

@@ -28,6 +28,7 @@ from tests.helpers import (
     check_every_day,
     one_line_error,
     plan_week_cli,
+    read_csv,
     run,
     week_account,
     week_agent,
@@ -299,7 +300,7 @@ def test_samples_week_end_to_end(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     ws = json.loads((out / "week_summary.json").read_text(encoding="utf-8"))
     assert [d["no_visit_day"] for d in ws["days"]] == [False, False, True, False, False]
-    table = pd.read_csv(out / "week.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    table = read_csv(out / "week.csv")
     accounts = pd.read_csv(SAMPLES / "accounts.csv", dtype=str)
     assert set(table["account_id"]) == set(accounts["account_id"])
     assert table["account_id"].is_unique

@@ -33,6 +33,7 @@ from tests.helpers import (
     one_line_error,
     outcome_rows,
     plan_week_cli,
+    read_csv,
     run,
     week_account,
     week_agent,
@@ -53,7 +54,7 @@ def _config(
 
 def _visits(week: Path) -> pd.DataFrame:
     """Return week.csv's visited rows."""
-    table = pd.read_csv(week / "week.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    table = read_csv(week / "week.csv")
     return table[table["status"] == "visited"]
 
 
